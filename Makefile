@@ -1,0 +1,90 @@
+# ngx_http_llm_router_module: build, test, demo and benchmark.
+#
+#   make             build build/ngx_http_llm_router_module.so (and the mock)
+#   make test        install what is missing, build, run the whole suite
+#   make demo        start a gateway on 127.0.0.1:8080 with an offline mock
+#   make bench       wrk: gateway vs plain proxy_pass on the same mock
+#   make test-valgrind   the suite with every nginx under valgrind memcheck
+#   make fuzz        libFuzzer + differential test of the JSON scanner
+
+SHELL        := /bin/bash
+NGINX        ?= /usr/sbin/nginx
+NGINX_SRC    ?= /usr/share/nginx/src
+BUILD        := $(CURDIR)/build
+OBJS         := $(BUILD)/nginx
+MODULE       := $(BUILD)/ngx_http_llm_router_module.so
+MOCK         := $(BUILD)/ngx_http_llm_mock_module.so
+SRCS         := $(wildcard src/*.c src/*.h) config
+MOCK_SRCS    := $(wildcard mock/*.c) mock/config
+
+DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libtest-base-perl \
+                curl ca-certificates
+BENCH_PKGS   := wrk
+
+TEST_FILES   ?= t/
+PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
+                  || echo "-I t/lib")
+
+export TEST_NGINX_BINARY       ?= $(NGINX)
+export TEST_NGINX_LOAD_MODULES ?= $(MODULE) $(MOCK)
+
+.PHONY: all deps bench-deps test test-valgrind demo bench fuzz clean
+
+all: $(MODULE)
+
+# Installs the Debian packages that are missing (only when run as root;
+# otherwise it says what to install).
+deps:
+	@missing=""; for p in $(DEB_PKGS) $(EXTRA_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	        | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "missing packages:$$missing (run as root or install them)"; \
+	        exit 1; \
+	    fi; \
+	    echo "installing:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq \
+	        -o Dpkg::Options::=--force-confold $$missing >/dev/null; \
+	fi
+
+$(OBJS)/Makefile: config mock/config | deps
+	@mkdir -p $(OBJS)
+	cd $(NGINX_SRC) && . ./conf_flags && ./configure \
+	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) \
+	        $$(dpkg-buildflags --get CPPFLAGS) -fPIC $(EXTRA_CFLAGS)" \
+	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) -fPIC" \
+	    "$${NGX_CONF_FLAGS[@]}" \
+	    --add-dynamic-module=$(CURDIR) \
+	    --add-dynamic-module=$(CURDIR)/mock \
+	    --builddir=$(OBJS) >$(BUILD)/configure.log 2>&1 \
+	    || { tail -20 $(BUILD)/configure.log; exit 1; }
+
+$(MODULE) $(MOCK): $(OBJS)/Makefile $(SRCS) $(MOCK_SRCS)
+	$(MAKE) -s -f $(OBJS)/Makefile -C $(NGINX_SRC) modules
+	cp $(OBJS)/ngx_http_llm_router_module.so $(MODULE)
+	cp $(OBJS)/ngx_http_llm_mock_module.so $(MOCK)
+
+test: deps all
+	prove $(PROVE_INC) -r $(TEST_FILES)
+
+# Every nginx of the suite runs under valgrind memcheck; a block whose
+# valgrind log shows an error fails.
+test-valgrind: EXTRA_PKGS = valgrind
+test-valgrind: deps all
+	TEST_NGINX_USE_VALGRIND=1 prove $(PROVE_INC) -r $(TEST_FILES)
+
+demo: deps all
+	@bash demo/run.sh
+
+bench: EXTRA_PKGS = $(BENCH_PKGS)
+bench: deps all
+	@bash bench/run.sh
+
+fuzz: deps
+	$(MAKE) -C fuzz test fuzz
+
+clean:
+	rm -rf $(BUILD) t/servroot

@@ -1,0 +1,454 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * The "llm_router" upstream: a balancer over the providers' own upstreams.
+ * Each attempt is delegated to the current provider's balancer (round
+ * robin, hash, keepalive... keep working); when an attempt fails, the next
+ * target gets a request rebuilt for it, before anything reaches the client.
+ */
+
+
+#include "ngx_http_llm_router.h"
+
+
+static ngx_int_t ngx_http_llm_balancer_init_peer(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us);
+static ngx_int_t ngx_http_llm_balancer_delegate(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+static ngx_int_t ngx_http_llm_balancer_get(ngx_peer_connection_t *pc,
+    void *data);
+static void ngx_http_llm_balancer_free(ngx_peer_connection_t *pc,
+    void *data, ngx_uint_t state);
+#if (NGX_HTTP_SSL)
+static ngx_int_t ngx_http_llm_balancer_set_session(ngx_peer_connection_t *pc,
+    void *data);
+static void ngx_http_llm_balancer_save_session(ngx_peer_connection_t *pc,
+    void *data);
+#endif
+static ngx_int_t ngx_http_llm_reinit_request(ngx_http_request_t *r);
+static ngx_int_t ngx_http_llm_process_header(ngx_http_request_t *r);
+static void ngx_http_llm_record(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_uint_t outcome);
+static ngx_msec_t ngx_http_llm_retry_after(ngx_http_request_t *r);
+
+
+ngx_int_t
+ngx_http_llm_balancer_init(ngx_conf_t *cf, ngx_http_upstream_srv_conf_t *us)
+{
+    us->peer.init = ngx_http_llm_balancer_init_peer;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_balancer_init_peer(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us)
+{
+    ngx_http_upstream_t  *u;
+    ngx_http_llm_ctx_t   *ctx;
+
+    ctx = ngx_http_llm_get_ctx(r);
+
+    if (ctx == NULL || ctx->target == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llm router: \"llm_router\" upstream used in a "
+                      "location without \"llm_router on\"");
+        return NGX_ERROR;
+    }
+
+    if (ctx->log_muted) {
+        r->connection->log->log_level = ctx->log_level;
+        ctx->log_muted = 0;
+    }
+
+    u = r->upstream;
+
+    ctx->proxied = 1;
+    ctx->tries = ctx->nplan + 1;
+
+    /* proxy resets process_header on every retry: wrap reinit too */
+
+    ctx->reinit_request = u->reinit_request;
+    u->reinit_request = ngx_http_llm_reinit_request;
+
+    ctx->process_header = u->process_header;
+    u->process_header = ngx_http_llm_process_header;
+
+    return ngx_http_llm_balancer_delegate(r, ctx);
+}
+
+
+/* lets the current target's upstream set up its own peer selection */
+
+static ngx_int_t
+ngx_http_llm_balancer_delegate(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    ngx_http_upstream_t           *u;
+    ngx_http_upstream_srv_conf_t  *uscf;
+
+    u = r->upstream;
+    uscf = ctx->target->provider->uscf;
+
+    /* round robin reuses peer.data when it is set */
+    u->peer.data = NULL;
+
+    if (uscf->peer.init(r, uscf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->peer_get = u->peer.get;
+    ctx->peer_free = u->peer.free;
+    ctx->peer_data = u->peer.data;
+
+    u->peer.get = ngx_http_llm_balancer_get;
+    u->peer.free = ngx_http_llm_balancer_free;
+    u->peer.data = ctx;
+    u->peer.tries = ctx->tries;
+
+#if (NGX_HTTP_SSL)
+    ctx->peer_set_session = u->peer.set_session;
+    ctx->peer_save_session = u->peer.save_session;
+
+    u->peer.set_session = ngx_http_llm_balancer_set_session;
+    u->peer.save_session = ngx_http_llm_balancer_save_session;
+#endif
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_http_llm_ctx_t *ctx = data;
+
+    ngx_int_t                 rc;
+    ngx_uint_t                level;
+    ngx_http_request_t       *r;
+    ngx_http_upstream_t      *u;
+    ngx_http_llm_target_t    *t;
+    ngx_http_llm_provider_t  *prov;
+
+    r = ctx->request;
+    u = r->upstream;
+
+    for ( ;; ) {
+
+        if (ctx->got_first_get) {
+
+            if (ctx->stop) {
+                return NGX_BUSY;
+            }
+
+            t = ngx_http_llm_next_target(r, ctx, 0);
+
+            if (t == NULL) {
+                ctx->exhausted = 1;
+                return NGX_BUSY;
+            }
+
+            if (ngx_http_llm_build_request(r, ctx, t) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            /* proxy rebuilds the headers: keep the key out of debug logs */
+
+            level = r->connection->log->log_level;
+            r->connection->log->log_level &= ~NGX_LOG_DEBUG_ALL;
+
+            u->request_bufs = r->request_body->bufs;
+            rc = u->create_request(r);
+
+            r->connection->log->log_level = level;
+
+            if (rc != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            if (ngx_http_llm_balancer_delegate(r, ctx) != NGX_OK) {
+                return NGX_ERROR;
+            }
+        }
+
+        ctx->got_first_get = 1;
+        ctx->recorded = 0;
+
+        prov = ctx->target->provider;
+
+        rc = ctx->peer_get(pc, ctx->peer_data);
+        pc->tries = ctx->tries;
+
+        if (rc != NGX_BUSY) {
+            break;
+        }
+
+        /* the provider's upstream has no live server: next target */
+
+        ngx_http_llm_record(r, ctx, NGX_HTTP_LLM_OUT_DOWN);
+    }
+
+#if (NGX_HTTP_SSL)
+    u->ssl = (prov->tls && u->conf->ssl) ? 1 : 0;
+    u->ssl_name = prov->host;
+
+    if (prov->tls && u->conf->ssl == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llm router: provider \"%V\" needs TLS but the "
+                      "location proxies to \"http://llm_router\"; use "
+                      "\"proxy_pass https://llm_router\"", &prov->name);
+    }
+#endif
+
+    return rc;
+}
+
+
+static void
+ngx_http_llm_balancer_free(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state)
+{
+    ngx_http_llm_ctx_t *ctx = data;
+
+    ngx_uint_t           outcome;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+
+    if (ctx->peer_free) {
+        ctx->peer_free(pc, ctx->peer_data, state);
+    }
+
+    pc->tries = ctx->tries;
+
+    if (ctx->recorded) {
+        return;
+    }
+
+    /* no response header was seen: a connect error or a timeout */
+
+    c = pc->connection;
+
+    if (c && (c->read->timedout || c->write->timedout)) {
+        outcome = NGX_HTTP_LLM_OUT_TIMEOUT;
+
+    } else {
+        outcome = NGX_HTTP_LLM_OUT_ERROR;
+    }
+
+    ngx_http_llm_record(r, ctx, outcome);
+
+    if (!ngx_http_llm_provider_fails_on(ctx->target->provider, outcome)) {
+        ctx->stop = 1;
+    }
+}
+
+
+#if (NGX_HTTP_SSL)
+
+static ngx_int_t
+ngx_http_llm_balancer_set_session(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_http_llm_ctx_t *ctx = data;
+
+    if (ctx->peer_set_session) {
+        return ctx->peer_set_session(pc, ctx->peer_data);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_llm_balancer_save_session(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_http_llm_ctx_t *ctx = data;
+
+    if (ctx->peer_save_session) {
+        ctx->peer_save_session(pc, ctx->peer_data);
+    }
+}
+
+#endif
+
+
+static ngx_int_t
+ngx_http_llm_reinit_request(ngx_http_request_t *r)
+{
+    ngx_int_t             rc;
+    ngx_http_upstream_t  *u;
+    ngx_http_llm_ctx_t   *ctx;
+
+    ctx = ngx_http_llm_get_ctx(r);
+    u = r->upstream;
+
+    rc = ctx->reinit_request(r);
+
+    ctx->process_header = u->process_header;
+    u->process_header = ngx_http_llm_process_header;
+
+    return rc;
+}
+
+
+/*
+ * Classifies the provider's answer once its header is parsed.  A failure
+ * that fails over is turned into a 502, which "proxy_next_upstream
+ * http_502" retries, and the balancer then picks the next target or
+ * gives up; any other answer goes to the client as it is.
+ */
+
+static ngx_int_t
+ngx_http_llm_process_header(ngx_http_request_t *r)
+{
+    ngx_int_t             rc;
+    ngx_uint_t            status;
+    ngx_http_upstream_t  *u;
+    ngx_http_llm_ctx_t   *ctx;
+
+    ctx = ngx_http_llm_get_ctx(r);
+    u = r->upstream;
+
+    rc = ctx->process_header(r);
+
+    /* proxy moves from the status line to the headers by switching */
+
+    if (u->process_header != ngx_http_llm_process_header) {
+        ctx->process_header = u->process_header;
+        u->process_header = ngx_http_llm_process_header;
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    status = u->headers_in.status_n;
+
+    if (status == 401 || status == 429) {
+        ctx->retry_after = ngx_http_llm_retry_after(r);
+    }
+
+    ngx_http_llm_record(r, ctx, status);
+
+    if (ngx_http_llm_provider_fails_on(ctx->target->provider, status)) {
+        u->headers_in.status_n = NGX_HTTP_BAD_GATEWAY;
+        u->peer.tries = ctx->tries;
+        return NGX_OK;
+    }
+
+    if (status == 401 || status == 402 || status == 403) {
+        /*
+         * the provider refused the gateway's own key; its message may
+         * quote part of it, so the client gets the router's 502 instead
+         */
+        ctx->stop = 1;
+        u->headers_in.status_n = NGX_HTTP_BAD_GATEWAY;
+        u->peer.tries = ctx->tries;
+        return NGX_OK;
+    }
+
+    /* anything else is the answer: no retry by nginx either */
+
+    u->peer.tries = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_llm_record(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_uint_t outcome)
+{
+    ngx_uint_t                failed;
+    ngx_http_llm_attempt_t   *a;
+    ngx_http_llm_provider_t  *prov;
+
+    prov = ctx->target->provider;
+    ctx->recorded = 1;
+
+    if (ctx->nattempts < NGX_HTTP_LLM_MAX_ATTEMPTS) {
+        a = &ctx->attempts[ctx->nattempts++];
+        a->target = ctx->target;
+        a->status = outcome;
+    }
+
+    failed = ngx_http_llm_provider_fails_on(prov, outcome);
+
+    if ((outcome == 401 || outcome == 429) && prov->keys->nelts > 1) {
+        ngx_http_llm_key_cool(prov, r->connection->log, ctx->key_index,
+                              ngx_max(ctx->retry_after, prov->fail_timeout));
+    }
+
+    if (failed) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "llm router: provider \"%V\" failed (%s%ui)",
+                      &prov->name,
+                      outcome == NGX_HTTP_LLM_OUT_TIMEOUT ? "timeout "
+                      : outcome == NGX_HTTP_LLM_OUT_ERROR ? "error "
+                      : outcome == NGX_HTTP_LLM_OUT_DOWN ? "no live server "
+                      : "status ",
+                      outcome < 100 ? 0 : outcome);
+    }
+
+    if (failed || outcome < 400) {
+        ngx_http_llm_circuit_result(prov, r->connection->log, failed,
+                                    ctx->retry_after);
+    }
+
+    ctx->retry_after = 0;
+}
+
+
+/* Retry-After in seconds or as an HTTP date */
+
+static ngx_msec_t
+ngx_http_llm_retry_after(ngx_http_request_t *r)
+{
+    time_t            t;
+    ngx_int_t         n;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->upstream->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len != 11
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "Retry-After", 11)
+               != 0)
+        {
+            continue;
+        }
+
+        n = ngx_atoi(h[i].value.data, h[i].value.len);
+
+        if (n == NGX_ERROR) {
+            t = ngx_parse_http_time(h[i].value.data, h[i].value.len);
+            if (t == NGX_ERROR || t <= ngx_time()) {
+                return 0;
+            }
+
+            n = t - ngx_time();
+        }
+
+        /* a day at most: a bogus header must not park a provider */
+        n = ngx_min(n, 86400);
+
+        return (ngx_msec_t) n * 1000;
+    }
+}

@@ -1,0 +1,619 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * Header and body filters: JSON errors in place of nginx's HTML pages,
+ * and the SSE stream: the usage-only event the router asked for is
+ * removed again, and a stream that ends without its final event is cut.
+ */
+
+
+#include "ngx_http_llm_router.h"
+
+#include <cjson/cJSON.h>
+
+
+#define NGX_HTTP_LLM_CARRY_MAX  (256 * 1024)
+
+
+static ngx_int_t ngx_http_llm_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_llm_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_int_t ngx_http_llm_json_error(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+static ngx_int_t ngx_http_llm_send_error_body(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_chain_t *in);
+static ngx_int_t ngx_http_llm_sse_filter(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_chain_t *in);
+static ngx_uint_t ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx,
+    u_char *start, u_char *end);
+static ngx_int_t ngx_http_llm_carry(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end);
+static ngx_int_t ngx_http_llm_emit(ngx_http_request_t *r,
+    ngx_chain_t ***last, u_char *start, u_char *end);
+static ngx_int_t ngx_http_llm_emit_flags(ngx_http_request_t *r,
+    ngx_chain_t ***last, ngx_buf_t *b);
+static ngx_int_t ngx_http_llm_link(ngx_http_request_t *r,
+    ngx_chain_t ***last, ngx_buf_t *b);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+ngx_int_t
+ngx_http_llm_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_llm_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_llm_body_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_header_filter(ngx_http_request_t *r)
+{
+    ngx_str_t                *ct;
+    ngx_http_upstream_t      *u;
+    ngx_http_llm_ctx_t       *ctx;
+    ngx_http_llm_loc_conf_t  *lcf;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_llm_router_module);
+    ctx = ngx_http_llm_get_ctx(r);
+
+    /* nginx's own error page in a router location: JSON instead */
+
+    if (r->err_status && lcf->enabled) {
+        if (ngx_http_llm_json_error(r, ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (ctx == NULL || !ctx->proxied || r->upstream == NULL) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ct = &r->headers_out.content_type;
+
+    if (ct->len >= sizeof("text/event-stream") - 1
+        && ngx_strncasecmp(ct->data, (u_char *) "text/event-stream",
+                           sizeof("text/event-stream") - 1)
+           == 0)
+    {
+        ctx->sse = 1;
+        u = r->upstream;
+
+        /* without framing only the final event tells a cut from an end */
+
+        ctx->sse_unframed = (u->headers_in.content_length_n == -1
+                             && !u->headers_in.chunked);
+
+        if (ctx->strip_usage) {
+            ngx_http_clear_content_length(r);
+        }
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_llm_json_error(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    size_t       n;
+    ngx_str_t    attempts;
+    ngx_uint_t   i, status, timeouts;
+
+    if (ctx == NULL) {
+        /* e.g. 413 found before the precontent phase */
+        ctx = ngx_http_llm_create_ctx(r);
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        n = sizeof("/messages") - 1;
+
+        if (r->uri.len >= n
+            && ngx_strncmp(r->uri.data + r->uri.len - n, "/messages", n) == 0)
+        {
+            ctx->api = NGX_HTTP_LLM_API_ANTHROPIC;
+        }
+    }
+
+    status = r->headers_out.status;
+
+    if (ctx->nattempts && status == NGX_HTTP_BAD_GATEWAY) {
+        timeouts = 0;
+
+        for (i = 0; i < ctx->nattempts; i++) {
+            if (ctx->attempts[i].status == NGX_HTTP_LLM_OUT_TIMEOUT) {
+                timeouts++;
+            }
+        }
+
+        if (timeouts == ctx->nattempts) {
+            status = NGX_HTTP_GATEWAY_TIME_OUT;
+            r->err_status = status;
+            r->headers_out.status = status;
+        }
+
+        if (ngx_http_llm_attempts_string(r, ctx, &attempts) == NGX_OK) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "llm router: no provider answered \"%V\": %V",
+                          &ctx->model, &attempts);
+        }
+    }
+
+    ctx->error_body = ngx_http_llm_error_body(r, ctx, status);
+    if (ctx->error_body == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->error_sent = 0;
+
+    r->headers_out.content_length_n = ctx->error_body->last
+                                      - ctx->error_body->pos;
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    ngx_str_null(&r->headers_out.charset);
+
+    ngx_http_clear_last_modified(r);
+    ngx_http_clear_etag(r);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_http_llm_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llm_router_module);
+
+    if (ctx == NULL || in == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    if (ctx->error_body) {
+        return ngx_http_llm_send_error_body(r, ctx, in);
+    }
+
+    if (ctx->sse) {
+        return ngx_http_llm_sse_filter(r, ctx, in);
+    }
+
+    return ngx_http_next_body_filter(r, in);
+}
+
+
+static ngx_int_t
+ngx_http_llm_send_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_chain_t *in)
+{
+    ngx_chain_t   out, *cl;
+
+    /* nginx's HTML page is dropped */
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (ctx->error_sent) {
+        return NGX_OK;
+    }
+
+    ctx->error_sent = 1;
+
+    ctx->error_body->last_buf = 1;
+    ctx->error_body->last_in_chain = 1;
+
+    out.buf = ctx->error_body;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
+}
+
+
+/*
+ * Events are found by their blank-line end, across reads at any byte.
+ * A partial event is copied into the carry buffer for inspection; only
+ * when an event may be dropped (strip_usage) is a partial event held back
+ * until it ends.  Buffers that need no change are passed on as they are.
+ */
+
+static ngx_int_t
+ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_chain_t *in)
+{
+    u_char       *p, *end, *start, *nl, *ev, *ev_end;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_uint_t    drop, copy, blank, last_buf;
+    ngx_chain_t  *out, **last, *cl;
+
+    out = NULL;
+    last = &out;
+    last_buf = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+        last_buf |= b->last_buf;
+
+        if (ngx_buf_special(b) || !ngx_buf_in_memory(b)) {
+            if (ngx_http_llm_link(r, &last, b) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        /* copy: this buf is replaced by copies of what is kept */
+
+        copy = (ctx->strip_usage && ctx->carry_len) ? 1 : 0;
+
+        p = b->pos;
+        end = b->last;
+        start = p;
+
+        while ((nl = ngx_strlchr(p, end, '\n')) != NULL) {
+            blank = !ctx->line_started
+                    && (nl == p || (nl == p + 1 && *p == '\r'));
+
+            ctx->line_started = 0;
+            p = nl + 1;
+
+            if (!blank) {
+                continue;
+            }
+
+            /* [start, p) ends an event, which may have begun earlier */
+
+            if (ctx->carry_len || ctx->carry_overflow) {
+                rc = ngx_http_llm_carry(r, ctx, start, p);
+                if (rc == NGX_ERROR) {
+                    return NGX_ERROR;
+                }
+
+                ev = (rc == NGX_OK) ? ctx->carry : NULL;
+                ev_end = ctx->carry + ctx->carry_len;
+
+            } else {
+                ev = start;
+                ev_end = p;
+            }
+
+            drop = ev ? ngx_http_llm_sse_event(ctx, ev, ev_end) : 0;
+
+            if (ctx->strip_usage) {
+                if (drop && !copy) {
+                    copy = 1;
+
+                    if (ngx_http_llm_emit(r, &last, b->pos, start) != NGX_OK)
+                    {
+                        return NGX_ERROR;
+                    }
+
+                } else if (!drop && copy) {
+                    if ((ev == ctx->carry
+                         && ngx_http_llm_emit(r, &last, ev, ev_end) != NGX_OK)
+                        || (ev != ctx->carry
+                            && ngx_http_llm_emit(r, &last, start, p)
+                               != NGX_OK))
+                    {
+                        return NGX_ERROR;
+                    }
+                }
+            }
+
+            ctx->carry_len = 0;
+            ctx->carry_overflow = 0;
+            start = p;
+        }
+
+        /* an unfinished line: is it empty so far? */
+
+        for ( /* void */ ; p < end; p++) {
+            if (*p != '\r') {
+                ctx->line_started = 1;
+                break;
+            }
+        }
+
+        if (start < end) {
+            rc = ngx_http_llm_carry(r, ctx, start, end);
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (ctx->strip_usage) {
+                /* hold the partial event back: it may be the one to drop */
+
+                if (!copy) {
+                    copy = 1;
+
+                    if (ngx_http_llm_emit(r, &last, b->pos, start) != NGX_OK)
+                    {
+                        return NGX_ERROR;
+                    }
+                }
+
+                if (rc == NGX_DECLINED) {
+                    /* too large to hold: it goes on untouched */
+
+                    if (ngx_http_llm_emit(r, &last, ctx->carry,
+                                          ctx->carry + ctx->carry_len)
+                        != NGX_OK
+                        || ngx_http_llm_emit(r, &last, start, end) != NGX_OK)
+                    {
+                        return NGX_ERROR;
+                    }
+
+                    ctx->carry_len = 0;
+                }
+
+            } else if (rc == NGX_DECLINED) {
+                ctx->carry_len = 0;
+            }
+        }
+
+        if (!copy) {
+            if (ngx_http_llm_link(r, &last, b) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        /* the original buf is replaced by the copies emitted above */
+
+        b->pos = b->last;
+
+        if ((b->flush || b->last_buf || b->last_in_chain)
+            && ngx_http_llm_emit_flags(r, &last, b) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    *last = NULL;
+
+    if (last_buf && ctx->sse_unframed && !ctx->sse_done) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llm router: the event stream of provider \"%V\" "
+                      "ended without its final event",
+                      &ctx->target->provider->name);
+
+        /* no clean end: the client must see the stream as broken */
+        return NGX_ERROR;
+    }
+
+    if (out == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_next_body_filter(r, out);
+}
+
+
+/*
+ * Looks at one complete event; returns 1 if it is the usage-only chunk
+ * that the router asked for and the client did not.
+ */
+
+static ngx_uint_t
+ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
+{
+    u_char      *p, *eol, *data, *data_end, *name, *name_end;
+    cJSON       *root, *choices, *usage;
+    ngx_uint_t   drop;
+
+    data = NULL;
+    data_end = NULL;
+    name = NULL;
+    name_end = NULL;
+
+    for (p = start; p < end; p = eol + 1) {
+        eol = ngx_strlchr(p, end, '\n');
+        if (eol == NULL) {
+            eol = end;
+        }
+
+        if (eol - p >= 5 && ngx_strncmp(p, "data:", 5) == 0 && data == NULL) {
+            data = p + 5;
+            data_end = (eol > data && eol[-1] == '\r') ? eol - 1 : eol;
+
+            if (data < data_end && *data == ' ') {
+                data++;
+            }
+
+        } else if (eol - p >= 6 && ngx_strncmp(p, "event:", 6) == 0) {
+            name = p + 6;
+            name_end = (eol > name && eol[-1] == '\r') ? eol - 1 : eol;
+
+            if (name < name_end && *name == ' ') {
+                name++;
+            }
+        }
+    }
+
+    if (name) {
+        if ((name_end - name == 12 && ngx_strncmp(name, "message_stop", 12) == 0)
+            || (name_end - name >= 18
+                && ngx_strncmp(name, "response.completed", 18) == 0)
+            || (name_end - name >= 15
+                && ngx_strncmp(name, "response.failed", 15) == 0)
+            || (name_end - name >= 19
+                && ngx_strncmp(name, "response.incomplete", 19) == 0))
+        {
+            ctx->sse_done = 1;
+        }
+    }
+
+    if (data == NULL) {
+        return 0;
+    }
+
+    if (data_end - data == 6 && ngx_strncmp(data, "[DONE]", 6) == 0) {
+        ctx->sse_done = 1;
+        return 0;
+    }
+
+    if (!ctx->strip_usage
+        || ngx_strlcasestrn(data, data_end, (u_char *) "\"usage\"", 7 - 1)
+           == NULL)
+    {
+        return 0;
+    }
+
+    root = cJSON_ParseWithLength((char *) data, data_end - data);
+    if (root == NULL) {
+        return 0;
+    }
+
+    drop = 0;
+    choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+    usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+
+    if (cJSON_IsArray(choices) && cJSON_GetArraySize(choices) == 0
+        && cJSON_IsObject(usage))
+    {
+        drop = 1;
+    }
+
+    cJSON_Delete(root);
+
+    return drop;
+}
+
+
+static ngx_int_t
+ngx_http_llm_carry(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    u_char *start, u_char *end)
+{
+    u_char  *p;
+    size_t   len, size;
+
+    len = end - start;
+
+    if (ctx->carry_overflow) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx->carry_len + len > ctx->carry_size) {
+        size = ngx_max(ctx->carry_size * 2, 4096);
+
+        while (size < ctx->carry_len + len) {
+            size *= 2;
+        }
+
+        if (size > NGX_HTTP_LLM_CARRY_MAX) {
+            ctx->carry_overflow = 1;
+            return NGX_DECLINED;
+        }
+
+        p = ngx_pnalloc(r->pool, size);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ctx->carry_len) {
+            ngx_memcpy(p, ctx->carry, ctx->carry_len);
+        }
+
+        ctx->carry = p;
+        ctx->carry_size = size;
+    }
+
+    ngx_memcpy(ctx->carry + ctx->carry_len, start, len);
+    ctx->carry_len += len;
+
+    return NGX_OK;
+}
+
+
+/* a copy of [start, end), sent at once */
+
+static ngx_int_t
+ngx_http_llm_emit(ngx_http_request_t *r, ngx_chain_t ***last, u_char *start,
+    u_char *end)
+{
+    ngx_buf_t  *b;
+
+    if (start == end) {
+        return NGX_OK;
+    }
+
+    b = ngx_create_temp_buf(r->pool, end - start);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, start, end - start);
+    b->flush = 1;
+
+    return ngx_http_llm_link(r, last, b);
+}
+
+
+/* an empty buffer that carries the flush and last flags of b */
+
+static ngx_int_t
+ngx_http_llm_emit_flags(ngx_http_request_t *r, ngx_chain_t ***last,
+    ngx_buf_t *b)
+{
+    ngx_buf_t  *f;
+
+    f = ngx_calloc_buf(r->pool);
+    if (f == NULL) {
+        return NGX_ERROR;
+    }
+
+    f->flush = b->flush;
+    f->last_buf = b->last_buf;
+    f->last_in_chain = b->last_in_chain;
+
+    return ngx_http_llm_link(r, last, f);
+}
+
+
+static ngx_int_t
+ngx_http_llm_link(ngx_http_request_t *r, ngx_chain_t ***last, ngx_buf_t *b)
+{
+    ngx_chain_t  *cl;
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    **last = cl;
+    *last = &cl->next;
+
+    return NGX_OK;
+}

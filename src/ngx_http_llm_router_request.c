@@ -1,0 +1,838 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * The request path up to proxy_pass: endpoint, body, validation, route,
+ * and the body and URI each provider gets.
+ */
+
+
+#include "ngx_http_llm_router.h"
+
+#include <cjson/cJSON.h>
+
+
+static ngx_uint_t ngx_http_llm_find_endpoint(ngx_http_request_t *r,
+    ngx_str_t *model_id);
+static ngx_int_t ngx_http_llm_check_content_type(ngx_http_request_t *r);
+static void ngx_http_llm_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_llm_process_body(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+static ngx_int_t ngx_http_llm_collect_body(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+static ngx_int_t ngx_http_llm_models(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_str_t *id);
+static cJSON *ngx_http_llm_model_object(ngx_http_llm_route_t *route);
+static ngx_chain_t *ngx_http_llm_chain_piece(ngx_pool_t *pool,
+    ngx_chain_t ***last, u_char *start, u_char *end);
+
+
+/* indexed by NGX_HTTP_LLM_EP_* */
+ngx_str_t  ngx_http_llm_endpoint_names[] = {
+    ngx_string("chat/completions"),
+    ngx_string("completions"),
+    ngx_string("embeddings"),
+    ngx_string("responses"),
+    ngx_string("messages"),
+    ngx_string("models"),
+    ngx_null_string
+};
+
+
+/* what asks an OpenAI-style provider for usage in a stream */
+static ngx_str_t  ngx_http_llm_usage_member =
+    ngx_string("\"stream_options\":{\"include_usage\":true},");
+static ngx_str_t  ngx_http_llm_usage_only =
+    ngx_string("\"include_usage\":true");
+static ngx_str_t  ngx_http_llm_usage_first =
+    ngx_string("\"include_usage\":true,");
+static ngx_str_t  ngx_http_llm_usage_object =
+    ngx_string("{\"include_usage\":true}");
+static ngx_str_t  ngx_http_llm_true = ngx_string("true");
+
+
+ngx_int_t
+ngx_http_llm_precontent_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 id;
+    ngx_http_llm_ctx_t       *ctx;
+    ngx_http_llm_loc_conf_t  *lcf;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_llm_router_module);
+
+    if (!lcf->enabled) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_llm_get_ctx(r);
+
+    if (ctx) {
+        /* phases resumed after the body was read, or an internal redirect */
+        return ctx->body_ready ? ctx->status : NGX_DECLINED;
+    }
+
+    ctx = ngx_http_llm_create_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_null(&id);
+
+    ctx->endpoint = ngx_http_llm_find_endpoint(r, &id);
+    ctx->api = (ctx->endpoint == NGX_HTTP_LLM_EP_MESSAGES)
+               ? NGX_HTTP_LLM_API_ANTHROPIC : NGX_HTTP_LLM_API_OPENAI;
+
+    if (ctx->endpoint == NGX_HTTP_LLM_EP_UNKNOWN) {
+        return ngx_http_llm_set_error(r, ctx, NGX_HTTP_NOT_FOUND,
+                                      "unknown_url", NULL,
+                                      "Unknown request URL: %V %V",
+                                      &r->method_name, &r->uri);
+    }
+
+    if (ctx->endpoint == NGX_HTTP_LLM_EP_MODELS) {
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            goto not_allowed;
+        }
+
+        rc = ngx_http_llm_models(r, ctx, &id);
+
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            return rc;
+        }
+
+        ngx_http_finalize_request(r, rc);
+        return NGX_DONE;
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        goto not_allowed;
+    }
+
+    if (ngx_http_llm_check_content_type(r) != NGX_OK) {
+        return ngx_http_llm_set_error(r, ctx,
+                                      NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                      "unsupported_media_type", NULL,
+                                      "Content-Type must be "
+                                      "application/json");
+    }
+
+    ctx->waiting_body = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_llm_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    ngx_http_finalize_request(r, NGX_DONE);
+    return NGX_DONE;
+
+not_allowed:
+
+    return ngx_http_llm_set_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
+                                  "method_not_allowed", NULL,
+                                  "Method %V is not allowed on %V",
+                                  &r->method_name, &r->uri);
+}
+
+
+static ngx_uint_t
+ngx_http_llm_find_endpoint(ngx_http_request_t *r, ngx_str_t *model_id)
+{
+    u_char                    *p;
+    ngx_str_t                  rest, *ep;
+    ngx_uint_t                 i;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    /* a prefix location: the URI past it names the endpoint */
+
+    if (!clcf->exact_match
+#if (NGX_PCRE)
+        && clcf->regex == NULL
+#endif
+        && !clcf->named && clcf->name.len <= r->uri.len
+        && ngx_strncmp(r->uri.data, clcf->name.data, clcf->name.len) == 0)
+    {
+        rest.data = r->uri.data + clcf->name.len;
+        rest.len = r->uri.len - clcf->name.len;
+
+        if (rest.len && rest.data[0] == '/') {
+            rest.data++;
+            rest.len--;
+        }
+
+        for (i = 0; ngx_http_llm_endpoint_names[i].len; i++) {
+            ep = &ngx_http_llm_endpoint_names[i];
+
+            if (rest.len == ep->len
+                && ngx_strncmp(rest.data, ep->data, rest.len) == 0)
+            {
+                return i;
+            }
+        }
+
+        /* GET models/{id} */
+
+        if (rest.len > 7 && ngx_strncmp(rest.data, "models/", 7) == 0) {
+            model_id->data = rest.data + 7;
+            model_id->len = rest.len - 7;
+            return NGX_HTTP_LLM_EP_MODELS;
+        }
+
+        return NGX_HTTP_LLM_EP_UNKNOWN;
+    }
+
+    /* exact or regex location: the URI's last segments name it */
+
+    for (i = 0; ngx_http_llm_endpoint_names[i].len; i++) {
+        ep = &ngx_http_llm_endpoint_names[i];
+
+        if (r->uri.len <= ep->len) {
+            continue;
+        }
+
+        p = r->uri.data + r->uri.len - ep->len;
+
+        if (p[-1] == '/' && ngx_strncmp(p, ep->data, ep->len) == 0) {
+            return i;
+        }
+    }
+
+    return NGX_HTTP_LLM_EP_UNKNOWN;
+}
+
+
+static ngx_int_t
+ngx_http_llm_check_content_type(ngx_http_request_t *r)
+{
+    u_char     *p, *last;
+    ngx_str_t  *ct;
+
+    if (r->headers_in.content_type == NULL) {
+        return NGX_OK;
+    }
+
+    ct = &r->headers_in.content_type->value;
+
+    if (ct->len < sizeof("application/json") - 1
+        || ngx_strncasecmp(ct->data, (u_char *) "application/json",
+                           sizeof("application/json") - 1)
+           != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    p = ct->data + sizeof("application/json") - 1;
+    last = ct->data + ct->len;
+
+    if (p == last || *p == ';' || *p == ' ' || *p == '\t') {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_llm_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_llm_ctx_t  *ctx;
+
+    ctx = ngx_http_llm_get_ctx(r);
+
+    ctx->status = ngx_http_llm_process_body(r, ctx);
+    ctx->body_ready = 1;
+    ctx->waiting_body = 0;
+
+    r->preserve_body = 1;
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+
+static ngx_int_t
+ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    int                     rc;
+    u_char                 *name_buf;
+    ngx_http_llm_target_t  *t;
+
+    if (ngx_http_llm_collect_body(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->body_len == 0) {
+        return ngx_http_llm_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_json", NULL,
+                                      "The request body is empty; "
+                                      "a JSON object is expected");
+    }
+
+    name_buf = ngx_pnalloc(r->pool, ctx->body_len);
+    if (name_buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_llm_json_scan(ctx->body, ctx->body_len, name_buf,
+                                &ctx->doc);
+
+    switch (rc) {
+
+    case NGX_HTTP_LLM_JSON_OK:
+        break;
+
+    case NGX_HTTP_LLM_JSON_MALFORMED:
+    case NGX_HTTP_LLM_JSON_TOO_DEEP:
+        return ngx_http_llm_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_json", NULL,
+                                      "The request body is not valid JSON "
+                                      "(%s at byte %uz)",
+                                      ngx_http_llm_json_strerror(rc),
+                                      ctx->doc.error_offset);
+
+    case NGX_HTTP_LLM_JSON_NOT_OBJECT:
+        return ngx_http_llm_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_json", NULL,
+                                      "The request body must be a JSON "
+                                      "object");
+
+    case NGX_HTTP_LLM_JSON_MODEL_MISSING:
+        return ngx_http_llm_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                      "missing_required_parameter", "model",
+                                      "You must provide a model parameter");
+
+    case NGX_HTTP_LLM_JSON_MODEL_DUPLICATE:
+        return ngx_http_llm_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "model",
+                                      "The \"model\" member appears more "
+                                      "than once");
+
+    case NGX_HTTP_LLM_JSON_DUPLICATE_KEY:
+        return ngx_http_llm_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", NULL,
+                                      "A member appears more than once (%s "
+                                      "at byte %uz)",
+                                      ngx_http_llm_json_strerror(rc),
+                                      ctx->doc.error_offset);
+
+    case NGX_HTTP_LLM_JSON_MODEL_NOT_STRING:
+    case NGX_HTTP_LLM_JSON_MODEL_EMPTY:
+        return ngx_http_llm_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_type", "model",
+                                      "The model must be a non-empty "
+                                      "string");
+
+    default: /* NGX_HTTP_LLM_JSON_MODEL_CONTROL */
+        return ngx_http_llm_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "model",
+                                      "The model name contains control "
+                                      "characters");
+    }
+
+    ctx->model.data = ctx->doc.model_name;
+    ctx->model.len = ctx->doc.model_len;
+    ctx->stream = ctx->doc.stream_true ? 1 : 0;
+    ctx->client_usage = ctx->doc.include_usage_true ? 1 : 0;
+
+    /* the route */
+
+    if (ctx->lcf->route_key) {
+        if (ngx_http_complex_value(r, ctx->lcf->route_key, &ctx->route_key)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else {
+        ctx->route_key = ctx->model;
+    }
+
+    ctx->route = ngx_http_llm_route_find(r, ctx->lcf->routes, &ctx->route_key);
+
+    if (ctx->route == NULL) {
+        return ngx_http_llm_set_error(r, ctx, NGX_HTTP_NOT_FOUND,
+                                      "model_not_found", "model",
+                                      "The model `%V` does not exist or "
+                                      "is not routed by this gateway",
+                                      &ctx->model);
+    }
+
+    ngx_http_llm_route_plan(ctx->route, ctx);
+
+    /* a route never ends up with nothing to try */
+
+    t = ngx_http_llm_next_target(r, ctx, 0);
+
+    if (t == NULL) {
+        ctx->next = 0;
+        t = ngx_http_llm_next_target(r, ctx, 1);
+    }
+
+    if (ngx_http_llm_build_request(r, ctx, t) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /*
+     * proxy's create_request runs next and debug-logs the header block
+     * with the provider key; the balancer's init restores the level
+     */
+
+    if (r->connection->log->log_level & NGX_LOG_DEBUG_ALL) {
+        ctx->log_level = r->connection->log->log_level;
+        ctx->log_muted = 1;
+        r->connection->log->log_level &= ~NGX_LOG_DEBUG_ALL;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_llm_collect_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    u_char       *p;
+    off_t         len;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        ctx->body_len = 0;
+        return NGX_OK;
+    }
+
+    cl = r->request_body->bufs;
+
+    /* the common case: one buffer in memory, used in place */
+
+    if (cl->next == NULL && !cl->buf->in_file) {
+        ctx->body = cl->buf->pos;
+        ctx->body_len = cl->buf->last - cl->buf->pos;
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    ctx->body_len = (size_t) len;
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    ctx->body = ngx_pnalloc(r->pool, (size_t) len);
+    if (ctx->body == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ctx->body;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
+                              b->file_pos);
+
+            if (n != b->file_last - b->file_pos) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "llm router: could not read the request body "
+                              "back from \"%V\"", &b->file->name);
+                return NGX_ERROR;
+            }
+
+            p += n;
+            continue;
+        }
+
+        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Returns the next target of the plan whose provider's circuit lets a
+ * request through (any target with force).
+ */
+
+ngx_http_llm_target_t *
+ngx_http_llm_next_target(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_uint_t force)
+{
+    ngx_http_llm_target_t  *t;
+
+    while (ctx->next < ctx->nplan) {
+        t = ctx->plan[ctx->next++];
+
+        if (force || ngx_http_llm_circuit_allow(t->provider)) {
+            return t;
+        }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "llm router: provider \"%V\" skipped, circuit open",
+                       &t->provider->name);
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Makes the request what target t expects: the body with its model name
+ * (spliced, no copy of the rest), the path, the key.  The body is a chain
+ * of buffers pointing into the client's body.
+ */
+
+ngx_int_t
+ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_target_t *t)
+{
+    u_char                   *pos, *end, *p, *model_start, *model_end,
+                             *ins_at, *rep_start, *rep_end;
+    size_t                    len;
+    ngx_str_t                 rep;
+    ngx_chain_t              *out, **last, *cl;
+    ngx_http_llm_provider_t  *prov;
+    ngx_http_llm_json_doc_t  *doc;
+
+    prov = t->provider;
+    doc = &ctx->doc;
+
+    ctx->target = t;
+    ctx->built = t;
+    ctx->upstream_model = t->model.len ? t->model : ctx->model;
+    ctx->strip_usage = 0;
+
+    /* edits, in body order: the model value, then stream_options */
+
+    model_start = (u_char *) doc->model.start;
+    model_end = (u_char *) doc->model.end;
+
+    ins_at = NULL;
+    rep_start = NULL;
+    rep_end = NULL;
+    ngx_str_null(&rep);
+
+    if (ctx->stream && prov->api == NGX_HTTP_LLM_API_OPENAI
+        && ctx->endpoint != NGX_HTTP_LLM_EP_RESPONSES
+        && ctx->endpoint != NGX_HTTP_LLM_EP_EMBEDDINGS
+        && !ctx->client_usage)
+    {
+        ctx->strip_usage = 1;
+
+        if (doc->stream_options.start == NULL) {
+            /* right after the top-level '{' */
+            rep_start = (u_char *) doc->object.start + 1;
+            rep_end = rep_start;
+            rep = ngx_http_llm_usage_member;
+
+        } else if (doc->include_usage.start) {
+            rep_start = (u_char *) doc->include_usage.start;
+            rep_end = (u_char *) doc->include_usage.end;
+            rep = ngx_http_llm_true;
+
+        } else if (doc->stream_options.start[0] == '{') {
+            rep_start = (u_char *) doc->stream_options.start + 1;
+            rep_end = rep_start;
+
+            for (p = rep_start; *p == ' ' || *p == '\t' || *p == '\r'
+                                || *p == '\n';
+                 p++)
+            { /* void */ }
+
+            rep = (*p == '}') ? ngx_http_llm_usage_only
+                              : ngx_http_llm_usage_first;
+
+        } else {
+            /* stream_options: null or some other non-object */
+            rep_start = (u_char *) doc->stream_options.start;
+            rep_end = (u_char *) doc->stream_options.end;
+            rep = ngx_http_llm_usage_object;
+        }
+
+        ins_at = rep_start;
+    }
+
+    out = NULL;
+    last = &out;
+    pos = ctx->body;
+    end = ctx->body + ctx->body_len;
+
+    if (ins_at && ins_at < model_start) {
+        if (ngx_http_llm_chain_piece(r->pool, &last, pos, rep_start) == NULL
+            || ngx_http_llm_chain_piece(r->pool, &last, rep.data,
+                                        rep.data + rep.len) == NULL)
+        {
+            return NGX_ERROR;
+        }
+
+        pos = rep_end;
+        ins_at = NULL;
+    }
+
+    if (t->model.len) {
+        if (ngx_http_llm_chain_piece(r->pool, &last, pos, model_start) == NULL)
+        {
+            return NGX_ERROR;
+        }
+
+        /* "model" is checked at config time to need no JSON escaping */
+
+        p = ngx_pnalloc(r->pool, t->model.len + 2);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        p[0] = '"';
+        ngx_memcpy(p + 1, t->model.data, t->model.len);
+        p[t->model.len + 1] = '"';
+
+        if (ngx_http_llm_chain_piece(r->pool, &last, p, p + t->model.len + 2)
+            == NULL)
+        {
+            return NGX_ERROR;
+        }
+
+        pos = model_end;
+    }
+
+    if (ins_at) {
+        if (ngx_http_llm_chain_piece(r->pool, &last, pos, rep_start) == NULL
+            || ngx_http_llm_chain_piece(r->pool, &last, rep.data,
+                                        rep.data + rep.len) == NULL)
+        {
+            return NGX_ERROR;
+        }
+
+        pos = rep_end;
+    }
+
+    if (ngx_http_llm_chain_piece(r->pool, &last, pos, end) == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = 0;
+
+    for (cl = out; cl; cl = cl->next) {
+        len += cl->buf->last - cl->buf->pos;
+    }
+
+    r->request_body->bufs = out;
+    r->request_body->temp_file = NULL;
+    r->headers_in.content_length_n = len;
+
+    /* the provider's path; the client's query string is not passed on */
+
+    r->uri = prov->uri[ctx->endpoint];
+    r->valid_unparsed_uri = 0;
+    ngx_str_null(&r->args);
+
+    /* the key, in turn among the provider's keys */
+
+    if (prov->keys->nelts) {
+        ctx->key_index = ngx_http_llm_key_pick(prov);
+        ctx->key = ((ngx_str_t *) prov->keys->elts)[ctx->key_index];
+
+    } else {
+        ngx_str_null(&ctx->key);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_chain_t *
+ngx_http_llm_chain_piece(ngx_pool_t *pool, ngx_chain_t ***last, u_char *start,
+    u_char *end)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (start == end) {
+        /* nothing to add; any non-NULL value means success */
+        return (ngx_chain_t *) -1;
+    }
+
+    b = ngx_calloc_buf(pool);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    /* start == pos: upstream resets pos to start before a retry */
+
+    b->start = start;
+    b->pos = start;
+    b->last = end;
+    b->end = end;
+    b->memory = 1;
+
+    cl = ngx_alloc_chain_link(pool);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    **last = cl;
+    *last = &cl->next;
+
+    return cl;
+}
+
+
+static cJSON *
+ngx_http_llm_model_object(ngx_http_llm_route_t *route)
+{
+    u_char                  name[256];
+    size_t                  len;
+    cJSON                  *m;
+    ngx_http_llm_target_t  *t;
+
+    m = cJSON_CreateObject();
+    if (m == NULL) {
+        return NULL;
+    }
+
+    len = ngx_min(route->name.len, sizeof(name) - 1);
+    ngx_memcpy(name, route->name.data, len);
+    name[len] = '\0';
+
+    cJSON_AddStringToObject(m, "id", (char *) name);
+    cJSON_AddStringToObject(m, "object", "model");
+    cJSON_AddNumberToObject(m, "created", 0);
+
+    t = route->targets.elts;
+    len = ngx_min(t[0].provider->name.len, sizeof(name) - 1);
+    ngx_memcpy(name, t[0].provider->name.data, len);
+    name[len] = '\0';
+
+    cJSON_AddStringToObject(m, "owned_by", (char *) name);
+
+    return m;
+}
+
+
+/* GET models and models/{id}, from the exact-name routes */
+
+static ngx_int_t
+ngx_http_llm_models(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_str_t *id)
+{
+    char                  *json;
+    size_t                 len;
+    ngx_int_t              rc;
+    ngx_buf_t             *b;
+    ngx_uint_t             i, n;
+    ngx_chain_t            out;
+    cJSON                 *root, *data, *m;
+    ngx_http_llm_route_t  *route;
+
+    route = ctx->lcf->routes->exact.elts;
+    n = ctx->lcf->routes->exact.nelts;
+
+    if (id->len) {
+        for (i = 0; i < n; i++) {
+            if (route[i].name.len == id->len
+                && ngx_strncmp(route[i].name.data, id->data, id->len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == n) {
+            return ngx_http_llm_set_error(r, ctx, NGX_HTTP_NOT_FOUND,
+                                          "model_not_found", "model",
+                                          "The model `%V` does not exist",
+                                          id);
+        }
+
+        root = ngx_http_llm_model_object(&route[i]);
+        if (root == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else {
+        root = cJSON_CreateObject();
+        if (root == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cJSON_AddStringToObject(root, "object", "list");
+
+        data = cJSON_AddArrayToObject(root, "data");
+        if (data == NULL) {
+            goto failed;
+        }
+
+        for (i = 0; i < n; i++) {
+            m = ngx_http_llm_model_object(&route[i]);
+            if (m == NULL) {
+                goto failed;
+            }
+
+            cJSON_AddItemToArray(data, m);
+        }
+    }
+
+    json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ngx_strlen(json);
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        cJSON_free(json);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, json, len);
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    cJSON_free(json);
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+
+failed:
+
+    cJSON_Delete(root);
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}

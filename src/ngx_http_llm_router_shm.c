@@ -1,0 +1,458 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * The shared zone: provider circuit breakers and key cool-downs, shared
+ * by all workers and kept across reloads (matched by provider name).
+ */
+
+
+#include "ngx_http_llm_router.h"
+
+
+#define NGX_HTTP_LLM_SHM_MAGIC    0x6c6c6d72   /* "llmr" */
+#define NGX_HTTP_LLM_SHM_VERSION  1
+
+
+typedef struct {
+    uint32_t                         magic;
+    uint32_t                         version;
+    ngx_queue_t                      providers;
+} ngx_http_llm_shctx_t;
+
+
+struct ngx_http_llm_shm_provider_s {
+    ngx_queue_t                      queue;
+    ngx_uint_t                       fails;
+    ngx_msec_t                       fail_start;
+    ngx_msec_t                       open_until;     /* 0: closed */
+    ngx_msec_t                       trial_until;    /* a trial in flight */
+    ngx_atomic_t                     key_next;
+    ngx_uint_t                       nkeys;
+    ngx_msec_t                      *key_cool;
+    size_t                           name_len;
+    u_char                           name[1];
+};
+
+
+static ngx_int_t ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_llm_zone_add(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name, ssize_t size);
+
+
+static ngx_str_t  ngx_http_llm_default_zone_name = ngx_string("llm_router");
+
+
+char *
+ngx_http_llm_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_llm_main_conf_t *lmcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value, s;
+    ngx_uint_t  i;
+
+    value = cf->args->elts;
+
+    if (lmcf->shm_zone) {
+        return "is duplicate";
+    }
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "empty zone name in \"%V\"", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (cf->args->nelts < 3) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_zone \"%V\" has no size", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    size = ngx_parse_size(&value[2]);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid size \"%V\" of llm_zone \"%V\"",
+                           &value[2], &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_zone \"%V\" is too small, %uz at least",
+                           &value[1], 8 * ngx_pagesize);
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 3; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "state=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            if (s.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "empty \"state=\" in llm_zone \"%V\"",
+                                   &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"state=\" of llm_zone \"%V\" is not "
+                               "supported yet", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in llm_zone \"%V\"",
+                           &value[i], &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_llm_zone_add(cf, lmcf, &value[1], size) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_http_llm_zone_default(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
+{
+    return ngx_http_llm_zone_add(cf, lmcf, &ngx_http_llm_default_zone_name,
+                                 NGX_HTTP_LLM_DEFAULT_ZONE_SIZE);
+}
+
+
+static ngx_int_t
+ngx_http_llm_zone_add(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
+    ngx_str_t *name, ssize_t size)
+{
+    ngx_shm_zone_t  *zone;
+
+    zone = ngx_shared_memory_add(cf, name, size, &ngx_http_llm_router_module);
+    if (zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_zone \"%V\" is already used", name);
+        return NGX_ERROR;
+    }
+
+    zone->init = ngx_http_llm_init_zone;
+    zone->data = lmcf;
+
+    lmcf->shm_zone = zone;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_llm_main_conf_t *lmcf = shm_zone->data;
+
+    size_t                        n;
+    ngx_msec_t                   *cool;
+    ngx_uint_t                    i;
+    ngx_queue_t                  *q;
+    ngx_slab_pool_t              *shpool;
+    ngx_http_llm_shctx_t         *sh;
+    ngx_http_llm_provider_t      *prov;
+    ngx_http_llm_shm_provider_t  *node;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (data || shm_zone->shm.exists) {
+        /* a reload: the previous cycle's state is reused */
+        sh = shpool->data;
+
+        if (sh == NULL || sh->magic != NGX_HTTP_LLM_SHM_MAGIC
+            || sh->version != NGX_HTTP_LLM_SHM_VERSION)
+        {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "llm_zone \"%V\" has an incompatible layout",
+                          &shm_zone->shm.name);
+            return NGX_ERROR;
+        }
+
+    } else {
+        sh = ngx_slab_calloc(shpool, sizeof(ngx_http_llm_shctx_t));
+        if (sh == NULL) {
+            return NGX_ERROR;
+        }
+
+        sh->magic = NGX_HTTP_LLM_SHM_MAGIC;
+        sh->version = NGX_HTTP_LLM_SHM_VERSION;
+        ngx_queue_init(&sh->providers);
+
+        shpool->data = sh;
+
+        n = sizeof(" in llm_zone \"\"") + shm_zone->shm.name.len;
+
+        shpool->log_ctx = ngx_slab_alloc(shpool, n);
+        if (shpool->log_ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(shpool->log_ctx, " in llm_zone \"%V\"%Z",
+                    &shm_zone->shm.name);
+    }
+
+    /* the old cycle's workers may be running: take the lock */
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    prov = lmcf->providers.elts;
+
+    for (i = 0; i < lmcf->providers.nelts; i++) {
+
+        node = NULL;
+
+        for (q = ngx_queue_head(&sh->providers);
+             q != ngx_queue_sentinel(&sh->providers);
+             q = ngx_queue_next(q))
+        {
+            node = ngx_queue_data(q, ngx_http_llm_shm_provider_t, queue);
+
+            if (node->name_len == prov[i].name.len
+                && ngx_strncmp(node->name, prov[i].name.data,
+                               node->name_len) == 0)
+            {
+                break;
+            }
+
+            node = NULL;
+        }
+
+        if (node == NULL) {
+            n = offsetof(ngx_http_llm_shm_provider_t, name)
+                + prov[i].name.len;
+
+            node = ngx_slab_calloc_locked(shpool, n);
+            if (node == NULL) {
+                goto nomem;
+            }
+
+            node->name_len = prov[i].name.len;
+            ngx_memcpy(node->name, prov[i].name.data, node->name_len);
+
+            ngx_queue_insert_tail(&sh->providers, &node->queue);
+        }
+
+        /*
+         * grow, never shrink: workers of the old cycle may still index
+         * the array with their own number of keys
+         */
+
+        if (node->nkeys < prov[i].keys->nelts) {
+            cool = ngx_slab_calloc_locked(shpool,
+                                   prov[i].keys->nelts * sizeof(ngx_msec_t));
+            if (cool == NULL) {
+                goto nomem;
+            }
+
+            node->key_cool = cool;
+            node->nkeys = prov[i].keys->nelts;
+        }
+
+        prov[i].shm = node;
+        prov[i].shpool = shpool;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
+
+nomem:
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                  "llm_zone \"%V\" is too small for %ui providers",
+                  &shm_zone->shm.name, lmcf->providers.nelts);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * The circuit breaker, nginx semantics: max_fails failures within
+ * fail_timeout open it for fail_timeout (or Retry-After, if longer); then
+ * one trial request at a time decides.
+ */
+
+ngx_uint_t
+ngx_http_llm_circuit_allow(ngx_http_llm_provider_t *p)
+{
+    ngx_uint_t                    allow;
+    ngx_msec_t                    now;
+    ngx_slab_pool_t              *shpool;
+    ngx_http_llm_shm_provider_t  *n;
+
+    n = p->shm;
+
+    if (n == NULL || p->max_fails == 0 || n->open_until == 0) {
+        return 1;
+    }
+
+    shpool = p->shpool;
+    now = ngx_current_msec;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (n->open_until == 0) {
+        allow = 1;
+
+    } else if ((ngx_msec_int_t) (now - n->open_until) < 0) {
+        allow = 0;
+
+    } else if (n->trial_until
+               && (ngx_msec_int_t) (now - n->trial_until) < 0)
+    {
+        allow = 0;
+
+    } else {
+        n->trial_until = now + p->fail_timeout;
+        allow = 1;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return allow;
+}
+
+
+void
+ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
+    ngx_uint_t failed, ngx_msec_t retry_after)
+{
+    ngx_uint_t                    opened;
+    ngx_msec_t                    now, period;
+    ngx_slab_pool_t              *shpool;
+    ngx_http_llm_shm_provider_t  *n;
+
+    n = p->shm;
+
+    if (n == NULL || p->max_fails == 0) {
+        return;
+    }
+
+    if (!failed && n->fails == 0 && n->open_until == 0) {
+        return;
+    }
+
+    shpool = p->shpool;
+    now = ngx_current_msec;
+    period = ngx_max(p->fail_timeout, retry_after);
+    opened = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (!failed) {
+        opened = (n->open_until != 0);
+
+        n->fails = 0;
+        n->open_until = 0;
+        n->trial_until = 0;
+
+    } else if (n->open_until) {
+        /* a failed trial, or a late failure: open again */
+        n->open_until = now + period;
+        n->trial_until = 0;
+
+    } else {
+        if (n->fails == 0
+            || (ngx_msec_int_t) (now - n->fail_start)
+               > (ngx_msec_int_t) p->fail_timeout)
+        {
+            n->fails = 0;
+            n->fail_start = now;
+        }
+
+        n->fails++;
+
+        if (n->fails >= p->max_fails) {
+            n->open_until = now + period;
+            n->trial_until = 0;
+            opened = 2;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (opened == 2) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "llm router: provider \"%V\" circuit opened for %Ms "
+                      "after %ui failures", &p->name, period, p->max_fails);
+
+    } else if (opened == 1) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "llm router: provider \"%V\" circuit closed",
+                      &p->name);
+    }
+}
+
+
+/* the next key in turn that is not cooling down (or the one that ends first) */
+
+ngx_uint_t
+ngx_http_llm_key_pick(ngx_http_llm_provider_t *p)
+{
+    ngx_uint_t                    i, k, best, nkeys;
+    ngx_msec_t                    now, cool;
+    ngx_atomic_uint_t             start;
+    ngx_http_llm_shm_provider_t  *n;
+
+    nkeys = p->keys->nelts;
+    n = p->shm;
+
+    if (nkeys < 2 || n == NULL) {
+        return 0;
+    }
+
+    start = ngx_atomic_fetch_add(&n->key_next, 1);
+    now = ngx_current_msec;
+    best = start % nkeys;
+
+    for (i = 0; i < nkeys; i++) {
+        k = (start + i) % nkeys;
+        cool = n->key_cool[k];
+
+        if (cool == 0 || (ngx_msec_int_t) (now - cool) >= 0) {
+            return k;
+        }
+
+        if ((ngx_msec_int_t) (cool - n->key_cool[best]) < 0) {
+            best = k;
+        }
+    }
+
+    return best;
+}
+
+
+void
+ngx_http_llm_key_cool(ngx_http_llm_provider_t *p, ngx_log_t *log,
+    ngx_uint_t key, ngx_msec_t duration)
+{
+    if (p->shm == NULL || key >= p->keys->nelts) {
+        return;
+    }
+
+    p->shm->key_cool[key] = ngx_current_msec + duration;
+
+    /* the key's position, never the key */
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "llm router: key #%ui of provider \"%V\" cools down "
+                  "for %Ms", key + 1, &p->name, duration);
+}

@@ -1,0 +1,776 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * llm_upstream: providers, presets, credentials and failure policy.
+ */
+
+
+#include "ngx_http_llm_router.h"
+
+
+#define NGX_HTTP_LLM_KEY_FILE_MAX  (1024 * 1024)
+
+
+static ngx_int_t ngx_http_llm_parse_fail_on(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *p, ngx_str_t *value);
+static void ngx_http_llm_fail_on_default(ngx_http_llm_provider_t *p);
+static ngx_int_t ngx_http_llm_add_key(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *p, u_char *key, size_t len);
+static ngx_int_t ngx_http_llm_read_key_file(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *p, ngx_str_t *name);
+
+
+static ngx_http_llm_preset_t  ngx_http_llm_presets[] = {
+    { "openai", NGX_HTTP_LLM_API_OPENAI, "api.openai.com", 443, 1, "/v1" },
+    { "anthropic", NGX_HTTP_LLM_API_ANTHROPIC, "api.anthropic.com", 443, 1,
+      "/v1" },
+    { "deepseek", NGX_HTTP_LLM_API_OPENAI, "api.deepseek.com", 443, 1,
+      "/v1" },
+    { "qwen", NGX_HTTP_LLM_API_OPENAI, "dashscope.aliyuncs.com", 443, 1,
+      "/compatible-mode/v1" },
+    { "moonshot", NGX_HTTP_LLM_API_OPENAI, "api.moonshot.cn", 443, 1,
+      "/v1" },
+    { "zhipu", NGX_HTTP_LLM_API_OPENAI, "open.bigmodel.cn", 443, 1,
+      "/api/paas/v4" },
+    { "doubao", NGX_HTTP_LLM_API_OPENAI, "ark.cn-beijing.volces.com", 443, 1,
+      "/api/v3" },
+    { "minimax", NGX_HTTP_LLM_API_OPENAI, "api.minimax.chat", 443, 1,
+      "/v1" },
+    { "gemini", NGX_HTTP_LLM_API_OPENAI,
+      "generativelanguage.googleapis.com", 443, 1, "/v1beta/openai" },
+    { "mistral", NGX_HTTP_LLM_API_OPENAI, "api.mistral.ai", 443, 1, "/v1" },
+    { "groq", NGX_HTTP_LLM_API_OPENAI, "api.groq.com", 443, 1,
+      "/openai/v1" },
+    { "openrouter", NGX_HTTP_LLM_API_OPENAI, "openrouter.ai", 443, 1,
+      "/api/v1" },
+    { "together", NGX_HTTP_LLM_API_OPENAI, "api.together.xyz", 443, 1,
+      "/v1" },
+    { "xai", NGX_HTTP_LLM_API_OPENAI, "api.x.ai", 443, 1, "/v1" },
+    { "ollama", NGX_HTTP_LLM_API_OPENAI, "127.0.0.1", 11434, 0, "/v1" },
+    { "vllm", NGX_HTTP_LLM_API_OPENAI, "127.0.0.1", 8000, 0, "/v1" },
+    { NULL, 0, NULL, 0, 0, NULL }
+};
+
+
+/* statuses that fail over unless fail_on= says otherwise */
+static ngx_uint_t  ngx_http_llm_default_fail_status[] = {
+    429, 500, 502, 503, 504, 529, 0
+};
+
+
+char *
+ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_llm_main_conf_t *lmcf = conf;
+
+    u_char                   *p;
+    ngx_int_t                 n;
+    ngx_str_t                *value, s, host, path, upstream, key, key_file,
+                              key_env, fail_on;
+    ngx_url_t                 u;
+    ngx_uint_t                i, api, nkeysrc;
+    ngx_msec_t                ms;
+    ngx_flag_t                tls;
+    in_port_t                 port;
+    ngx_http_llm_preset_t    *preset;
+    ngx_http_llm_provider_t  *prov;
+
+    value = cf->args->elts;
+
+    if (ngx_http_llm_find_provider(lmcf, &value[1]) != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate llm_upstream \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (*p == ':' || *p <= ' ' || *p == 0x7f) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid llm_upstream name \"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    prov = ngx_array_push(&lmcf->providers);
+    if (prov == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(prov, sizeof(ngx_http_llm_provider_t));
+
+    prov->name = value[1];
+    prov->index = lmcf->providers.nelts - 1;
+    prov->file_name = cf->conf_file->file.name.data;
+    prov->line = cf->conf_file->line;
+    prov->max_fails = NGX_CONF_UNSET_UINT;
+    prov->fail_timeout = NGX_CONF_UNSET_MSEC;
+
+    preset = NULL;
+    api = NGX_CONF_UNSET_UINT;
+    tls = NGX_CONF_UNSET;
+    port = 0;
+    nkeysrc = 0;
+
+    ngx_str_null(&host);
+    ngx_str_null(&path);
+    ngx_str_null(&upstream);
+    ngx_str_null(&key);
+    ngx_str_null(&key_file);
+    ngx_str_null(&key_env);
+    ngx_str_null(&fail_on);
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "preset=", 7) == 0) {
+            s.data = value[i].data + 7;
+            s.len = value[i].len - 7;
+
+            for (preset = ngx_http_llm_presets; preset->name; preset++) {
+                if (s.len == ngx_strlen(preset->name)
+                    && ngx_strncmp(s.data, preset->name, s.len) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (preset->name == NULL) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "unknown preset \"%V\"", &s);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "api=", 4) == 0) {
+            s.data = value[i].data + 4;
+            s.len = value[i].len - 4;
+
+            if (s.len == 6 && ngx_strncmp(s.data, "openai", 6) == 0) {
+                api = NGX_HTTP_LLM_API_OPENAI;
+
+            } else if (s.len == 9 && ngx_strncmp(s.data, "anthropic", 9) == 0)
+            {
+                api = NGX_HTTP_LLM_API_ANTHROPIC;
+
+            } else {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "upstream=", 9) == 0) {
+            upstream.data = value[i].data + 9;
+            upstream.len = value[i].len - 9;
+
+            if (upstream.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "host=", 5) == 0) {
+            host.data = value[i].data + 5;
+            host.len = value[i].len - 5;
+
+            if (host.len == 0
+                || ngx_strlchr(host.data, host.data + host.len, '/')
+                || ngx_strlchr(host.data, host.data + host.len, ' '))
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "port=", 5) == 0) {
+            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
+            if (n < 1 || n > 65535) {
+                goto invalid;
+            }
+
+            port = (in_port_t) n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "tls=", 4) == 0) {
+            s.data = value[i].data + 4;
+            s.len = value[i].len - 4;
+
+            if (s.len == 2 && ngx_strncmp(s.data, "on", 2) == 0) {
+                tls = 1;
+
+            } else if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
+                tls = 0;
+
+            } else {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "path=", 5) == 0) {
+            path.data = value[i].data + 5;
+            path.len = value[i].len - 5;
+
+            if (path.len && path.data[0] != '/') {
+                goto invalid;
+            }
+
+            for (p = path.data; p < path.data + path.len; p++) {
+                if (*p <= ' ' || *p == '?' || *p == '#' || *p == 0x7f) {
+                    goto invalid;
+                }
+            }
+
+            while (path.len && path.data[path.len - 1] == '/') {
+                path.len--;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "key=", 4) == 0) {
+            key.data = value[i].data + 4;
+            key.len = value[i].len - 4;
+            nkeysrc++;
+
+            if (key.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "key_file=", 9) == 0) {
+            key_file.data = value[i].data + 9;
+            key_file.len = value[i].len - 9;
+            nkeysrc++;
+
+            if (key_file.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "key_env=", 8) == 0) {
+            key_env.data = value[i].data + 8;
+            key_env.len = value[i].len - 8;
+            nkeysrc++;
+
+            if (key_env.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "max_fails=", 10) == 0) {
+            n = ngx_atoi(value[i].data + 10, value[i].len - 10);
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            prov->max_fails = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "fail_timeout=", 13) == 0) {
+            s.data = value[i].data + 13;
+            s.len = value[i].len - 13;
+
+            ms = ngx_parse_time(&s, 0);
+            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
+                goto invalid;
+            }
+
+            prov->fail_timeout = ms;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "fail_on=", 8) == 0) {
+            fail_on.data = value[i].data + 8;
+            fail_on.len = value[i].len - 8;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in llm_upstream \"%V\"",
+                           &value[i], &prov->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (nkeysrc > 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_upstream \"%V\" takes only one of \"key=\", "
+                           "\"key_file=\" and \"key_env=\"", &prov->name);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the preset first, then whatever was given explicitly */
+
+    if (preset) {
+        if (api == NGX_CONF_UNSET_UINT) {
+            api = preset->api;
+        }
+
+        if (tls == NGX_CONF_UNSET) {
+            tls = preset->tls;
+        }
+
+        if (host.data == NULL) {
+            host.data = (u_char *) preset->host;
+            host.len = ngx_strlen(preset->host);
+
+            if (port == 0) {
+                port = preset->port;
+            }
+        }
+
+        if (path.data == NULL) {
+            path.data = (u_char *) preset->path;
+            path.len = ngx_strlen(preset->path);
+        }
+    }
+
+    if (api == NGX_CONF_UNSET_UINT) {
+        api = NGX_HTTP_LLM_API_OPENAI;
+    }
+
+    if (tls == NGX_CONF_UNSET) {
+        tls = 1;
+    }
+
+    if (port == 0) {
+        port = tls ? 443 : 80;
+    }
+
+    if (path.data == NULL) {
+        ngx_str_set(&path, "");
+    }
+
+    if (host.data == NULL && upstream.data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_upstream \"%V\" needs \"host=\", "
+                           "\"upstream=\" or \"preset=\"", &prov->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (host.data == NULL) {
+        host = upstream;
+    }
+
+    prov->api = api;
+    prov->tls = tls;
+    prov->port = port;
+    prov->path = path;
+    prov->host = host;
+
+    if ((tls && port == 443) || (!tls && port == 80)) {
+        prov->host_header = host;
+
+    } else {
+        prov->host_header.data = ngx_pnalloc(cf->pool, host.len + 6);
+        if (prov->host_header.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        prov->host_header.len = ngx_sprintf(prov->host_header.data, "%V:%d",
+                                            &host, (int) port)
+                                - prov->host_header.data;
+    }
+
+    for (i = 0; i < NGX_HTTP_LLM_EP_MODELS; i++) {
+        s = ngx_http_llm_endpoint_names[i];
+
+        prov->uri[i].len = path.len + 1 + s.len;
+        prov->uri[i].data = ngx_pnalloc(cf->pool, prov->uri[i].len);
+        if (prov->uri[i].data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        p = ngx_cpymem(prov->uri[i].data, path.data, path.len);
+        *p++ = '/';
+        ngx_memcpy(p, s.data, s.len);
+    }
+
+    /* where to connect: an upstream{} block, or host:port like proxy_pass */
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    if (upstream.data) {
+        u.url = upstream;
+        u.no_resolve = 1;
+
+    } else {
+        u.url.data = ngx_pnalloc(cf->pool, host.len + 6);
+        if (u.url.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        u.url.len = ngx_sprintf(u.url.data, "%V:%d", &host, (int) port)
+                    - u.url.data;
+    }
+
+    u.default_port = port;
+
+    prov->uscf = ngx_http_upstream_add(cf, &u, 0);
+    if (prov->uscf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (prov->uscf == lmcf->router_upstream) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_upstream \"%V\" may not use the "
+                           "\"llm_router\" upstream", &prov->name);
+        return NGX_CONF_ERROR;
+    }
+
+    /* credentials */
+
+    prov->keys = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
+    if (prov->keys == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (key.data) {
+        if (ngx_http_llm_add_key(cf, prov, key.data, key.len) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (key_env.data) {
+        s.data = ngx_pnalloc(cf->pool, key_env.len + 1);
+        if (s.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        (void) ngx_cpystrn(s.data, key_env.data, key_env.len + 1);
+
+        p = (u_char *) getenv((char *) s.data);
+
+        if (p == NULL || *p == '\0') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "environment variable \"%V\" of llm_upstream "
+                               "\"%V\" is not set", &key_env, &prov->name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_llm_add_key(cf, prov, p, ngx_strlen(p)) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (key_file.data) {
+        if (ngx_http_llm_read_key_file(cf, prov, &key_file) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    /* failure policy */
+
+    if (prov->max_fails == NGX_CONF_UNSET_UINT) {
+        prov->max_fails = 1;
+    }
+
+    if (prov->fail_timeout == NGX_CONF_UNSET_MSEC) {
+        prov->fail_timeout = 10000;
+    }
+
+    if (fail_on.data) {
+        if (ngx_http_llm_parse_fail_on(cf, prov, &fail_on) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else {
+        ngx_http_llm_fail_on_default(prov);
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in llm_upstream \"%V\"",
+                       &value[i], &prov->name);
+    return NGX_CONF_ERROR;
+}
+
+
+static void
+ngx_http_llm_fail_on_default(ngx_http_llm_provider_t *p)
+{
+    ngx_uint_t  *s, n;
+
+    p->fail_error = 1;
+    p->fail_timeout_on = 1;
+
+    for (s = ngx_http_llm_default_fail_status; *s; s++) {
+        n = *s - 400;
+        p->fail_status[n / 64] |= (uint64_t) 1 << (n % 64);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_llm_parse_fail_on(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
+    ngx_str_t *value)
+{
+    u_char     *pos, *end, *last;
+    ngx_int_t   n;
+    ngx_str_t   item;
+
+    pos = value->data;
+    end = value->data + value->len;
+
+    if (value->len == 0) {
+        goto invalid_all;
+    }
+
+    while (pos <= end) {
+        last = ngx_strlchr(pos, end, ',');
+        if (last == NULL) {
+            last = end;
+        }
+
+        item.data = pos;
+        item.len = last - pos;
+
+        if (item.len == 5 && ngx_strncmp(item.data, "error", 5) == 0) {
+            p->fail_error = 1;
+
+        } else if (item.len == 7 && ngx_strncmp(item.data, "timeout", 7) == 0)
+        {
+            p->fail_timeout_on = 1;
+
+        } else if (item.len == 7 && ngx_strncmp(item.data, "default", 7) == 0)
+        {
+            ngx_http_llm_fail_on_default(p);
+
+        } else {
+            n = ngx_atoi(item.data, item.len);
+
+            if (n < 400 || n > 599) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"fail_on\" value \"%V\" in "
+                                   "llm_upstream \"%V\": expected error, "
+                                   "timeout, default or a status 400-599",
+                                   &item, &p->name);
+                return NGX_ERROR;
+            }
+
+            n -= 400;
+            p->fail_status[n / 64] |= (uint64_t) 1 << (n % 64);
+        }
+
+        pos = last + 1;
+    }
+
+    return NGX_OK;
+
+invalid_all:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "empty \"fail_on\" in llm_upstream \"%V\"", &p->name);
+    return NGX_ERROR;
+}
+
+
+ngx_uint_t
+ngx_http_llm_provider_fails_on(ngx_http_llm_provider_t *p, ngx_uint_t outcome)
+{
+    ngx_uint_t  n;
+
+    switch (outcome) {
+
+    case NGX_HTTP_LLM_OUT_ERROR:
+    case NGX_HTTP_LLM_OUT_DOWN:
+        return p->fail_error;
+
+    case NGX_HTTP_LLM_OUT_TIMEOUT:
+        return p->fail_timeout_on;
+    }
+
+    if (outcome < 400 || outcome > 599) {
+        return 0;
+    }
+
+    n = outcome - 400;
+
+    return (p->fail_status[n / 64] & ((uint64_t) 1 << (n % 64))) ? 1 : 0;
+}
+
+
+static ngx_int_t
+ngx_http_llm_add_key(ngx_conf_t *cf, ngx_http_llm_provider_t *p, u_char *key,
+    size_t len)
+{
+    u_char     *c;
+    ngx_str_t  *v;
+
+    /* a key ends up in a request header: refuse anything that could split it */
+
+    for (c = key; c < key + len; c++) {
+        if (*c <= ' ' || *c >= 0x7f) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid character in a key of llm_upstream "
+                               "\"%V\"", &p->name);
+            return NGX_ERROR;
+        }
+    }
+
+    v = ngx_array_push(p->keys);
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (p->api == NGX_HTTP_LLM_API_OPENAI) {
+        v->len = sizeof("Bearer ") - 1 + len;
+        v->data = ngx_pnalloc(cf->pool, v->len);
+        if (v->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(v->data, "Bearer ", 7), key, len);
+
+    } else {
+        v->len = len;
+        v->data = ngx_pnalloc(cf->pool, len);
+        if (v->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(v->data, key, len);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_read_key_file(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
+    ngx_str_t *name)
+{
+    u_char           *buf, *pos, *end, *eol, *s, *e;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t         file;
+    ngx_file_info_t   fi;
+
+    file = *name;
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " key file \"%s\" of llm_upstream "
+                           "\"%V\" failed", file.data, &p->name);
+        return NGX_ERROR;
+    }
+
+    buf = NULL;
+    n = 0;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed", file.data);
+        goto failed;
+    }
+
+    if (ngx_file_size(&fi) > NGX_HTTP_LLM_KEY_FILE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "key file \"%s\" is too large", file.data);
+        goto failed;
+    }
+
+    buf = ngx_pnalloc(cf->temp_pool, (size_t) ngx_file_size(&fi) + 1);
+    if (buf == NULL) {
+        goto failed;
+    }
+
+    n = ngx_read_fd(fd, buf, (size_t) ngx_file_size(&fi));
+    if (n == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " key file \"%s\" failed",
+                           file.data);
+        goto failed;
+    }
+
+    ngx_close_file(fd);
+
+    /* one key a line; blank lines and "#" comments are skipped */
+
+    pos = buf;
+    end = buf + n;
+
+    while (pos < end) {
+        eol = ngx_strlchr(pos, end, '\n');
+        if (eol == NULL) {
+            eol = end;
+        }
+
+        s = pos;
+        e = eol;
+
+        while (s < e && (*s == ' ' || *s == '\t')) {
+            s++;
+        }
+
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) {
+            e--;
+        }
+
+        if (s < e && *s != '#') {
+            if (ngx_http_llm_add_key(cf, p, s, e - s) != NGX_OK) {
+                ngx_memzero(buf, n);
+                return NGX_ERROR;
+            }
+        }
+
+        pos = eol + 1;
+    }
+
+    ngx_memzero(buf, n);
+
+    if (p->keys->nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "key file \"%s\" of llm_upstream \"%V\" has no keys",
+                           file.data, &p->name);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+
+failed:
+
+    ngx_close_file(fd);
+    return NGX_ERROR;
+}
+
+
+ngx_http_llm_provider_t *
+ngx_http_llm_find_provider(ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name)
+{
+    ngx_uint_t                i;
+    ngx_http_llm_provider_t  *p;
+
+    p = lmcf->providers.elts;
+
+    for (i = 0; i < lmcf->providers.nelts; i++) {
+        if (p[i].name.len == name->len
+            && ngx_strncmp(p[i].name.data, name->data, name->len) == 0)
+        {
+            return &p[i];
+        }
+    }
+
+    return NULL;
+}

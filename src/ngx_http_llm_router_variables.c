@@ -1,0 +1,219 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * $llm_* variables.  All are non-cacheable: they change with every
+ * attempt, and proxy re-reads them when the request is rebuilt for the
+ * next provider.
+ */
+
+
+#include "ngx_http_llm_router.h"
+
+
+#define NGX_HTTP_LLM_VAR_MODEL           0
+#define NGX_HTTP_LLM_VAR_ROUTE           1
+#define NGX_HTTP_LLM_VAR_PROVIDER        2
+#define NGX_HTTP_LLM_VAR_UPSTREAM_MODEL  3
+#define NGX_HTTP_LLM_VAR_ATTEMPTS        4
+#define NGX_HTTP_LLM_VAR_STREAM          5
+#define NGX_HTTP_LLM_VAR_HOST            6
+#define NGX_HTTP_LLM_VAR_AUTHORIZATION   7
+#define NGX_HTTP_LLM_VAR_X_API_KEY       8
+#define NGX_HTTP_LLM_VAR_ANTHROPIC_VER   9
+
+
+static ngx_int_t ngx_http_llm_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_llm_anthropic_version(ngx_http_request_t *r,
+    ngx_str_t *s);
+
+
+static ngx_http_variable_t  ngx_http_llm_vars[] = {
+
+    { ngx_string("llm_model"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_MODEL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_route"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_ROUTE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_provider"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_PROVIDER, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_upstream_model"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_UPSTREAM_MODEL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_attempts"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_ATTEMPTS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_stream"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_STREAM, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_upstream_host"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_HOST, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    /* secrets: for conf/llm_params' proxy_set_header only */
+
+    { ngx_string("llm_upstream_authorization"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_AUTHORIZATION, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_upstream_x_api_key"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_X_API_KEY, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_upstream_anthropic_version"), NULL,
+      ngx_http_llm_variable, NGX_HTTP_LLM_VAR_ANTHROPIC_VER,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_llm_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_llm_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_str_t                 s;
+    ngx_http_llm_ctx_t       *ctx;
+    ngx_http_llm_provider_t  *prov;
+
+    ctx = ngx_http_llm_get_ctx(r->main);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    prov = ctx->target ? ctx->target->provider : NULL;
+    ngx_str_null(&s);
+
+    switch (data) {
+
+    case NGX_HTTP_LLM_VAR_MODEL:
+        s = ctx->model;
+        break;
+
+    case NGX_HTTP_LLM_VAR_ROUTE:
+        if (ctx->route) {
+            s = ctx->route->name;
+        }
+        break;
+
+    case NGX_HTTP_LLM_VAR_PROVIDER:
+        if (prov) {
+            s = prov->name;
+        }
+        break;
+
+    case NGX_HTTP_LLM_VAR_UPSTREAM_MODEL:
+        s = ctx->upstream_model;
+        break;
+
+    case NGX_HTTP_LLM_VAR_ATTEMPTS:
+        if (ngx_http_llm_attempts_string(r, ctx, &s) != NGX_OK) {
+            return NGX_ERROR;
+        }
+        break;
+
+    case NGX_HTTP_LLM_VAR_STREAM:
+        if (ctx->stream) {
+            ngx_str_set(&s, "1");
+        }
+        break;
+
+    case NGX_HTTP_LLM_VAR_HOST:
+        if (prov) {
+            s = prov->host_header;
+        }
+        break;
+
+    case NGX_HTTP_LLM_VAR_AUTHORIZATION:
+        if (prov && prov->api == NGX_HTTP_LLM_API_OPENAI) {
+            s = ctx->key;
+        }
+        break;
+
+    case NGX_HTTP_LLM_VAR_X_API_KEY:
+        if (prov && prov->api == NGX_HTTP_LLM_API_ANTHROPIC) {
+            s = ctx->key;
+        }
+        break;
+
+    default: /* NGX_HTTP_LLM_VAR_ANTHROPIC_VER */
+        if (prov && prov->api == NGX_HTTP_LLM_API_ANTHROPIC) {
+            if (ngx_http_llm_anthropic_version(r, &s) != NGX_OK) {
+                ngx_str_set(&s, NGX_HTTP_LLM_ANTHROPIC_VERSION);
+            }
+        }
+        break;
+    }
+
+    if (s.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = s.data;
+    v->len = s.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* the client's own anthropic-version, if it sent one */
+
+static ngx_int_t
+ngx_http_llm_anthropic_version(ngx_http_request_t *r, ngx_str_t *s)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NGX_DECLINED;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("anthropic-version") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "anthropic-version",
+                               sizeof("anthropic-version") - 1)
+               == 0
+            && h[i].value.len)
+        {
+            *s = h[i].value;
+            return NGX_OK;
+        }
+    }
+}
