@@ -19,7 +19,7 @@ MOCK_SRCS    := $(wildcard mock/*.c) mock/config
 
 DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libtest-base-perl \
                 curl ca-certificates
-BENCH_PKGS   := wrk
+BENCH_PKGS   := wrk bc python3
 
 TEST_FILES   ?= t/
 PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \

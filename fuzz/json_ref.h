@@ -6,9 +6,10 @@
  * and error offsets as ngx_http_llm_json_scan() (see the header there).
  *
  * Each REF_CJSON_* flag switches on one documented deviation of cJSON
- * 1.7.15 as Debian 12 ships it (1.7.15-1+deb12u3 or later); with REF_CJSON_ALL and max_depth 1000 it
- * accepts exactly what cJSON_ParseWithLengthOpts(..., len + 1, NULL, 1)
- * accepts on a NUL-terminated copy.  The differential harness checks both
+ * 1.7.15 as Debian 12 ships it (1.7.15-1+deb12u3 or later); with
+ * REF_CJSON_ALL and max_depth 1000 it accepts exactly what
+ * cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1) accepts on a
+ * NUL-terminated copy.  The differential harness checks both
  * claims on every input, so a difference between the scanner and cJSON is
  * tolerated only when it is explained by these flags.  See README.md.
  */

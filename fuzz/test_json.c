@@ -131,7 +131,8 @@ static const case_t  cases[] = {
     { T("{\"Model\":\"x\"}"), M_MISSING, 12 },
     { T("{\"model \":\"x\"}"), M_MISSING, 13 },
     { T("{\"mode\":\"x\",\"modell\":\"y\"}"), M_MISSING, 24 },
-    { T("{\"max_completion_tokens\\u0000\":1,\"model\":\"x\"}"), OK, 0, T("x") },
+    { T("{\"max_completion_tokens\\u0000\":1,\"model\":\"x\"}"), OK, 0,
+      T("x") },
 
     /* string decoding */
 
@@ -481,10 +482,8 @@ expect(const char *what, const unsigned char *data, size_t n, int want_rc,
 static void
 test_depth(void)
 {
-    size_t          n, i, d, head;
-    unsigned char  *b;
-
-    b = malloc(4096);
+    size_t                n, i, d, head;
+    static unsigned char  b[4096];
 
     /* the top-level object is level 1: 255 more levels are fine */
 
@@ -543,8 +542,6 @@ test_depth(void)
     memset(b, '[', 1200);
     memset(b + 1200, ']', 1200);
     expect("deeper than cJSON's limit", b, 2400, TOO_DEEP, 256);
-
-    free(b);
 }
 
 
@@ -698,7 +695,8 @@ mutate(unsigned char *b, size_t n, size_t cap, const seed_t *seeds,
 
     case 1:  /* overwrite a byte with a structural one */
         if (n) {
-            b[at] = (unsigned char) "\"\\{}[],: 0-.eu\x00\x1f\x7f\x80"[rng() % 19];
+            b[at] = (unsigned char)
+                    "\"\\{}[],: 0-.eu\x00\x1f\x7f\x80"[rng() % 19];
         }
         break;
 
@@ -924,62 +922,71 @@ make_chat(unsigned char *b, size_t size, unsigned escape_every)
 }
 
 
+/* the best of 5 rounds of >= 0.2 s each: the machine may be shared */
+static double
+bench_rate(const unsigned char *b, size_t n, int use_cjson,
+    unsigned char *name, int *err)
+{
+    int                       round;
+    long                      iters, i;
+    double                    t0, t, best, rate;
+    cJSON                    *cj;
+    ngx_http_llm_json_doc_t   doc;
+
+    best = 0;
+
+    for (round = 0; round < 5; round++) {
+        iters = 0;
+        t0 = now();
+
+        do {
+            for (i = 0; i < 100; i++) {
+                if (use_cjson) {
+                    cj = cJSON_ParseWithLength((const char *) b, n);
+                    *err |= (cj == NULL);
+                    cJSON_Delete(cj);
+
+                } else {
+                    *err |= ngx_http_llm_json_scan(b, n, name, &doc);
+                }
+            }
+
+            iters += 100;
+            t = now() - t0;
+        } while (t < 0.2);
+
+        rate = (double) n * (double) iters / t / 1e6;
+        if (rate > best) {
+            best = rate;
+        }
+    }
+
+    return best;
+}
+
+
 static void
 bench_one(const char *what, const unsigned char *b, size_t n)
 {
-    int                       rc;
-    long                      iters, i;
-    double                    t0, t, scan_mbs, cjson_mbs;
-    cJSON                    *cj;
-    unsigned char            *name;
-    ngx_http_llm_json_doc_t   doc;
+    int             err;
+    double          scan_mbs, cjson_mbs;
+    unsigned char  *name;
 
     name = malloc(n);
+    err = 0;
 
-    rc = ngx_http_llm_json_scan(b, n, name, &doc);
-    if (rc != OK) {
-        printf("bench body does not scan: %s\n",
-               ngx_http_llm_json_strerror(rc));
-        exit(1);
-    }
+    scan_mbs = bench_rate(b, n, 0, name, &err);
+    cjson_mbs = bench_rate(b, n, 1, name, &err);
 
-    /* at least one second of each */
-
-    iters = 0;
-    t0 = now();
-
-    do {
-        for (i = 0; i < 1000; i++) {
-            rc |= ngx_http_llm_json_scan(b, n, name, &doc);
-        }
-
-        iters += 1000;
-        t = now() - t0;
-    } while (t < 1.0);
-
-    scan_mbs = (double) n * (double) iters / t / 1e6;
-
-    iters = 0;
-    t0 = now();
-
-    do {
-        for (i = 0; i < 100; i++) {
-            cj = cJSON_ParseWithLength((const char *) b, n);
-            rc |= (cj == NULL);
-            cJSON_Delete(cj);
-        }
-
-        iters += 100;
-        t = now() - t0;
-    } while (t < 1.0);
-
-    cjson_mbs = (double) n * (double) iters / t / 1e6;
-
-    printf("%-40s %7zu bytes  scanner %8.0f MB/s  cJSON %6.0f MB/s"
-           "  (x%.1f)%s\n", what, n, scan_mbs, cjson_mbs,
-           scan_mbs / cjson_mbs, rc ? " ERROR" : "");
+    printf("%-36s %6zu bytes  scanner %5.0f MB/s  cJSON %4.0f MB/s"
+           "  x%.1f%s\n", what, n, scan_mbs, cjson_mbs,
+           scan_mbs / cjson_mbs, err ? "  ERROR" : "");
 
     free(name);
+
+    if (err) {
+        exit(1);
+    }
 }
 
 

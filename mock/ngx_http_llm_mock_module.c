@@ -1221,7 +1221,8 @@ ngx_http_llm_mock_json(ngx_http_request_t *r,
 
     case NGX_HTTP_LLM_MOCK_COMPLETIONS:
         p = ngx_slprintf(p, end,
-                         "{\"id\":\"cmpl-mock\",\"object\":\"text_completion\","
+                         "{\"id\":\"cmpl-mock\","
+                         "\"object\":\"text_completion\","
                          "\"created\":1700000000,\"model\":\"%V\","
                          "\"choices\":[{\"text\":\"%V\",\"index\":0,"
                          "\"finish_reason\":\"stop\"}]",
@@ -1430,13 +1431,16 @@ ngx_http_llm_mock_sse_openai(ngx_http_llm_mock_sse_t *sse,
                  "\"created\":1700000000,\"model\":\"%V\",\"choices\":[";
         delta = "{\"index\":0,\"delta\":{\"content\":\"%V\"},"
                 "\"finish_reason\":null}]%s}\n\n";
-        final = "{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]%s}\n\n";
+        final = "{\"index\":0,\"delta\":{},"
+                "\"finish_reason\":\"stop\"}]%s}\n\n";
 
     } else {
         prefix = "data: {\"id\":\"cmpl-mock\",\"object\":\"text_completion\","
                  "\"created\":1700000000,\"model\":\"%V\",\"choices\":[";
-        delta = "{\"text\":\"%V\",\"index\":0,\"finish_reason\":null}]%s}\n\n";
-        final = "{\"text\":\"\",\"index\":0,\"finish_reason\":\"stop\"}]%s}\n\n";
+        delta = "{\"text\":\"%V\",\"index\":0,"
+                "\"finish_reason\":null}]%s}\n\n";
+        final = "{\"text\":\"\",\"index\":0,"
+                "\"finish_reason\":\"stop\"}]%s}\n\n";
     }
 
     unull = rq->include_usage ? (u_char *) ",\"usage\":null" : (u_char *) "";
@@ -1498,7 +1502,8 @@ ngx_http_llm_mock_sse_responses(ngx_http_llm_mock_sse_t *sse,
     sse->last = ngx_slprintf(sse->last, sse->end,
                              "event: response.output_item.added\n"
                              "data: {\"type\":\"response.output_item.added\","
-                             "\"output_index\":0,\"item\":{\"type\":\"message\","
+                             "\"output_index\":0,"
+                             "\"item\":{\"type\":\"message\","
                              "\"id\":\"msg_mock\",\"status\":\"in_progress\","
                              "\"role\":\"assistant\",\"content\":[]}}\n\n");
 
@@ -1557,7 +1562,8 @@ ngx_http_llm_mock_sse_responses(ngx_http_llm_mock_sse_t *sse,
     sse->last = ngx_slprintf(sse->last, sse->end,
                              "event: response.output_item.done\n"
                              "data: {\"type\":\"response.output_item.done\","
-                             "\"output_index\":0,\"item\":{\"type\":\"message\","
+                             "\"output_index\":0,"
+                             "\"item\":{\"type\":\"message\","
                              "\"id\":\"msg_mock\",\"status\":\"completed\","
                              "\"role\":\"assistant\",\"content\":"
                              "[{\"type\":\"output_text\","

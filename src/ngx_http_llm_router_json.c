@@ -39,6 +39,8 @@
 #if (defined __GNUC__ && defined __BYTE_ORDER__                               \
      && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
 #define NGX_HTTP_LLM_JSON_CTZ  1
+#else
+#define NGX_HTTP_LLM_JSON_CTZ  0
 #endif
 
 
@@ -481,7 +483,7 @@ ngx_http_llm_json_string(const unsigned char *p, const unsigned char *end,
         }
 
 #if (NGX_HTTP_LLM_JSON_CTZ)
-    found:
+found:
 #endif
 
         if (*p == '"') {

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# make bench: throughput of the gateway against a plain proxy_pass to the
+# same mock, in one run, alternating, one nginx worker each side.
+#
+#   BENCH_SECONDS   length of one wrk run (default 5)
+#   BENCH_ROUNDS    gateway/plain pairs per body size (default 3)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+run=$top/bench/run
+secs=${BENCH_SECONDS:-5}
+rounds=${BENCH_ROUNDS:-3}
+conns=${BENCH_CONNECTIONS:-32}
+
+rm -rf "$run"
+mkdir -p "$run/gw/logs" "$run/mock/logs"
+
+# bodies: a chat request of ~1 KB and ~100 KB
+python3 - "$run" <<'PY'
+import json, sys
+run = sys.argv[1]
+for name, size in (("1k", 1024), ("100k", 100 * 1024)):
+    msgs, body = [], None
+    while True:
+        body = json.dumps({"model": "bench", "max_tokens": 256,
+                           "messages": msgs})
+        if len(body) >= size:
+            break
+        msgs.append({"role": "user" if len(msgs) % 2 == 0 else "assistant",
+                     "content": "lorem ipsum dolor sit amet " * 8})
+    open(f"{run}/body-{name}.json", "w").write(body)
+PY
+
+cat > "$run/mock/nginx.conf" <<CONF
+load_module $top/build/ngx_http_llm_mock_module.so;
+worker_processes 1;
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_buffer_size 128k;
+    client_max_body_size 1m;
+    keepalive_requests 100000;
+    server {
+        listen 127.0.0.1:18093 reuseport backlog=4096;
+        location / { llm_mock; }
+    }
+}
+CONF
+
+cat > "$run/gw/nginx.conf" <<CONF
+load_module $top/build/ngx_http_llm_router_module.so;
+worker_processes 1;
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_buffer_size 128k;
+    client_max_body_size 1m;
+    keepalive_requests 100000;
+
+    upstream mock {
+        server 127.0.0.1:18093;
+        keepalive 64;
+    }
+
+    llm_upstream mock upstream=mock host=127.0.0.1 tls=off path=/v1
+                      key=sk-bench;
+    llm_route bench mock:bench-model;
+
+    server {
+        listen 127.0.0.1:18091 backlog=4096;
+        location /v1/ {
+            include $top/conf/llm_params;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:18092 backlog=4096;
+        location /v1/ {
+            proxy_pass http://mock;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+        }
+    }
+}
+CONF
+
+stop() {
+    for d in gw mock; do
+        [ -f "$run/$d/logs/nginx.pid" ] && kill "$(cat "$run/$d/logs/nginx.pid")" \
+            2>/dev/null || true
+    done
+}
+trap stop EXIT
+[ -n "${BENCH_KEEP:-}" ] && trap - EXIT
+
+nginx -p "$run/mock" -c nginx.conf
+nginx -p "$run/gw" -c nginx.conf
+sleep 0.5
+
+# sanity: both paths answer 200 before measuring
+for port in 18091 18092; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' \
+        -H 'Content-Type: application/json' \
+        --data-binary @"$run/body-1k.json" \
+        "http://127.0.0.1:$port/v1/chat/completions")
+    if [ "$code" != 200 ]; then
+        echo "bench: port $port answered $code" >&2
+        exit 1
+    fi
+done
+
+rps() {
+    BENCH_BODY=$2 wrk -t1 -c"$conns" -d"${secs}s" -s "$top/bench/post.lua" \
+        "http://127.0.0.1:$1/v1/chat/completions" 2>&1 \
+        | awk '/Requests\/sec/ { print $2 }'
+}
+
+printf '%-6s %-8s %12s %12s %8s\n' size round gateway plain ratio
+for size in 1k 100k; do
+    body=$run/body-$size.json
+    rps 18091 "$body" >/dev/null     # warm-up
+    gsum=0; psum=0
+    for i in $(seq "$rounds"); do
+        p=$(rps 18092 "$body")
+        g=$(rps 18091 "$body")
+        gsum=$(echo "$gsum + $g" | bc -l)
+        psum=$(echo "$psum + $p" | bc -l)
+        printf '%-6s %-8s %12.0f %12.0f %8.3f\n' "$size" "$i" "$g" "$p" \
+            "$(echo "$g / $p" | bc -l)"
+    done
+    printf '%-6s %-8s %12.0f %12.0f %8.3f\n' "$size" mean \
+        "$(echo "$gsum / $rounds" | bc -l)" "$(echo "$psum / $rounds" | bc -l)" \
+        "$(echo "$gsum / $psum" | bc -l)"
+done
+
+if grep -E '\[(alert|crit|emerg)\]' "$run"/*/logs/error.log; then
+    echo "bench: nginx logged alerts" >&2
+    exit 1
+fi

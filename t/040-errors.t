@@ -1,0 +1,1351 @@
+# Error responses: every status the gateway answers by itself, with the
+# exact JSON body in the OpenAI format and, on /v1/messages, in the
+# Anthropic format, always as application/json.
+
+use Test::Nginx::Socket 'no_plan';
+
+no_shuffle();
+no_long_string();
+run_tests();
+
+__DATA__
+
+=== TEST 1: 400 empty body (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+--- more_headers
+Content-Type: application/json
+Content-Length: 0
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The request body is empty; a JSON object is expected","type":"invalid_request_error","param":null,"code":"invalid_json"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 2: 400 empty body (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/messages
+--- more_headers
+Content-Type: application/json
+Content-Length: 0
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"invalid_request_error","message":"The request body is empty; a JSON object is expected"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 3: 400 malformed JSON (OpenAI), offset of the first bad byte
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o",}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The request body is not valid JSON (malformed JSON at byte 18)","type":"invalid_request_error","param":null,"code":"invalid_json"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 4: 400 malformed JSON (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/messages
+{"model":"claude","max_tokens":10,"messages":[
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"invalid_request_error","message":"The request body is not valid JSON (malformed JSON at byte 46)"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 5: 400 trailing garbage after the object
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o"} x
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The request body is not valid JSON (malformed JSON at byte 19)","type":"invalid_request_error","param":null,"code":"invalid_json"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 6: 400 two top-level values
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o"}{"model":"gpt-4o"}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The request body is not valid JSON (malformed JSON at byte 18)","type":"invalid_request_error","param":null,"code":"invalid_json"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 7: 400 non-object top level [] (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+[]
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The request body must be a JSON object","type":"invalid_request_error","param":null,"code":"invalid_json"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 8: 400 non-object top level, a string (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/messages
+"model"
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"invalid_request_error","message":"The request body must be a JSON object"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 9: 400 missing model (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"hi"}]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"You must provide a model parameter","type":"invalid_request_error","param":"model","code":"missing_required_parameter"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 10: 400 missing model (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/messages
+{"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"invalid_request_error","message":"You must provide a model parameter"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 11: 400 model nested in another object is still missing
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"metadata":{"model":"gpt-4o"},"messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"You must provide a model parameter","type":"invalid_request_error","param":"model","code":"missing_required_parameter"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 12: 400 model is a number (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":4,"messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The model must be a non-empty string","type":"invalid_request_error","param":"model","code":"invalid_type"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 13: 400 model is null (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/messages
+{"model":null,"max_tokens":10,"messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"invalid_request_error","message":"The model must be a non-empty string"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 14: 400 model is an empty string
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+llm_route default a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The model must be a non-empty string","type":"invalid_request_error","param":"model","code":"invalid_type"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 15: 400 duplicate model keys (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+llm_route gpt-4o-mini a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","messages":[],"model":"gpt-4o-mini"}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The \"model\" member appears more than once","type":"invalid_request_error","param":"model","code":"invalid_value"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 16: 400 duplicate model keys, same value (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/messages
+{"model":"claude","model":"claude","max_tokens":10,"messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"invalid_request_error","message":"The \"model\" member appears more than once"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 17: 400 duplicate model key written with an escape "mod\u0065l"
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+llm_route evil a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","mod\u0065l":"evil","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The \"model\" member appears more than once","type":"invalid_request_error","param":"model","code":"invalid_value"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 18: 400 duplicate model key, the escaped one first
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+llm_route evil a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"\u006dodel":"evil","messages":[],"model":"gpt-4o"}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The \"model\" member appears more than once","type":"invalid_request_error","param":"model","code":"invalid_value"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 19: 400 "\n" in the model name (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o\nX-Injected: 1","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The model name contains control characters","type":"invalid_request_error","param":"model","code":"invalid_value"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 20: 400 "\u0001" in the model name (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt\u00014o","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The model name contains control characters","type":"invalid_request_error","param":"model","code":"invalid_value"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 21: 400 control character in the model name (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/messages
+{"model":"claude\r\n","max_tokens":10,"messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"invalid_request_error","message":"The model name contains control characters"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 22: 400 nesting deeper than 256 levels
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request eval
+"POST /v1/chat/completions\n"
+. '{"model":"gpt-4o","x":' . ('[' x 256) . (']' x 256) . '}'
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The request body is not valid JSON (JSON nested too deeply at byte 277)","type":"invalid_request_error","param":null,"code":"invalid_json"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 23: exactly 256 levels are accepted
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request eval
+"POST /v1/chat/completions\n"
+. '{"model":"gpt-4o","x":' . ('[' x 255) . (']' x 255) . '}'
+--- more_headers
+Content-Type: application/json
+--- error_code: 200
+--- response_headers
+Content-Type: application/json
+X-Attempts: a:200
+--- response_body_like: ^\{.*"model":"gpt-4o"
+--- no_error_log
+[alert]
+[crit]
+[error]
+
+
+
+=== TEST 24: 404 unknown model (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-5","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 404
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The model `gpt-5` does not exist or is not routed by this gateway","type":"invalid_request_error","param":"model","code":"model_not_found"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 25: 404 unknown model (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/messages
+{"model":"claude-9","max_tokens":10,"messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 404
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"not_found_error","message":"The model `claude-9` does not exist or is not routed by this gateway"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 26: 404 unknown model, the name is JSON-escaped in the message
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"a\"b\\c","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 404
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The model `a\"b\\c` does not exist or is not routed by this gateway","type":"invalid_request_error","param":"model","code":"model_not_found"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 27: 404 unknown endpoint
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/complete
+{"model":"gpt-4o","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 404
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"Unknown request URL: POST /v1/chat/complete","type":"invalid_request_error","param":null,"code":"unknown_url"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 28: 404 unknown endpoint, GET of the location's root
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+GET /v1/
+--- error_code: 404
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"Unknown request URL: GET /v1/","type":"invalid_request_error","param":null,"code":"unknown_url"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 29: 404 GET models/{id} of a model that is not routed
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+GET /v1/models/gpt-5
+--- error_code: 404
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The model `gpt-5` does not exist","type":"invalid_request_error","param":"model","code":"model_not_found"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 30: 405 GET on chat/completions
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+GET /v1/chat/completions
+--- error_code: 405
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"Method GET is not allowed on /v1/chat/completions","type":"invalid_request_error","param":null,"code":"method_not_allowed"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 31: 405 GET on messages (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+GET /v1/messages
+--- error_code: 405
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"invalid_request_error","message":"Method GET is not allowed on /v1/messages"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 32: 405 POST on models
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/models
+{"model":"gpt-4o"}
+--- more_headers
+Content-Type: application/json
+--- error_code: 405
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"Method POST is not allowed on /v1/models","type":"invalid_request_error","param":null,"code":"method_not_allowed"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 33: 405 DELETE on models/{id}
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+DELETE /v1/models/gpt-4o
+--- error_code: 405
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"Method DELETE is not allowed on /v1/models/gpt-4o","type":"invalid_request_error","param":null,"code":"method_not_allowed"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 34: HEAD on models: headers of the list, no body
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+HEAD /v1/models
+--- error_code: 200
+--- response_headers
+Content-Type: application/json
+Content-Length: 86
+--- response_body
+--- no_error_log
+[alert]
+[crit]
+[error]
+
+
+
+=== TEST 35: GET on models: the body HEAD announced
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+GET /v1/models
+--- error_code: 200
+--- response_headers
+Content-Type: application/json
+Content-Length: 86
+--- response_body chomp
+{"object":"list","data":[{"id":"gpt-4o","object":"model","created":0,"owned_by":"a"}]}
+--- no_error_log
+[alert]
+[crit]
+[error]
+
+
+
+=== TEST 36: 413 body over client_max_body_size, with Content-Length (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    client_max_body_size 1k;
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request eval
+"POST /v1/chat/completions\n"
+. '{"model":"gpt-4o","messages":[{"role":"user","content":"' . ('x' x 2048) . '"}]}'
+--- more_headers
+Content-Type: application/json
+--- error_code: 413
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"Request body too large","type":"invalid_request_error","param":null,"code":null}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 37: 413 body over client_max_body_size, with Content-Length (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    client_max_body_size 1k;
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request eval
+"POST /v1/messages\n"
+. '{"model":"claude","max_tokens":10,"messages":[{"role":"user","content":"' . ('x' x 2048) . '"}]}'
+--- more_headers
+Content-Type: application/json
+--- error_code: 413
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"request_too_large","message":"Request body too large"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 38: 413 body over client_max_body_size, chunked (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    client_max_body_size 1k;
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- raw_request eval
+my $body = '{"model":"gpt-4o","messages":[{"role":"user","content":"'
+           . ('x' x 2048) . '"}]}';
+my $chunks = '';
+while (length $body) {
+    my $piece = substr $body, 0, 700, '';
+    $chunks .= sprintf("%x\r\n", length $piece) . $piece . "\r\n";
+}
+"POST /v1/chat/completions HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+Content-Type: application/json\r
+Transfer-Encoding: chunked\r
+\r
+" . $chunks . "0\r\n\r\n"
+--- error_code: 413
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"Request body too large","type":"invalid_request_error","param":null,"code":null}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 39: 413 body over client_max_body_size, chunked (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    client_max_body_size 1k;
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- raw_request eval
+my $body = '{"model":"claude","max_tokens":10,"messages":[{"role":"user","content":"'
+           . ('x' x 2048) . '"}]}';
+my $chunks = '';
+while (length $body) {
+    my $piece = substr $body, 0, 700, '';
+    $chunks .= sprintf("%x\r\n", length $piece) . $piece . "\r\n";
+}
+"POST /v1/messages HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+Content-Type: application/json\r
+Transfer-Encoding: chunked\r
+\r
+" . $chunks . "0\r\n\r\n"
+--- error_code: 413
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"request_too_large","message":"Request body too large"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 40: 415 text/plain (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","messages":[]}
+--- more_headers
+Content-Type: text/plain
+--- error_code: 415
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"Content-Type must be application/json","type":"invalid_request_error","param":null,"code":"unsupported_media_type"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 41: 415 a type that only starts like application/json
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","messages":[]}
+--- more_headers
+Content-Type: application/jsonp
+--- error_code: 415
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"Content-Type must be application/json","type":"invalid_request_error","param":null,"code":"unsupported_media_type"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 42: 415 text/plain (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/messages
+{"model":"claude","max_tokens":10,"messages":[]}
+--- more_headers
+Content-Type: text/plain
+--- error_code: 415
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"invalid_request_error","message":"Content-Type must be application/json"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 43: 502 all providers failed (OpenAI): a 503 and a connect error
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream b host=127.0.0.1 port=1 tls=off path=/v1 key=sk-b;
+llm_route gpt-4o a b;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock status=503; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 502
+--- response_headers
+Content-Type: application/json
+X-Attempts: a:503 b:error
+--- response_body
+{"error":{"message":"All providers failed: a:503 b:error","type":"server_error","param":null,"code":null}}
+--- error_log
+no provider answered "gpt-4o": a:503 b:error
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 44: 502 all providers failed (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream b api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route claude a b;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock status=500; }
+location /mock/b/v1/ { llm_mock status=529; }
+--- request
+POST /v1/messages
+{"model":"claude","max_tokens":10,"messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 502
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"api_error","message":"All providers failed: a:500 b:529"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 45: 502 when the provider refuses the key (401): its body is not passed on
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route gpt-4o a b;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock status=401; }
+location /mock/b/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 502
+--- response_headers
+Content-Type: application/json
+X-Attempts: a:401
+--- response_body
+{"error":{"message":"The provider refused the request: a:401","type":"server_error","param":null,"code":null}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 46: 502 when the provider answers 403 (Anthropic), its body is not passed on
+--- http_config
+llm_upstream a api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock status=403; }
+--- request
+POST /v1/messages
+{"model":"claude","max_tokens":10,"messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 502
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"api_error","message":"The provider refused the request: a:403"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 47: 504 every attempt timed out (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route gpt-4o a b;
+--- config
+location /v1/ {
+    proxy_read_timeout 300ms;
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock delay=2s; }
+location /mock/b/v1/ { llm_mock delay=2s; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 504
+--- response_headers
+Content-Type: application/json
+X-Attempts: a:timeout b:timeout
+--- response_body
+{"error":{"message":"All providers timed out: a:timeout b:timeout","type":"server_error","param":null,"code":null}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 48: 504 every attempt timed out (Anthropic)
+--- http_config
+llm_upstream a api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    proxy_read_timeout 300ms;
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock delay=2s; }
+--- request
+POST /v1/messages
+{"model":"claude","max_tokens":10,"messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 504
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"api_error","message":"All providers timed out: a:timeout"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 49: a timeout and a failure together are a 502, not a 504
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route gpt-4o a b;
+--- config
+location /v1/ {
+    proxy_read_timeout 300ms;
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock delay=2s; }
+location /mock/b/v1/ { llm_mock status=503; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 502
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"All providers failed: a:timeout b:503","type":"server_error","param":null,"code":null}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 50: a provider's 400 is passed on as it is (OpenAI)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route gpt-4o a b;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock status=400; }
+location /mock/b/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+X-Attempts: a:400
+--- response_body chomp
+{"error":{"message":"mock error 400","type":"server_error","param":null,"code":null}}
+--- no_error_log
+[alert]
+[crit]
+[error]
+
+
+
+=== TEST 51: a provider's 400 is passed on as it is (Anthropic)
+--- http_config
+llm_upstream a api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock status=400; }
+--- request
+POST /v1/messages
+{"model":"claude","max_tokens":10,"messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body chomp
+{"type":"error","error":{"type":"api_error","message":"mock error 400"}}
+--- no_error_log
+[alert]
+[crit]
+[error]
+
+
+
+=== TEST 52: a 500 not in fail_on is passed on as it is
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a fail_on=error,timeout,503;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route gpt-4o a b;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock status=500; }
+location /mock/b/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 500
+--- response_headers
+Content-Type: application/json
+X-Attempts: a:500
+--- response_body chomp
+{"error":{"message":"mock error 500","type":"server_error","param":null,"code":null}}
+--- no_error_log
+[alert]
+[crit]
