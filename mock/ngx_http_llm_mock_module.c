@@ -411,7 +411,8 @@ static void
 ngx_http_llm_mock_send(ngx_http_request_t *r, ngx_http_llm_mock_ctx_t *ctx)
 {
     ngx_int_t                      rc;
-    ngx_chain_t                   *cl;
+    ngx_uint_t                     n;
+    ngx_chain_t                   *cl, *in;
     ngx_http_llm_mock_loc_conf_t  *mlcf;
 
     if (!ctx->header_sent) {
@@ -449,18 +450,34 @@ ngx_http_llm_mock_send(ngx_http_request_t *r, ngx_http_llm_mock_ctx_t *ctx)
             return;
         }
 
+        /*
+         * with an interval, one event per pass; without, all the events
+         * (up to the cut point) at once, still as separate flushed buffers
+         */
+
         cl = ctx->out;
+        n = 1;
+
+        while (mlcf->interval == 0
+               && cl->next
+               && !(ctx->cut && ctx->sent + n == (ngx_uint_t) mlcf->cut))
+        {
+            cl = cl->next;
+            n++;
+        }
+
+        in = ctx->out;
         ctx->out = cl->next;
         cl->next = NULL;
 
-        rc = ngx_http_output_filter(r, cl);
+        rc = ngx_http_output_filter(r, in);
 
         if (rc == NGX_ERROR) {
             ngx_http_finalize_request(r, NGX_ERROR);
             return;
         }
 
-        ctx->sent++;
+        ctx->sent += n;
 
         if (ctx->out && mlcf->interval) {
             ngx_add_timer(&ctx->timer, mlcf->interval);
@@ -1351,7 +1368,7 @@ ngx_http_llm_mock_sse(ngx_http_request_t *r,
     sse.nbufs = mlcf->nchunks + NGX_HTTP_LLM_MOCK_EVENTS_FIXED;
 
     len = sse.nbufs * (NGX_HTTP_LLM_MOCK_EVENT_MAX + rq->model.len)
-          + NGX_HTTP_LLM_MOCK_EVENT_EXTRA + 4 * mlcf->text.len;
+          + NGX_HTTP_LLM_MOCK_EVENT_EXTRA + 5 * mlcf->text.len;
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {

@@ -991,6 +991,7 @@ sub _reload_nginx ($$$$) {
 
     kill(SIGUSR1, $pid) or return 0;    # reopen the (just deleted) logs
     sleep $TestNginxSleep;
+    my @old_workers = _worker_pids($pid);
     kill(SIGHUP, $pid) or return 0;
     sleep $TestNginxSleep * 3;
 
@@ -999,20 +1000,50 @@ sub _reload_nginx ($$$$) {
         return 1;
     }
 
-    # Wait until /ver serves the new version consistently, i.e. the old
-    # workers have stopped accepting connections.
+    # The master starts the new workers and only ~100ms later asks the old
+    # ones to quit; meanwhile both accept connections.  So wait until /ver
+    # serves the new version *and* the old workers no longer accept.
     my ($ok, $deadline) = (0, time + 10);
     while (time < $deadline) {
         my $ver = _fetch_config_version($block);
         if (defined $ver && $ver eq $ConfigVersion) {
-            return 1 if ++$ok >= 10;
+            $ok++;
+        } else {
+            $ok = 0;
+            sleep 0.05;
             next;
         }
-        $ok = 0;
-        sleep 0.05;
+        my @busy = grep { _accepting_worker($_) } @old_workers;
+        if (!@busy && $ok >= 3) {
+            # without /proc we cannot see the old workers: outwait the master
+            sleep 0.2 unless -d "/proc/$pid";
+            return 1;
+        }
+        sleep 0.01;
     }
     Test::More::fail("$name - failed to reload the configuration via HUP");
     return 1;
+}
+
+# Pids of the worker processes of the nginx master $master (needs /proc).
+sub _worker_pids ($) {
+    my $master = shift;
+    my @pids;
+    for my $dir (glob '/proc/[0-9]*') {
+        my ($p) = $dir =~ m{(\d+)$};
+        my $stat = _slurp("$dir/stat");
+        next unless $stat =~ /^\d+ \(.*\) \S+ (\d+) /s && $1 == $master;
+        push @pids, $p if _slurp("$dir/cmdline") =~ /worker process/;
+    }
+    return @pids;
+}
+
+# An old worker still accepts connections until it has processed QUIT
+# (its title then says "shutting down").
+sub _accepting_worker ($) {
+    my $pid = shift;
+    return 0 unless is_running($pid);
+    return _slurp("/proc/$pid/cmdline") =~ /shutting down/ ? 0 : 1;
 }
 
 sub _fetch_config_version ($) {
