@@ -36,9 +36,97 @@
 #define NGX_HTTP_LLM_DEFAULT_ZONE_SIZE  (10 * 1024 * 1024)
 #define NGX_HTTP_LLM_ANTHROPIC_VERSION  "2023-06-01"
 #define NGX_HTTP_LLM_MAX_ATTEMPTS       16
+#define NGX_HTTP_LLM_MAX_RESERVATIONS   16
+#define NGX_HTTP_LLM_HIST_BUCKETS       10
+#define NGX_HTTP_LLM_DEFAULT_MAX_TOKENS 4096
+
+/* kinds of series in the zone; labels are fields separated by '\0' */
+#define NGX_HTTP_LLM_SERIES_REQUESTS    1   /* route provider model status */
+#define NGX_HTTP_LLM_SERIES_TENANT      2   /* tenant model */
+#define NGX_HTTP_LLM_SERIES_BUDGET      3   /* budget key metric */
+
+/* values of REQUESTS and TENANT series */
+#define NGX_HTTP_LLM_V_REQUESTS         0
+#define NGX_HTTP_LLM_V_PROMPT           1
+#define NGX_HTTP_LLM_V_COMPLETION       2
+#define NGX_HTTP_LLM_V_CACHED           3
+#define NGX_HTTP_LLM_V_COST             4   /* nano-USD */
+#define NGX_HTTP_LLM_V_USAGE_MISSING    5
+
+/* values of BUDGET series */
+#define NGX_HTTP_LLM_V_USED             0
+#define NGX_HTTP_LLM_V_RESERVED         1
+#define NGX_HTTP_LLM_V_REJECTED         2
+#define NGX_HTTP_LLM_V_LIMIT            3   /* copied for status pages */
+
+#define NGX_HTTP_LLM_SERIES_NVALUES     8
+
+/* budget metrics */
+#define NGX_HTTP_LLM_METRIC_TOKENS      0
+#define NGX_HTTP_LLM_METRIC_REQUESTS    1
+#define NGX_HTTP_LLM_METRIC_COST        2
+
+/* budget windows */
+#define NGX_HTTP_LLM_WINDOW_MONTH       0   /* calendar month, UTC */
 
 
-typedef struct ngx_http_llm_shm_provider_s  ngx_http_llm_shm_provider_t;
+/* per provider, in the zone; matched by name across reloads */
+typedef struct {
+    ngx_queue_t                      queue;
+    ngx_uint_t                       fails;
+    ngx_msec_t                       fail_start;
+    ngx_msec_t                       open_until;     /* 0: closed */
+    ngx_msec_t                       trial_until;    /* a trial in flight */
+    ngx_atomic_t                     key_next;
+    ngx_uint_t                       nkeys;
+    ngx_msec_t                      *key_cool;
+
+    /* statistics */
+    int64_t                          attempts;
+    int64_t                          failures;
+    int64_t                          circuit_opened;
+    int64_t                          latency[NGX_HTTP_LLM_HIST_BUCKETS];
+    int64_t                          latency_sum;    /* ms */
+    int64_t                          latency_count;
+    int64_t                          ttft[NGX_HTTP_LLM_HIST_BUCKETS];
+    int64_t                          ttft_sum;       /* ms */
+    int64_t                          ttft_count;
+
+    size_t                           name_len;
+    u_char                           name[1];
+} ngx_http_llm_shm_provider_t;
+
+
+typedef struct {
+    ngx_rbtree_node_t                node;   /* key: hash of type, label */
+    ngx_queue_t                      queue;  /* least recently used last */
+    uint32_t                         type;
+    uint32_t                         len;    /* of label */
+    time_t                           window; /* budgets: window start */
+    int64_t                          v[NGX_HTTP_LLM_SERIES_NVALUES];
+    u_char                           label[1];
+} ngx_http_llm_series_t;
+
+
+typedef struct {
+    uint32_t                         magic;
+    uint32_t                         version;
+    ngx_queue_t                      providers;
+    ngx_rbtree_t                     series;
+    ngx_rbtree_node_t                sentinel;
+    ngx_queue_t                      lru;
+    int64_t                          nseries;
+    int64_t                          evicted;
+    int64_t                          failovers;
+    int64_t                          budget_rejections;
+    int64_t                          usage_missing;
+    time_t                           started;
+    ngx_msec_t                       state_saved;
+} ngx_http_llm_shctx_t;
+
+
+/* histogram bucket bounds, in milliseconds; the last bucket is +Inf */
+extern ngx_msec_t  ngx_http_llm_hist_bounds[NGX_HTTP_LLM_HIST_BUCKETS - 1];
 
 
 typedef struct {
@@ -72,8 +160,44 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                        provider_name;
+    ngx_str_t                        model;       /* "*": any model */
+    int64_t                          input;       /* micro-USD per 1M */
+    int64_t                          output;
+    int64_t                          cached_input;
+    u_char                          *file_name;
+    ngx_uint_t                       line;
+} ngx_http_llm_price_t;
+
+
+typedef struct {
+    int64_t                          limit;       /* tokens, requests, nano-USD */
+    time_t                           window;      /* seconds; 0: month */
+    unsigned                         set:1;
+} ngx_http_llm_limit_t;
+
+
+typedef struct {
+    ngx_str_t                        name;
+    ngx_http_complex_value_t         key;
+    ngx_http_llm_limit_t             limit[3];    /* by METRIC */
+    unsigned                         dry_run:1;
+} ngx_http_llm_budget_t;
+
+
+/* what a request reserved under one budget limit */
+typedef struct {
+    ngx_http_llm_budget_t           *budget;
+    ngx_uint_t                       metric;
+    ngx_str_t                        key;
+    int64_t                          amount;
+} ngx_http_llm_reservation_t;
+
+
+typedef struct {
+    ngx_str_t                        provider_name;
     ngx_http_llm_provider_t         *provider;
     ngx_str_t                        model;     /* empty: client's model */
+    ngx_http_llm_price_t            *price;     /* for "model", if any */
     ngx_int_t                        weight;
     ngx_int_t                        current_weight;  /* per worker */
     unsigned                         backup:1;
@@ -101,16 +225,28 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                      providers;  /* ngx_http_llm_provider_t */
+    ngx_array_t                      prices;     /* ngx_http_llm_price_t */
     ngx_shm_zone_t                  *shm_zone;
+    ngx_http_llm_shctx_t            *sh;
+    ngx_slab_pool_t                 *shpool;
     ngx_str_t                        state_path;
     ngx_http_upstream_srv_conf_t    *router_upstream;
 } ngx_http_llm_main_conf_t;
+
+
+typedef struct ngx_http_llm_client_keys_s  ngx_http_llm_client_keys_t;
+typedef struct ngx_http_llm_client_key_s   ngx_http_llm_client_key_t;
 
 
 typedef struct {
     ngx_flag_t                       enabled;
     ngx_http_llm_routes_t           *routes;
     ngx_http_complex_value_t        *route_key;
+    ngx_http_llm_client_keys_t      *client_keys;  /* NULL: off */
+    ngx_array_t                     *budgets;  /* ngx_http_llm_budget_t */
+    ngx_uint_t                       status_format;  /* llm_status */
+    u_char                          *file_name;     /* of llm_router */
+    ngx_uint_t                       line;
 } ngx_http_llm_loc_conf_t;
 
 
@@ -134,6 +270,8 @@ typedef struct {
     ngx_str_t                        model;
     ngx_str_t                        route_key;
     ngx_http_llm_route_t            *route;
+    ngx_str_t                        tenant;     /* from llm_client_keys */
+    ngx_http_llm_client_key_t       *client_key;
 
     /* candidate order for this request */
     ngx_http_llm_target_t           *plan[NGX_HTTP_LLM_MAX_ATTEMPTS];
@@ -162,6 +300,20 @@ typedef struct {
     ngx_uint_t                       log_level;
     ngx_msec_t                       retry_after;   /* from a 429/503 */
 
+    /* usage, cost, budgets */
+    int64_t                          prompt_tokens;
+    int64_t                          completion_tokens;
+    int64_t                          cached_tokens;
+    int64_t                          cost;          /* nano-USD */
+    ngx_msec_t                       ttft;          /* ms */
+    ngx_http_llm_reservation_t       reservations[NGX_HTTP_LLM_MAX_RESERVATIONS];
+    ngx_uint_t                       nreservations;
+    int64_t                          rl_limit[2];   /* tokens, requests */
+    int64_t                          rl_remaining[2];
+    time_t                           rl_reset[2];
+    ngx_uint_t                       retry_after_budget;
+    void                            *json_usage;   /* usage scanner state */
+
     /* filters */
     ngx_buf_t                       *error_body;   /* JSON error to send */
     ngx_str_t                        error_message;
@@ -186,6 +338,11 @@ typedef struct {
     unsigned                         sse_unframed:1;
     unsigned                         line_started:1;
     unsigned                         carry_overflow:1;
+    unsigned                         usage_seen:1;
+    unsigned                         ttft_set:1;
+    unsigned                         finalized:1;
+    unsigned                         rl_set:2;      /* bit per metric */
+    unsigned                         served:1;     /* 2xx from a provider */
     unsigned                         error_sent:1;
     unsigned                         body_ready:1;
     unsigned                         waiting_body:1;
@@ -262,6 +419,52 @@ void ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
 ngx_uint_t ngx_http_llm_key_pick(ngx_http_llm_provider_t *p);
 void ngx_http_llm_key_cool(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t key, ngx_msec_t duration);
+
+/* llm_client_keys */
+char *ngx_http_llm_client_keys_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_llm_client_key_check(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+ngx_int_t ngx_http_llm_client_model_check(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_str_t *model);
+
+/* usage and prices */
+char *ngx_http_llm_price_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_llm_prices_resolve(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf);
+ngx_http_llm_price_t *ngx_http_llm_price_find(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_provider_t *prov, ngx_str_t *model);
+void ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    u_char *pos, u_char *last);
+void ngx_http_llm_usage_event(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    u_char *data, size_t len);
+int64_t ngx_http_llm_cost(ngx_http_llm_price_t *price, int64_t prompt,
+    int64_t cached, int64_t completion);
+
+/* budgets */
+char *ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_llm_budget_reserve(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+void ngx_http_llm_budget_settle_locked(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_http_llm_main_conf_t *lmcf);
+ngx_int_t ngx_http_llm_budget_headers(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+time_t ngx_http_llm_window_start(time_t now, time_t window);
+time_t ngx_http_llm_window_end(time_t now, time_t window);
+
+/* series and statistics */
+ngx_http_llm_series_t *ngx_http_llm_series_get_locked(
+    ngx_http_llm_main_conf_t *lmcf, ngx_uint_t type, u_char *label,
+    size_t len, ngx_log_t *log);
+void ngx_http_llm_stats_init_locked(ngx_http_llm_shctx_t *sh);
+void ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
+ngx_int_t ngx_http_llm_log_handler(ngx_http_request_t *r);
+
+/* llm_status */
+char *ngx_http_llm_status_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* variables */
 ngx_int_t ngx_http_llm_add_variables(ngx_conf_t *cf);

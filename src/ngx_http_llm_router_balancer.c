@@ -383,14 +383,19 @@ ngx_http_llm_record(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     }
 
     if (failed) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "llm router: provider \"%V\" failed (%s%ui)",
-                      &prov->name,
-                      outcome == NGX_HTTP_LLM_OUT_TIMEOUT ? "timeout "
-                      : outcome == NGX_HTTP_LLM_OUT_ERROR ? "error "
-                      : outcome == NGX_HTTP_LLM_OUT_DOWN ? "no live server "
-                      : "status ",
-                      outcome < 100 ? 0 : outcome);
+        if (outcome >= 100) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "llm router: provider \"%V\" failed (status %ui)",
+                          &prov->name, outcome);
+
+        } else {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "llm router: provider \"%V\" failed (%s)",
+                          &prov->name,
+                          outcome == NGX_HTTP_LLM_OUT_TIMEOUT ? "timeout"
+                          : outcome == NGX_HTTP_LLM_OUT_DOWN ? "no live server"
+                          : "error");
+        }
     }
 
     if (failed || outcome < 400) {

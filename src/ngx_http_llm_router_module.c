@@ -18,6 +18,8 @@ static char *ngx_http_llm_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_llm_route_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_llm_router(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_llm_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_llm_postconfiguration(ngx_conf_t *cf);
 static void ngx_http_llm_ctx_cleanup(void *data);
@@ -26,7 +28,7 @@ static void ngx_http_llm_ctx_cleanup(void *data);
 static ngx_command_t  ngx_http_llm_router_commands[] = {
 
     { ngx_string("llm_zone"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE23,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_llm_zone_directive,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -62,11 +64,18 @@ static ngx_command_t  ngx_http_llm_router_commands[] = {
       0,
       NULL },
 
+    { ngx_string("llm_client_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_llm_client_keys_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_llm_loc_conf_t, client_keys),
+      NULL },
+
     { ngx_string("llm_router"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
+      ngx_http_llm_router,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_llm_loc_conf_t, enabled),
+      0,
       NULL },
 
       ngx_null_command
@@ -162,6 +171,7 @@ ngx_http_llm_create_loc_conf(ngx_conf_t *cf)
      */
 
     conf->enabled = NGX_CONF_UNSET;
+    conf->client_keys = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -175,6 +185,11 @@ ngx_http_llm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enabled, prev->enabled, 0);
 
+    if (conf->file_name == NULL) {
+        conf->file_name = prev->file_name;
+        conf->line = prev->line;
+    }
+
     if (conf->routes == NULL) {
         conf->routes = prev->routes;
     }
@@ -182,6 +197,8 @@ ngx_http_llm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->route_key == NULL) {
         conf->route_key = prev->route_key;
     }
+
+    ngx_conf_merge_ptr_value(conf->client_keys, prev->client_keys, NULL);
 
     /* every llm_upstream is known once the http block is parsed */
 
@@ -192,9 +209,10 @@ ngx_http_llm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (conf->enabled && conf->routes == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"llm_router\" is on but no \"llm_route\" "
-                           "is defined for this location");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"llm_router\" is on but no \"llm_route\" is "
+                      "defined for this location in %s:%ui",
+                      conf->file_name, conf->line);
         return NGX_CONF_ERROR;
     }
 
@@ -241,6 +259,26 @@ ngx_http_llm_route_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static char *
+ngx_http_llm_router(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_llm_loc_conf_t *lcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, &lcf->enabled);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    /* where it was turned on, for errors found when merging */
+    lcf->file_name = cf->conf_file->file.name.data;
+    lcf->line = cf->conf_file->line;
+
+    return NGX_CONF_OK;
+}
+
+
 static ngx_int_t
 ngx_http_llm_preconfiguration(ngx_conf_t *cf)
 {
@@ -280,9 +318,13 @@ ngx_http_llm_postconfiguration(ngx_conf_t *cf)
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
-    /* PRECONTENT, not ACCESS: "satisfy any" skips access handlers */
+    /*
+     * REWRITE: this module's handler runs before the rewrite module's, so
+     * that "if" and "set" see the $llm_* variables; not ACCESS, which
+     * "satisfy any" may skip
+     */
 
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
     if (h == NULL) {
         return NGX_ERROR;
     }

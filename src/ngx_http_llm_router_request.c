@@ -95,6 +95,15 @@ ngx_http_llm_precontent_handler(ngx_http_request_t *r)
                                       &r->method_name, &r->uri);
     }
 
+    /* client keys first: nothing else is read for an unknown client */
+
+    if (lcf->client_keys) {
+        rc = ngx_http_llm_client_key_check(r, ctx);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
     if (ctx->endpoint == NGX_HTTP_LLM_EP_MODELS) {
         if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
             goto not_allowed;
@@ -364,6 +373,13 @@ ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                                       "The model `%V` does not exist or "
                                       "is not routed by this gateway",
                                       &ctx->model);
+    }
+
+    if (ctx->lcf->client_keys) {
+        rc = ngx_http_llm_client_model_check(r, ctx, &ctx->model);
+        if (rc != NGX_OK) {
+            return rc;
+        }
     }
 
     ngx_http_llm_route_plan(ctx->route, ctx);

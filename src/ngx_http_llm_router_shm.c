@@ -12,28 +12,7 @@
 
 
 #define NGX_HTTP_LLM_SHM_MAGIC    0x6c6c6d72   /* "llmr" */
-#define NGX_HTTP_LLM_SHM_VERSION  1
-
-
-typedef struct {
-    uint32_t                         magic;
-    uint32_t                         version;
-    ngx_queue_t                      providers;
-} ngx_http_llm_shctx_t;
-
-
-struct ngx_http_llm_shm_provider_s {
-    ngx_queue_t                      queue;
-    ngx_uint_t                       fails;
-    ngx_msec_t                       fail_start;
-    ngx_msec_t                       open_until;     /* 0: closed */
-    ngx_msec_t                       trial_until;    /* a trial in flight */
-    ngx_atomic_t                     key_next;
-    ngx_uint_t                       nkeys;
-    ngx_msec_t                      *key_cool;
-    size_t                           name_len;
-    u_char                           name[1];
-};
+#define NGX_HTTP_LLM_SHM_VERSION  2
 
 
 static ngx_int_t ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone,
@@ -391,7 +370,7 @@ ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
 
     if (opened == 2) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "llm router: provider \"%V\" circuit opened for %Ms "
+                      "llm router: provider \"%V\" circuit opened for %Mms "
                       "after %ui failures", &p->name, period, p->max_fails);
 
     } else if (opened == 1) {
