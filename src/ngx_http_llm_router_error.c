@@ -65,6 +65,108 @@ ngx_http_llm_error_type(ngx_uint_t status)
 }
 
 
+/* the length of the valid UTF-8 character at p, 0 if invalid or cut */
+
+static size_t
+ngx_http_llm_utf8_len(u_char *p, u_char *end)
+{
+    size_t    n, i;
+    uint32_t  c, min;
+
+    if (*p < 0x80) {
+        return 1;
+    }
+
+    if (*p >= 0xc2 && *p <= 0xdf) {
+        n = 2; c = *p & 0x1f; min = 0x80;
+
+    } else if (*p >= 0xe0 && *p <= 0xef) {
+        n = 3; c = *p & 0x0f; min = 0x800;
+
+    } else if (*p >= 0xf0 && *p <= 0xf4) {
+        n = 4; c = *p & 0x07; min = 0x10000;
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (end - p) < n) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        c = (c << 6) | (p[i] & 0x3f);
+    }
+
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+        return 0;
+    }
+
+    return n;
+}
+
+
+/*
+ * Client bytes quoted in a message: at most 200 bytes, cut on a character
+ * boundary, invalid UTF-8 replaced by U+FFFD, so that the body stays JSON.
+ */
+
+ngx_str_t *
+ngx_http_llm_error_quote(ngx_pool_t *pool, ngx_str_t *s)
+{
+    u_char     *p, *q, *end, *last;
+    size_t      n;
+    ngx_str_t  *out;
+
+    out = ngx_palloc(pool, sizeof(ngx_str_t));
+    if (out == NULL) {
+        return s;
+    }
+
+    /* each byte may become 3; plus "..." */
+    out->data = ngx_pnalloc(pool, 3 * 200 + 3);
+    if (out->data == NULL) {
+        return s;
+    }
+
+    p = s->data;
+    last = s->data + s->len;
+    end = s->data + ngx_min(s->len, 200);
+    q = out->data;
+
+    while (p < end) {
+        n = ngx_http_llm_utf8_len(p, last);
+
+        if (n == 0) {
+            q = ngx_cpymem(q, "\xef\xbf\xbd", 3);
+            p++;
+            continue;
+        }
+
+        if (p + n > end) {
+            /* the character does not fit in the first 200 bytes */
+            end = p;
+            break;
+        }
+
+        q = ngx_cpymem(q, p, n);
+        p += n;
+    }
+
+    if (end < last) {
+        q = ngx_cpymem(q, "...", 3);
+    }
+
+    out->len = q - out->data;
+
+    return out;
+}
+
+
 ngx_int_t
 ngx_http_llm_set_error(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_uint_t status, const char *code, const char *param,

@@ -92,7 +92,9 @@ ngx_http_llm_precontent_handler(ngx_http_request_t *r)
         return ngx_http_llm_set_error(r, ctx, NGX_HTTP_NOT_FOUND,
                                       "unknown_url", NULL,
                                       "Unknown request URL: %V %V",
-                                      &r->method_name, &r->uri);
+                                      &r->method_name,
+                                      ngx_http_llm_error_quote(r->pool,
+                                                               &r->uri));
     }
 
     /* client keys first: nothing else is read for an unknown client */
@@ -147,7 +149,8 @@ not_allowed:
     return ngx_http_llm_set_error(r, ctx, NGX_HTTP_NOT_ALLOWED,
                                   "method_not_allowed", NULL,
                                   "Method %V is not allowed on %V",
-                                  &r->method_name, &r->uri);
+                                  &r->method_name,
+                                  ngx_http_llm_error_quote(r->pool, &r->uri));
 }
 
 
@@ -372,7 +375,8 @@ ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                                       "model_not_found", "model",
                                       "The model `%V` does not exist or "
                                       "is not routed by this gateway",
-                                      &ctx->model);
+                                      ngx_http_llm_error_quote(r->pool,
+                                                               &ctx->model));
     }
 
     if (ctx->lcf->client_keys) {
@@ -774,7 +778,8 @@ ngx_http_llm_models(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             return ngx_http_llm_set_error(r, ctx, NGX_HTTP_NOT_FOUND,
                                           "model_not_found", "model",
                                           "The model `%V` does not exist",
-                                          id);
+                                          ngx_http_llm_error_quote(r->pool,
+                                                                   id));
         }
 
         root = ngx_http_llm_model_object(&route[i]);

@@ -1349,3 +1349,451 @@ X-Attempts: a:500
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 53: 400 empty chunked body
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- raw_request eval
+"POST /v1/chat/completions HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+Content-Type: application/json\r
+Transfer-Encoding: chunked\r
+\r
+0\r
+\r
+"
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The request body is empty; a JSON object is expected","type":"invalid_request_error","param":null,"code":"invalid_json"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 54: 400 whitespace-only body: malformed, offset at the end
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- raw_request eval
+"POST /v1/chat/completions HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+Content-Type: application/json\r
+Content-Length: 3\r
+\r
+  \n"
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The request body is not valid JSON (malformed JSON at byte 3)","type":"invalid_request_error","param":null,"code":"invalid_json"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 55: 400 a leading UTF-8 BOM is malformed JSON
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request eval
+"POST /v1/chat/completions\n\xef\xbb\xbf{\"model\":\"gpt-4o\"}"
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The request body is not valid JSON (malformed JSON at byte 0)","type":"invalid_request_error","param":null,"code":"invalid_json"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 56: 400 invalid escape in a string
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","x":"a\qb"}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The request body is not valid JSON (malformed JSON at byte 24)","type":"invalid_request_error","param":null,"code":"invalid_json"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 57: 400 lone high surrogate (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/messages
+{"model":"gpt-4o","x":"\ud83d"}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"invalid_request_error","message":"The request body is not valid JSON (malformed JSON at byte 23)"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 58: 400 raw control character inside a string
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request eval
+"POST /v1/chat/completions\n{\"model\":\"gpt-4o\",\"x\":\"a\tb\"}"
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The request body is not valid JSON (malformed JSON at byte 24)","type":"invalid_request_error","param":null,"code":"invalid_json"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 59: 400 duplicate "stream" key
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","stream":true,"stream":false}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"A member appears more than once (duplicate key at byte 32)","type":"invalid_request_error","param":null,"code":"invalid_value"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 60: 400 duplicate include_usage key, one of them escaped
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","stream_options":{"include_usage":true,"include_\u0075sage":false},"stream":true}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"A member appears more than once (duplicate key at byte 57)","type":"invalid_request_error","param":null,"code":"invalid_value"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 61: the JSON error keeps the status for a query string and extra headers
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions?api-version=1
+{"model":"gpt-5"}
+--- more_headers
+Content-Type: application/json
+Authorization: Bearer sk-client
+--- error_code: 404
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The model `gpt-5` does not exist or is not routed by this gateway","type":"invalid_request_error","param":"model","code":"model_not_found"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 62: errors with an unread body keep the connection usable (keepalive)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- pipelined_requests eval
+["POST /v1/chat/completions\n{\"model\":\"gpt-4o\",\"messages\":[]}",
+ "POST /v1/models\n{\"model\":\"gpt-4o\",\"messages\":[]}",
+ "GET /v1/models"]
+--- more_headers
+Content-Type: text/plain
+--- error_code eval
+[415, 405, 200]
+--- response_body eval
+["{\"error\":{\"message\":\"Content-Type must be application/json\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"unsupported_media_type\"}}\n",
+"{\"error\":{\"message\":\"Method POST is not allowed on /v1/models\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"method_not_allowed\"}}\n",
+'{"object":"list","data":[{"id":"gpt-4o","object":"model","created":0,"owned_by":"a"}]}']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 63: 413 over HTTP/2
+# the test server listens with "http2" (prior knowledge only), so the
+# mock provider gets its own HTTP/1.1 server
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_RAND_PORT_1 tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+server {
+    listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    location /mock/a/v1/ { llm_mock; }
+}
+--- config
+location /v1/ {
+    client_max_body_size 1k;
+    include ../../../conf/llm_params;
+}
+--- http2
+--- request eval
+"POST /v1/chat/completions\n"
+. '{"model":"gpt-4o","messages":[{"role":"user","content":"' . ('x' x 2048) . '"}]}'
+--- more_headers
+Content-Type: application/json
+--- error_code: 413
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"Request body too large","type":"invalid_request_error","param":null,"code":null}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 64: 400 over HTTP/2 (Anthropic)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_RAND_PORT_1 tls=off path=/mock/a/v1 key=sk-a;
+llm_route claude a;
+server {
+    listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    location /mock/a/v1/ { llm_mock; }
+}
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+--- http2
+--- request
+POST /v1/messages
+{"model":"claude","model":"claude","max_tokens":10,"messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"type":"error","error":{"type":"invalid_request_error","message":"The \"model\" member appears more than once"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 65: 400 malformed JSON far into a body buffered to a temp file: the offset counts from the start
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+client_body_buffer_size 16k;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request eval
+"POST /v1/chat/completions\n{\"model\":\"gpt-4o\",\"x\":\"" . ("a" x 1000000) . "\",}"
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The request body is not valid JSON (malformed JSON at byte 1000025)","type":"invalid_request_error","param":null,"code":"invalid_json"}}
+--- error_log
+a client request body is buffered to a temporary file
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 66: 404 for a long UTF-8 model name: the message stays valid UTF-8 and complete
+# 1000 x "é" (2000 bytes): a message cut at a fixed byte count splits a
+# character and makes the body invalid UTF-8, i.e. invalid JSON
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request eval
+"POST /v1/chat/completions\n{\"model\":\"" . ("\xc3\xa9" x 1000) . "\"}"
+--- more_headers
+Content-Type: application/json
+--- error_code: 404
+--- response_headers
+Content-Type: application/json
+--- response_body_like eval
+qr/\A\{"error":\{"message":"The model `(?:\xc3\xa9)+(?:\.\.\.|\xe2\x80\xa6)?` does not exist or is not routed by this gateway","type":"invalid_request_error","param":"model","code":"model_not_found"\}\}\n\z/
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 67: 404 for an unknown endpoint whose URI decodes to invalid UTF-8: the body is still valid UTF-8
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat%FF%C3
+{"model":"gpt-4o"}
+--- more_headers
+Content-Type: application/json
+--- error_code: 404
+--- response_headers
+Content-Type: application/json
+--- response_body_like eval
+qr/\A(?=(?:[\x00-\x7f]|[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2})*\z)\{"error":\{"message":"Unknown request URL: POST \/v1\/chat[^"]*","type":"invalid_request_error","param":null,"code":"unknown_url"\}\}\n\z/
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 68: 400 "\u007f" (DEL) in the model name
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt\u007f","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The model name contains control characters","type":"invalid_request_error","param":"model","code":"invalid_value"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 69: 400 "\u0000" in the model name
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o\u0000","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The model name contains control characters","type":"invalid_request_error","param":"model","code":"invalid_value"}}
+--- no_error_log
+[alert]
+[crit]

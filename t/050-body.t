@@ -6,7 +6,6 @@
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();
-no_long_string();
 run_tests();
 
 __DATA__
@@ -894,7 +893,7 @@ Content-Type: application/json\r
 Transfer-Encoding: chunked\r
 \r
 ",
-"a\r
+"9\r
 {\"model\":\r
 ",
 "9\r
@@ -927,14 +926,14 @@ location /v1/ {
 location /mock/a/v1/ { llm_mock echo=body; }
 --- request eval
 "POST /v1/chat/completions\n"
-. '{"model":"m","messages":[' . join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'x' x 100 } 1 .. 17000) . ']}'
+. '{"model":"m","messages":[' . CORE::join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'x' x 100 } 1 .. 17000) . ']}'
 --- more_headers
 Content-Type: application/json
 --- error_code: 200
 --- response_body eval
-'{"model":"real-model","messages":[' . join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'x' x 100 } 1 .. 17000) . ']}'
---- error_log
-a client request body is buffered to a temporary file
+'{"model":"real-model","messages":[' . CORE::join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'x' x 100 } 1 .. 17000) . ']}'
+--- error_log eval
+qr/a client request body is buffered to a temporary file [^,]+, client: [^,]+, server: [^,]*, request: "POST \/v1\/chat\/completions HTTP/
 --- no_error_log
 [error]
 [alert]
@@ -954,7 +953,7 @@ location /v1/ {
 }
 location /mock/a/v1/ { llm_mock echo=body; }
 --- raw_request eval
-my $body = '{"model":"m","messages":[' . join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'y' x 100 } 1 .. 17000) . '],"stream":true}';
+my $body = '{"model":"m","messages":[' . CORE::join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'y' x 100 } 1 .. 17000) . '],"stream":true}';
 my $chunks = '';
 while (length $body) {
     my $piece = substr $body, 0, 65000, '';
@@ -969,9 +968,9 @@ Transfer-Encoding: chunked\r
 " . $chunks . "0\r\n\r\n"
 --- error_code: 200
 --- response_body eval
-'{"stream_options":{"include_usage":true},"model":"m","messages":[' . join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'y' x 100 } 1 .. 17000) . '],"stream":true}'
---- error_log
-a client request body is buffered to a temporary file
+'{"stream_options":{"include_usage":true},"model":"m","messages":[' . CORE::join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'y' x 100 } 1 .. 17000) . '],"stream":true}'
+--- error_log eval
+qr/a client request body is buffered to a temporary file [^,]+, client: [^,]+, server: [^,]*, request: "POST \/v1\/chat\/completions HTTP/
 --- no_error_log
 [error]
 [alert]
@@ -981,16 +980,22 @@ a client request body is buffered to a temporary file
 
 
 === TEST 38: HTTP/2 request reaches the provider
+# the test server listens with "http2" (prior knowledge only), so the
+# mock provider gets its own HTTP/1.1 server
 --- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_RAND_PORT_1 tls=off path=/mock/a/v1 key=sk-a;
 llm_route gpt-4o a:gpt-4o-2024-08-06;
+server {
+    listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    client_max_body_size 30m;
+    location /mock/a/v1/ { llm_mock echo=body; }
+}
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
     add_header X-Provider $llm_provider always;
     add_header X-Protocol $server_protocol always;
 }
-location /mock/a/v1/ { llm_mock echo=body; }
 --- http2
 --- request
 POST /v1/chat/completions
@@ -1106,3 +1111,69 @@ X-Attempts: a:503 b:200
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 43: a 2 MB temp-file body is sent again, whole, to the backup
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route m a:model-a b:model-b;
+client_body_buffer_size 16k;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock status=503; }
+location /mock/b/v1/ { llm_mock echo=body; }
+--- request eval
+"POST /v1/chat/completions\n"
+. '{"model":"m","messages":[' . CORE::join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'x' x 100 } 1 .. 17000) . '],"stream":true}'
+--- more_headers
+Content-Type: application/json
+--- error_code: 200
+--- response_headers
+X-Attempts: a:503 b:200
+--- response_body eval
+'{"stream_options":{"include_usage":true},"model":"model-b","messages":[' . CORE::join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'x' x 100 } 1 .. 17000) . '],"stream":true}'
+--- error_log eval
+qr/a client request body is buffered to a temporary file [^,]+, client: [^,]+, server: [^,]*, request: "POST \/v1\/chat\/completions HTTP/
+--- no_error_log
+[alert]
+[crit]
+--- timeout: 10
+
+
+
+=== TEST 44: a 2 MB body over HTTP/2 through a temp file
+# the mock provider gets its own HTTP/1.1 server (see TEST 38)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_RAND_PORT_1 tls=off path=/mock/a/v1 key=sk-a;
+llm_route m a:model-a;
+client_body_buffer_size 16k;
+server {
+    listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    client_max_body_size 30m;
+    location /mock/a/v1/ { llm_mock echo=body; }
+}
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+--- http2
+--- request eval
+"POST /v1/chat/completions\n"
+. '{"model":"m","messages":[' . CORE::join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'x' x 100 } 1 .. 17000) . ']}'
+--- more_headers
+Content-Type: application/json
+--- error_code: 200
+--- response_body eval
+'{"model":"model-a","messages":[' . CORE::join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'x' x 100 } 1 .. 17000) . ']}'
+--- error_log eval
+qr/a client request body is buffered to a temporary file [^,]+, client: [^,]+, server: [^,]*, request: "POST \/v1\/chat\/completions HTTP/
+--- no_error_log
+[error]
+[alert]
+[crit]
+--- timeout: 10
