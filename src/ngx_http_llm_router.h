@@ -403,6 +403,7 @@ ngx_int_t ngx_http_llm_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_llm_set_error(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_uint_t status, const char *code,
     const char *param, const char *fmt, ...);
+ngx_str_t *ngx_http_llm_error_quote(ngx_pool_t *pool, ngx_str_t *s);
 ngx_buf_t *ngx_http_llm_error_body(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_uint_t status);
 ngx_int_t ngx_http_llm_attempts_string(ngx_http_request_t *r,

@@ -557,7 +557,7 @@ ngx_http_llm_client_key_check(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         || CRYPTO_memcmp(digest, k->digest, NGX_HTTP_LLM_DIGEST_LEN) != 0)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "unknown client key, see \"%V\"", &ck->file);
+                      "client key not found in \"%V\"", &ck->file);
 
         return ngx_http_llm_set_error(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                       "invalid_api_key", NULL,
