@@ -82,8 +82,8 @@ typedef struct {
     ngx_msec_t                      *key_cool;
 
     /* statistics */
-    int64_t                          attempts;
-    int64_t                          failures;
+    ngx_atomic_t                     attempts;
+    ngx_atomic_t                     failures;
     int64_t                          circuit_opened;
     int64_t                          latency[NGX_HTTP_LLM_HIST_BUCKETS];
     int64_t                          latency_sum;    /* ms */
@@ -229,7 +229,9 @@ typedef struct {
     ngx_shm_zone_t                  *shm_zone;
     ngx_http_llm_shctx_t            *sh;
     ngx_slab_pool_t                 *shpool;
-    ngx_str_t                        state_path;
+    ngx_str_t                        state_path;    /* full name; or empty */
+    ngx_msec_t                       state_interval;
+    ngx_event_t                     *state_event;
     ngx_http_upstream_srv_conf_t    *router_upstream;
 } ngx_http_llm_main_conf_t;
 
@@ -343,6 +345,8 @@ typedef struct {
     unsigned                         finalized:1;
     unsigned                         rl_set:2;      /* bit per metric */
     unsigned                         served:1;     /* 2xx from a provider */
+    unsigned                         json_watch:1;
+    unsigned                         rl_sent:1;
     unsigned                         error_sent:1;
     unsigned                         body_ready:1;
     unsigned                         waiting_body:1;
@@ -462,6 +466,18 @@ ngx_http_llm_series_t *ngx_http_llm_series_get_locked(
 void ngx_http_llm_stats_init_locked(ngx_http_llm_shctx_t *sh);
 void ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
 ngx_int_t ngx_http_llm_log_handler(ngx_http_request_t *r);
+
+/* state file */
+ngx_int_t ngx_http_llm_state_load(ngx_http_llm_main_conf_t *lmcf,
+    ngx_log_t *log);
+ngx_int_t ngx_http_llm_state_init_process(ngx_cycle_t *cycle);
+void ngx_http_llm_state_exit_process(ngx_cycle_t *cycle);
+
+/* state file */
+ngx_int_t ngx_http_llm_state_load(ngx_http_llm_main_conf_t *lmcf,
+    ngx_log_t *log);
+ngx_int_t ngx_http_llm_state_init_process(ngx_cycle_t *cycle);
+void ngx_http_llm_state_exit_process(ngx_cycle_t *cycle);
 
 /* llm_status */
 char *ngx_http_llm_status_directive(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -377,6 +377,14 @@ ngx_http_llm_record(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     failed = ngx_http_llm_provider_fails_on(prov, outcome);
 
+    if (prov->shm) {
+        (void) ngx_atomic_fetch_add(&prov->shm->attempts, 1);
+
+        if (failed) {
+            (void) ngx_atomic_fetch_add(&prov->shm->failures, 1);
+        }
+    }
+
     if ((outcome == 401 || outcome == 429) && prov->keys->nelts > 1) {
         ngx_http_llm_key_cool(prov, r->connection->log, ctx->key_index,
                               ngx_max(ctx->retry_after, prov->fail_timeout));

@@ -77,12 +77,24 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
             return NGX_ERROR;
         }
 
+        ctx = ngx_http_get_module_ctx(r, ngx_http_llm_router_module);
+    }
+
+    if (ctx && (ctx->rl_set || ctx->retry_after_budget) && !ctx->rl_sent) {
+        ctx->rl_sent = 1;
+
+        if (ngx_http_llm_budget_headers(r, ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ctx == NULL || ctx->error_body || !ctx->proxied
+        || r->upstream == NULL)
+    {
         return ngx_http_next_header_filter(r);
     }
 
-    if (ctx == NULL || !ctx->proxied || r->upstream == NULL) {
-        return ngx_http_next_header_filter(r);
-    }
+    u = r->upstream;
 
     ct = &r->headers_out.content_type;
 
@@ -92,7 +104,6 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
            == 0)
     {
         ctx->sse = 1;
-        u = r->upstream;
 
         /* without framing only the final event tells a cut from an end */
 
@@ -102,6 +113,11 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
         if (ctx->strip_usage) {
             ngx_http_clear_content_length(r);
         }
+
+    } else if (u->headers_in.status_n >= 200 && u->headers_in.status_n < 300)
+    {
+        /* a JSON answer: its top-level "usage" is watched for */
+        ctx->json_watch = 1;
     }
 
     return ngx_http_next_header_filter(r);
@@ -184,6 +200,11 @@ ngx_http_llm_json_error(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 static ngx_int_t
 ngx_http_llm_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
+    ngx_int_t            rc;
+    ngx_buf_t           *b;
+    ngx_uint_t           last;
+    ngx_time_t          *tp;
+    ngx_chain_t         *cl;
     ngx_http_llm_ctx_t  *ctx;
 
     if (r != r->main) {
@@ -200,8 +221,48 @@ ngx_http_llm_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_llm_send_error_body(r, ctx, in);
     }
 
+    if (!ctx->proxied) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    last = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!ctx->ttft_set && b->last > b->pos) {
+            tp = ngx_timeofday();
+            ctx->ttft = (ngx_msec_t) ((tp->sec - r->start_sec) * 1000
+                                      + (tp->msec - r->start_msec));
+            ctx->ttft_set = 1;
+        }
+
+        if (ctx->json_watch && ngx_buf_in_memory(b)) {
+            ngx_http_llm_usage_body(r, ctx, b->pos, b->last);
+        }
+
+        last |= b->last_buf;
+    }
+
     if (ctx->sse) {
-        return ngx_http_llm_sse_filter(r, ctx, in);
+        rc = ngx_http_llm_sse_filter(r, ctx, in);
+
+    } else {
+        rc = NGX_OK;
+    }
+
+    /* before the access log: settle usage, cost, budgets, statistics */
+
+    if (last && ctx->body_ready) {
+        ngx_http_llm_finalize(r, ctx);
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->sse) {
+        return rc;
     }
 
     return ngx_http_next_body_filter(r, in);
@@ -226,6 +287,10 @@ ngx_http_llm_send_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     }
 
     ctx->error_sent = 1;
+
+    if (ctx->body_ready) {
+        ngx_http_llm_finalize(r, ctx);
+    }
 
     ctx->error_body->last_buf = 1;
     ctx->error_body->last_in_chain = 1;
@@ -481,10 +546,15 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
         return 0;
     }
 
-    if (!ctx->strip_usage
-        || ngx_strlcasestrn(data, data_end, (u_char *) "\"usage\"", 7 - 1)
-           == NULL)
+    if (ngx_strlcasestrn(data, data_end, (u_char *) "\"usage\"", 7 - 1)
+        == NULL)
     {
+        return 0;
+    }
+
+    ngx_http_llm_usage_event(ctx->request, ctx, data, data_end - data);
+
+    if (!ctx->strip_usage) {
         return 0;
     }
 

@@ -71,6 +71,27 @@ static ngx_command_t  ngx_http_llm_router_commands[] = {
       offsetof(ngx_http_llm_loc_conf_t, client_keys),
       NULL },
 
+    { ngx_string("llm_price"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_llm_price_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("llm_budget"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_llm_budget_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("llm_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_llm_status_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("llm_router"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_http_llm_router,
@@ -104,10 +125,10 @@ ngx_module_t  ngx_http_llm_router_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_llm_state_init_process,       /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_llm_state_exit_process,       /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -129,10 +150,15 @@ ngx_http_llm_create_main_conf(ngx_conf_t *cf)
 
     if (ngx_array_init(&lmcf->providers, cf->pool, 8,
                        sizeof(ngx_http_llm_provider_t))
-        != NGX_OK)
+        != NGX_OK
+        || ngx_array_init(&lmcf->prices, cf->pool, 8,
+                          sizeof(ngx_http_llm_price_t))
+           != NGX_OK)
     {
         return NULL;
     }
+
+    lmcf->state_interval = NGX_CONF_UNSET_MSEC;
 
     return lmcf;
 }
@@ -142,6 +168,12 @@ static char *
 ngx_http_llm_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_llm_main_conf_t  *lmcf = conf;
+
+    if (ngx_http_llm_prices_resolve(cf, lmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_msec_value(lmcf->state_interval, 10000);
 
     if (lmcf->shm_zone == NULL && lmcf->providers.nelts) {
         if (ngx_http_llm_zone_default(cf, lmcf) != NGX_OK) {
@@ -199,6 +231,10 @@ ngx_http_llm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     ngx_conf_merge_ptr_value(conf->client_keys, prev->client_keys, NULL);
+
+    if (conf->budgets == NULL) {
+        conf->budgets = prev->budgets;
+    }
 
     /* every llm_upstream is known once the http block is parsed */
 
@@ -330,6 +366,15 @@ ngx_http_llm_postconfiguration(ngx_conf_t *cf)
     }
 
     *h = ngx_http_llm_precontent_handler;
+
+    /* requests that end without a last buffer are settled here */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_llm_log_handler;
 
     return ngx_http_llm_filter_init(cf);
 }

@@ -388,6 +388,11 @@ ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
     ngx_http_llm_route_plan(ctx->route, ctx);
 
+    rc = ngx_http_llm_budget_reserve(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     /* a route never ends up with nothing to try */
 
     t = ngx_http_llm_next_target(r, ctx, 0);

@@ -334,6 +334,11 @@ ngx_http_llm_route_resolve(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
                           route->file_name, route->line);
             return NGX_ERROR;
         }
+
+        if (t[i].model.len) {
+            t[i].price = ngx_http_llm_price_find(lmcf, t[i].provider,
+                                                 &t[i].model);
+        }
     }
 
     return NGX_OK;

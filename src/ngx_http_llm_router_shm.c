@@ -80,10 +80,30 @@ ngx_http_llm_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 return NGX_CONF_ERROR;
             }
 
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"state=\" of llm_zone \"%V\" is not "
-                               "supported yet", &value[1]);
-            return NGX_CONF_ERROR;
+            if (ngx_conf_full_name(cf->cycle, &s, 0) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            lmcf->state_path = s;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "state_interval=", 15) == 0) {
+            s.data = value[i].data + 15;
+            s.len = value[i].len - 15;
+
+            lmcf->state_interval = ngx_parse_time(&s, 0);
+
+            if (lmcf->state_interval == (ngx_msec_t) NGX_ERROR
+                || lmcf->state_interval < 1000)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\" in llm_zone \"%V\", "
+                                   "1s at least", &value[i], &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
         }
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -172,6 +192,8 @@ ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         sh->magic = NGX_HTTP_LLM_SHM_MAGIC;
         sh->version = NGX_HTTP_LLM_SHM_VERSION;
         ngx_queue_init(&sh->providers);
+        ngx_http_llm_stats_init_locked(sh);
+        sh->started = ngx_time();
 
         shpool->data = sh;
 
@@ -184,6 +206,15 @@ ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         ngx_sprintf(shpool->log_ctx, " in llm_zone \"%V\"%Z",
                     &shm_zone->shm.name);
+    }
+
+    lmcf->sh = sh;
+    lmcf->shpool = shpool;
+
+    /* a fresh zone: counters and budgets of the previous run, if kept */
+
+    if (data == NULL && !shm_zone->shm.exists && lmcf->state_path.len) {
+        (void) ngx_http_llm_state_load(lmcf, shm_zone->shm.log);
     }
 
     /* the old cycle's workers may be running: take the lock */
@@ -362,6 +393,7 @@ ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
         if (n->fails >= p->max_fails) {
             n->open_until = now + period;
             n->trial_until = 0;
+            n->circuit_opened++;
             opened = 2;
         }
     }

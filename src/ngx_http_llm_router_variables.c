@@ -22,6 +22,12 @@
 #define NGX_HTTP_LLM_VAR_AUTHORIZATION   7
 #define NGX_HTTP_LLM_VAR_X_API_KEY       8
 #define NGX_HTTP_LLM_VAR_ANTHROPIC_VER   9
+#define NGX_HTTP_LLM_VAR_PROMPT_TOKENS   10
+#define NGX_HTTP_LLM_VAR_COMPL_TOKENS    11
+#define NGX_HTTP_LLM_VAR_TOTAL_TOKENS    12
+#define NGX_HTTP_LLM_VAR_COST            13
+#define NGX_HTTP_LLM_VAR_TENANT          14
+#define NGX_HTTP_LLM_VAR_TTFT            15
 
 
 static ngx_int_t ngx_http_llm_variable(ngx_http_request_t *r,
@@ -52,6 +58,24 @@ static ngx_http_variable_t  ngx_http_llm_vars[] = {
 
     { ngx_string("llm_upstream_host"), NULL, ngx_http_llm_variable,
       NGX_HTTP_LLM_VAR_HOST, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_prompt_tokens"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_PROMPT_TOKENS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_completion_tokens"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_COMPL_TOKENS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_total_tokens"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_TOTAL_TOKENS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_cost"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_COST, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_tenant"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_TENANT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_ttft"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_TTFT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     /* secrets: for conf/llm_params' proxy_set_header only */
 
@@ -92,6 +116,7 @@ static ngx_int_t
 ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
 {
+    u_char                   *p;
     ngx_str_t                 s;
     ngx_http_llm_ctx_t       *ctx;
     ngx_http_llm_provider_t  *prov;
@@ -156,6 +181,65 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         if (prov && prov->api == NGX_HTTP_LLM_API_ANTHROPIC) {
             s = ctx->key;
         }
+        break;
+
+    case NGX_HTTP_LLM_VAR_PROMPT_TOKENS:
+    case NGX_HTTP_LLM_VAR_COMPL_TOKENS:
+    case NGX_HTTP_LLM_VAR_TOTAL_TOKENS:
+        if (!ctx->usage_seen) {
+            break;
+        }
+
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        s.data = p;
+        s.len = ngx_sprintf(p, "%L",
+                            data == NGX_HTTP_LLM_VAR_PROMPT_TOKENS
+                            ? ctx->prompt_tokens
+                            : data == NGX_HTTP_LLM_VAR_COMPL_TOKENS
+                            ? ctx->completion_tokens
+                            : ctx->prompt_tokens + ctx->completion_tokens)
+                - p;
+        break;
+
+    case NGX_HTTP_LLM_VAR_COST:
+        if (!ctx->usage_seen) {
+            break;
+        }
+
+        /* USD with nine decimals: nano-USD is what is counted */
+
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 2);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        s.data = p;
+        s.len = ngx_sprintf(p, "%L.%09L", ctx->cost / 1000000000,
+                            ctx->cost % 1000000000)
+                - p;
+        break;
+
+    case NGX_HTTP_LLM_VAR_TENANT:
+        s = ctx->tenant;
+        break;
+
+    case NGX_HTTP_LLM_VAR_TTFT:
+        if (!ctx->ttft_set) {
+            break;
+        }
+
+        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 4);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        s.data = p;
+        s.len = ngx_sprintf(p, "%M.%03M", ctx->ttft / 1000, ctx->ttft % 1000)
+                - p;
         break;
 
     default: /* NGX_HTTP_LLM_VAR_ANTHROPIC_VER */

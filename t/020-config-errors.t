@@ -378,16 +378,16 @@ qr{\[emerg\] .*"llm_zone" directive is duplicate in \S+/nginx\.conf:26$}
 
 
 
-=== TEST 30: llm_zone state= is refused for now
+=== TEST 30: llm_zone state_interval= below a second
 --- http_config
-llm_zone z 1m state=/tmp/llm-state;
+llm_zone z 1m state=llm-state.json state_interval=500ms;
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route m a;
 --- config
 location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
-qr{\[emerg\] .*"state=" of llm_zone "z" is not supported yet in \S+/nginx\.conf:25$}
+qr{\[emerg\] .*invalid "state_interval=500ms" in llm_zone "z", 1s at least in \S+/nginx\.conf:25$}
 
 
 

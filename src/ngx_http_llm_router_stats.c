@@ -1,0 +1,407 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * Counters in the shared zone: series (by route, provider, model and
+ * status; by tenant and model; budgets) in an rbtree with an LRU queue,
+ * evicted least recently used first when the zone is full; and the end
+ * of every request, where usage, cost, statistics and budgets are settled.
+ */
+
+
+#include "ngx_http_llm_router.h"
+
+
+/* 100ms 250ms 500ms 1s 2.5s 5s 10s 30s 60s +Inf */
+ngx_msec_t  ngx_http_llm_hist_bounds[NGX_HTTP_LLM_HIST_BUCKETS - 1] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000
+};
+
+
+static void ngx_http_llm_series_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_uint_t ngx_http_llm_series_evict_locked(
+    ngx_http_llm_main_conf_t *lmcf, ngx_log_t *log);
+static void ngx_http_llm_hist_add(int64_t *buckets, ngx_msec_t ms);
+static u_char *ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s);
+
+
+void
+ngx_http_llm_stats_init_locked(ngx_http_llm_shctx_t *sh)
+{
+    ngx_rbtree_init(&sh->series, &sh->sentinel, ngx_http_llm_series_insert);
+    ngx_queue_init(&sh->lru);
+}
+
+
+static void
+ngx_http_llm_series_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
+    ngx_rbtree_node_t *sentinel)
+{
+    ngx_int_t               rc;
+    ngx_rbtree_node_t     **p;
+    ngx_http_llm_series_t  *s, *t;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            s = (ngx_http_llm_series_t *) node;
+            t = (ngx_http_llm_series_t *) temp;
+
+            rc = (ngx_int_t) s->type - (ngx_int_t) t->type;
+
+            if (rc == 0) {
+                rc = ngx_memn2cmp(s->label, t->label, s->len, t->len);
+            }
+
+            p = (rc < 0) ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+/*
+ * Finds or creates a series; the caller holds the zone's mutex.  When the
+ * zone is full the least recently used series make room, so that a
+ * request never fails for want of memory; NULL only if even that fails.
+ */
+
+ngx_http_llm_series_t *
+ngx_http_llm_series_get_locked(ngx_http_llm_main_conf_t *lmcf,
+    ngx_uint_t type, u_char *label, size_t len, ngx_log_t *log)
+{
+    uint32_t                hash;
+    ngx_int_t               rc;
+    ngx_uint_t              i;
+    ngx_rbtree_node_t      *node, *sentinel;
+    ngx_http_llm_shctx_t   *sh;
+    ngx_http_llm_series_t  *s;
+
+    sh = lmcf->sh;
+
+    ngx_crc32_init(hash);
+    ngx_crc32_update(&hash, (u_char *) &type, sizeof(ngx_uint_t));
+    ngx_crc32_update(&hash, label, len);
+    ngx_crc32_final(hash);
+
+    node = sh->series.root;
+    sentinel = sh->series.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        s = (ngx_http_llm_series_t *) node;
+
+        rc = (ngx_int_t) type - (ngx_int_t) s->type;
+
+        if (rc == 0) {
+            rc = ngx_memn2cmp(label, s->label, len, s->len);
+        }
+
+        if (rc == 0) {
+            ngx_queue_remove(&s->queue);
+            ngx_queue_insert_head(&sh->lru, &s->queue);
+            return s;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    for (i = 0; /* void */ ; i++) {
+        s = ngx_slab_calloc_locked(lmcf->shpool,
+                                   offsetof(ngx_http_llm_series_t, label)
+                                   + len);
+        if (s) {
+            break;
+        }
+
+        if (i == 8 || ngx_http_llm_series_evict_locked(lmcf, log) == 0) {
+            return NULL;
+        }
+    }
+
+    s->node.key = hash;
+    s->type = (uint32_t) type;
+    s->len = (uint32_t) len;
+    ngx_memcpy(s->label, label, len);
+
+    ngx_rbtree_insert(&sh->series, &s->node);
+    ngx_queue_insert_head(&sh->lru, &s->queue);
+    sh->nseries++;
+
+    return s;
+}
+
+
+static ngx_uint_t
+ngx_http_llm_series_evict_locked(ngx_http_llm_main_conf_t *lmcf,
+    ngx_log_t *log)
+{
+    u_char                 *p, *end, name[128];
+    ngx_uint_t              n;
+    ngx_queue_t            *q;
+    ngx_http_llm_shctx_t   *sh;
+    ngx_http_llm_series_t  *s;
+
+    sh = lmcf->sh;
+
+    for (n = 0; n < 16 && !ngx_queue_empty(&sh->lru); n++) {
+        q = ngx_queue_last(&sh->lru);
+        s = ngx_queue_data(q, ngx_http_llm_series_t, queue);
+
+        /* the label's fields, '\0' shown as '/'; labels hold no secrets */
+
+        end = name + ngx_min(sizeof(name) - 1, s->len);
+        for (p = name; p < end; p++) {
+            *p = s->label[p - name] ? s->label[p - name] : '/';
+        }
+
+        *p = '\0';
+
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "llm_zone \"%V\" is full, evicted the least recently "
+                      "used counters \"%s\"", &lmcf->shm_zone->shm.name,
+                      name);
+
+        ngx_queue_remove(q);
+        ngx_rbtree_delete(&sh->series, &s->node);
+        ngx_slab_free_locked(lmcf->shpool, s);
+
+        sh->nseries--;
+        sh->evicted++;
+    }
+
+    return n;
+}
+
+
+static u_char *
+ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s)
+{
+    size_t  n;
+
+    n = ngx_min(s->len, (size_t) (end - p - 1));
+    p = ngx_cpymem(p, s->data, n);
+    *p++ = '\0';
+
+    return p;
+}
+
+
+static void
+ngx_http_llm_hist_add(int64_t *buckets, ngx_msec_t ms)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_LLM_HIST_BUCKETS - 1; i++) {
+        if (ms <= ngx_http_llm_hist_bounds[i]) {
+            break;
+        }
+    }
+
+    buckets[i]++;
+}
+
+
+/*
+ * The end of a request in a router location: runs once, from the body
+ * filter at the last buffer (so that the access log sees the values) or
+ * else from the log handler (client gone, errors).
+ */
+
+void
+ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    u_char                       *p, *end, label[1024], status[NGX_INT_T_LEN];
+    ngx_str_t                     st, none;
+    ngx_msec_t                    ms;
+    ngx_uint_t                    code, missing;
+    ngx_time_t                   *tp;
+    ngx_http_llm_series_t        *s;
+    ngx_http_llm_provider_t      *prov;
+    ngx_http_llm_main_conf_t     *lmcf;
+    ngx_http_llm_shm_provider_t  *node;
+
+    if (ctx->finalized) {
+        return;
+    }
+
+    ctx->finalized = 1;
+
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llm_router_module);
+
+    if (lmcf->sh == NULL) {
+        return;
+    }
+
+    code = r->err_status ? r->err_status : r->headers_out.status;
+    if (r->connection->error && !r->header_sent) {
+        code = 499;
+    }
+
+    prov = ctx->target ? ctx->target->provider : NULL;
+
+    /* served: a provider's 2xx answer reached the client */
+
+    ctx->served = (ctx->proxied && !r->err_status && code >= 200
+                   && code < 300 && ctx->nattempts
+                   && ctx->attempts[ctx->nattempts - 1].status < 300);
+
+    missing = 0;
+
+    if (ctx->served && !ctx->usage_seen) {
+        missing = 1;
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "llm router: no usage in the answer of provider "
+                      "\"%V\", the reservation is charged", &prov->name);
+    }
+
+    if (ctx->usage_seen && prov) {
+        if (ctx->cached_tokens > ctx->prompt_tokens) {
+            ctx->cached_tokens = ctx->prompt_tokens;
+        }
+
+        ctx->cost = ngx_http_llm_cost(
+                        ctx->target->price ? ctx->target->price
+                        : ngx_http_llm_price_find(lmcf, prov,
+                                                  &ctx->upstream_model),
+                        ctx->prompt_tokens, ctx->cached_tokens,
+                        ctx->completion_tokens);
+    }
+
+    tp = ngx_timeofday();
+    ms = (ngx_msec_t) ((tp->sec - r->start_sec) * 1000
+                       + (tp->msec - r->start_msec));
+
+    ngx_str_null(&none);
+    st.data = status;
+    st.len = ngx_sprintf(status, "%ui", code) - status;
+
+    ngx_shmtx_lock(&lmcf->shpool->mutex);
+
+    /* requests by route, provider, model, status */
+
+    p = label;
+    end = label + sizeof(label);
+    p = ngx_http_llm_label_add(p, end, ctx->route ? &ctx->route->name : &none);
+    p = ngx_http_llm_label_add(p, end, prov ? &prov->name : &none);
+    p = ngx_http_llm_label_add(p, end, ctx->upstream_model.len
+                                       ? &ctx->upstream_model : &ctx->model);
+    p = ngx_http_llm_label_add(p, end, &st);
+
+    s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_REQUESTS,
+                                       label, p - label - 1,
+                                       r->connection->log);
+    if (s) {
+        s->v[NGX_HTTP_LLM_V_REQUESTS]++;
+
+        if (ctx->usage_seen) {
+            s->v[NGX_HTTP_LLM_V_PROMPT] += ctx->prompt_tokens;
+            s->v[NGX_HTTP_LLM_V_COMPLETION] += ctx->completion_tokens;
+            s->v[NGX_HTTP_LLM_V_CACHED] += ctx->cached_tokens;
+            s->v[NGX_HTTP_LLM_V_COST] += ctx->cost;
+        }
+
+        s->v[NGX_HTTP_LLM_V_USAGE_MISSING] += missing;
+    }
+
+    /* spend by tenant and model */
+
+    if (ctx->tenant.len) {
+        p = label;
+        p = ngx_http_llm_label_add(p, end, &ctx->tenant);
+        p = ngx_http_llm_label_add(p, end, &ctx->model);
+
+        s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_TENANT,
+                                           label, p - label - 1,
+                                           r->connection->log);
+        if (s) {
+            s->v[NGX_HTTP_LLM_V_REQUESTS]++;
+
+            if (ctx->usage_seen) {
+                s->v[NGX_HTTP_LLM_V_PROMPT] += ctx->prompt_tokens;
+                s->v[NGX_HTTP_LLM_V_COMPLETION] += ctx->completion_tokens;
+                s->v[NGX_HTTP_LLM_V_CACHED] += ctx->cached_tokens;
+                s->v[NGX_HTTP_LLM_V_COST] += ctx->cost;
+            }
+
+            s->v[NGX_HTTP_LLM_V_USAGE_MISSING] += missing;
+        }
+    }
+
+    if (ctx->nattempts > 1) {
+        lmcf->sh->failovers++;
+    }
+
+    lmcf->sh->usage_missing += missing;
+
+    if (prov && prov->shm && ctx->served) {
+        node = prov->shm;
+
+        ngx_http_llm_hist_add(node->latency, ms);
+        node->latency_sum += ms;
+        node->latency_count++;
+
+        if (ctx->ttft_set) {
+            ngx_http_llm_hist_add(node->ttft, ctx->ttft);
+            node->ttft_sum += ctx->ttft;
+            node->ttft_count++;
+        }
+    }
+
+    if (ctx->nreservations) {
+        ngx_http_llm_budget_settle_locked(r, ctx, lmcf);
+    }
+
+    ngx_shmtx_unlock(&lmcf->shpool->mutex);
+}
+
+
+/* requests that ended without a last buffer: client gone, errors */
+
+ngx_int_t
+ngx_http_llm_log_handler(ngx_http_request_t *r)
+{
+    ngx_http_llm_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_llm_get_ctx(r);
+
+    if (ctx && !ctx->finalized && ctx->body_ready) {
+        ngx_http_llm_finalize(r, ctx);
+    }
+
+    return NGX_OK;
+}

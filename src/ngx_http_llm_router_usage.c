@@ -1,0 +1,531 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * Usage and money: the top-level "usage" of JSON answers, found by a
+ * byte-at-a-time scanner that keeps no more than the usage object (so
+ * reads may split the answer anywhere), usage in SSE events, and
+ * llm_price.
+ */
+
+
+#include "ngx_http_llm_router.h"
+
+#include <cjson/cJSON.h>
+
+
+#define NGX_HTTP_LLM_USAGE_MAX  4096
+
+
+typedef struct {
+    ngx_uint_t                       depth;
+    u_char                           key[8];
+    size_t                           key_len;
+    size_t                           cap_len;
+    ngx_uint_t                       cap_depth;
+    unsigned                         in_string:1;
+    unsigned                         escape:1;
+    unsigned                         want_key:1;
+    unsigned                         in_key:1;
+    unsigned                         usage_next:1;  /* "usage" key seen */
+    unsigned                         capture:1;
+    unsigned                         done:1;
+    u_char                           cap[NGX_HTTP_LLM_USAGE_MAX];
+} ngx_http_llm_json_usage_t;
+
+
+static void ngx_http_llm_usage_apply(ngx_http_llm_ctx_t *ctx, cJSON *usage);
+static ngx_int_t ngx_http_llm_parse_usd(ngx_str_t *s, int64_t *micro);
+
+
+char *
+ngx_http_llm_price_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_llm_main_conf_t *lmcf = conf;
+
+    u_char                *colon;
+    int64_t               *v;
+    ngx_str_t             *value, s;
+    ngx_uint_t             i;
+    ngx_http_llm_price_t  *price, *p;
+
+    value = cf->args->elts;
+
+    colon = ngx_strlchr(value[1].data, value[1].data + value[1].len, ':');
+
+    if (colon == NULL || colon == value[1].data
+        || colon == value[1].data + value[1].len - 1)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\" in llm_price: provider:model "
+                           "expected", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    p = lmcf->prices.elts;
+
+    for (i = 0; i < lmcf->prices.nelts; i++) {
+        if (p[i].provider_name.len + 1 + p[i].model.len == value[1].len
+            && ngx_strncmp(p[i].provider_name.data, value[1].data,
+                           value[1].len)
+               == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate llm_price \"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    price = ngx_array_push(&lmcf->prices);
+    if (price == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(price, sizeof(ngx_http_llm_price_t));
+
+    price->provider_name.data = value[1].data;
+    price->provider_name.len = colon - value[1].data;
+    price->model.data = colon + 1;
+    price->model.len = value[1].data + value[1].len - colon - 1;
+    price->input = -1;
+    price->output = -1;
+    price->cached_input = -1;
+    price->file_name = cf->conf_file->file.name.data;
+    price->line = cf->conf_file->line;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "input=", 6) == 0) {
+            v = &price->input;
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+        } else if (ngx_strncmp(value[i].data, "output=", 7) == 0) {
+            v = &price->output;
+            s.data = value[i].data + 7;
+            s.len = value[i].len - 7;
+
+        } else if (ngx_strncmp(value[i].data, "cached_input=", 13) == 0) {
+            v = &price->cached_input;
+            s.data = value[i].data + 13;
+            s.len = value[i].len - 13;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in llm_price",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_llm_parse_usd(&s, v) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid price \"%V\" in llm_price",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (price->input < 0 || price->output < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_price \"%V\" needs \"input=\" and "
+                           "\"output=\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (price->cached_input < 0) {
+        price->cached_input = price->input;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "0.15" USD per 1M tokens -> 150000 micro-USD; at most 6 decimals */
+
+static ngx_int_t
+ngx_http_llm_parse_usd(ngx_str_t *s, int64_t *micro)
+{
+    u_char      *p, *end;
+    int64_t      v;
+    ngx_uint_t   decimals, dot;
+
+    p = s->data;
+    end = s->data + s->len;
+    v = 0;
+    decimals = 0;
+    dot = 0;
+
+    if (p == end) {
+        return NGX_ERROR;
+    }
+
+    for ( /* void */ ; p < end; p++) {
+
+        if (*p == '.' && !dot) {
+            dot = 1;
+            continue;
+        }
+
+        if (*p < '0' || *p > '9' || decimals == 6
+            || v > (INT64_MAX / 10) - 10)
+        {
+            return NGX_ERROR;
+        }
+
+        v = v * 10 + (*p - '0');
+
+        if (dot) {
+            decimals++;
+        }
+    }
+
+    if (dot && decimals == 0) {
+        return NGX_ERROR;
+    }
+
+    while (decimals++ < 6) {
+        if (v > INT64_MAX / 10) {
+            return NGX_ERROR;
+        }
+
+        v *= 10;
+    }
+
+    *micro = v;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_llm_prices_resolve(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf)
+{
+    ngx_uint_t             i;
+    ngx_http_llm_price_t  *price;
+
+    price = lmcf->prices.elts;
+
+    for (i = 0; i < lmcf->prices.nelts; i++) {
+        if (ngx_http_llm_find_provider(lmcf, &price[i].provider_name) == NULL)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "unknown llm_upstream \"%V\" in llm_price "
+                          "in %s:%ui", &price[i].provider_name,
+                          price[i].file_name, price[i].line);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the price of provider:model, else provider:*, else none */
+
+ngx_http_llm_price_t *
+ngx_http_llm_price_find(ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_provider_t *prov, ngx_str_t *model)
+{
+    ngx_uint_t             i;
+    ngx_http_llm_price_t  *price, *any;
+
+    price = lmcf->prices.elts;
+    any = NULL;
+
+    for (i = 0; i < lmcf->prices.nelts; i++) {
+        if (price[i].provider_name.len != prov->name.len
+            || ngx_strncmp(price[i].provider_name.data, prov->name.data,
+                           prov->name.len)
+               != 0)
+        {
+            continue;
+        }
+
+        if (price[i].model.len == model->len
+            && ngx_strncmp(price[i].model.data, model->data, model->len) == 0)
+        {
+            return &price[i];
+        }
+
+        if (price[i].model.len == 1 && price[i].model.data[0] == '*') {
+            any = &price[i];
+        }
+    }
+
+    return any;
+}
+
+
+/* nano-USD: prices are micro-USD per 1M tokens */
+
+int64_t
+ngx_http_llm_cost(ngx_http_llm_price_t *price, int64_t prompt, int64_t cached,
+    int64_t completion)
+{
+    if (price == NULL) {
+        return 0;
+    }
+
+    return ((prompt - cached) * price->input
+            + cached * price->cached_input
+            + completion * price->output) / 1000;
+}
+
+
+/*
+ * Feeds a non-streamed answer through the usage scanner: the top-level
+ * object's "usage" member is copied (at most 4 KB) and parsed once whole.
+ */
+
+void
+ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    u_char *pos, u_char *last)
+{
+    u_char                      c;
+    cJSON                      *usage;
+    ngx_http_llm_json_usage_t  *u;
+
+    u = ctx->json_usage;
+
+    if (u == NULL) {
+        u = ngx_pcalloc(r->pool, sizeof(ngx_http_llm_json_usage_t));
+        if (u == NULL) {
+            return;
+        }
+
+        ctx->json_usage = u;
+    }
+
+    for ( /* void */ ; pos < last && !u->done; pos++) {
+        c = *pos;
+
+        if (u->capture) {
+            if (u->cap_len == NGX_HTTP_LLM_USAGE_MAX) {
+                u->done = 1;
+                break;
+            }
+
+            u->cap[u->cap_len++] = c;
+        }
+
+        if (u->in_string) {
+            if (u->escape) {
+                u->escape = 0;
+
+            } else if (c == '\\') {
+                u->escape = 1;
+
+            } else if (c == '"') {
+                u->in_string = 0;
+
+                if (u->in_key) {
+                    u->in_key = 0;
+                    u->usage_next = (u->key_len == 5
+                                     && ngx_strncmp(u->key, "usage", 5) == 0);
+                }
+
+            } else if (u->in_key) {
+                if (u->key_len < sizeof(u->key)) {
+                    u->key[u->key_len] = c;
+                }
+
+                u->key_len++;
+            }
+
+            continue;
+        }
+
+        switch (c) {
+
+        case '"':
+            u->in_string = 1;
+
+            if (u->depth == 1 && u->want_key) {
+                u->in_key = 1;
+                u->want_key = 0;
+                u->key_len = 0;
+            }
+
+            break;
+
+        case '{':
+        case '[':
+            if (u->depth == 1 && u->usage_next && c == '{') {
+                u->capture = 1;
+                u->cap[0] = c;
+                u->cap_len = 1;
+                u->cap_depth = u->depth + 1;
+            }
+
+            u->usage_next = 0;
+            u->depth++;
+            u->want_key = (c == '{');
+            break;
+
+        case '}':
+        case ']':
+            if (u->depth) {
+                u->depth--;
+            }
+
+            if (u->capture && u->depth == u->cap_depth - 1) {
+                u->capture = 0;
+
+                usage = cJSON_ParseWithLength((char *) u->cap, u->cap_len);
+
+                if (usage) {
+                    ngx_http_llm_usage_apply(ctx, usage);
+                    cJSON_Delete(usage);
+                }
+            }
+
+            break;
+
+        case ',':
+            if (u->depth == 1) {
+                u->want_key = 1;
+                u->usage_next = 0;
+            }
+
+            break;
+
+        case ':':
+            break;
+
+        default:
+            /* a scalar value: "usage": null or the like is no usage */
+            if (u->depth == 1 && c > ' ') {
+                u->usage_next = 0;
+            }
+        }
+    }
+}
+
+
+/* one SSE event's data (JSON), given that it mentions "usage" */
+
+void
+ngx_http_llm_usage_event(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    u_char *data, size_t len)
+{
+    cJSON  *root, *usage, *obj;
+
+    root = cJSON_ParseWithLength((char *) data, len);
+    if (root == NULL) {
+        return;
+    }
+
+    /* OpenAI chunk; Anthropic message_delta */
+    usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+
+    if (!cJSON_IsObject(usage)) {
+        /* Anthropic message_start; Responses response.completed */
+        obj = cJSON_GetObjectItemCaseSensitive(root, "message");
+
+        if (!cJSON_IsObject(obj)) {
+            obj = cJSON_GetObjectItemCaseSensitive(root, "response");
+        }
+
+        usage = cJSON_IsObject(obj)
+                ? cJSON_GetObjectItemCaseSensitive(obj, "usage") : NULL;
+    }
+
+    if (cJSON_IsObject(usage)) {
+        ngx_http_llm_usage_apply(ctx, usage);
+    }
+
+    cJSON_Delete(root);
+}
+
+
+static int64_t
+ngx_http_llm_usage_number(cJSON *obj, const char *name)
+{
+    cJSON  *n;
+
+    n = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+    if (!cJSON_IsNumber(n) || n->valuedouble < 0
+        || n->valuedouble > 1e15)
+    {
+        return -1;
+    }
+
+    return (int64_t) n->valuedouble;
+}
+
+
+/*
+ * OpenAI: prompt_tokens, completion_tokens, prompt_tokens_details.
+ * cached_tokens; Responses: input_tokens, output_tokens,
+ * input_tokens_details.cached_tokens; Anthropic: input_tokens (without
+ * the cache), cache_creation_input_tokens, cache_read_input_tokens,
+ * output_tokens.  A later event overwrites what it carries (Anthropic's
+ * message_delta has the final output_tokens).
+ */
+
+static void
+ngx_http_llm_usage_apply(ngx_http_llm_ctx_t *ctx, cJSON *usage)
+{
+    cJSON    *details;
+    int64_t   prompt, completion, cached, creation, read;
+
+    prompt = ngx_http_llm_usage_number(usage, "prompt_tokens");
+    completion = ngx_http_llm_usage_number(usage, "completion_tokens");
+    cached = -1;
+
+    details = cJSON_GetObjectItemCaseSensitive(usage,
+                                               "prompt_tokens_details");
+    if (cJSON_IsObject(details)) {
+        cached = ngx_http_llm_usage_number(details, "cached_tokens");
+    }
+
+    if (prompt < 0) {
+        prompt = ngx_http_llm_usage_number(usage, "input_tokens");
+
+        if (prompt >= 0) {
+            creation = ngx_http_llm_usage_number(usage,
+                                               "cache_creation_input_tokens");
+            read = ngx_http_llm_usage_number(usage,
+                                             "cache_read_input_tokens");
+
+            if (creation > 0) {
+                prompt += creation;
+            }
+
+            if (read >= 0) {
+                prompt += read;
+                cached = read;
+            }
+
+            details = cJSON_GetObjectItemCaseSensitive(usage,
+                                                    "input_tokens_details");
+            if (cJSON_IsObject(details)) {
+                cached = ngx_http_llm_usage_number(details, "cached_tokens");
+            }
+        }
+    }
+
+    if (completion < 0) {
+        completion = ngx_http_llm_usage_number(usage, "output_tokens");
+    }
+
+    if (prompt < 0 && completion < 0) {
+        return;
+    }
+
+    if (prompt >= 0) {
+        ctx->prompt_tokens = prompt;
+    }
+
+    if (completion >= 0) {
+        ctx->completion_tokens = completion;
+    }
+
+    if (cached >= 0) {
+        ctx->cached_tokens = cached;
+    }
+
+    ctx->usage_seen = 1;
+}
