@@ -19,6 +19,7 @@ MOCK_SRCS    := $(wildcard mock/*.c) mock/config
 
 DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libtest-base-perl \
                 curl ca-certificates
+TEST_PKGS    := chromium
 BENCH_PKGS   := wrk bc python3
 
 TEST_FILES   ?= t/
@@ -67,7 +68,9 @@ $(MODULE) $(MOCK): $(OBJS)/Makefile $(SRCS) $(MOCK_SRCS)
 	cp $(OBJS)/ngx_http_llm_router_module.so $(MODULE)
 	cp $(OBJS)/ngx_http_llm_mock_module.so $(MOCK)
 
+test: EXTRA_PKGS = $(TEST_PKGS)
 test: deps all
+	$(MAKE) -s -C fuzz test
 	prove $(PROVE_INC) -r $(TEST_FILES)
 
 # Every nginx of the suite runs under valgrind memcheck; a block whose

@@ -69,6 +69,10 @@ http {
                       key=sk-bench;
     llm_route bench mock:bench-model;
 
+    # usage accounting with one budget and a price, as in production
+    llm_price mock:bench-model input=2.5 output=10;
+    llm_budget key=\$remote_addr tokens=1000000000000/d name=bench;
+
     server {
         listen 127.0.0.1:18091 backlog=4096;
         location /v1/ {
