@@ -296,7 +296,7 @@ json_diff_check(const unsigned char *data, size_t size,
 {
     int                       rc, ret, ours_ok, expect, any, i;
     char                      why[160];
-    size_t                    first, last;
+    size_t                    first, last, want;
     cJSON                    *cj;
     member_t                  m[5], iu;
     ref_result_t              strict, lax;
@@ -491,6 +491,32 @@ json_diff_check(const unsigned char *data, size_t size,
 
     if (check_span(iu.span, iu.first, &doc, why, sizeof(why)) != 0) {
         FAIL("\"include_usage\": %s", why);
+    }
+
+    switch (rc) {
+
+    case NGX_HTTP_LLM_JSON_OK:
+        want = 0;
+        break;
+
+    case NGX_HTTP_LLM_JSON_MODEL_DUPLICATE:
+    case NGX_HTTP_LLM_JSON_DUPLICATE_KEY:
+        /* a key: the scanner's own decoding is checked via the code */
+        want = data[doc.error_offset] == '"' ? doc.error_offset : (size_t) -1;
+        break;
+
+    case NGX_HTTP_LLM_JSON_MODEL_MISSING:
+        want = last;
+        break;
+
+    default:
+        want = (size_t) (m[0].span->start - data);
+        break;
+    }
+
+    if (doc.error_offset != want) {
+        FAIL("%s at %zu, expected at %zu", ngx_http_llm_json_strerror(rc),
+             doc.error_offset, want);
     }
 
     if (doc.stream_true != (m[1].first != NULL && cJSON_IsTrue(m[1].first))) {
