@@ -65,8 +65,11 @@ $(OBJS)/Makefile: config mock/config | deps
 
 $(MODULE) $(MOCK): $(OBJS)/Makefile $(SRCS) $(MOCK_SRCS)
 	$(MAKE) -s -f $(OBJS)/Makefile -C $(NGINX_SRC) modules
-	cp $(OBJS)/ngx_http_llm_router_module.so $(MODULE)
-	cp $(OBJS)/ngx_http_llm_mock_module.so $(MOCK)
+	@# a new inode: nginx processes running the old file keep it
+	cp $(OBJS)/ngx_http_llm_router_module.so $(MODULE).tmp
+	mv -f $(MODULE).tmp $(MODULE)
+	cp $(OBJS)/ngx_http_llm_mock_module.so $(MOCK).tmp
+	mv -f $(MOCK).tmp $(MOCK)
 
 test: EXTRA_PKGS = $(TEST_PKGS)
 test: deps all

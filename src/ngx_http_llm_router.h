@@ -332,6 +332,8 @@ typedef struct {
     unsigned                         got_first_get:1;
     unsigned                         recorded:1;   /* attempt classified */
     unsigned                         stop:1;       /* no more attempts */
+    unsigned                         refused:1;    /* 401/402/403 */
+    unsigned                         force:1;      /* all circuits open */
     unsigned                         exhausted:1;
     unsigned                         log_muted:1;
     unsigned                         proxied:1;    /* reached proxy_pass */

@@ -143,7 +143,7 @@ ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
                 return NGX_BUSY;
             }
 
-            t = ngx_http_llm_next_target(r, ctx, 0);
+            t = ngx_http_llm_next_target(r, ctx, ctx->force);
 
             if (t == NULL) {
                 ctx->exhausted = 1;
@@ -345,6 +345,7 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
          * quote part of it, so the client gets the router's 502 instead
          */
         ctx->stop = 1;
+        ctx->refused = 1;
         u->headers_in.status_n = NGX_HTTP_BAD_GATEWAY;
         u->peer.tries = ctx->tries;
         return NGX_OK;

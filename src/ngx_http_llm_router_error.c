@@ -324,7 +324,7 @@ ngx_http_llm_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         ngx_sprintf((u_char *) msg, "%s: %V%Z",
                     timeouts == ctx->nattempts ? "All providers timed out"
-                    : ctx->stop ? "The provider refused the request"
+                    : ctx->refused ? "The provider refused the request"
                     : "All providers failed", &attempts);
 
     } else {

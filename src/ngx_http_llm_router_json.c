@@ -92,6 +92,11 @@ ngx_http_llm_json_scan(const unsigned char *buf, size_t len,
     doc->max_tokens_value = -1;
     doc->max_completion_tokens_value = -1;
 
+    if (len == 0) {
+        /* an empty body may come with buf == NULL: no pointer arithmetic */
+        return NGX_HTTP_LLM_JSON_MALFORMED;
+    }
+
     end = buf + len;
     depth = 0;
     in_options = 0;

@@ -398,7 +398,9 @@ ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     t = ngx_http_llm_next_target(r, ctx, 0);
 
     if (t == NULL) {
+        /* every circuit is open: all are tried in order all the same */
         ctx->next = 0;
+        ctx->force = 1;
         t = ngx_http_llm_next_target(r, ctx, 1);
     }
 

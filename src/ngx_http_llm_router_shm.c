@@ -465,5 +465,5 @@ ngx_http_llm_key_cool(ngx_http_llm_provider_t *p, ngx_log_t *log,
 
     ngx_log_error(NGX_LOG_WARN, log, 0,
                   "llm router: key #%ui of provider \"%V\" cools down "
-                  "for %Ms", key + 1, &p->name, duration);
+                  "for %Mms", key + 1, &p->name, duration);
 }

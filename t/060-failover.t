@@ -1046,7 +1046,7 @@ X-Attempts: a:429 b:200
 --- error_log eval
 [
     'key #1 of provider "a" cools down',
-    qr/key #1 of provider "a" cools down for (?:30s|30000ms),/,
+    qr/key #1 of provider "a" cools down for (?:30s|30000ms)\b/,
 ]
 --- no_error_log
 key #2
@@ -1103,6 +1103,69 @@ Content-Type: application/json
 X-Attempts: a:429 b:200
 --- no_error_log
 cools down
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 34: failover with the client's body in a temp file: the next provider gets all of it
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route m a:model-a b:model-b;
+--- config
+location /v1/ {
+    client_body_buffer_size 1k;
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock status=503; }
+location /mock/b/v1/ { llm_mock echo=body; }
+--- request eval
+"POST /v1/chat/completions\n" . '{"messages":[{"role":"user","content":"' . ('0123456789' x 1000) . '"}],"model":"m","n":1}'
+--- more_headers
+Content-Type: application/json
+--- error_code: 200
+--- response_headers
+X-Attempts: a:503 b:200
+--- response_body eval
+'{"messages":[{"role":"user","content":"' . ('0123456789' x 1000) . '"}],"model":"model-b","n":1}'
+--- error_log
+a client request body is buffered to a temporary file
+--- no_error_log
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 35: failover with a chunked client body: the next provider gets all of it
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route m a b:model-b;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock status=500; }
+location /mock/b/v1/ { llm_mock echo=body; }
+--- request eval
+"POST /v1/chat/completions\n"
+. "c\r\n" . '{"model":"m"' . "\r\n"
+. "10\r\n" . ',"messages":[]}' . "\n\r\n"
+. "0\r\n\r\n"
+--- more_headers
+Content-Type: application/json
+Transfer-Encoding: chunked
+--- error_code: 200
+--- response_headers
+X-Attempts: a:500 b:200
+--- response_body eval
+qq{{"model":"model-b","messages":[]}\n}
+--- no_error_log
 [error]
 [alert]
 [crit]
