@@ -434,6 +434,8 @@ ngx_int_t ngx_http_llm_client_key_check(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 ngx_int_t ngx_http_llm_client_model_check(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_str_t *model);
+ngx_uint_t ngx_http_llm_client_model_allowed(ngx_http_llm_client_key_t *k,
+    ngx_str_t *model);
 
 /* usage and prices */
 char *ngx_http_llm_price_directive(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -580,22 +580,40 @@ ngx_int_t
 ngx_http_llm_client_model_check(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_str_t *model)
 {
-    ngx_str_t                  *m;
-    ngx_uint_t                  i;
-    ngx_http_llm_client_key_t  *k;
-
-    k = ctx->client_key;
-
     /* fail closed should a request get here without a key check */
 
-    if (k == NULL) {
+    if (ctx->client_key == NULL) {
         return ngx_http_llm_set_error(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                       "invalid_api_key", NULL,
                                       "Missing API key");
     }
 
-    if (k->models == NULL) {
+    if (ngx_http_llm_client_model_allowed(ctx->client_key, model)) {
         return NGX_OK;
+    }
+
+    return ngx_http_llm_set_error(r, ctx, NGX_HTTP_FORBIDDEN,
+                                  "model_not_allowed", "model",
+                                  "This API key may not use the model `%V`",
+                                  ngx_http_llm_error_quote(r->pool, model));
+}
+
+
+/* whether key may use model; no side effects (the models listing) */
+
+ngx_uint_t
+ngx_http_llm_client_model_allowed(ngx_http_llm_client_key_t *k,
+    ngx_str_t *model)
+{
+    ngx_str_t   *m;
+    ngx_uint_t   i;
+
+    if (k == NULL) {
+        return 0;
+    }
+
+    if (k->models == NULL) {
+        return 1;
     }
 
     m = k->models->elts;
@@ -604,14 +622,11 @@ ngx_http_llm_client_model_check(ngx_http_request_t *r,
         if (m[i].len == model->len
             && ngx_memcmp(m[i].data, model->data, model->len) == 0)
         {
-            return NGX_OK;
+            return 1;
         }
     }
 
-    return ngx_http_llm_set_error(r, ctx, NGX_HTTP_FORBIDDEN,
-                                  "model_not_allowed", "model",
-                                  "This API key may not use the model `%V`",
-                                  model);
+    return 0;
 }
 
 

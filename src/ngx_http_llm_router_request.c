@@ -781,7 +781,11 @@ ngx_http_llm_models(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             }
         }
 
-        if (i == n) {
+        if (i == n
+            || (ctx->lcf->client_keys
+                && !ngx_http_llm_client_model_allowed(ctx->client_key,
+                                                      &route[i].name)))
+        {
             return ngx_http_llm_set_error(r, ctx, NGX_HTTP_NOT_FOUND,
                                           "model_not_found", "model",
                                           "The model `%V` does not exist",
@@ -808,6 +812,16 @@ ngx_http_llm_models(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         }
 
         for (i = 0; i < n; i++) {
+
+            /* a client key sees the models it may use */
+
+            if (ctx->lcf->client_keys
+                && !ngx_http_llm_client_model_allowed(ctx->client_key,
+                                                      &route[i].name))
+            {
+                continue;
+            }
+
             m = ngx_http_llm_model_object(&route[i]);
             if (m == NULL) {
                 goto failed;
