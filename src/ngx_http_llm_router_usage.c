@@ -31,7 +31,7 @@ typedef struct {
     unsigned                         usage_next:1;  /* "usage" key seen */
     unsigned                         capture:1;
     unsigned                         done:1;
-    u_char                           cap[NGX_HTTP_LLM_USAGE_MAX];
+    u_char                          *cap;     /* the "usage" object */
 } ngx_http_llm_json_usage_t;
 
 
@@ -352,6 +352,14 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         case '{':
         case '[':
             if (u->depth == 1 && u->usage_next && c == '{') {
+                if (u->cap == NULL) {
+                    u->cap = ngx_pnalloc(r->pool, NGX_HTTP_LLM_USAGE_MAX);
+                    if (u->cap == NULL) {
+                        u->done = 1;
+                        break;
+                    }
+                }
+
                 u->capture = 1;
                 u->cap[0] = c;
                 u->cap_len = 1;
