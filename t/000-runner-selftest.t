@@ -105,6 +105,7 @@ hello
 
 
 === TEST 3: response headers, absent headers, raw headers
+--- no_http2
 --- config
     location = /hdr {
         add_header X-Foo bar;
@@ -232,6 +233,7 @@ got: hello
 
 
 === TEST 10: chunked response (sub_filter drops Content-Length)
+--- no_http2
 --- config
     location = /chunked {
         sub_filter_types text/plain;
@@ -418,6 +420,7 @@ HELLO
 
 
 === TEST 22: client timeout with --- abort is not a failure
+--- no_http2
 --- config
     location = /slow {
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
@@ -439,6 +442,7 @@ client prematurely closed connection
 
 
 === TEST 23: upstream aborting a chunked response (mock TCP upstream)
+--- no_http2
 --- config
     location = /trunc {
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;

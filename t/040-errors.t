@@ -1611,38 +1611,6 @@ Content-Type: text/plain
 
 
 
-=== TEST 63: 413 over HTTP/2
-# the test server listens with "http2" (prior knowledge only), so the
-# mock provider gets its own HTTP/1.1 server
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_RAND_PORT_1 tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
-server {
-    listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
-    location /mock/a/v1/ { llm_mock; }
-}
---- config
-location /v1/ {
-    client_max_body_size 1k;
-    include ../../../conf/llm_params;
-}
---- http2
---- request eval
-"POST /v1/chat/completions\n"
-. '{"model":"gpt-4o","messages":[{"role":"user","content":"' . ('x' x 2048) . '"}]}'
---- more_headers
-Content-Type: application/json
---- error_code: 413
---- response_headers
-Content-Type: application/json
---- response_body
-{"error":{"message":"Request body too large","type":"invalid_request_error","param":null,"code":null}}
---- no_error_log
-[alert]
-[crit]
-
-
-
 === TEST 64: 400 over HTTP/2 (Anthropic)
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_RAND_PORT_1 tls=off path=/mock/a/v1 key=sk-a;

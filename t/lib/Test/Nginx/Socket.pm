@@ -20,7 +20,7 @@ use Encode ();
 use Errno qw(EAGAIN EWOULDBLOCK EINTR);
 use File::Temp ();
 use IO::Socket::INET ();
-use List::Util qw(min max);
+use List::Util qw(min);
 use POSIX qw(:sys_wait_h SIGKILL);
 use Time::HiRes qw(sleep time);
 use Test::More ();
@@ -529,8 +529,13 @@ sub send_http_req_by_curl ($$$) {
     }
 }
 
+# A malformed response is an extra failing subtest (as in the original);
+# control characters are escaped to keep the message on one TAP line.
 sub _protocol_error ($$) {
     my ($name, $msg) = @_;
+    $msg =~ s/\r/\\r/g;
+    $msg =~ s/\n/\\n/g;
+    $msg =~ s/([\0-\037])/sprintf('\\x%02x', ord $1)/eg;
     Test::More::fail("$name - $msg");
     return;
 }
@@ -890,35 +895,36 @@ sub fmt_str ($) {
 }
 
 # Each pattern must match at least one line: one test per pattern.
-sub _check_log_present ($$$$$) {
-    my ($lines, $pats, $dry_run, $what, $desc) = @_;
+# $desc is the test name prefix, $where e.g. "error.log (req 0)".
+sub _check_log_present ($$$$$$) {
+    my ($lines, $pats, $dry_run, $what, $desc, $where) = @_;
     for my $pat (_patterns($pats)) {
         my $found = grep { _line_matches($_, $pat) } @$lines;
         _skippable($dry_run, $what, sub {
             if ($found) {
-                Test::More::pass("$desc: pattern \"$pat\" matches a line");
+                Test::More::pass("$desc - pattern \"$pat\" matches a line in $where");
             } else {
-                Test::More::fail("$desc: pattern \"$pat\" should match a line");
+                Test::More::fail("$desc - pattern \"$pat\" should match a line in $where");
             }
         });
     }
 }
 
 # No pattern may match any line: one test per pattern.
-sub _check_log_absent ($$$$$) {
-    my ($lines, $pats, $dry_run, $what, $desc) = @_;
+sub _check_log_absent ($$$$$$) {
+    my ($lines, $pats, $dry_run, $what, $desc, $where) = @_;
     for my $pat (_patterns($pats)) {
         my $p = fmt_str("$pat");
         my ($idx) = grep { _line_matches($lines->[$_], $pat) } 0 .. $#$lines;
         _skippable($dry_run, $what, sub {
             if (!defined $idx) {
-                Test::More::pass("$desc: pattern \"$p\" does not match a line");
+                Test::More::pass("$desc - pattern \"$p\" does not match a line in $where");
                 return;
             }
             my $ln = fmt_str($lines->[$idx]);
             my $last = min($idx + 9, $#$lines);
-            Test::More::fail("$desc: pattern \"$p\" should not match any line "
-                             . "but matches line \"$ln\"");
+            Test::More::fail("$desc - pattern \"$p\" should not match any line in "
+                             . "$where but matches line \"$ln\"");
             Test::More::diag(join '', @$lines[$idx + 1 .. $last]) if $last > $idx;
         });
     }
@@ -930,7 +936,7 @@ sub check_error_log ($$$$;$$) {
 
     my $lines = error_log_data();
     push @$lines, @$extra if $extra;
-    my $where = "$name - error.log (req $repeated_req_idx)";
+    my $where = "error.log (req $repeated_req_idx)";
 
     if (defined(my $grep = $block->grep_error_log)) {
         $grep = $grep->[$repeated_req_idx] if ref $grep eq 'ARRAY';
@@ -954,9 +960,9 @@ sub check_error_log ($$$$;$$) {
     }
 
     _check_log_present($lines, $block->error_log, $dry_run,
-                       "$name - error_log", $where);
+                       "$name - error_log", $name, $where);
     _check_log_absent($lines, $block->no_error_log, $dry_run,
-                      "$name - no_error_log", $where);
+                      "$name - no_error_log", $name, $where);
 
     return if $dry_run;
 
@@ -982,11 +988,11 @@ sub check_access_log ($$$) {
     my $name = $block->name;
     return unless defined $block->access_log || defined $block->no_access_log;
     my $lines = access_log_data();
-    my $where = "$name - access.log (req $repeated_req_idx)";
+    my $where = "access.log (req $repeated_req_idx)";
     _check_log_present($lines, $block->access_log, $dry_run,
-                       "$name - access_log", $where);
+                       "$name - access_log", $name, $where);
     _check_log_absent($lines, $block->no_access_log, $dry_run,
-                      "$name - no_access_log", $where);
+                      "$name - no_access_log", $name, $where);
 }
 
 # Run once nginx of the block has been stopped (next block or END).
@@ -995,11 +1001,11 @@ sub check_shutdown_error_log ($$) {
     my $name = $block->name;
     $dry_run = $dry_run ? 'dry run' : 0;
     my $lines = error_log_data();
-    my $where = "$name - shutdown error.log";
+    my $where = "error.log";
     _check_log_present($lines, $block->shutdown_error_log, $dry_run,
-                       "$name - shutdown_error_log", $where);
+                       "$name - shutdown_error_log", $name, $where);
     _check_log_absent($lines, $block->no_shutdown_error_log, $dry_run,
-                      "$name - no_shutdown_error_log", $where);
+                      "$name - no_shutdown_error_log", $name, $where);
 }
 
 # ---------------------------------------------------------------------------
@@ -1018,7 +1024,7 @@ sub run_test_helper ($$$) {
         warn "# @$cmd\n";
     }
 
-    my $timeout = parse_time($block->timeout) // timeout();
+    my $timeout = parse_time($block->timeout) || timeout();
     my $pipelined = $block->pipelined_requests;
     my $need_array = $pipelined ? 1 : @$reqs > 1;
     my $n_responses = $pipelined ? scalar @$pipelined : scalar @$reqs;
@@ -1179,19 +1185,66 @@ I<not> (tests set it with C<< $ENV{TEST_NGINX_HTML_DIR} ||= html_dir(); >>).
 
 =head2 Valgrind
 
-With C<TEST_NGINX_USE_VALGRIND=1> nginx runs in the foreground (C<daemon off>)
-under C<valgrind -q --tool=memcheck --leak-check=full --show-possibly-lost=no
---num-callers=30 --gen-suppressions=all --log-file=SERVROOT/logs/valgrind.%p.log>
-(plus C<--suppressions=> for F<valgrind.suppress> and F<t/valgrind.suppress>
-if present; a non-numeric value replaces the memcheck options).  nginx is
-stopped after every block and, if any report contains an error, an extra
-failing subtest "TEST NAME - valgrind clean" is emitted with the report.
+With C<TEST_NGINX_USE_VALGRIND=1> nginx runs in the foreground (C<daemon off>,
+as our child) under C<valgrind -q --tool=memcheck --leak-check=full
+--show-possibly-lost=no --num-callers=30 --gen-suppressions=all
+--log-file=SERVROOT/logs/valgrind.%p.log>, plus C<--suppressions=> for
+F<valgrind.suppress> and F<t/valgrind.suppress> when they exist; a
+non-numeric value replaces the memcheck options.  Startup may take up to
+120 s.  Leak reports only exist once nginx exits, so the reports are checked
+when the server is stopped (by the next block that restarts it, or at the
+end): if one contains an error (invalid read/write/free, uninitialised
+value, definitely/possibly lost, ...) an extra failing subtest
+"TEST NAME - valgrind clean" is emitted with the report as diagnostics.  A
+clean run adds no subtests, so plans stay valid.  C<must_die> blocks never
+run under valgrind, and valgrind wins over C<TEST_NGINX_USE_HUP>.
 
 =head2 Differences from the original
 
-No stap, check-leak, benchmark, HTTP/3, UDP mock server or rr modes.
-A truncated chunked response is reported the same way as the original (an
-extra failing subtest "no last chunk found" and no response object), so
-assert upstream aborts with C<ignore_response> plus C<error_log>.
+Not implemented: stap, check-leak, benchmark, HTTP/3, UDP mock server, rr,
+C<TEST_NGINX_INIT_BY_LUA> (Test::Nginx::Socket::Lua).
+
+Deliberate deviations (none makes a test pass here that fails there,
+except the first):
+
+=over
+
+=item * C<must_die>: C<error_log>/C<no_error_log> also see what nginx
+printed on stderr, not only F<error.log>.
+
+=item * C<http2 on;> is generated for nginx E<gt>= 1.25.1 only (older ones
+get C<listen ... http2>); the original switches at 1.19.9, which makes
+C<--- http2> blocks fail to start on nginx 1.22.
+
+=item * HUP mode waits until the old workers stop accepting connections,
+not just for a few answers from the new configuration (nginx lets old and
+new workers accept side by side for ~100 ms).
+
+=item * Pids from the pid file are checked to be nginx (via F</proc>)
+before being signalled; zombie processes count as exited (the original
+waits for them until its timeout).
+
+=item * A failed nginx start is retried only for "Address already in use";
+other errors bail out at once (the original retries anything for 30 s).
+
+=item * C<TEST_NGINX_POSTPONE_OUTPUT> works in every mode (the original only
+emits it in HUP mode).
+
+=item * C<!Name> in C<response_headers> matches the raw header name
+case-insensitively; entries are checked in the order written.
+
+=item * C<no_error_log> emits one failing subtest per pattern, not one per
+matching line.
+
+=item * C<TEST_NGINX_LOAD_MODULES> C<load_module> lines are put on the
+C<main_config> line (as in the original) so that line numbers don't move.
+
+=back
+
+A truncated or malformed chunked response is reported like the original
+does: an extra failing subtest ("no last chunk found - ...", "invalid
+chunked data received ...") and no response object, so the status and body
+checks fail too.  To test an upstream abort, use C<ignore_response> with
+C<error_log>.
 
 =cut

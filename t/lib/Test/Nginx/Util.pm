@@ -18,7 +18,6 @@ our $VERSION = '0.33';
 
 use base 'Exporter';
 
-use Config ();
 use File::Find ();
 use File::Path qw(make_path remove_tree);
 use File::Spec ();
@@ -1088,8 +1087,7 @@ our $ValgrindErrorRe = qr{
 }x;
 
 sub check_valgrind_logs ($) {
-    my $block = shift;
-    my $name = $block->name;
+    my $name = shift;
     my @reports;
     for my $file (sort glob "$LogDir/valgrind.*.log") {
         my $data = _slurp($file);
@@ -1099,6 +1097,21 @@ sub check_valgrind_logs ($) {
     if (@reports) {
         Test::More::fail("$name - valgrind clean");
         Test::More::diag(join "\n", @reports);
+    }
+}
+
+# Name of the block whose nginx currently runs under valgrind: its reports
+# are checked once that nginx exits (when the next block restarts the
+# server, or at the end), since leak reports are only written at exit and
+# blocks without --- config keep using the running server.
+our $ValgrindBlockName;
+
+sub _stop_nginx_and_check_valgrind ($) {
+    my $name = shift;
+    stop_nginx($name, $UseValgrind ? 120 : undef);
+    if (defined $ValgrindBlockName) {
+        check_valgrind_logs($ValgrindBlockName);
+        undef $ValgrindBlockName;
     }
 }
 
@@ -1403,7 +1416,6 @@ sub run_test ($) {
         = _skip_conditions($block);
 
     my $dry_run = 0;
-    my $started_here = 0;
 
     if (!$NoNginxManager && !$should_skip && $should_restart) {
         $PrevConfig = $config if $should_reconfig;
@@ -1414,9 +1426,10 @@ sub run_test ($) {
             if ($UseHup && !$first_time) {
                 $reloaded = _reload_nginx($block, $pid, $config, $rand_ports);
             }
-            stop_nginx($name) unless $reloaded;
+            _stop_nginx_and_check_valgrind($name) unless $reloaded;
         } else {
-            stop_nginx($name);      # clears a stale pid file / leftover child
+            # clears a stale pid file / leftover child
+            _stop_nginx_and_check_valgrind($name);
         }
 
         check_prev_block_shutdown_error_log();
@@ -1465,7 +1478,7 @@ sub run_test ($) {
                                  . $StartupStderr . $log);
                     }
                 }
-                $started_here = 1;
+                $ValgrindBlockName = $name if _block_uses_valgrind($block);
             }
             return if defined $must_die;
         }
@@ -1514,13 +1527,6 @@ sub run_test ($) {
             }
         }
     }
-
-    # With valgrind, nginx must exit for the leak report to be written, so
-    # it is stopped at the end of every block and its reports checked.
-    if (_block_uses_valgrind($block) && $started_here) {
-        stop_nginx($name, 120);
-        check_valgrind_logs($block);
-    }
 }
 
 sub cleanup () {
@@ -1535,7 +1541,7 @@ END {
     cleanup();
 
     if (!$NoNginxManager && ($UseValgrind || !$ENV{TEST_NGINX_NO_CLEAN})) {
-        stop_nginx('END', $UseValgrind ? 120 : undef);
+        _stop_nginx_and_check_valgrind('END');
     }
 
     check_prev_block_shutdown_error_log();
