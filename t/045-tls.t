@@ -1,0 +1,213 @@
+# TLS to providers: SNI and Host are the provider's host=, the certificate
+# is verified (conf/llm_params turns verification on), and a provider whose
+# certificate does not match fails over like any connect error.
+#
+# The gateway location repeats conf/llm_params but for the trusted CA,
+# which here is the test CA below instead of the system bundle (nginx
+# refuses a directive twice in one location).  The certificates are test
+# fixtures, valid for 100 years, made with openssl for "provider.test".
+
+use Test::Nginx::Socket 'no_plan';
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: TLS provider: SNI and Host are host=, the certificate is verified
+--- user_files
+>>> ca.crt
+-----BEGIN CERTIFICATE-----
+MIIBkTCCATegAwIBAgIUe7qhplYikXFdSbrDqNFKI0Eoz0swCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
+DzIxMjYxMDI4MTU0NDE0WjAdMRswGQYDVQQDDBJsbG0tcm91dGVyIHRlc3QgQ0Ew
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASNSvnf1tRhU9MYbA2R0W6IZUud8sA8
+gpqAcMe8Aixs/T7ORRUXNGS54I2+8Kelik505PfS22eG6f0CNvDMLPA5o1MwUTAd
+BgNVHQ4EFgQU0Uu9yNhqFQZ8EpMJ4cvlq7s6VhswHwYDVR0jBBgwFoAU0Uu9yNhq
+FQZ8EpMJ4cvlq7s6VhswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
+AiEAp/mcADo+360cYTVzRKvMmbRUOei+PqDJ/LEAaFTDXIYCIBRn5XS+UXFlqS8r
+Hzal/LD+h3NBHTnYal6PTh2ejnn2
+-----END CERTIFICATE-----
+>>> provider.crt
+-----BEGIN CERTIFICATE-----
+MIIBxDCCAWqgAwIBAgIUJKilhqgsUMNYbjHxQlqb/VvckzAwCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
+DzIxMjYxMDI4MTU0NDE0WjAYMRYwFAYDVQQDDA1wcm92aWRlci50ZXN0MFkwEwYH
+KoZIzj0CAQYIKoZIzj0DAQcDQgAEPJx8XCC+qYt+vFB5NLAIvpaZFv7hm/YSoa7b
+i5t0m+qQeMZTqtFPFd+RadG77EkjnfPyXG4kk16eU4AAN9R4XKOBijCBhzAYBgNV
+HREEETAPgg1wcm92aWRlci50ZXN0MAkGA1UdEwQCMAAwCwYDVR0PBAQDAgeAMBMG
+A1UdJQQMMAoGCCsGAQUFBwMBMB0GA1UdDgQWBBRMG5ieSeGVavrb02Ay/yJHnCOV
+nDAfBgNVHSMEGDAWgBTRS73I2GoVBnwSkwnhy+WruzpWGzAKBggqhkjOPQQDAgNI
+ADBFAiEApXx9ZAMwt1PxRSX8EDc+Bkir9pHqMfnDjZU5TDDBbA8CIDspCMgjyimO
+5LEACSWUGMGEflF78MXFdB8sDofc19BE
+-----END CERTIFICATE-----
+>>> provider.key
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgmkN/aAGr3+EL5dxm
+MjdO0yAnpFT9w2Ko0qF3JnTKPsqhRANCAAQ8nHxcIL6pi368UHk0sAi+lpkW/uGb
+9hKhrtuLm3Sb6pB4xlOq0U8V35Fp0bvsSSOd8/JcbiSTXp5TgAA31Hhc
+-----END PRIVATE KEY-----
+--- http_config
+upstream provider_tls {
+    server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+}
+llm_upstream p upstream=provider_tls host=provider.test tls=on path=/v1 key=sk-tls;
+llm_route m p;
+server {
+    listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 ssl;
+    ssl_certificate ../html/provider.crt;
+    ssl_certificate_key ../html/provider.key;
+    location /v1/ {
+        default_type application/json;
+        return 200 '{"sni":"$ssl_server_name","host":"$http_host","auth":"$http_authorization","uri":"$uri"}';
+    }
+}
+--- config
+location /v1/ {
+    llm_router on;
+    proxy_pass https://llm_router;
+    proxy_http_version 1.1;
+    proxy_next_upstream error timeout http_502 non_idempotent;
+    proxy_set_header Host $llm_upstream_host;
+    proxy_set_header Connection "";
+    proxy_set_header Authorization $llm_upstream_authorization;
+    proxy_set_header x-api-key $llm_upstream_x_api_key;
+    proxy_set_header api-key "";
+    proxy_set_header OpenAI-Organization "";
+    proxy_set_header OpenAI-Project "";
+    proxy_set_header anthropic-version $llm_upstream_anthropic_version;
+    proxy_set_header Accept-Encoding "";
+    proxy_set_header Forwarded "";
+    proxy_set_header X-Forwarded-For "";
+    proxy_ssl_server_name on;
+    proxy_ssl_verify on;
+    proxy_ssl_verify_depth 4;
+    proxy_ssl_session_reuse on;
+    proxy_buffering off;
+    proxy_request_buffering on;
+    proxy_ssl_trusted_certificate ../html/ca.crt;
+}
+--- request
+POST /v1/chat/completions
+{"model":"m","messages":[]}
+--- more_headers
+Content-Type: application/json
+Authorization: Bearer client-key
+--- error_code: 200
+--- response_body chomp
+{"sni":"provider.test","host":"provider.test","auth":"Bearer sk-tls","uri":"/v1/chat/completions"}
+--- no_error_log
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 2: a certificate that does not match host= is a connect error: failover
+--- user_files
+>>> ca.crt
+-----BEGIN CERTIFICATE-----
+MIIBkTCCATegAwIBAgIUe7qhplYikXFdSbrDqNFKI0Eoz0swCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
+DzIxMjYxMDI4MTU0NDE0WjAdMRswGQYDVQQDDBJsbG0tcm91dGVyIHRlc3QgQ0Ew
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASNSvnf1tRhU9MYbA2R0W6IZUud8sA8
+gpqAcMe8Aixs/T7ORRUXNGS54I2+8Kelik505PfS22eG6f0CNvDMLPA5o1MwUTAd
+BgNVHQ4EFgQU0Uu9yNhqFQZ8EpMJ4cvlq7s6VhswHwYDVR0jBBgwFoAU0Uu9yNhq
+FQZ8EpMJ4cvlq7s6VhswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
+AiEAp/mcADo+360cYTVzRKvMmbRUOei+PqDJ/LEAaFTDXIYCIBRn5XS+UXFlqS8r
+Hzal/LD+h3NBHTnYal6PTh2ejnn2
+-----END CERTIFICATE-----
+>>> provider.crt
+-----BEGIN CERTIFICATE-----
+MIIBxDCCAWqgAwIBAgIUJKilhqgsUMNYbjHxQlqb/VvckzAwCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
+DzIxMjYxMDI4MTU0NDE0WjAYMRYwFAYDVQQDDA1wcm92aWRlci50ZXN0MFkwEwYH
+KoZIzj0CAQYIKoZIzj0DAQcDQgAEPJx8XCC+qYt+vFB5NLAIvpaZFv7hm/YSoa7b
+i5t0m+qQeMZTqtFPFd+RadG77EkjnfPyXG4kk16eU4AAN9R4XKOBijCBhzAYBgNV
+HREEETAPgg1wcm92aWRlci50ZXN0MAkGA1UdEwQCMAAwCwYDVR0PBAQDAgeAMBMG
+A1UdJQQMMAoGCCsGAQUFBwMBMB0GA1UdDgQWBBRMG5ieSeGVavrb02Ay/yJHnCOV
+nDAfBgNVHSMEGDAWgBTRS73I2GoVBnwSkwnhy+WruzpWGzAKBggqhkjOPQQDAgNI
+ADBFAiEApXx9ZAMwt1PxRSX8EDc+Bkir9pHqMfnDjZU5TDDBbA8CIDspCMgjyimO
+5LEACSWUGMGEflF78MXFdB8sDofc19BE
+-----END CERTIFICATE-----
+>>> provider.key
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgmkN/aAGr3+EL5dxm
+MjdO0yAnpFT9w2Ko0qF3JnTKPsqhRANCAAQ8nHxcIL6pi368UHk0sAi+lpkW/uGb
+9hKhrtuLm3Sb6pB4xlOq0U8V35Fp0bvsSSOd8/JcbiSTXp5TgAA31Hhc
+-----END PRIVATE KEY-----
+--- http_config
+upstream provider_tls {
+    server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+}
+llm_upstream wrong upstream=provider_tls host=other.test tls=on path=/v1 key=sk-wrong;
+llm_upstream plain host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/v1 key=sk-plain;
+llm_route m wrong plain;
+server {
+    listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 ssl;
+    ssl_certificate ../html/provider.crt;
+    ssl_certificate_key ../html/provider.key;
+    location /v1/ { return 200 'must not be reached'; }
+}
+--- config
+location /v1/ {
+    llm_router on;
+    proxy_pass https://llm_router;
+    proxy_http_version 1.1;
+    proxy_next_upstream error timeout http_502 non_idempotent;
+    proxy_set_header Host $llm_upstream_host;
+    proxy_set_header Connection "";
+    proxy_set_header Authorization $llm_upstream_authorization;
+    proxy_set_header x-api-key $llm_upstream_x_api_key;
+    proxy_set_header api-key "";
+    proxy_set_header OpenAI-Organization "";
+    proxy_set_header OpenAI-Project "";
+    proxy_set_header anthropic-version $llm_upstream_anthropic_version;
+    proxy_set_header Accept-Encoding "";
+    proxy_set_header Forwarded "";
+    proxy_set_header X-Forwarded-For "";
+    proxy_ssl_server_name on;
+    proxy_ssl_verify on;
+    proxy_ssl_verify_depth 4;
+    proxy_ssl_session_reuse on;
+    proxy_buffering off;
+    proxy_request_buffering on;
+    proxy_ssl_trusted_certificate ../html/ca.crt;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"m","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 200
+--- response_headers
+X-Attempts: wrong:error plain:200
+--- response_body_like: "content":"Hello from the mock provider"
+--- error_log
+upstream SSL certificate does not match "other.test"
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 3: a tls=off provider behind "proxy_pass https://llm_router" speaks plain HTTP
+--- http_config
+llm_upstream plain host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/v1 key=sk-plain;
+llm_route m plain;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/v1/ { llm_mock echo=headers; }
+--- request
+POST /v1/chat/completions
+{"model":"m","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 200
+--- response_body_like: ^POST /mock/v1/chat/completions\nHost: 127\.0\.0\.1:\d+\nAuthorization: Bearer sk-plain\n
+--- no_error_log
+[error]
