@@ -170,7 +170,7 @@ typedef struct {
 
 
 typedef struct {
-    int64_t                          limit;       /* tokens, requests, nano-USD */
+    int64_t                          limit;   /* tokens, requests, nano-USD */
     time_t                           window;      /* seconds; 0: month */
     unsigned                         set:1;
 } ngx_http_llm_limit_t;
@@ -308,7 +308,8 @@ typedef struct {
     int64_t                          cached_tokens;
     int64_t                          cost;          /* nano-USD */
     ngx_msec_t                       ttft;          /* ms */
-    ngx_http_llm_reservation_t       reservations[NGX_HTTP_LLM_MAX_RESERVATIONS];
+    ngx_http_llm_reservation_t
+                                 reservations[NGX_HTTP_LLM_MAX_RESERVATIONS];
     ngx_uint_t                       nreservations;
     int64_t                          rl_limit[2];   /* tokens, requests */
     int64_t                          rl_remaining[2];
@@ -372,6 +373,8 @@ extern ngx_str_t     ngx_http_llm_endpoint_names[];
 
 ngx_http_llm_ctx_t *ngx_http_llm_get_ctx(ngx_http_request_t *r);
 ngx_http_llm_ctx_t *ngx_http_llm_create_ctx(ngx_http_request_t *r);
+ngx_table_elt_t *ngx_http_llm_find_header(ngx_list_t *headers,
+    ngx_str_t *name);
 
 /* llm_upstream */
 char *ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,

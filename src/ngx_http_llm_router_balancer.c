@@ -423,46 +423,29 @@ ngx_http_llm_retry_after(ngx_http_request_t *r)
 {
     time_t            t;
     ngx_int_t         n;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
-    part = &r->upstream->headers_in.headers.part;
-    h = part->elts;
+    static ngx_str_t  name = ngx_string("Retry-After");
 
-    for (i = 0; /* void */ ; i++) {
+    h = ngx_http_llm_find_header(&r->upstream->headers_in.headers, &name);
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return 0;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len != 11
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "Retry-After", 11)
-               != 0)
-        {
-            continue;
-        }
-
-        n = ngx_atoi(h[i].value.data, h[i].value.len);
-
-        if (n == NGX_ERROR) {
-            t = ngx_parse_http_time(h[i].value.data, h[i].value.len);
-            if (t == NGX_ERROR || t <= ngx_time()) {
-                return 0;
-            }
-
-            n = t - ngx_time();
-        }
-
-        /* a day at most: a bogus header must not park a provider */
-        n = ngx_min(n, 86400);
-
-        return (ngx_msec_t) n * 1000;
+    if (h == NULL) {
+        return 0;
     }
+
+    n = ngx_atoi(h->value.data, h->value.len);
+
+    if (n == NGX_ERROR) {
+        t = ngx_parse_http_time(h->value.data, h->value.len);
+        if (t == NGX_ERROR || t <= ngx_time()) {
+            return 0;
+        }
+
+        n = t - ngx_time();
+    }
+
+    /* a day at most: a bogus header must not park a provider */
+    n = ngx_min(n, 86400);
+
+    return (ngx_msec_t) n * 1000;
 }

@@ -525,7 +525,8 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
     }
 
     if (name) {
-        if ((name_end - name == 12 && ngx_strncmp(name, "message_stop", 12) == 0)
+        if ((name_end - name == 12
+             && ngx_strncmp(name, "message_stop", 12) == 0)
             || (name_end - name >= 18
                 && ngx_strncmp(name, "response.completed", 18) == 0)
             || (name_end - name >= 15

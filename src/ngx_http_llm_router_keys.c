@@ -53,8 +53,6 @@ static int ngx_libc_cdecl ngx_http_llm_client_keys_cmp(const void *one,
     const void *two);
 static ngx_int_t ngx_http_llm_client_key_get(ngx_http_request_t *r,
     ngx_str_t *key);
-static ngx_table_elt_t *ngx_http_llm_client_key_header(ngx_http_request_t *r,
-    ngx_str_t *name);
 
 
 static ngx_str_t  ngx_http_llm_x_api_key = ngx_string("x-api-key");
@@ -662,10 +660,12 @@ ngx_http_llm_client_key_get(ngx_http_request_t *r, ngx_str_t *key)
         return key->len ? NGX_OK : NGX_DECLINED;
     }
 
-    h = ngx_http_llm_client_key_header(r, &ngx_http_llm_x_api_key);
+    h = ngx_http_llm_find_header(&r->headers_in.headers,
+                                 &ngx_http_llm_x_api_key);
 
     if (h == NULL) {
-        h = ngx_http_llm_client_key_header(r, &ngx_http_llm_api_key);
+        h = ngx_http_llm_find_header(&r->headers_in.headers,
+                                     &ngx_http_llm_api_key);
     }
 
     if (h == NULL || h->value.len == 0) {
@@ -675,39 +675,4 @@ ngx_http_llm_client_key_get(ngx_http_request_t *r, ngx_str_t *key)
     *key = h->value;
 
     return NGX_OK;
-}
-
-
-static ngx_table_elt_t *
-ngx_http_llm_client_key_header(ngx_http_request_t *r, ngx_str_t *name)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash == 0 || h[i].key.len != name->len) {
-            continue;
-        }
-
-        if (ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0) {
-            return &h[i];
-        }
-    }
-
-    return NULL;
 }

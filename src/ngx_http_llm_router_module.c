@@ -440,3 +440,36 @@ ngx_http_llm_ctx_cleanup(void *data)
 {
     /* the context lives in the request pool; nothing to release */
 }
+
+
+/* a header by name, case-insensitively; NULL if absent */
+
+ngx_table_elt_t *
+ngx_http_llm_find_header(ngx_list_t *headers, ngx_str_t *name)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &headers->part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash != 0 && h[i].key.len == name->len
+            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}

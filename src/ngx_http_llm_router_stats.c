@@ -23,6 +23,8 @@ static void ngx_http_llm_series_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static ngx_uint_t ngx_http_llm_series_evict_locked(
     ngx_http_llm_main_conf_t *lmcf, ngx_log_t *log);
+static void ngx_http_llm_series_account(ngx_http_llm_series_t *s,
+    ngx_http_llm_ctx_t *ctx, ngx_uint_t missing);
 static void ngx_http_llm_hist_add(int64_t *buckets, ngx_msec_t ms);
 static u_char *ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s);
 
@@ -217,6 +219,27 @@ ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s)
 
 
 static void
+ngx_http_llm_series_account(ngx_http_llm_series_t *s, ngx_http_llm_ctx_t *ctx,
+    ngx_uint_t missing)
+{
+    if (s == NULL) {
+        return;
+    }
+
+    s->v[NGX_HTTP_LLM_V_REQUESTS]++;
+
+    if (ctx->usage_seen) {
+        s->v[NGX_HTTP_LLM_V_PROMPT] += ctx->prompt_tokens;
+        s->v[NGX_HTTP_LLM_V_COMPLETION] += ctx->completion_tokens;
+        s->v[NGX_HTTP_LLM_V_CACHED] += ctx->cached_tokens;
+        s->v[NGX_HTTP_LLM_V_COST] += ctx->cost;
+    }
+
+    s->v[NGX_HTTP_LLM_V_USAGE_MISSING] += missing;
+}
+
+
+static void
 ngx_http_llm_hist_add(int64_t *buckets, ngx_msec_t ms)
 {
     ngx_uint_t  i;
@@ -321,18 +344,7 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_REQUESTS,
                                        label, p - label - 1,
                                        r->connection->log);
-    if (s) {
-        s->v[NGX_HTTP_LLM_V_REQUESTS]++;
-
-        if (ctx->usage_seen) {
-            s->v[NGX_HTTP_LLM_V_PROMPT] += ctx->prompt_tokens;
-            s->v[NGX_HTTP_LLM_V_COMPLETION] += ctx->completion_tokens;
-            s->v[NGX_HTTP_LLM_V_CACHED] += ctx->cached_tokens;
-            s->v[NGX_HTTP_LLM_V_COST] += ctx->cost;
-        }
-
-        s->v[NGX_HTTP_LLM_V_USAGE_MISSING] += missing;
-    }
+    ngx_http_llm_series_account(s, ctx, missing);
 
     /* spend by tenant and model */
 
@@ -344,18 +356,7 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_TENANT,
                                            label, p - label - 1,
                                            r->connection->log);
-        if (s) {
-            s->v[NGX_HTTP_LLM_V_REQUESTS]++;
-
-            if (ctx->usage_seen) {
-                s->v[NGX_HTTP_LLM_V_PROMPT] += ctx->prompt_tokens;
-                s->v[NGX_HTTP_LLM_V_COMPLETION] += ctx->completion_tokens;
-                s->v[NGX_HTTP_LLM_V_CACHED] += ctx->cached_tokens;
-                s->v[NGX_HTTP_LLM_V_COST] += ctx->cost;
-            }
-
-            s->v[NGX_HTTP_LLM_V_USAGE_MISSING] += missing;
-        }
+        ngx_http_llm_series_account(s, ctx, missing);
     }
 
     if (ctx->nattempts > 1) {

@@ -32,8 +32,10 @@
 
 static ngx_int_t ngx_http_llm_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_llm_anthropic_version(ngx_http_request_t *r,
-    ngx_str_t *s);
+
+
+static ngx_str_t  ngx_http_llm_anthropic_version =
+    ngx_string("anthropic-version");
 
 
 static ngx_http_variable_t  ngx_http_llm_vars[] = {
@@ -118,6 +120,7 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 {
     u_char                   *p;
     ngx_str_t                 s;
+    ngx_table_elt_t          *h;
     ngx_http_llm_ctx_t       *ctx;
     ngx_http_llm_provider_t  *prov;
 
@@ -244,7 +247,14 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     default: /* NGX_HTTP_LLM_VAR_ANTHROPIC_VER */
         if (prov && prov->api == NGX_HTTP_LLM_API_ANTHROPIC) {
-            if (ngx_http_llm_anthropic_version(r, &s) != NGX_OK) {
+            /* the client's own anthropic-version, if it sent one */
+            h = ngx_http_llm_find_header(&r->headers_in.headers,
+                                         &ngx_http_llm_anthropic_version);
+
+            if (h && h->value.len) {
+                s = h->value;
+
+            } else {
                 ngx_str_set(&s, NGX_HTTP_LLM_ANTHROPIC_VERSION);
             }
         }
@@ -263,41 +273,4 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->not_found = 0;
 
     return NGX_OK;
-}
-
-
-/* the client's own anthropic-version, if it sent one */
-
-static ngx_int_t
-ngx_http_llm_anthropic_version(ngx_http_request_t *r, ngx_str_t *s)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NGX_DECLINED;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("anthropic-version") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "anthropic-version",
-                               sizeof("anthropic-version") - 1)
-               == 0
-            && h[i].value.len)
-        {
-            *s = h[i].value;
-            return NGX_OK;
-        }
-    }
 }
