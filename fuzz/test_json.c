@@ -1028,6 +1028,15 @@ main(int argc, char **argv)
 
     printf("table: %zu cases\n", sizeof(cases) / sizeof(cases[0]));
 
+    {
+        ngx_http_llm_json_doc_t  doc;
+
+        /* nginx may hand over an empty body as a NULL pointer */
+        check(ngx_http_llm_json_scan(NULL, 0, NULL, &doc) == MALFORMED
+              && doc.error_offset == 0 && doc.model.start == NULL,
+              "NULL body", "not MALFORMED at 0");
+    }
+
     test_depth();
     test_swar();
     test_big();

@@ -106,7 +106,8 @@ typedef struct {
  * name_buf is scratch for the decoded model name; it must hold at least
  * len bytes (a decoded string is never longer than its JSON text).  On
  * OK, MODEL_EMPTY and MODEL_CONTROL, model_name/model_len point into it;
- * otherwise model_name is NULL.
+ * otherwise model_name is NULL.  With len 0, buf and name_buf may be NULL
+ * (the result is MALFORMED).
  *
  * Not checked: UTF-8 validity of the bytes outside escapes (they are
  * forwarded untouched anyway); \u escapes are checked (surrogates must
