@@ -36,7 +36,7 @@
 #define NGX_HTTP_LLM_DEFAULT_ZONE_SIZE  (10 * 1024 * 1024)
 #define NGX_HTTP_LLM_ANTHROPIC_VERSION  "2023-06-01"
 #define NGX_HTTP_LLM_MAX_ATTEMPTS       16
-#define NGX_HTTP_LLM_MAX_RESERVATIONS   16
+#define NGX_HTTP_LLM_MAX_RESERVATIONS   48
 #define NGX_HTTP_LLM_HIST_BUCKETS       10
 #define NGX_HTTP_LLM_DEFAULT_MAX_TOKENS 4096
 
@@ -308,8 +308,7 @@ typedef struct {
     int64_t                          cached_tokens;
     int64_t                          cost;          /* nano-USD */
     ngx_msec_t                       ttft;          /* ms */
-    ngx_http_llm_reservation_t
-                                 reservations[NGX_HTTP_LLM_MAX_RESERVATIONS];
+    ngx_http_llm_reservation_t      *reservations;
     ngx_uint_t                       nreservations;
     int64_t                          rl_limit[2];   /* tokens, requests */
     int64_t                          rl_remaining[2];

@@ -457,6 +457,12 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     est[NGX_HTTP_LLM_METRIC_COST] = ((int64_t) ctx->body_len * in
                                      + completion * out) / 1000;
 
+    ctx->reservations = ngx_palloc(r->pool, nbudgets * 3
+                                       * sizeof(ngx_http_llm_reservation_t));
+    if (ctx->reservations == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     now = ngx_time();
     rejected = NULL;
     rejected_b = NULL;

@@ -329,6 +329,13 @@ ngx_http_llm_state_load(ngx_http_llm_main_conf_t *lmcf, ngx_log_t *log)
         goto done;
     }
 
+    if ((u_char *) end != buf + len) {
+        ngx_http_llm_state_error(ld, "it is not valid JSON (a null byte at "
+                                 "byte %z of %uz)", (u_char *) end - buf,
+                                 len);
+        goto done;
+    }
+
     ld->lmcf = lmcf;
     ld->log = log;
     ld->now = ngx_time();

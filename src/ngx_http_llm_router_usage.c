@@ -15,7 +15,7 @@
 #include <cjson/cJSON.h>
 
 
-#define NGX_HTTP_LLM_USAGE_MAX  4096
+#define NGX_HTTP_LLM_USAGE_MAX  1024
 
 
 typedef struct {
@@ -23,7 +23,6 @@ typedef struct {
     u_char                           key[8];
     size_t                           key_len;
     size_t                           cap_len;
-    ngx_uint_t                       cap_depth;
     unsigned                         in_string:1;
     unsigned                         escape:1;
     unsigned                         want_key:1;
@@ -275,15 +274,19 @@ ngx_http_llm_cost(ngx_http_llm_price_t *price, int64_t prompt, int64_t cached,
 
 /*
  * Feeds a non-streamed answer through the usage scanner: the top-level
- * object's "usage" member is copied (at most 4 KB) and parsed once whole.
+ * object's "usage" member is copied (at most 1 KB) and parsed once whole.
+ * The state lives in locals while a buffer is scanned; string contents
+ * other than keys and the usage object are skipped in a tight loop.
  */
 
 void
 ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u_char *pos, u_char *last)
 {
-    u_char                      c;
+    u_char                      c, *p, *q;
     cJSON                      *usage;
+    ngx_uint_t                  depth, in_string, escape, want_key, in_key,
+                                usage_next, capture;
     ngx_http_llm_json_usage_t  *u;
 
     u = ctx->json_usage;
@@ -297,40 +300,68 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         ctx->json_usage = u;
     }
 
-    for ( /* void */ ; pos < last && !u->done; pos++) {
-        c = *pos;
+    if (u->done) {
+        return;
+    }
 
-        if (u->capture) {
+    depth = u->depth;
+    in_string = u->in_string;
+    escape = u->escape;
+    want_key = u->want_key;
+    in_key = u->in_key;
+    usage_next = u->usage_next;
+    capture = u->capture;
+
+    for (p = pos; p < last; p++) {
+        c = *p;
+
+        if (capture) {
             if (u->cap_len == NGX_HTTP_LLM_USAGE_MAX) {
                 u->done = 1;
-                break;
+                return;
             }
 
             u->cap[u->cap_len++] = c;
         }
 
-        if (u->in_string) {
-            if (u->escape) {
-                u->escape = 0;
+        if (in_string) {
+            if (escape) {
+                escape = 0;
+                continue;
+            }
 
-            } else if (c == '\\') {
-                u->escape = 1;
+            if (c == '\\') {
+                escape = 1;
+                continue;
+            }
 
-            } else if (c == '"') {
-                u->in_string = 0;
+            if (c != '"') {
+                if (in_key) {
+                    if (u->key_len < sizeof(u->key)) {
+                        u->key[u->key_len] = c;
+                    }
 
-                if (u->in_key) {
-                    u->in_key = 0;
-                    u->usage_next = (u->key_len == 5
-                                     && ngx_strncmp(u->key, "usage", 5) == 0);
+                    u->key_len++;
+
+                } else if (!capture) {
+                    /* the bulk of an answer: skip to '"' or '\\' */
+                    for (q = p + 1;
+                         q < last && *q != '"' && *q != '\\';
+                         q++)
+                    { /* void */ }
+
+                    p = q - 1;
                 }
 
-            } else if (u->in_key) {
-                if (u->key_len < sizeof(u->key)) {
-                    u->key[u->key_len] = c;
-                }
+                continue;
+            }
 
-                u->key_len++;
+            in_string = 0;
+
+            if (in_key) {
+                in_key = 0;
+                usage_next = (u->key_len == 5
+                              && ngx_strncmp(u->key, "usage", 5) == 0);
             }
 
             continue;
@@ -339,11 +370,11 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         switch (c) {
 
         case '"':
-            u->in_string = 1;
+            in_string = 1;
 
-            if (u->depth == 1 && u->want_key) {
-                u->in_key = 1;
-                u->want_key = 0;
+            if (depth == 1 && want_key) {
+                in_key = 1;
+                want_key = 0;
                 u->key_len = 0;
             }
 
@@ -351,34 +382,33 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         case '{':
         case '[':
-            if (u->depth == 1 && u->usage_next && c == '{') {
+            if (depth == 1 && usage_next && c == '{') {
                 if (u->cap == NULL) {
                     u->cap = ngx_pnalloc(r->pool, NGX_HTTP_LLM_USAGE_MAX);
                     if (u->cap == NULL) {
                         u->done = 1;
-                        break;
+                        return;
                     }
                 }
 
-                u->capture = 1;
+                capture = 1;
                 u->cap[0] = c;
                 u->cap_len = 1;
-                u->cap_depth = u->depth + 1;
             }
 
-            u->usage_next = 0;
-            u->depth++;
-            u->want_key = (c == '{');
+            usage_next = 0;
+            depth++;
+            want_key = (c == '{');
             break;
 
         case '}':
         case ']':
-            if (u->depth) {
-                u->depth--;
+            if (depth) {
+                depth--;
             }
 
-            if (u->capture && u->depth == u->cap_depth - 1) {
-                u->capture = 0;
+            if (capture && depth == 1) {
+                capture = 0;
 
                 usage = cJSON_ParseWithLength((char *) u->cap, u->cap_len);
 
@@ -391,23 +421,35 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             break;
 
         case ',':
-            if (u->depth == 1) {
-                u->want_key = 1;
-                u->usage_next = 0;
+            if (depth == 1) {
+                want_key = 1;
+                usage_next = 0;
             }
 
             break;
 
         case ':':
+        case ' ':
+        case '\t':
+        case '\r':
+        case '\n':
             break;
 
         default:
             /* a scalar value: "usage": null or the like is no usage */
-            if (u->depth == 1 && c > ' ') {
-                u->usage_next = 0;
+            if (depth == 1) {
+                usage_next = 0;
             }
         }
     }
+
+    u->depth = depth;
+    u->in_string = in_string;
+    u->escape = escape;
+    u->want_key = want_key;
+    u->in_key = in_key;
+    u->usage_next = usage_next;
+    u->capture = capture;
 }
 
 
