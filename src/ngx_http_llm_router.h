@@ -58,6 +58,7 @@
 #define NGX_HTTP_LLM_V_RESERVED         1
 #define NGX_HTTP_LLM_V_REJECTED         2
 #define NGX_HTTP_LLM_V_LIMIT            3   /* copied for status pages */
+#define NGX_HTTP_LLM_V_WINDOW_END       4   /* end of the current window */
 
 #define NGX_HTTP_LLM_SERIES_NVALUES     8
 
@@ -472,12 +473,6 @@ ngx_http_llm_series_t *ngx_http_llm_series_get_locked(
 void ngx_http_llm_stats_init_locked(ngx_http_llm_shctx_t *sh);
 void ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
 ngx_int_t ngx_http_llm_log_handler(ngx_http_request_t *r);
-
-/* state file */
-ngx_int_t ngx_http_llm_state_load(ngx_http_llm_main_conf_t *lmcf,
-    ngx_log_t *log);
-ngx_int_t ngx_http_llm_state_init_process(ngx_cycle_t *cycle);
-void ngx_http_llm_state_exit_process(ngx_cycle_t *cycle);
 
 /* state file */
 ngx_int_t ngx_http_llm_state_load(ngx_http_llm_main_conf_t *lmcf,

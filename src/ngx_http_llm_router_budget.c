@@ -357,6 +357,8 @@ ngx_http_llm_budget_roll(ngx_http_llm_series_t *s, ngx_http_llm_limit_t *limit,
     }
 
     s->v[NGX_HTTP_LLM_V_LIMIT] = limit->limit;
+    s->v[NGX_HTTP_LLM_V_WINDOW_END] = ngx_http_llm_window_end(now,
+                                                              limit->window);
 }
 
 
