@@ -168,16 +168,37 @@ ngx_http_llm_series_evict_locked(ngx_http_llm_main_conf_t *lmcf,
     ngx_log_t *log)
 {
     u_char                 *p, *end, name[128];
-    ngx_uint_t              n;
-    ngx_queue_t            *q;
+    ngx_uint_t              n, budgets;
+    ngx_queue_t            *q, *prev;
     ngx_http_llm_shctx_t   *sh;
     ngx_http_llm_series_t  *s;
 
     sh = lmcf->sh;
 
-    for (n = 0; n < 16 && !ngx_queue_empty(&sh->lru); n++) {
-        q = ngx_queue_last(&sh->lru);
+    /*
+     * the least recently used first, budgets last: evicting a budget
+     * forgets what a key has spent
+     */
+
+    n = 0;
+    budgets = 0;
+    q = ngx_queue_last(&sh->lru);
+
+    while (n < 16 && q != ngx_queue_sentinel(&sh->lru)) {
         s = ngx_queue_data(q, ngx_http_llm_series_t, queue);
+        prev = ngx_queue_prev(q);
+
+        if (s->type == NGX_HTTP_LLM_SERIES_BUDGET && !budgets) {
+            q = prev;
+
+            if (q == ngx_queue_sentinel(&sh->lru) && n == 0) {
+                /* nothing but budgets: they go too */
+                budgets = 1;
+                q = ngx_queue_last(&sh->lru);
+            }
+
+            continue;
+        }
 
         /* the label's fields, '\0' shown as '/'; labels hold no secrets */
 
@@ -199,6 +220,9 @@ ngx_http_llm_series_evict_locked(ngx_http_llm_main_conf_t *lmcf,
 
         sh->nseries--;
         sh->evicted++;
+        n++;
+
+        q = prev;
     }
 
     return n;
@@ -264,7 +288,7 @@ void
 ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
     u_char                       *p, *end, label[1024], status[NGX_INT_T_LEN];
-    ngx_str_t                     st, none;
+    ngx_str_t                     st, none, *model;
     ngx_msec_t                    ms;
     ngx_uint_t                    code, missing;
     ngx_time_t                   *tp;
@@ -326,6 +350,15 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                        + (tp->msec - r->start_msec));
 
     ngx_str_null(&none);
+
+    /*
+     * an unrouted model is not a label: any client could otherwise fill
+     * the zone with series of made-up names and push budgets out
+     */
+
+    model = ctx->route == NULL ? &none
+            : ctx->upstream_model.len ? &ctx->upstream_model : &ctx->model;
+
     st.data = status;
     st.len = ngx_sprintf(status, "%ui", code) - status;
 
@@ -337,8 +370,7 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     end = label + sizeof(label);
     p = ngx_http_llm_label_add(p, end, ctx->route ? &ctx->route->name : &none);
     p = ngx_http_llm_label_add(p, end, prov ? &prov->name : &none);
-    p = ngx_http_llm_label_add(p, end, ctx->upstream_model.len
-                                       ? &ctx->upstream_model : &ctx->model);
+    p = ngx_http_llm_label_add(p, end, model);
     p = ngx_http_llm_label_add(p, end, &st);
 
     s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_REQUESTS,
@@ -351,7 +383,7 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     if (ctx->tenant.len) {
         p = label;
         p = ngx_http_llm_label_add(p, end, &ctx->tenant);
-        p = ngx_http_llm_label_add(p, end, &ctx->model);
+        p = ngx_http_llm_label_add(p, end, model);
 
         s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_TENANT,
                                            label, p - label - 1,

@@ -69,17 +69,7 @@ typedef struct {
 } ngx_http_llm_status_series_t;
 
 
-/* a limit of an llm_budget found in the configuration */
 typedef struct {
-    ngx_str_t                        name;
-    ngx_uint_t                       metric;
-    time_t                           window;
-    int64_t                          limit;
-} ngx_http_llm_status_limit_t;
-
-
-typedef struct {
-    ngx_http_request_t              *request;
     time_t                           now;
     ngx_msec_t                       now_msec;
 
@@ -134,11 +124,6 @@ static ngx_int_t ngx_http_llm_status_utf8(ngx_pool_t *pool, u_char *p,
     size_t len, ngx_str_t *out);
 static ngx_int_t ngx_http_llm_status_budgets(ngx_http_request_t *r,
     ngx_http_llm_status_t *st);
-static ngx_int_t ngx_http_llm_status_walk(void **loc_conf, ngx_array_t *seen,
-    ngx_array_t *limits);
-static ngx_int_t ngx_http_llm_status_walk_tree(
-    ngx_http_location_tree_node_t *node, ngx_array_t *seen,
-    ngx_array_t *limits);
 
 static ngx_int_t ngx_http_llm_status_prometheus(ngx_http_llm_status_t *st,
     ngx_http_llm_writer_t *w);
@@ -187,6 +172,59 @@ static const char  *ngx_http_llm_circuit_names[] = {
 static const char  *ngx_http_llm_le[NGX_HTTP_LLM_HIST_BUCKETS] = {
     "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "30", "60", "+Inf"
 };
+
+static ngx_str_t  ngx_http_llm_html_head = ngx_string(
+    "<!DOCTYPE html>\n"
+    "<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width\">\n"
+    "<meta http-equiv=\"refresh\" content=\"30\">\n"
+    "<title>LLM router status</title>\n"
+    "<style>\n"
+    "body{font:14px/1.45 system-ui,-apple-system,\"Segoe UI\","
+    "Roboto,\"DejaVu Sans\",sans-serif;margin:0;background:#f6f7f9;"
+    "color:#1f2328}\n"
+    "main{max-width:1160px;margin:0 auto;padding:20px 24px 32px}\n"
+    "h1{font-size:22px;margin:0 0 2px}\n"
+    "h2{font-size:16px;margin:22px 0 8px}\n"
+    ".sub{color:#59636e;margin:0 0 16px}\n"
+    ".cards{display:flex;flex-wrap:wrap;gap:10px}\n"
+    ".card{flex:1 1 0;min-width:110px;background:#fff;"
+    "border:1px solid #d1d9e0;border-radius:8px;padding:10px 14px}\n"
+    ".card.wide{flex-grow:1.6}\n"
+    ".card b{display:block;font-size:20px}\n"
+    ".card span{color:#59636e;font-size:11px;text-transform:uppercase;"
+    "white-space:nowrap;"
+    "letter-spacing:.04em}\n"
+    ".tbl{overflow-x:auto;background:#fff;border:1px solid #d1d9e0;"
+    "border-radius:8px}\n"
+    "table{border-collapse:collapse;width:100%}\n"
+    "tr:last-child td{border-bottom:0}\n"
+    "th,td{padding:5px 10px;text-align:left;"
+    "border-bottom:1px solid #eaeef2;white-space:nowrap}\n"
+    "th{background:#f0f2f5;font-weight:600;font-size:12px;"
+    "color:#3d444d}\n"
+    "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "td.w{white-space:normal;word-break:break-all}\n"
+    ".pill{display:inline-block;min-width:68px;text-align:center;"
+    "border-radius:10px;padding:1px 8px;font-weight:600;font-size:12px}\n"
+    ".up{background:#dafbe1;color:#116329}\n"
+    ".down{background:#ffebe9;color:#a40e26}\n"
+    ".half{background:#fff8c5;color:#7d4e00}\n"
+    ".bar{position:relative;height:14px;width:170px;background:#eaeef2;"
+    "border-radius:7px;overflow:hidden}\n"
+    ".bar i{position:absolute;top:0;bottom:0}\n"
+    ".u{background:#2f81f7}.u.hi{background:#d1242f}"
+    ".u.mid{background:#bf8700}\n"
+    ".r{background:repeating-linear-gradient(45deg,#8fb8f8,#8fb8f8 3px,"
+    "#c7dbfb 3px,#c7dbfb 6px)}\n"
+    ".muted{color:#59636e}\n"
+    "small{display:block;color:#59636e;font-size:12px}\n"
+    ".empty{background:#fff;border:1px dashed #d1d9e0;border-radius:8px;"
+    "padding:10px 14px;color:#59636e}\n"
+    "footer{margin-top:24px;color:#59636e;font-size:12px}\n"
+    "</style></head><body><main>\n"
+    "<h1>LLM router status</h1>\n");
+
 
 static ngx_str_t  ngx_http_llm_status_types[] = {
     ngx_null_string,
@@ -335,7 +373,6 @@ ngx_http_llm_status_collect(ngx_http_request_t *r, ngx_http_llm_status_t *st)
 
     lmcf = ngx_http_get_module_main_conf(r, ngx_http_llm_router_module);
 
-    st->request = r;
     st->now = ngx_time();
     st->now_msec = ngx_current_msec;
 
@@ -651,56 +688,16 @@ ngx_http_llm_status_utf8(ngx_pool_t *pool, u_char *p, size_t len,
 
 
 /*
- * Budget series know their window's start but not its length: that is
- * in the llm_budget directives, found in every location of every server.
+ * A budget series keeps its window's start and end; when the window has
+ * ended and nothing was counted since, the next window shows empty.
  */
 
 static ngx_int_t
 ngx_http_llm_status_budgets(ngx_http_request_t *r, ngx_http_llm_status_t *st)
 {
-    time_t                          end;
-    ngx_uint_t                      i, j;
-    ngx_array_t                     seen, limits;
-    ngx_http_core_srv_conf_t      **cscfp;
-    ngx_http_core_loc_conf_t      **named;
-    ngx_http_core_main_conf_t      *cmcf;
-    ngx_http_llm_status_limit_t    *l, *found;
-    ngx_http_llm_status_series_t   *s;
-
-    if (st->first[NGX_HTTP_LLM_SERIES_BUDGET] == st->nseries) {
-        return NGX_OK;
-    }
-
-    if (ngx_array_init(&seen, r->pool, 8, sizeof(ngx_array_t *)) != NGX_OK
-        || ngx_array_init(&limits, r->pool, 8,
-                          sizeof(ngx_http_llm_status_limit_t))
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
-    cscfp = cmcf->servers.elts;
-
-    for (i = 0; i < cmcf->servers.nelts; i++) {
-        /* the server's own level: its clcf->loc_conf is not set */
-
-        if (ngx_http_llm_status_walk(cscfp[i]->ctx->loc_conf, &seen, &limits)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        for (named = cscfp[i]->named_locations; named && *named; named++) {
-            if (ngx_http_llm_status_walk((*named)->loc_conf, &seen, &limits)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-        }
-    }
-
-    l = limits.elts;
+    time_t                         len;
+    ngx_uint_t                     i, j;
+    ngx_http_llm_status_series_t  *s;
 
     for (i = st->first[NGX_HTTP_LLM_SERIES_BUDGET];
          i < st->last[NGX_HTTP_LLM_SERIES_BUDGET];
@@ -721,38 +718,15 @@ ngx_http_llm_status_budgets(ngx_http_request_t *r, ngx_http_llm_status_t *st)
         s->used = s->v[NGX_HTTP_LLM_V_USED];
         s->reserved = s->v[NGX_HTTP_LLM_V_RESERVED];
         s->start = s->window;
-        s->end = 0;
+        s->end = (time_t) s->v[NGX_HTTP_LLM_V_WINDOW_END];
 
-        /* the budget of this name and metric, of this limit if several */
+        len = s->end - s->start;
 
-        found = NULL;
-
-        for (j = 0; j < limits.nelts; j++) {
-            if ((ngx_int_t) l[j].metric != s->metric
-                || l[j].name.len != s->f[0].len
-                || ngx_strncmp(l[j].name.data, s->f[0].data, s->f[0].len)
-                   != 0)
-            {
-                continue;
-            }
-
-            if (found == NULL || l[j].limit == s->limit) {
-                found = &l[j];
-            }
-        }
-
-        if (found) {
-            s->limit = found->limit;
-            end = ngx_http_llm_window_end(s->window, found->window);
-
-            if (s->window == 0 || st->now >= end) {
-                /* nothing counted in the current window yet */
-                s->used = 0;
-                s->start = ngx_http_llm_window_start(st->now, found->window);
-                end = ngx_http_llm_window_end(st->now, found->window);
-            }
-
-            s->end = end;
+        if (len > 0 && st->now >= s->end) {
+            /* nothing counted in the current window yet */
+            s->used = 0;
+            s->start = s->end + (st->now - s->end) / len * len;
+            s->end = s->start + len;
         }
 
         s->remaining = s->limit - s->used - s->reserved;
@@ -760,115 +734,6 @@ ngx_http_llm_status_budgets(ngx_http_request_t *r, ngx_http_llm_status_t *st)
         if (s->remaining < 0) {
             s->remaining = 0;
         }
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_llm_status_walk(void **loc_conf, ngx_array_t *seen,
-    ngx_array_t *limits)
-{
-    ngx_uint_t                    i, m;
-    ngx_array_t                 **a;
-    ngx_http_llm_budget_t        *b;
-    ngx_http_llm_loc_conf_t      *lcf;
-    ngx_http_llm_status_limit_t  *l;
-    ngx_http_core_loc_conf_t     *clcf;
-#if (NGX_PCRE)
-    ngx_http_core_loc_conf_t    **clcfp;
-#endif
-
-    clcf = loc_conf[ngx_http_core_module.ctx_index];
-    lcf = loc_conf[ngx_http_llm_router_module.ctx_index];
-
-    if (lcf->budgets) {
-        a = seen->elts;
-
-        for (i = 0; i < seen->nelts; i++) {
-            if (a[i] == lcf->budgets) {
-                break;
-            }
-        }
-
-        if (i == seen->nelts) {
-            a = ngx_array_push(seen);
-            if (a == NULL) {
-                return NGX_ERROR;
-            }
-
-            *a = lcf->budgets;
-
-            b = lcf->budgets->elts;
-
-            for (i = 0; i < lcf->budgets->nelts; i++) {
-                for (m = 0; m < 3; m++) {
-                    if (!b[i].limit[m].set) {
-                        continue;
-                    }
-
-                    l = ngx_array_push(limits);
-                    if (l == NULL) {
-                        return NGX_ERROR;
-                    }
-
-                    l->name = b[i].name;
-                    l->metric = m;
-                    l->window = b[i].limit[m].window;
-                    l->limit = b[i].limit[m].limit;
-                }
-            }
-        }
-    }
-
-    if (ngx_http_llm_status_walk_tree(clcf->static_locations, seen, limits)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-#if (NGX_PCRE)
-    for (clcfp = clcf->regex_locations; clcfp && *clcfp; clcfp++) {
-        if (ngx_http_llm_status_walk((*clcfp)->loc_conf, seen, limits)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-#endif
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_llm_status_walk_tree(ngx_http_location_tree_node_t *node,
-    ngx_array_t *seen, ngx_array_t *limits)
-{
-    if (node == NULL) {
-        return NGX_OK;
-    }
-
-    if (node->exact
-        && ngx_http_llm_status_walk(node->exact->loc_conf, seen, limits)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (node->inclusive
-        && ngx_http_llm_status_walk(node->inclusive->loc_conf, seen, limits)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_llm_status_walk_tree(node->left, seen, limits) != NGX_OK
-        || ngx_http_llm_status_walk_tree(node->right, seen, limits) != NGX_OK
-        || ngx_http_llm_status_walk_tree(node->tree, seen, limits) != NGX_OK)
-    {
-        return NGX_ERROR;
     }
 
     return NGX_OK;
@@ -1693,52 +1558,8 @@ ngx_http_llm_status_html(ngx_http_llm_status_t *st, ngx_http_llm_writer_t *w)
     static const char  *state_class[] = { "up", "down", "half" };
     static const char  *state_text[] = { "up", "down", "half-open" };
 
-    ngx_http_llm_printf(w,
-        "<!DOCTYPE html>\n"
-        "<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width\">\n"
-        "<meta http-equiv=\"refresh\" content=\"30\">\n"
-        "<title>LLM router status</title>\n"
-        "<style>\n"
-        "body{font:14px/1.45 system-ui,-apple-system,\"Segoe UI\","
-        "Roboto,\"DejaVu Sans\",sans-serif;margin:0;background:#f6f7f9;"
-        "color:#1f2328}\n"
-        "main{max-width:1160px;margin:0 auto;padding:20px 24px 32px}\n"
-        "h1{font-size:22px;margin:0 0 2px}\n"
-        "h2{font-size:16px;margin:26px 0 8px}\n"
-        ".sub{color:#59636e;margin:0 0 16px}\n"
-        ".cards{display:flex;flex-wrap:wrap;gap:10px}\n"
-        ".card{background:#fff;border:1px solid #d1d9e0;border-radius:8px;"
-        "padding:10px 14px;min-width:130px}\n"
-        ".card b{display:block;font-size:20px}\n"
-        ".card span{color:#59636e;font-size:12px;text-transform:uppercase;"
-        "letter-spacing:.04em}\n"
-        "table{border-collapse:collapse;width:100%;background:#fff;"
-        "border:1px solid #d1d9e0;border-radius:8px;overflow:hidden}\n"
-        "th,td{padding:6px 10px;text-align:left;"
-        "border-bottom:1px solid #eaeef2;white-space:nowrap}\n"
-        "th{background:#f0f2f5;font-weight:600;font-size:12px;"
-        "color:#3d444d}\n"
-        "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-        "td.w{white-space:normal;word-break:break-all}\n"
-        ".pill{display:inline-block;min-width:68px;text-align:center;"
-        "border-radius:10px;padding:1px 8px;font-weight:600;font-size:12px}\n"
-        ".up{background:#dafbe1;color:#116329}\n"
-        ".down{background:#ffebe9;color:#a40e26}\n"
-        ".half{background:#fff8c5;color:#7d4e00}\n"
-        ".bar{position:relative;height:14px;width:260px;background:#eaeef2;"
-        "border-radius:7px;overflow:hidden}\n"
-        ".bar i{position:absolute;top:0;bottom:0}\n"
-        ".u{background:#2f81f7}.u.hi{background:#d1242f}"
-        ".u.mid{background:#bf8700}\n"
-        ".r{background:repeating-linear-gradient(45deg,#8fb8f8,#8fb8f8 3px,"
-        "#c7dbfb 3px,#c7dbfb 6px)}\n"
-        ".muted{color:#59636e}\n"
-        ".empty{background:#fff;border:1px dashed #d1d9e0;border-radius:8px;"
-        "padding:10px 14px;color:#59636e}\n"
-        "footer{margin-top:24px;color:#59636e;font-size:12px}\n"
-        "</style></head><body><main>\n"
-        "<h1>LLM router status</h1>\n");
+    ngx_http_llm_write(w, ngx_http_llm_html_head.data,
+                       ngx_http_llm_html_head.len);
 
     /* providers at a glance */
 
@@ -1785,11 +1606,10 @@ ngx_http_llm_status_html(ngx_http_llm_status_t *st, ngx_http_llm_writer_t *w)
                         "<b>");
     ngx_http_llm_html_number(w, st->errors);
     ngx_http_llm_printf(w, "</b></div>\n"
-                        "<div class=\"card\"><span>Prompt tokens</span><b>");
+                        "<div class=\"card wide\"><span>Tokens in / out"
+                        "</span><b>");
     ngx_http_llm_html_number(w, st->total[NGX_HTTP_LLM_V_PROMPT]);
-    ngx_http_llm_printf(w, "</b></div>\n"
-                        "<div class=\"card\"><span>Completion tokens</span>"
-                        "<b>");
+    ngx_http_llm_printf(w, " / ");
     ngx_http_llm_html_number(w, st->total[NGX_HTTP_LLM_V_COMPLETION]);
     ngx_http_llm_printf(w, "</b></div>\n"
                         "<div class=\"card\"><span>Cost</span><b>");
@@ -1798,7 +1618,7 @@ ngx_http_llm_status_html(ngx_http_llm_status_t *st, ngx_http_llm_writer_t *w)
                         "<div class=\"card\"><span>Failovers</span><b>");
     ngx_http_llm_html_number(w, st->failovers);
     ngx_http_llm_printf(w, "</b></div>\n"
-                        "<div class=\"card\"><span>Budget rejections</span>"
+                        "<div class=\"card\"><span>Over budget (429)</span>"
                         "<b>");
     ngx_http_llm_html_number(w, st->budget_rejections);
     ngx_http_llm_printf(w, "</b></div>\n"
@@ -1817,7 +1637,7 @@ ngx_http_llm_status_html(ngx_http_llm_status_t *st, ngx_http_llm_writer_t *w)
 
     } else {
         ngx_http_llm_printf(w,
-            "<table><tr><th>State</th><th>Provider</th>"
+            "<div class=\"tbl\"><table><tr><th>State</th><th>Provider</th>"
             "<th class=\"n\">Attempts</th><th class=\"n\">Failures</th>"
             "<th class=\"n\">Failure rate</th>"
             "<th class=\"n\">Latency p50</th><th class=\"n\">p95</th>"
@@ -1884,114 +1704,7 @@ ngx_http_llm_status_html(ngx_http_llm_status_t *st, ngx_http_llm_writer_t *w)
             ngx_http_llm_printf(w, "</td></tr>\n");
         }
 
-        ngx_http_llm_printf(w, "</table>\n");
-    }
-
-    /* spend by tenant and model */
-
-    ngx_http_llm_printf(w, "<h2>Spend by tenant and model</h2>\n");
-
-    first = st->first[NGX_HTTP_LLM_SERIES_TENANT];
-    last = st->last[NGX_HTTP_LLM_SERIES_TENANT];
-
-    if (first == last) {
-        ngx_http_llm_printf(w, "<div class=\"empty\">No tenant traffic yet "
-                            "(tenants come from llm_client_keys).</div>\n");
-
-    } else {
-        ngx_http_llm_printf(w,
-            "<table><tr><th>Tenant</th><th>Model</th>"
-            "<th class=\"n\">Requests</th><th class=\"n\">Prompt tokens</th>"
-            "<th class=\"n\">Completion tokens</th>"
-            "<th class=\"n\">Cached tokens</th>"
-            "<th class=\"n\">Cost (USD)</th></tr>\n");
-
-        for (i = first; i < last; i++) {
-            s = &st->series[i];
-
-            ngx_http_llm_printf(w, "<tr><td class=\"w\"><b>");
-            ngx_http_llm_html_label(w, &s->f[0]);
-            ngx_http_llm_printf(w, "</b></td><td class=\"w\">");
-            ngx_http_llm_html_label(w, &s->f[1]);
-            ngx_http_llm_printf(w, "</td><td class=\"n\">");
-            ngx_http_llm_html_number(w, s->v[NGX_HTTP_LLM_V_REQUESTS]);
-            ngx_http_llm_printf(w, "</td><td class=\"n\">");
-            ngx_http_llm_html_number(w, s->v[NGX_HTTP_LLM_V_PROMPT]);
-            ngx_http_llm_printf(w, "</td><td class=\"n\">");
-            ngx_http_llm_html_number(w, s->v[NGX_HTTP_LLM_V_COMPLETION]);
-            ngx_http_llm_printf(w, "</td><td class=\"n\">");
-            ngx_http_llm_html_number(w, s->v[NGX_HTTP_LLM_V_CACHED]);
-            ngx_http_llm_printf(w, "</td><td class=\"n\">");
-            ngx_http_llm_html_usd(w, s->v[NGX_HTTP_LLM_V_COST]);
-            ngx_http_llm_printf(w, "</td></tr>\n");
-        }
-
-        ngx_http_llm_printf(w, "</table>\n");
-    }
-
-    /* traffic by route, provider and model, the statuses summed */
-
-    ngx_http_llm_printf(w, "<h2>Traffic by route, provider and model</h2>\n");
-
-    first = st->first[NGX_HTTP_LLM_SERIES_REQUESTS];
-    last = st->last[NGX_HTTP_LLM_SERIES_REQUESTS];
-
-    if (first == last) {
-        ngx_http_llm_printf(w, "<div class=\"empty\">No requests yet."
-                            "</div>\n");
-
-    } else {
-        ngx_http_llm_printf(w,
-            "<table><tr><th>Route</th><th>Provider</th><th>Model</th>"
-            "<th class=\"n\">Requests</th><th class=\"n\">Errors</th>"
-            "<th class=\"n\">Prompt tokens</th>"
-            "<th class=\"n\">Completion tokens</th>"
-            "<th class=\"n\">Cost (USD)</th></tr>\n");
-
-        for (i = first; i < last; i = j) {
-            g = &st->series[i];
-            ngx_memzero(sum, sizeof(sum));
-            errors = 0;
-
-            for (j = i; j < last; j++) {
-                s = &st->series[j];
-
-                if (ngx_strcmp(s->f[0].data, g->f[0].data) != 0
-                    || ngx_strcmp(s->f[1].data, g->f[1].data) != 0
-                    || ngx_strcmp(s->f[2].data, g->f[2].data) != 0)
-                {
-                    break;
-                }
-
-                for (k = 0; k < NGX_HTTP_LLM_SERIES_NVALUES; k++) {
-                    sum[k] += s->v[k];
-                }
-
-                if (s->f[3].len == 3 && s->f[3].data[0] >= '4') {
-                    errors += s->v[NGX_HTTP_LLM_V_REQUESTS];
-                }
-            }
-
-            ngx_http_llm_printf(w, "<tr><td class=\"w\">");
-            ngx_http_llm_html_label(w, &g->f[0]);
-            ngx_http_llm_printf(w, "</td><td>");
-            ngx_http_llm_html_label(w, &g->f[1]);
-            ngx_http_llm_printf(w, "</td><td class=\"w\">");
-            ngx_http_llm_html_label(w, &g->f[2]);
-            ngx_http_llm_printf(w, "</td><td class=\"n\">");
-            ngx_http_llm_html_number(w, sum[NGX_HTTP_LLM_V_REQUESTS]);
-            ngx_http_llm_printf(w, "</td><td class=\"n\">");
-            ngx_http_llm_html_number(w, errors);
-            ngx_http_llm_printf(w, "</td><td class=\"n\">");
-            ngx_http_llm_html_number(w, sum[NGX_HTTP_LLM_V_PROMPT]);
-            ngx_http_llm_printf(w, "</td><td class=\"n\">");
-            ngx_http_llm_html_number(w, sum[NGX_HTTP_LLM_V_COMPLETION]);
-            ngx_http_llm_printf(w, "</td><td class=\"n\">");
-            ngx_http_llm_html_usd(w, sum[NGX_HTTP_LLM_V_COST]);
-            ngx_http_llm_printf(w, "</td></tr>\n");
-        }
-
-        ngx_http_llm_printf(w, "</table>\n");
+        ngx_http_llm_printf(w, "</table></div>\n");
     }
 
     /* budgets */
@@ -2007,7 +1720,8 @@ ngx_http_llm_status_html(ngx_http_llm_status_t *st, ngx_http_llm_writer_t *w)
 
     } else {
         ngx_http_llm_printf(w,
-            "<table><tr><th>Budget</th><th>Key</th><th>Metric</th>"
+            "<div class=\"tbl\"><table><tr><th>Budget</th><th>Key</th>"
+            "<th>Metric</th>"
             "<th>Used / reserved</th><th class=\"n\">Used</th>"
             "<th class=\"n\">Reserved</th><th class=\"n\">Limit</th>"
             "<th class=\"n\">Left</th><th class=\"n\">Rejected</th>"
@@ -2067,7 +1781,115 @@ ngx_http_llm_status_html(ngx_http_llm_status_t *st, ngx_http_llm_writer_t *w)
             ngx_http_llm_printf(w, "</td></tr>\n");
         }
 
-        ngx_http_llm_printf(w, "</table>\n");
+        ngx_http_llm_printf(w, "</table></div>\n");
+    }
+
+    /* spend by tenant and model */
+
+    ngx_http_llm_printf(w, "<h2>Spend by tenant and model</h2>\n");
+
+    first = st->first[NGX_HTTP_LLM_SERIES_TENANT];
+    last = st->last[NGX_HTTP_LLM_SERIES_TENANT];
+
+    if (first == last) {
+        ngx_http_llm_printf(w, "<div class=\"empty\">No tenant traffic yet "
+                            "(tenants come from llm_client_keys).</div>\n");
+
+    } else {
+        ngx_http_llm_printf(w,
+            "<div class=\"tbl\"><table><tr><th>Tenant</th><th>Model</th>"
+            "<th class=\"n\">Requests</th><th class=\"n\">Prompt tokens</th>"
+            "<th class=\"n\">Completion tokens</th>"
+            "<th class=\"n\">Cached tokens</th>"
+            "<th class=\"n\">Cost (USD)</th></tr>\n");
+
+        for (i = first; i < last; i++) {
+            s = &st->series[i];
+
+            ngx_http_llm_printf(w, "<tr><td class=\"w\"><b>");
+            ngx_http_llm_html_label(w, &s->f[0]);
+            ngx_http_llm_printf(w, "</b></td><td class=\"w\">");
+            ngx_http_llm_html_label(w, &s->f[1]);
+            ngx_http_llm_printf(w, "</td><td class=\"n\">");
+            ngx_http_llm_html_number(w, s->v[NGX_HTTP_LLM_V_REQUESTS]);
+            ngx_http_llm_printf(w, "</td><td class=\"n\">");
+            ngx_http_llm_html_number(w, s->v[NGX_HTTP_LLM_V_PROMPT]);
+            ngx_http_llm_printf(w, "</td><td class=\"n\">");
+            ngx_http_llm_html_number(w, s->v[NGX_HTTP_LLM_V_COMPLETION]);
+            ngx_http_llm_printf(w, "</td><td class=\"n\">");
+            ngx_http_llm_html_number(w, s->v[NGX_HTTP_LLM_V_CACHED]);
+            ngx_http_llm_printf(w, "</td><td class=\"n\">");
+            ngx_http_llm_html_usd(w, s->v[NGX_HTTP_LLM_V_COST]);
+            ngx_http_llm_printf(w, "</td></tr>\n");
+        }
+
+        ngx_http_llm_printf(w, "</table></div>\n");
+    }
+
+    /* traffic by route, provider and model, the statuses summed */
+
+    ngx_http_llm_printf(w, "<h2>Traffic by route, provider and model</h2>\n");
+
+    first = st->first[NGX_HTTP_LLM_SERIES_REQUESTS];
+    last = st->last[NGX_HTTP_LLM_SERIES_REQUESTS];
+
+    if (first == last) {
+        ngx_http_llm_printf(w, "<div class=\"empty\">No requests yet."
+                            "</div>\n");
+
+    } else {
+        ngx_http_llm_printf(w,
+            "<div class=\"tbl\"><table><tr><th>Route</th><th>Provider</th>"
+            "<th>Model</th>"
+            "<th class=\"n\">Requests</th><th class=\"n\">Errors</th>"
+            "<th class=\"n\">Prompt tokens</th>"
+            "<th class=\"n\">Completion tokens</th>"
+            "<th class=\"n\">Cost (USD)</th></tr>\n");
+
+        for (i = first; i < last; i = j) {
+            g = &st->series[i];
+            ngx_memzero(sum, sizeof(sum));
+            errors = 0;
+
+            for (j = i; j < last; j++) {
+                s = &st->series[j];
+
+                if (ngx_strcmp(s->f[0].data, g->f[0].data) != 0
+                    || ngx_strcmp(s->f[1].data, g->f[1].data) != 0
+                    || ngx_strcmp(s->f[2].data, g->f[2].data) != 0)
+                {
+                    break;
+                }
+
+                for (k = 0; k < NGX_HTTP_LLM_SERIES_NVALUES; k++) {
+                    sum[k] += s->v[k];
+                }
+
+                if (s->f[3].len == 3 && s->f[3].data[0] >= '4') {
+                    errors += s->v[NGX_HTTP_LLM_V_REQUESTS];
+                }
+            }
+
+            ngx_http_llm_printf(w, "<tr><td class=\"w\">");
+            ngx_http_llm_html_label(w, &g->f[0]);
+            ngx_http_llm_printf(w, "</td><td>");
+            ngx_http_llm_html_label(w, &g->f[1]);
+            ngx_http_llm_printf(w, "</td><td class=\"w\">");
+            ngx_http_llm_html_label(w, &g->f[2]);
+            ngx_http_llm_printf(w, "</td><td class=\"n\">");
+            ngx_http_llm_html_number(w, sum[NGX_HTTP_LLM_V_REQUESTS]);
+            ngx_http_llm_printf(w, "</td><td class=\"n\">");
+            ngx_http_llm_html_number(w, errors);
+            ngx_http_llm_printf(w, "</td><td class=\"n\">");
+            ngx_http_llm_html_number(w, sum[NGX_HTTP_LLM_V_PROMPT]);
+            ngx_http_llm_printf(w, "</td><td class=\"n\">");
+            ngx_http_llm_html_number(w, sum[NGX_HTTP_LLM_V_COMPLETION]);
+            ngx_http_llm_printf(w, "</td><td class=\"n\">");
+            ngx_http_llm_html_usd(w, sum[NGX_HTTP_LLM_V_COST]);
+            ngx_http_llm_printf(w, "</td></tr>\n");
+        }
+
+        ngx_http_llm_printf(w, "</table></div>\n");
     }
 
     /* the zone */
@@ -2176,25 +1998,27 @@ ngx_http_llm_html_number(ngx_http_llm_writer_t *w, int64_t n)
 static void
 ngx_http_llm_html_usd(ngx_http_llm_writer_t *w, int64_t nano)
 {
-    int64_t  n;
-
     if (nano < 0) {
         ngx_http_llm_printf(w, "-");
         nano = -nano;
     }
 
-    if (nano >= 1000000000) {
-        /* cents */
-        n = (nano + 5000000) / 10000000;
-        ngx_http_llm_printf(w, "$");
-        ngx_http_llm_html_number(w, n / 100);
-        ngx_http_llm_printf(w, ".%02L", n % 100);
-        return;
-    }
+    /* cut, never rounded up: what is left is never overstated */
 
-    /* micro-dollars are what small requests cost */
-    n = (nano + 500) / 1000;
-    ngx_http_llm_printf(w, "$0.%06L", n);
+    ngx_http_llm_printf(w, "$");
+    ngx_http_llm_html_number(w, nano / 1000000000);
+
+    nano %= 1000000000;
+
+    if (nano % 10000000 == 0) {
+        ngx_http_llm_printf(w, ".%02L", nano / 10000000);
+
+    } else if (nano % 100000 == 0) {
+        ngx_http_llm_printf(w, ".%04L", nano / 100000);
+
+    } else {
+        ngx_http_llm_printf(w, ".%06L", nano / 1000);
+    }
 }
 
 
@@ -2248,7 +2072,7 @@ ngx_http_llm_html_time(ngx_http_llm_writer_t *w, time_t t, time_t now)
         d = 0;
     }
 
-    ngx_http_llm_printf(w, " <span class=\"muted\">(in ");
+    ngx_http_llm_printf(w, "<small>in ");
 
     if (d >= 86400) {
         ngx_http_llm_printf(w, "%Td %Th", d / 86400, d % 86400 / 3600);
@@ -2263,7 +2087,7 @@ ngx_http_llm_html_time(ngx_http_llm_writer_t *w, time_t t, time_t now)
         ngx_http_llm_printf(w, "%Ts", d);
     }
 
-    ngx_http_llm_printf(w, ")</span>");
+    ngx_http_llm_printf(w, "</small>");
 }
 
 
