@@ -135,6 +135,9 @@ ngx_http_llm_precontent_handler(ngx_http_request_t *r)
 
     ctx->waiting_body = 1;
 
+    /* one buffer: the scanner needs the body contiguous, uncopied */
+    r->request_body_in_single_buf = 1;
+
     rc = ngx_http_read_client_request_body(r, ngx_http_llm_body_handler);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
