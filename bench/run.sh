@@ -7,8 +7,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 run=$top/bench/run
-secs=${BENCH_SECONDS:-5}
-rounds=${BENCH_ROUNDS:-3}
+secs=${BENCH_SECONDS:-3}
+rounds=${BENCH_ROUNDS:-7}
 conns=${BENCH_CONNECTIONS:-32}
 
 rm -rf "$run"
@@ -101,8 +101,19 @@ stop() {
 trap stop EXIT
 [ -n "${BENCH_KEEP:-}" ] && trap - EXIT
 
+# The gateway (or plain proxy) worker gets a core of its own; the mock and
+# wrk share the other: what is measured is the proxying worker, and the
+# alternation is not at the mercy of the scheduler.
 nginx -p "$run/mock" -c nginx.conf
 nginx -p "$run/gw" -c nginx.conf
+sleep 0.3
+for d in mock gw; do
+    cpu=0
+    [ $d = gw ] && cpu=1
+    for pid in $(pgrep -P "$(cat "$run/$d/logs/nginx.pid")"); do
+        taskset -pc $cpu "$pid" >/dev/null
+    done
+done
 sleep 0.5
 
 # sanity: both paths answer 200 before measuring
@@ -118,7 +129,7 @@ for port in 18091 18092; do
 done
 
 rps() {
-    BENCH_BODY=$2 wrk -t1 -c"$conns" -d"${secs}s" -s "$top/bench/post.lua" \
+    BENCH_BODY=$2 taskset -c 0 wrk -t1 -c"$conns" -d"${secs}s" -s "$top/bench/post.lua" \
         "http://127.0.0.1:$1/v1/chat/completions" 2>&1 \
         | awk '/Requests\/sec/ { print $2 }'
 }
@@ -127,18 +138,27 @@ printf '%-6s %-8s %12s %12s %8s\n' size round gateway plain ratio
 for size in 1k 100k; do
     body=$run/body-$size.json
     rps 18091 "$body" >/dev/null     # warm-up
-    gsum=0; psum=0
+    gsum=0; psum=0; ratios=""
     for i in $(seq "$rounds"); do
-        p=$(rps 18092 "$body")
-        g=$(rps 18091 "$body")
+        # the order alternates too, so neither side always goes first
+        if [ $((i % 2)) = 1 ]; then
+            p=$(rps 18092 "$body"); g=$(rps 18091 "$body")
+        else
+            g=$(rps 18091 "$body"); p=$(rps 18092 "$body")
+        fi
         gsum=$(echo "$gsum + $g" | bc -l)
         psum=$(echo "$psum + $p" | bc -l)
-        printf '%-6s %-8s %12.0f %12.0f %8.3f\n' "$size" "$i" "$g" "$p" \
-            "$(echo "$g / $p" | bc -l)"
+        r=$(echo "$g / $p" | bc -l)
+        ratios="$ratios $r"
+        printf '%-6s %-8s %12.0f %12.0f %8.3f\n' "$size" "$i" "$g" "$p" "$r"
     done
     printf '%-6s %-8s %12.0f %12.0f %8.3f\n' "$size" mean \
         "$(echo "$gsum / $rounds" | bc -l)" "$(echo "$psum / $rounds" | bc -l)" \
         "$(echo "$gsum / $psum" | bc -l)"
+    # the median of the pairs' ratios: one disturbed run does not move it
+    printf '%-6s %-8s %12s %12s %8.3f\n' "$size" median "" "" \
+        "$(echo $ratios | tr ' ' '\n' | sort -g \
+           | awk '{ a[NR] = $1 } END { m = int((NR + 1) / 2); print a[m] }')"
 done
 
 if grep -E '\[(alert|crit|emerg)\]' "$run"/*/logs/error.log; then
