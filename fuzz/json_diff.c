@@ -298,7 +298,7 @@ json_diff_check(const unsigned char *data, size_t size,
     char                      why[160];
     size_t                    first, last, want;
     cJSON                    *cj;
-    member_t                  m[5], iu;
+    member_t                  m[8], iu;
     ref_result_t              strict, lax;
     unsigned char            *copy, *name;
     ngx_http_llm_json_doc_t   doc;
@@ -465,25 +465,31 @@ json_diff_check(const unsigned char *data, size_t size,
     m[3].span = &doc.max_tokens;
     m[4].name = "max_completion_tokens";
     m[4].span = &doc.max_completion_tokens;
+    m[5].name = "max_output_tokens";
+    m[5].span = &doc.max_output_tokens;
+    m[6].name = "n";
+    m[6].span = &doc.n;
+    m[7].name = "best_of";
+    m[7].span = &doc.best_of;
 
     memset(&iu, 0, sizeof(iu));
     iu.name = "include_usage";
     iu.span = &doc.include_usage;
 
-    count_members(cj, m, 5);
+    count_members(cj, m, 8);
 
     if (cJSON_IsObject(m[2].first)) {
         count_members(m[2].first, &iu, 1);
     }
 
-    expect = expected_code(m, 5, &iu);
+    expect = expected_code(m, 8, &iu);
 
     if (rc != expect) {
         FAIL("scanner %s, cJSON says %s", ngx_http_llm_json_strerror(rc),
              ngx_http_llm_json_strerror(expect));
     }
 
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 8; i++) {
         if (check_span(m[i].span, m[i].first, &doc, why, sizeof(why)) != 0) {
             FAIL("\"%s\": %s", m[i].name, why);
         }
@@ -537,6 +543,19 @@ json_diff_check(const unsigned char *data, size_t size,
     {
         FAIL("max_completion_tokens_value %lld",
              (long long) doc.max_completion_tokens_value);
+    }
+
+    if (check_int(&doc.max_output_tokens, doc.max_output_tokens_value) != 0) {
+        FAIL("max_output_tokens_value %lld",
+             (long long) doc.max_output_tokens_value);
+    }
+
+    if (check_int(&doc.n, doc.n_value) != 0) {
+        FAIL("n_value %lld", (long long) doc.n_value);
+    }
+
+    if (check_int(&doc.best_of, doc.best_of_value) != 0) {
+        FAIL("best_of_value %lld", (long long) doc.best_of_value);
     }
 
     if (rc == NGX_HTTP_LLM_JSON_OK || rc == NGX_HTTP_LLM_JSON_MODEL_EMPTY

@@ -101,6 +101,7 @@ typedef struct {
 typedef struct {
     ngx_rbtree_node_t                node;   /* key: hash of type, label */
     ngx_queue_t                      queue;  /* least recently used last */
+    uint64_t                         generation;  /* of the last use */
     uint32_t                         type;
     uint32_t                         len;    /* of label */
     time_t                           window; /* budgets: window start */
@@ -116,6 +117,7 @@ typedef struct {
     ngx_rbtree_t                     series;
     ngx_rbtree_node_t                sentinel;
     ngx_queue_t                      lru;
+    uint64_t                         generation;  /* of the lock holder */
     int64_t                          nseries;
     int64_t                          evicted;
     int64_t                          failovers;
@@ -182,6 +184,8 @@ typedef struct {
     ngx_http_complex_value_t         key;
     ngx_http_llm_limit_t             limit[3];    /* by METRIC */
     unsigned                         dry_run:1;
+    u_char                          *file_name;
+    ngx_uint_t                       line;
 } ngx_http_llm_budget_t;
 
 
@@ -227,6 +231,7 @@ typedef struct {
 typedef struct {
     ngx_array_t                      providers;  /* ngx_http_llm_provider_t */
     ngx_array_t                      prices;     /* ngx_http_llm_price_t */
+    ngx_array_t                      budgets;    /* ngx_http_llm_budget_t * */
     ngx_shm_zone_t                  *shm_zone;
     ngx_http_llm_shctx_t            *sh;
     ngx_slab_pool_t                 *shpool;

@@ -33,8 +33,9 @@ ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_llm_loc_conf_t *lcf = conf;
 
     ngx_str_t                         *value, s, name;
-    ngx_uint_t                         i, have_limit;
-    ngx_http_llm_budget_t             *b, *other;
+    ngx_uint_t                         i, m, have_limit;
+    ngx_http_llm_budget_t             *b, *other, **known, **kp;
+    ngx_http_llm_main_conf_t          *lmcf;
     ngx_http_compile_complex_value_t   ccv;
 
     value = cf->args->elts;
@@ -173,6 +174,49 @@ ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
     }
+
+    /*
+     * budgets of one name share their counters, wherever they are: so
+     * they must count alike, or one would reset the other's window
+     */
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_llm_router_module);
+
+    b->file_name = cf->conf_file->file.name.data;
+    b->line = cf->conf_file->line;
+
+    known = lmcf->budgets.elts;
+
+    for (i = 0; i < lmcf->budgets.nelts; i++) {
+        if (known[i]->name.len != b->name.len
+            || ngx_strncmp(known[i]->name.data, b->name.data, b->name.len)
+               != 0)
+        {
+            continue;
+        }
+
+        for (m = 0; m < 3; m++) {
+            if (known[i]->limit[m].set != b->limit[m].set
+                || known[i]->limit[m].limit != b->limit[m].limit
+                || known[i]->limit[m].window != b->limit[m].window)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "llm_budget \"%V\" has other limits in "
+                                   "%s:%ui; budgets of one name share their "
+                                   "counters, use name= to tell them apart",
+                                   &b->name, known[i]->file_name,
+                                   known[i]->line);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    kp = ngx_array_push(&lmcf->budgets);
+    if (kp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *kp = b;
 
     if (lcf->budgets->nelts * 3 > NGX_HTTP_LLM_MAX_RESERVATIONS) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -398,7 +442,8 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     u_char                       label[1024];
     size_t                       len;
     time_t                       now, reset;
-    int64_t                      est[3], completion, in, out, remaining;
+    int64_t                      est[3], completion, choices, in, out,
+                                 remaining;
     ngx_str_t                    keys[NGX_HTTP_LLM_MAX_RESERVATIONS];
     ngx_uint_t                   i, m, n, nbudgets;
     ngx_http_llm_price_t        *price;
@@ -431,11 +476,25 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
     completion = ngx_max(ctx->doc.max_tokens_value,
                          ctx->doc.max_completion_tokens_value);
+    completion = ngx_max(completion, ctx->doc.max_output_tokens_value);
 
     if (completion < 0) {
         completion = (ctx->endpoint == NGX_HTTP_LLM_EP_EMBEDDINGS)
                      ? 0 : NGX_HTTP_LLM_DEFAULT_MAX_TOKENS;
     }
+
+    /* n choices (best_of generated on legacy completions) each that long */
+
+    choices = ngx_max(ctx->doc.n_value, ctx->doc.best_of_value);
+    choices = ngx_max(choices, 1);
+
+    if (choices > 1024 || completion > (int64_t) 1 << 40) {
+        /* no budget can hold that; avoid overflowing the arithmetic */
+        choices = ngx_min(choices, 1024);
+        completion = ngx_min(completion, (int64_t) 1 << 40);
+    }
+
+    completion *= choices;
 
     in = 0;
     out = 0;
@@ -472,6 +531,9 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     n = 0;
 
     ngx_shmtx_lock(&lmcf->shpool->mutex);
+
+    /* series this call holds are not evicted to make room for others */
+    lmcf->sh->generation++;
 
     for (i = 0; i < nbudgets && rejected == NULL; i++) {
 

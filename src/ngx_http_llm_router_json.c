@@ -91,6 +91,9 @@ ngx_http_llm_json_scan(const unsigned char *buf, size_t len,
     memset(doc, 0, sizeof(ngx_http_llm_json_doc_t));
     doc->max_tokens_value = -1;
     doc->max_completion_tokens_value = -1;
+    doc->max_output_tokens_value = -1;
+    doc->n_value = -1;
+    doc->best_of_value = -1;
 
     if (len == 0) {
         /* an empty body may come with buf == NULL: no pointer arithmetic */
@@ -800,6 +803,13 @@ ngx_http_llm_json_member(ngx_http_llm_json_doc_t *doc,
 
     switch (n) {
 
+    case 1:
+        if (*p == 'n') {
+            return &doc->n;
+        }
+
+        break;
+
     case 5:
         if (memcmp(p, "model", 5) == 0) {
             return &doc->model;
@@ -821,9 +831,23 @@ ngx_http_llm_json_member(ngx_http_llm_json_doc_t *doc,
 
         break;
 
+    case 7:
+        if (memcmp(p, "best_of", 7) == 0) {
+            return &doc->best_of;
+        }
+
+        break;
+
     case 14:
         if (memcmp(p, "stream_options", 14) == 0) {
             return &doc->stream_options;
+        }
+
+        break;
+
+    case 17:
+        if (memcmp(p, "max_output_tokens", 17) == 0) {
+            return &doc->max_output_tokens;
         }
 
         break;
@@ -891,5 +915,15 @@ ngx_http_llm_json_value_done(ngx_http_llm_json_doc_t *doc,
     } else if (span == &doc->max_completion_tokens) {
         doc->max_completion_tokens_value =
                           ngx_http_llm_json_int(span->start, span->end);
+
+    } else if (span == &doc->max_output_tokens) {
+        doc->max_output_tokens_value = ngx_http_llm_json_int(span->start,
+                                                             span->end);
+
+    } else if (span == &doc->n) {
+        doc->n_value = ngx_http_llm_json_int(span->start, span->end);
+
+    } else if (span == &doc->best_of) {
+        doc->best_of_value = ngx_http_llm_json_int(span->start, span->end);
     }
 }

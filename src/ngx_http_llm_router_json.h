@@ -89,9 +89,15 @@ typedef struct {
 
     ngx_http_llm_json_span_t   max_tokens;
     ngx_http_llm_json_span_t   max_completion_tokens;
+    ngx_http_llm_json_span_t   max_output_tokens;   /* Responses API */
+    ngx_http_llm_json_span_t   n;                   /* choices */
+    ngx_http_llm_json_span_t   best_of;             /* legacy completions */
     /* -1: absent, or not a plain integer 0 .. INT64_MAX (e.g. -0, 1.0) */
     int64_t                    max_tokens_value;
     int64_t                    max_completion_tokens_value;
+    int64_t                    max_output_tokens_value;
+    int64_t                    n_value;
+    int64_t                    best_of_value;
 
     size_t                     error_offset;    /* see below */
 } ngx_http_llm_json_doc_t;

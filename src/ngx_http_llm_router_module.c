@@ -153,6 +153,9 @@ ngx_http_llm_create_main_conf(ngx_conf_t *cf)
         != NGX_OK
         || ngx_array_init(&lmcf->prices, cf->pool, 8,
                           sizeof(ngx_http_llm_price_t))
+           != NGX_OK
+        || ngx_array_init(&lmcf->budgets, cf->pool, 4,
+                          sizeof(ngx_http_llm_budget_t *))
            != NGX_OK)
     {
         return NULL;

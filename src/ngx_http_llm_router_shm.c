@@ -12,7 +12,7 @@
 
 
 #define NGX_HTTP_LLM_SHM_MAGIC    0x6c6c6d72   /* "llmr" */
-#define NGX_HTTP_LLM_SHM_VERSION  2
+#define NGX_HTTP_LLM_SHM_VERSION  3
 
 
 static ngx_int_t ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone,
@@ -206,6 +206,9 @@ ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         ngx_sprintf(shpool->log_ctx, " in llm_zone \"%V\"%Z",
                     &shm_zone->shm.name);
+
+        /* a full zone evicts counters and says so itself: no [crit] */
+        shpool->log_nomem = 0;
     }
 
     lmcf->sh = sh;

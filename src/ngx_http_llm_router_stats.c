@@ -131,6 +131,7 @@ ngx_http_llm_series_get_locked(ngx_http_llm_main_conf_t *lmcf,
         if (rc == 0) {
             ngx_queue_remove(&s->queue);
             ngx_queue_insert_head(&sh->lru, &s->queue);
+            s->generation = sh->generation;
             return s;
         }
 
@@ -145,12 +146,13 @@ ngx_http_llm_series_get_locked(ngx_http_llm_main_conf_t *lmcf,
             break;
         }
 
-        if (i == 8 || ngx_http_llm_series_evict_locked(lmcf, log) == 0) {
+        if (i == 64 || ngx_http_llm_series_evict_locked(lmcf, log) == 0) {
             return NULL;
         }
     }
 
     s->node.key = hash;
+    s->generation = sh->generation;
     s->type = (uint32_t) type;
     s->len = (uint32_t) len;
     ngx_memcpy(s->label, label, len);
@@ -184,9 +186,21 @@ ngx_http_llm_series_evict_locked(ngx_http_llm_main_conf_t *lmcf,
     budgets = 0;
     q = ngx_queue_last(&sh->lru);
 
-    while (n < 16 && q != ngx_queue_sentinel(&sh->lru)) {
+    while (n < 1 && q != ngx_queue_sentinel(&sh->lru)) {
         s = ngx_queue_data(q, ngx_http_llm_series_t, queue);
         prev = ngx_queue_prev(q);
+
+        if (s->generation == sh->generation) {
+            /* held by the request being served */
+            q = prev;
+
+            if (q == ngx_queue_sentinel(&sh->lru) && !budgets) {
+                budgets = 1;
+                q = ngx_queue_last(&sh->lru);
+            }
+
+            continue;
+        }
 
         if (s->type == NGX_HTTP_LLM_SERIES_BUDGET && !budgets) {
             q = prev;
@@ -329,7 +343,9 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "llm router: no usage in the answer of provider "
-                      "\"%V\", the reservation is charged", &prov->name);
+                      "\"%V\"%s", &prov->name,
+                      ctx->nreservations ? ", the reservation is charged"
+                                         : "");
     }
 
     if (ctx->usage_seen && prov) {
@@ -363,6 +379,8 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     st.len = ngx_sprintf(status, "%ui", code) - status;
 
     ngx_shmtx_lock(&lmcf->shpool->mutex);
+
+    lmcf->sh->generation++;
 
     /* requests by route, provider, model, status */
 

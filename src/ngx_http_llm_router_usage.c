@@ -117,7 +117,7 @@ ngx_http_llm_price_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
 
-        if (ngx_http_llm_parse_usd(&s, v) != NGX_OK) {
+        if (*v != -1 || ngx_http_llm_parse_usd(&s, v) != NGX_OK) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid price \"%V\" in llm_price",
                                &value[i]);
