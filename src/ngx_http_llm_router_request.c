@@ -278,7 +278,7 @@ static ngx_int_t
 ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
     int                     rc;
-    u_char                 *name_buf;
+    u_char                 *name_buf, stack_buf[4096];
     ngx_http_llm_target_t  *t;
 
     if (ngx_http_llm_collect_body(r, ctx) != NGX_OK) {
@@ -292,9 +292,19 @@ ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                                       "a JSON object is expected");
     }
 
-    name_buf = ngx_pnalloc(r->pool, ctx->body_len);
-    if (name_buf == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    /*
+     * the scanner wants room for a decoded string as long as the body;
+     * small bodies use the stack, and the model is copied out below
+     */
+
+    if (ctx->body_len <= sizeof(stack_buf)) {
+        name_buf = stack_buf;
+
+    } else {
+        name_buf = ngx_pnalloc(r->pool, ctx->body_len);
+        if (name_buf == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     rc = ngx_http_llm_json_scan(ctx->body, ctx->body_len, name_buf,
@@ -353,8 +363,14 @@ ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                                       "characters");
     }
 
-    ctx->model.data = ctx->doc.model_name;
     ctx->model.len = ctx->doc.model_len;
+    ctx->model.data = ngx_pnalloc(r->pool, ctx->model.len);
+    if (ctx->model.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(ctx->model.data, ctx->doc.model_name, ctx->model.len);
+    ctx->doc.model_name = ctx->model.data;
     ctx->stream = ctx->doc.stream_true ? 1 : 0;
     ctx->client_usage = ctx->doc.include_usage_true ? 1 : 0;
 
