@@ -35,6 +35,12 @@ typedef struct {
 
 
 static void ngx_http_llm_usage_apply(ngx_http_llm_ctx_t *ctx, cJSON *usage);
+static ngx_int_t ngx_http_llm_usage_copy(ngx_http_request_t *r,
+    ngx_http_llm_json_usage_t *u, u_char *from, u_char *to);
+static int64_t ngx_http_llm_usage_find(u_char *p, u_char *last,
+    const char *name, size_t len);
+static void ngx_http_llm_usage_flat(ngx_http_llm_ctx_t *ctx, u_char *p,
+    u_char *last);
 static ngx_int_t ngx_http_llm_parse_usd(ngx_str_t *s, int64_t *micro);
 
 
@@ -274,17 +280,17 @@ ngx_http_llm_cost(ngx_http_llm_price_t *price, int64_t prompt, int64_t cached,
 
 /*
  * Feeds a non-streamed answer through the usage scanner: the top-level
- * object's "usage" member is copied (at most 1 KB) and parsed once whole.
- * The state lives in locals while a buffer is scanned; string contents
- * other than keys and the usage object are skipped in a tight loop.
+ * object's "usage" member is found and read where it lies in the buffer,
+ * or from a copy (at most 1 KB) when reads split it.  The state lives in
+ * locals while a buffer is scanned; string contents other than top-level
+ * keys are skipped in a tight loop.
  */
 
 void
 ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u_char *pos, u_char *last)
 {
-    u_char                      c, *p, *q;
-    cJSON                      *usage;
+    u_char                      c, *p, *q, *from;
     ngx_uint_t                  depth, in_string, escape, want_key, in_key,
                                 usage_next, capture;
     ngx_http_llm_json_usage_t  *u;
@@ -311,18 +317,10 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     in_key = u->in_key;
     usage_next = u->usage_next;
     capture = u->capture;
+    from = capture ? pos : NULL;
 
     for (p = pos; p < last; p++) {
         c = *p;
-
-        if (capture) {
-            if (u->cap_len == NGX_HTTP_LLM_USAGE_MAX) {
-                u->done = 1;
-                return;
-            }
-
-            u->cap[u->cap_len++] = c;
-        }
 
         if (in_string) {
             if (escape) {
@@ -343,7 +341,7 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
                     u->key_len++;
 
-                } else if (!capture) {
+                } else {
                     /* the bulk of an answer: skip to '"' or '\\' */
                     for (q = p + 1;
                          q < last && *q != '"' && *q != '\\';
@@ -383,17 +381,9 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         case '{':
         case '[':
             if (depth == 1 && usage_next && c == '{') {
-                if (u->cap == NULL) {
-                    u->cap = ngx_pnalloc(r->pool, NGX_HTTP_LLM_USAGE_MAX);
-                    if (u->cap == NULL) {
-                        u->done = 1;
-                        return;
-                    }
-                }
-
                 capture = 1;
-                u->cap[0] = c;
-                u->cap_len = 1;
+                from = p;
+                u->cap_len = 0;
             }
 
             usage_next = 0;
@@ -410,11 +400,14 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             if (capture && depth == 1) {
                 capture = 0;
 
-                usage = cJSON_ParseWithLength((char *) u->cap, u->cap_len);
+                if (u->cap_len == 0) {
+                    /* the usual case: the object is in this buffer */
+                    ngx_http_llm_usage_flat(ctx, from, p + 1);
 
-                if (usage) {
-                    ngx_http_llm_usage_apply(ctx, usage);
-                    cJSON_Delete(usage);
+                } else if (ngx_http_llm_usage_copy(r, u, from, p + 1)
+                           == NGX_OK)
+                {
+                    ngx_http_llm_usage_flat(ctx, u->cap, u->cap + u->cap_len);
                 }
             }
 
@@ -443,6 +436,10 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         }
     }
 
+    if (capture && ngx_http_llm_usage_copy(r, u, from, last) != NGX_OK) {
+        u->done = 1;
+    }
+
     u->depth = depth;
     u->in_string = in_string;
     u->escape = escape;
@@ -450,6 +447,153 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u->in_key = in_key;
     u->usage_next = usage_next;
     u->capture = capture;
+}
+
+
+/* the part of a usage object that a read ended in the middle of */
+
+static ngx_int_t
+ngx_http_llm_usage_copy(ngx_http_request_t *r, ngx_http_llm_json_usage_t *u,
+    u_char *from, u_char *to)
+{
+    size_t  n;
+
+    n = to - from;
+
+    if (u->cap_len + n > NGX_HTTP_LLM_USAGE_MAX) {
+        return NGX_ERROR;
+    }
+
+    if (u->cap == NULL) {
+        u->cap = ngx_pnalloc(r->pool, NGX_HTTP_LLM_USAGE_MAX);
+        if (u->cap == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_memcpy(u->cap + u->cap_len, from, n);
+    u->cap_len += n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The value of "name": N in a usage object, -1 if absent.  Keys are
+ * matched with their quotes, so "input_tokens" is not found inside
+ * "cache_read_input_tokens"; the object is small.
+ */
+
+static int64_t
+ngx_http_llm_usage_find(u_char *p, u_char *last, const char *name, size_t len)
+{
+    int64_t  v;
+
+    for ( /* void */ ; p < last; p++) {
+        p = ngx_strlchr(p, last, '"');
+
+        if (p == NULL || (size_t) (last - p) < len + 3) {
+            return -1;
+        }
+
+        if (ngx_strncmp(p + 1, name, len) != 0 || p[len + 1] != '"') {
+            continue;
+        }
+
+        for (p += len + 2; p < last && (*p == ' ' || *p == '\t'
+                                        || *p == '\r' || *p == '\n'); p++)
+        { /* void */ }
+
+        if (p == last || *p != ':') {
+            continue;
+        }
+
+        for (p++; p < last && (*p == ' ' || *p == '\t'
+                               || *p == '\r' || *p == '\n'); p++)
+        { /* void */ }
+
+        if (p == last || *p < '0' || *p > '9') {
+            return -1;
+        }
+
+        for (v = 0; p < last && *p >= '0' && *p <= '9'; p++) {
+            if (v > 1000000000000000LL) {
+                return -1;
+            }
+
+            v = v * 10 + (*p - '0');
+        }
+
+        /* 1.0 or 1e3 is no token count */
+        if (p < last && (*p == '.' || *p == 'e' || *p == 'E')) {
+            return -1;
+        }
+
+        return v;
+    }
+
+    return -1;
+}
+
+
+#define ngx_http_llm_usage_get(p, last, name)                                 \
+    ngx_http_llm_usage_find(p, last, name, sizeof(name) - 1)
+
+
+/* the same fields as ngx_http_llm_usage_apply(), read without a tree */
+
+static void
+ngx_http_llm_usage_flat(ngx_http_llm_ctx_t *ctx, u_char *p, u_char *last)
+{
+    int64_t  prompt, completion, cached, creation, read;
+
+    prompt = ngx_http_llm_usage_get(p, last, "prompt_tokens");
+    completion = ngx_http_llm_usage_get(p, last, "completion_tokens");
+    cached = ngx_http_llm_usage_get(p, last, "cached_tokens");
+
+    if (prompt < 0) {
+        prompt = ngx_http_llm_usage_get(p, last, "input_tokens");
+
+        if (prompt >= 0) {
+            creation = ngx_http_llm_usage_get(p, last,
+                                              "cache_creation_input_tokens");
+            read = ngx_http_llm_usage_get(p, last, "cache_read_input_tokens");
+
+            if (creation > 0) {
+                prompt += creation;
+            }
+
+            if (read >= 0) {
+                prompt += read;
+
+                if (cached < 0) {
+                    cached = read;
+                }
+            }
+        }
+    }
+
+    if (completion < 0) {
+        completion = ngx_http_llm_usage_get(p, last, "output_tokens");
+    }
+
+    if (prompt < 0 && completion < 0) {
+        return;
+    }
+
+    if (prompt >= 0) {
+        ctx->prompt_tokens = prompt;
+    }
+
+    if (completion >= 0) {
+        ctx->completion_tokens = completion;
+    }
+
+    if (cached >= 0) {
+        ctx->cached_tokens = cached;
+    }
+
+    ctx->usage_seen = 1;
 }
 
 
