@@ -39,6 +39,7 @@
 #define NGX_HTTP_LLM_MAX_RESERVATIONS   48
 #define NGX_HTTP_LLM_HIST_BUCKETS       10
 #define NGX_HTTP_LLM_DEFAULT_MAX_TOKENS 4096
+#define NGX_HTTP_LLM_MODEL_MAX          256
 
 /* kinds of series in the zone; labels are fields separated by '\0' */
 #define NGX_HTTP_LLM_SERIES_REQUESTS    1   /* route provider model status */
@@ -339,6 +340,7 @@ typedef struct {
     unsigned                         recorded:1;   /* attempt classified */
     unsigned                         stop:1;       /* no more attempts */
     unsigned                         refused:1;    /* 401/402/403 */
+    unsigned                         forced_502:1; /* failure as a 502 */
     unsigned                         force:1;      /* all circuits open */
     unsigned                         exhausted:1;
     unsigned                         log_muted:1;
@@ -458,6 +460,7 @@ void ngx_http_llm_usage_event(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u_char *data, size_t len);
 int64_t ngx_http_llm_cost(ngx_http_llm_price_t *price, int64_t prompt,
     int64_t cached, int64_t completion);
+int64_t ngx_http_llm_cost_bound(int64_t tokens, int64_t price);
 
 /* budgets */
 char *ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd,

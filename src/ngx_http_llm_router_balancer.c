@@ -50,7 +50,7 @@ ngx_http_llm_balancer_init_peer(ngx_http_request_t *r,
     ngx_http_upstream_t  *u;
     ngx_http_llm_ctx_t   *ctx;
 
-    ctx = ngx_http_llm_get_ctx(r);
+    ctx = (r == r->main) ? ngx_http_llm_get_ctx(r) : NULL;
 
     if (ctx == NULL || ctx->target == NULL) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -228,6 +228,12 @@ ngx_http_llm_balancer_free(ngx_peer_connection_t *pc, void *data,
         return;
     }
 
+    if (!(state & NGX_PEER_FAILED)) {
+        /* the request ended before the provider answered: client gone */
+        ctx->recorded = 1;
+        return;
+    }
+
     /* no response header was seen: a connect error or a timeout */
 
     c = pc->connection;
@@ -333,9 +339,14 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
 
     ngx_http_llm_record(r, ctx, status);
 
+    ctx->forced_502 = 0;
+
     if (ngx_http_llm_provider_fails_on(ctx->target->provider, status)) {
         u->headers_in.status_n = NGX_HTTP_BAD_GATEWAY;
         u->peer.tries = ctx->tries;
+
+        /* should nginx not retry after all, the filter answers instead */
+        ctx->forced_502 = 1;
         return NGX_OK;
     }
 
@@ -346,6 +357,7 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
          */
         ctx->stop = 1;
         ctx->refused = 1;
+        ctx->forced_502 = 1;
         u->headers_in.status_n = NGX_HTTP_BAD_GATEWAY;
         u->peer.tries = ctx->tries;
         return NGX_OK;

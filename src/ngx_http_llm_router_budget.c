@@ -299,6 +299,10 @@ ngx_http_llm_parse_limit(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t metric,
     }
 
     if (metric == NGX_HTTP_LLM_METRIC_COST) {
+        if (n > 1000000000LL) {
+            return NGX_ERROR;
+        }
+
         n = n * 1000000000LL + frac;   /* nano-USD */
     }
 
@@ -420,7 +424,8 @@ ngx_http_llm_budget_label(u_char *buf, size_t size, ngx_http_llm_budget_t *b,
     p = ngx_cpymem(p, b->name.data, n);
     *p++ = '\0';
 
-    n = ngx_min(key->len, (size_t) (end - p));
+    /* end has 16 bytes past it: the '\0's and the metric always fit */
+    n = (p < end) ? ngx_min(key->len, (size_t) (end - p)) : 0;
     p = ngx_cpymem(p, key->data, n);
     *p++ = '\0';
 
@@ -513,10 +518,16 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         }
     }
 
+    /* at most 2^42 tokens and prices below 2^20 USD: no overflow */
+    completion = ngx_min(completion, (int64_t) 1 << 42);
+    in = ngx_min(in, (int64_t) 1 << 40);
+    out = ngx_min(out, (int64_t) 1 << 40);
+
     est[NGX_HTTP_LLM_METRIC_TOKENS] = (int64_t) ctx->body_len + completion;
     est[NGX_HTTP_LLM_METRIC_REQUESTS] = 1;
-    est[NGX_HTTP_LLM_METRIC_COST] = ((int64_t) ctx->body_len * in
-                                     + completion * out) / 1000;
+    est[NGX_HTTP_LLM_METRIC_COST] =
+                    ngx_http_llm_cost_bound((int64_t) ctx->body_len, in)
+                    + ngx_http_llm_cost_bound(completion, out);
 
     ctx->reservations = ngx_palloc(r->pool, nbudgets * 3
                                        * sizeof(ngx_http_llm_reservation_t));
@@ -560,8 +571,9 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
             ngx_http_llm_budget_roll(s, &b[i].limit[m], now);
 
-            if (s->v[NGX_HTTP_LLM_V_USED] + s->v[NGX_HTTP_LLM_V_RESERVED]
-                + est[m] > b[i].limit[m].limit)
+            /* in this order: nothing here can overflow */
+            if (est[m] > b[i].limit[m].limit - s->v[NGX_HTTP_LLM_V_USED]
+                         - s->v[NGX_HTTP_LLM_V_RESERVED])
             {
                 if (!b[i].dry_run) {
                     rejected = s;

@@ -315,7 +315,8 @@ ngx_http_llm_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             }
         }
 
-        len = sizeof("All providers timed out: ") + attempts.len;
+        /* the longest of the three prefixes below */
+        len = sizeof("The provider refused the request: ") + attempts.len;
 
         msg = ngx_pnalloc(r->pool, len);
         if (msg == NULL) {

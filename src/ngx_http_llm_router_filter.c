@@ -72,7 +72,23 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
 
     /* nginx's own error page in a router location: JSON instead */
 
-    if (r->err_status && lcf->enabled) {
+    /*
+     * nginx's own error page, or a failed attempt that nginx did not
+     * retry after all (proxy_next_upstream_timeout, another
+     * proxy_next_upstream): the router's JSON, never the provider's body
+     */
+
+    if (lcf->enabled
+        && (r->err_status
+            || (ctx && ctx->forced_502 && r->upstream
+                && r->headers_out.status == NGX_HTTP_BAD_GATEWAY)))
+    {
+        if (ctx && ctx->forced_502) {
+            ctx->exhausted = 1;
+            r->headers_out.status_line.len = 0;
+            ngx_http_clear_content_length(r);
+        }
+
         if (ngx_http_llm_json_error(r, ctx) != NGX_OK) {
             return NGX_ERROR;
         }
@@ -382,6 +398,16 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                     }
 
                 } else if (!drop && copy) {
+                    if (ev == NULL) {
+                        /* too large to hold: what was held goes first */
+                        if (ngx_http_llm_emit(r, &last, ctx->carry,
+                                              ctx->carry + ctx->carry_len)
+                            != NGX_OK)
+                        {
+                            return NGX_ERROR;
+                        }
+                    }
+
                     if ((ev == ctx->carry
                          && ngx_http_llm_emit(r, &last, ev, ev_end) != NGX_OK)
                         || (ev != ctx->carry

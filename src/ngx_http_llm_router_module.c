@@ -397,7 +397,9 @@ ngx_http_llm_get_ctx(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_llm_router_module);
 
-    if (ctx == NULL && (r->internal || r->filter_finalize)) {
+    /* subrequests share the pool, not the context */
+
+    if (ctx == NULL && r == r->main && (r->internal || r->filter_finalize)) {
 
         for (cln = r->pool->cleanup; cln; cln = cln->next) {
             if (cln->handler == ngx_http_llm_ctx_cleanup) {

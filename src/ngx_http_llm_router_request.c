@@ -74,7 +74,21 @@ ngx_http_llm_precontent_handler(ngx_http_request_t *r)
 
     if (ctx) {
         /* phases resumed after the body was read, or an internal redirect */
-        return ctx->body_ready ? ctx->status : NGX_DECLINED;
+
+        if (!ctx->body_ready) {
+            return NGX_DECLINED;
+        }
+
+        if (ctx->status == NGX_DECLINED && !ctx->log_muted
+            && (r->connection->log->log_level & NGX_LOG_DEBUG_ALL))
+        {
+            /* a new location restored the level: keep keys out again */
+            ctx->log_level = r->connection->log->log_level;
+            ctx->log_muted = 1;
+            r->connection->log->log_level &= ~NGX_LOG_DEBUG_ALL;
+        }
+
+        return ctx->status;
     }
 
     ctx = ngx_http_llm_create_ctx(r);
@@ -182,6 +196,12 @@ ngx_http_llm_find_endpoint(ngx_http_request_t *r, ngx_str_t *model_id)
         if (rest.len && rest.data[0] == '/') {
             rest.data++;
             rest.len--;
+
+        } else if (rest.len && clcf->name.len
+                   && clcf->name.data[clcf->name.len - 1] != '/')
+        {
+            /* "location /v1" does not make "/v1chat/completions" one */
+            return NGX_HTTP_LLM_EP_UNKNOWN;
         }
 
         for (i = 0; ngx_http_llm_endpoint_names[i].len; i++) {
@@ -361,6 +381,13 @@ ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                                       "invalid_value", "model",
                                       "The model name contains control "
                                       "characters");
+    }
+
+    if (ctx->doc.model_len > NGX_HTTP_LLM_MODEL_MAX) {
+        return ngx_http_llm_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_value", "model",
+                                      "The model name is longer than %d "
+                                      "bytes", NGX_HTTP_LLM_MODEL_MAX);
     }
 
     ctx->model.len = ctx->doc.model_len;

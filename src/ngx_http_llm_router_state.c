@@ -764,7 +764,7 @@ ngx_http_llm_state_series(ngx_http_llm_state_load_t *ld, cJSON *item,
 
         len = ngx_strlen(elt->valuestring);
 
-        if (len > (size_t) (label + sizeof(label) - p) - 1) {
+        if (len >= (size_t) (label + sizeof(label) - p)) {
             return ngx_http_llm_state_error(ld, "series #%ui has a label "
                                             "longer than %d bytes", n,
                                             NGX_HTTP_LLM_STATE_LABEL_MAX);

@@ -248,7 +248,13 @@ ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s)
 {
     size_t  n;
 
-    n = ngx_min(s->len, (size_t) (end - p - 1));
+    /* a full label keeps its length: later fields are cut to nothing */
+
+    if (p >= end) {
+        return end;
+    }
+
+    n = ngx_min(s->len, (size_t) (end - p) - 1);
     p = ngx_cpymem(p, s->data, n);
     *p++ = '\0';
 

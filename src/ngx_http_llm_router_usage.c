@@ -197,6 +197,11 @@ ngx_http_llm_parse_usd(ngx_str_t *s, int64_t *micro)
         v *= 10;
     }
 
+    /* a million USD per 1M tokens at most: the arithmetic stays exact */
+    if (v > 1000000000000LL) {
+        return NGX_ERROR;
+    }
+
     *micro = v;
 
     return NGX_OK;
@@ -272,9 +277,26 @@ ngx_http_llm_cost(ngx_http_llm_price_t *price, int64_t prompt, int64_t cached,
         return 0;
     }
 
-    return ((prompt - cached) * price->input
-            + cached * price->cached_input
-            + completion * price->output) / 1000;
+    return ngx_http_llm_cost_bound(prompt - cached, price->input)
+           + ngx_http_llm_cost_bound(cached, price->cached_input)
+           + ngx_http_llm_cost_bound(completion, price->output);
+}
+
+
+/* nano-USD of tokens at a price in micro-USD per 1M, saturated */
+
+int64_t
+ngx_http_llm_cost_bound(int64_t tokens, int64_t price)
+{
+    if (tokens <= 0 || price <= 0) {
+        return 0;
+    }
+
+    if (tokens > INT64_MAX / 4 / price) {
+        return INT64_MAX / 4;
+    }
+
+    return tokens * price / 1000;
 }
 
 
@@ -517,7 +539,7 @@ ngx_http_llm_usage_find(u_char *p, u_char *last, const char *name, size_t len)
         }
 
         for (v = 0; p < last && *p >= '0' && *p <= '9'; p++) {
-            if (v > 1000000000000000LL) {
+            if (v > 1000000000000LL) {
                 return -1;
             }
 
@@ -641,7 +663,7 @@ ngx_http_llm_usage_number(cJSON *obj, const char *name)
     n = cJSON_GetObjectItemCaseSensitive(obj, name);
 
     if (!cJSON_IsNumber(n) || n->valuedouble < 0
-        || n->valuedouble > 1e15)
+        || n->valuedouble > 1e12)
     {
         return -1;
     }

@@ -1668,8 +1668,9 @@ a client request body is buffered to a temporary file
 
 
 === TEST 66: 404 for a long UTF-8 model name: the message stays valid UTF-8 and complete
-# 1000 x "é" (2000 bytes): a message cut at a fixed byte count splits a
-# character and makes the body invalid UTF-8, i.e. invalid JSON
+# 120 x "é" (240 bytes): the message quotes at most 200 bytes; cut at a
+# fixed byte count it would split a character and make the body invalid
+# UTF-8, i.e. invalid JSON
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route gpt-4o a;
@@ -1679,7 +1680,7 @@ location /v1/ {
 }
 location /mock/a/v1/ { llm_mock; }
 --- request eval
-"POST /v1/chat/completions\n{\"model\":\"" . ("\xc3\xa9" x 1000) . "\"}"
+"POST /v1/chat/completions\n{\"model\":\"" . ("\xc3\xa9" x 120) . "\"}"
 --- more_headers
 Content-Type: application/json
 --- error_code: 404
@@ -1687,6 +1688,28 @@ Content-Type: application/json
 Content-Type: application/json
 --- response_body_like eval
 qr/\A\{"error":\{"message":"The model `(?:\xc3\xa9)+(?:\.\.\.|\xe2\x80\xa6)?` does not exist or is not routed by this gateway","type":"invalid_request_error","param":"model","code":"model_not_found"\}\}\n\z/
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 66b: a model name longer than 256 bytes is a 400
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+--- request eval
+"POST /v1/chat/completions\n{\"model\":\"" . ("m" x 257) . "\"}"
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_body
+{"error":{"message":"The model name is longer than 256 bytes","type":"invalid_request_error","param":"model","code":"invalid_value"}}
 --- no_error_log
 [alert]
 [crit]
