@@ -28,6 +28,7 @@ cat <<'MSG'
       -d '{"model":"resilient","stream":true,"messages":[{"role":"user","content":"Hi"}]}'
 
     curl -s http://127.0.0.1:8080/v1/models
+    curl -s http://127.0.0.1:8080/metrics      (and /status in a browser)
 
   Access log below shows route, provider and every attempt. Ctrl-C stops.
 
