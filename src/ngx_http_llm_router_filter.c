@@ -28,6 +28,8 @@ static ngx_int_t ngx_http_llm_sse_filter(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_chain_t *in);
 static ngx_uint_t ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx,
     u_char *start, u_char *end);
+static ngx_uint_t ngx_http_llm_sse_member(u_char *p, u_char *last,
+    const char *name, u_char c);
 static ngx_int_t ngx_http_llm_carry(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end);
 static ngx_int_t ngx_http_llm_emit(ngx_http_request_t *r,
@@ -585,6 +587,17 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
         return 0;
     }
 
+    /*
+     * most chunks carry "usage":null: only one with no choices and a
+     * usage object is parsed to make sure
+     */
+
+    if (!ngx_http_llm_sse_member(data, data_end, "choices", '[')
+        || !ngx_http_llm_sse_member(data, data_end, "usage", '{'))
+    {
+        return 0;
+    }
+
     root = cJSON_ParseWithLength((char *) data, data_end - data);
     if (root == NULL) {
         return 0;
@@ -603,6 +616,47 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
     cJSON_Delete(root);
 
     return drop;
+}
+
+
+/* whether "name": is followed by c ('[' also wants the array empty) */
+
+static ngx_uint_t
+ngx_http_llm_sse_member(u_char *p, u_char *last, const char *name, u_char c)
+{
+    size_t  len;
+
+    len = ngx_strlen(name);
+
+    for ( /* void */ ; p < last; p++) {
+        p = ngx_strlchr(p, last, '"');
+
+        if (p == NULL || (size_t) (last - p) < len + 2) {
+            return 0;
+        }
+
+        if (ngx_strncmp(p + 1, name, len) != 0 || p[len + 1] != '"') {
+            continue;
+        }
+
+        for (p += len + 2; p < last && (*p == ' ' || *p == ':'); p++) {
+            /* void */
+        }
+
+        if (p == last || *p != c) {
+            return 0;
+        }
+
+        if (c != '[') {
+            return 1;
+        }
+
+        for (p++; p < last && *p == ' '; p++) { /* void */ }
+
+        return (p < last && *p == ']');
+    }
+
+    return 0;
 }
 
 

@@ -12,7 +12,6 @@
 
 #include "ngx_http_llm_router.h"
 
-#include <cjson/cJSON.h>
 
 
 #define NGX_HTTP_LLM_USAGE_MAX  1024
@@ -34,7 +33,6 @@ typedef struct {
 } ngx_http_llm_json_usage_t;
 
 
-static void ngx_http_llm_usage_apply(ngx_http_llm_ctx_t *ctx, cJSON *usage);
 static ngx_int_t ngx_http_llm_usage_copy(ngx_http_request_t *r,
     ngx_http_llm_json_usage_t *u, u_char *from, u_char *to);
 static int64_t ngx_http_llm_usage_find(u_char *p, u_char *last,
@@ -562,7 +560,14 @@ ngx_http_llm_usage_find(u_char *p, u_char *last, const char *name, size_t len)
     ngx_http_llm_usage_find(p, last, name, sizeof(name) - 1)
 
 
-/* the same fields as ngx_http_llm_usage_apply(), read without a tree */
+/*
+ * OpenAI: prompt_tokens, completion_tokens, prompt_tokens_details.
+ * cached_tokens; Responses: input_tokens, output_tokens,
+ * input_tokens_details.cached_tokens; Anthropic: input_tokens (without
+ * the cache), cache_creation_input_tokens, cache_read_input_tokens,
+ * output_tokens.  A later event overwrites what it carries (Anthropic's
+ * message_delta has the final output_tokens).
+ */
 
 static void
 ngx_http_llm_usage_flat(ngx_http_llm_ctx_t *ctx, u_char *p, u_char *last)
@@ -619,129 +624,16 @@ ngx_http_llm_usage_flat(ngx_http_llm_ctx_t *ctx, u_char *p, u_char *last)
 }
 
 
-/* one SSE event's data (JSON), given that it mentions "usage" */
+/*
+ * One SSE event's data (JSON), given that it mentions "usage": the usage
+ * fields are read where they are (OpenAI's usage chunk, Anthropic's
+ * message_start and message_delta, the Responses API's response.completed).
+ * Keys inside strings are escaped, so they are never taken for fields.
+ */
 
 void
 ngx_http_llm_usage_event(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u_char *data, size_t len)
 {
-    cJSON  *root, *usage, *obj;
-
-    root = cJSON_ParseWithLength((char *) data, len);
-    if (root == NULL) {
-        return;
-    }
-
-    /* OpenAI chunk; Anthropic message_delta */
-    usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-
-    if (!cJSON_IsObject(usage)) {
-        /* Anthropic message_start; Responses response.completed */
-        obj = cJSON_GetObjectItemCaseSensitive(root, "message");
-
-        if (!cJSON_IsObject(obj)) {
-            obj = cJSON_GetObjectItemCaseSensitive(root, "response");
-        }
-
-        usage = cJSON_IsObject(obj)
-                ? cJSON_GetObjectItemCaseSensitive(obj, "usage") : NULL;
-    }
-
-    if (cJSON_IsObject(usage)) {
-        ngx_http_llm_usage_apply(ctx, usage);
-    }
-
-    cJSON_Delete(root);
-}
-
-
-static int64_t
-ngx_http_llm_usage_number(cJSON *obj, const char *name)
-{
-    cJSON  *n;
-
-    n = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-    if (!cJSON_IsNumber(n) || n->valuedouble < 0
-        || n->valuedouble > 1e12)
-    {
-        return -1;
-    }
-
-    return (int64_t) n->valuedouble;
-}
-
-
-/*
- * OpenAI: prompt_tokens, completion_tokens, prompt_tokens_details.
- * cached_tokens; Responses: input_tokens, output_tokens,
- * input_tokens_details.cached_tokens; Anthropic: input_tokens (without
- * the cache), cache_creation_input_tokens, cache_read_input_tokens,
- * output_tokens.  A later event overwrites what it carries (Anthropic's
- * message_delta has the final output_tokens).
- */
-
-static void
-ngx_http_llm_usage_apply(ngx_http_llm_ctx_t *ctx, cJSON *usage)
-{
-    cJSON    *details;
-    int64_t   prompt, completion, cached, creation, read;
-
-    prompt = ngx_http_llm_usage_number(usage, "prompt_tokens");
-    completion = ngx_http_llm_usage_number(usage, "completion_tokens");
-    cached = -1;
-
-    details = cJSON_GetObjectItemCaseSensitive(usage,
-                                               "prompt_tokens_details");
-    if (cJSON_IsObject(details)) {
-        cached = ngx_http_llm_usage_number(details, "cached_tokens");
-    }
-
-    if (prompt < 0) {
-        prompt = ngx_http_llm_usage_number(usage, "input_tokens");
-
-        if (prompt >= 0) {
-            creation = ngx_http_llm_usage_number(usage,
-                                               "cache_creation_input_tokens");
-            read = ngx_http_llm_usage_number(usage,
-                                             "cache_read_input_tokens");
-
-            if (creation > 0) {
-                prompt += creation;
-            }
-
-            if (read >= 0) {
-                prompt += read;
-                cached = read;
-            }
-
-            details = cJSON_GetObjectItemCaseSensitive(usage,
-                                                    "input_tokens_details");
-            if (cJSON_IsObject(details)) {
-                cached = ngx_http_llm_usage_number(details, "cached_tokens");
-            }
-        }
-    }
-
-    if (completion < 0) {
-        completion = ngx_http_llm_usage_number(usage, "output_tokens");
-    }
-
-    if (prompt < 0 && completion < 0) {
-        return;
-    }
-
-    if (prompt >= 0) {
-        ctx->prompt_tokens = prompt;
-    }
-
-    if (completion >= 0) {
-        ctx->completion_tokens = completion;
-    }
-
-    if (cached >= 0) {
-        ctx->cached_tokens = cached;
-    }
-
-    ctx->usage_seen = 1;
+    ngx_http_llm_usage_flat(ctx, data, data + len);
 }
