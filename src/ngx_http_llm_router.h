@@ -329,6 +329,8 @@ typedef struct {
     ngx_str_t                        error_type;
     ngx_str_t                        error_code;
     ngx_str_t                        error_param;
+    ngx_chain_t                     *free;       /* SSE copies, reused */
+    ngx_chain_t                     *busy;
     u_char                          *carry;      /* partial SSE event */
     size_t                           carry_len;
     size_t                           carry_size;

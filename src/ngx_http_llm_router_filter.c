@@ -507,7 +507,12 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         return NGX_OK;
     }
 
-    return ngx_http_next_body_filter(r, out);
+    rc = ngx_http_next_body_filter(r, out);
+
+    ngx_chain_update_chains(r->pool, &ctx->free, &ctx->busy, &out,
+                            (ngx_buf_tag_t) &ngx_http_llm_router_module);
+
+    return rc;
 }
 
 
@@ -705,27 +710,53 @@ ngx_http_llm_carry(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 }
 
 
-/* a copy of [start, end), sent at once */
+/*
+ * A copy of [start, end), sent at once.  Copies are made in buffers that
+ * come back once sent (ctx->free), so a long stream does not grow the pool.
+ */
 
 static ngx_int_t
 ngx_http_llm_emit(ngx_http_request_t *r, ngx_chain_t ***last, u_char *start,
     u_char *end)
 {
-    ngx_buf_t  *b;
+    size_t               size;
+    ngx_buf_t           *b;
+    ngx_chain_t         *cl;
+    ngx_http_llm_ctx_t  *ctx;
 
     if (start == end) {
         return NGX_OK;
     }
 
-    b = ngx_create_temp_buf(r->pool, end - start);
-    if (b == NULL) {
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llm_router_module);
+    size = end - start;
+
+    cl = ngx_chain_get_free_buf(r->pool, &ctx->free);
+    if (cl == NULL) {
         return NGX_ERROR;
     }
 
-    b->last = ngx_cpymem(b->last, start, end - start);
-    b->flush = 1;
+    b = cl->buf;
 
-    return ngx_http_llm_link(r, last, b);
+    if (b->start == NULL || (size_t) (b->end - b->start) < size) {
+        b->start = ngx_palloc(r->pool, ngx_max(size, 1024));
+        if (b->start == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->end = b->start + ngx_max(size, 1024);
+    }
+
+    b->pos = b->start;
+    b->last = ngx_cpymem(b->pos, start, size);
+    b->temporary = 1;
+    b->flush = 1;
+    b->tag = (ngx_buf_tag_t) &ngx_http_llm_router_module;
+
+    **last = cl;
+    *last = &cl->next;
+
+    return NGX_OK;
 }
 
 
