@@ -196,7 +196,7 @@ static ngx_int_t
 ngx_http_llm_client_keys_parse(ngx_conf_t *cf, ngx_http_llm_client_keys_t *ck,
     u_char *buf, size_t len)
 {
-    u_char                     *pos, *end, *eol, *s, *e;
+    u_char                     *pos, *end, *s, *e;
     ngx_uint_t                  i, line;
     ngx_array_t                 keys;
     ngx_http_llm_client_key_t  *k;
@@ -214,21 +214,7 @@ ngx_http_llm_client_keys_parse(ngx_conf_t *cf, ngx_http_llm_client_keys_t *ck,
     while (pos < end) {
         line++;
 
-        eol = ngx_strlchr(pos, end, '\n');
-        if (eol == NULL) {
-            eol = end;
-        }
-
-        s = pos;
-        e = eol;
-
-        while (s < e && (*s == ' ' || *s == '\t')) {
-            s++;
-        }
-
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) {
-            e--;
-        }
+        pos = ngx_http_llm_conf_line(pos, end, &s, &e);
 
         if (s < e && *s != '#') {
             if (ngx_http_llm_client_keys_line(cf, ck, &keys, line, s, e)
@@ -237,8 +223,6 @@ ngx_http_llm_client_keys_parse(ngx_conf_t *cf, ngx_http_llm_client_keys_t *ck,
                 return NGX_ERROR;
             }
         }
-
-        pos = eol + 1;
     }
 
     if (keys.nelts == 0) {

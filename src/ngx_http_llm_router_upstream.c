@@ -656,7 +656,7 @@ static ngx_int_t
 ngx_http_llm_read_key_file(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
     ngx_str_t *name)
 {
-    u_char           *buf, *pos, *end, *eol, *s, *e;
+    u_char           *buf, *pos, *end, *s, *e;
     ssize_t           n;
     ngx_fd_t          fd;
     ngx_str_t         file;
@@ -712,21 +712,7 @@ ngx_http_llm_read_key_file(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
     end = buf + n;
 
     while (pos < end) {
-        eol = ngx_strlchr(pos, end, '\n');
-        if (eol == NULL) {
-            eol = end;
-        }
-
-        s = pos;
-        e = eol;
-
-        while (s < e && (*s == ' ' || *s == '\t')) {
-            s++;
-        }
-
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) {
-            e--;
-        }
+        pos = ngx_http_llm_conf_line(pos, end, &s, &e);
 
         if (s < e && *s != '#') {
             if (ngx_http_llm_add_key(cf, p, s, e - s) != NGX_OK) {
@@ -734,8 +720,6 @@ ngx_http_llm_read_key_file(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
                 return NGX_ERROR;
             }
         }
-
-        pos = eol + 1;
     }
 
     ngx_memzero(buf, n);
@@ -753,6 +737,38 @@ failed:
 
     ngx_close_file(fd);
     return NGX_ERROR;
+}
+
+
+/*
+ * The line at pos of a file read whole: [*s, *e) without surrounding
+ * blanks (and CR); returns where the next line starts.
+ */
+
+u_char *
+ngx_http_llm_conf_line(u_char *pos, u_char *end, u_char **s, u_char **e)
+{
+    u_char  *eol;
+
+    eol = ngx_strlchr(pos, end, '\n');
+    if (eol == NULL) {
+        eol = end;
+    }
+
+    *s = pos;
+    *e = eol;
+
+    while (*s < *e && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+    }
+
+    while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'
+                       || (*e)[-1] == '\r'))
+    {
+        (*e)--;
+    }
+
+    return (eol == end) ? end : eol + 1;
 }
 
 
