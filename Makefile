@@ -6,6 +6,9 @@
 #   make bench       wrk: gateway vs plain proxy_pass on the same mock
 #   make test-valgrind   the suite with every nginx under valgrind memcheck
 #   make fuzz        libFuzzer + differential test of the JSON scanner
+#   make deb         Debian package libnginx-mod-http-llm-router (build/deb)
+#   make test-deb    build it, install it on this machine's nginx, serve
+#                    a request through it, remove it again
 
 SHELL        := /bin/bash
 NGINX        ?= /usr/sbin/nginx
@@ -29,7 +32,8 @@ PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
 export TEST_NGINX_BINARY       ?= $(NGINX)
 export TEST_NGINX_LOAD_MODULES ?= $(MODULE) $(MOCK)
 
-.PHONY: all deps bench-deps test test-valgrind demo bench fuzz clean
+.PHONY: all deps bench-deps test test-valgrind demo bench fuzz clean \
+        deb test-deb
 
 all: $(MODULE)
 
@@ -91,6 +95,31 @@ bench: deps all
 
 fuzz: deps
 	$(MAKE) -C fuzz test fuzz
+
+# The package is built the way Debian builds its nginx modules
+# (dh-sequence-nginx), from a copy of the tree so that dpkg-buildpackage
+# writes nothing outside build/.
+DEB_DIR      := $(BUILD)/deb
+
+deb: EXTRA_PKGS = debhelper dpkg-dev
+deb: deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	tar --exclude=./build --exclude=./.git --exclude='./t/servroot*' \
+	    -cf - . | tar -xf - -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b \
+	    >$(DEB_DIR)/build.log 2>&1 \
+	    || { tail -30 $(DEB_DIR)/build.log; exit 1; }
+	@ls $(DEB_DIR)/*.deb
+
+# Installs the package on this machine's nginx (root only), runs its
+# autopkgtest, and removes it again unless KEEP_DEB=1.
+test-deb: deb
+	apt-get install -y -qq $$(ls $(DEB_DIR)/libnginx-mod-http-llm-router_*.deb) \
+	    >$(DEB_DIR)/install.log 2>&1 \
+	    || { tail -20 $(DEB_DIR)/install.log; exit 1; }
+	bash debian/tests/gateway; rc=$$?; \
+	[ -n "$(KEEP_DEB)" ] || dpkg -P libnginx-mod-http-llm-router >/dev/null; \
+	exit $$rc
 
 clean:
 	rm -rf $(BUILD) t/servroot
