@@ -71,6 +71,12 @@
 /* budget windows */
 #define NGX_HTTP_LLM_WINDOW_MONTH       0   /* calendar month, UTC */
 
+/* llm_route_weighted select= */
+#define NGX_HTTP_LLM_SELECT_WEIGHTED    0
+#define NGX_HTTP_LLM_SELECT_LATENCY     1
+#define NGX_HTTP_LLM_SELECT_COST        2
+#define NGX_HTTP_LLM_SELECT_HASH        3
+
 
 /* per provider, in the zone; matched by name across reloads */
 typedef struct {
@@ -126,7 +132,20 @@ typedef struct {
     int64_t                          usage_missing;
     time_t                           started;
     ngx_msec_t                       state_saved;
+    ngx_queue_t                      latency;  /* ngx_http_llm_latency_t */
 } ngx_http_llm_shctx_t;
+
+
+/* select=latency: time to first byte of one target, in the zone */
+typedef struct {
+    ngx_queue_t                      queue;
+    ngx_atomic_t                     ewma;      /* microseconds */
+    ngx_atomic_t                     samples;
+    ngx_atomic_t                     updated;   /* msec of the last sample */
+    ngx_atomic_t                     explore;   /* msec of the last probe */
+    size_t                           len;
+    u_char                           name[1];   /* provider '\0' model */
+} ngx_http_llm_latency_t;
 
 
 /* histogram bucket bounds, in milliseconds; the last bucket is +Inf */
@@ -206,8 +225,16 @@ typedef struct {
     ngx_http_llm_price_t            *price;     /* for "model", if any */
     ngx_int_t                        weight;
     ngx_int_t                        current_weight;  /* per worker */
+    ngx_http_llm_latency_t          *latency;   /* select=latency */
     unsigned                         backup:1;
 } ngx_http_llm_target_t;
+
+
+/* select=hash: one point of the ring */
+typedef struct {
+    uint32_t                         hash;
+    ngx_http_llm_target_t           *target;
+} ngx_http_llm_point_t;
 
 
 typedef struct {
@@ -215,7 +242,13 @@ typedef struct {
     ngx_http_regex_t                *regex;
     ngx_array_t                      targets;   /* ngx_http_llm_target_t */
     ngx_uint_t                       nprimary;
+    ngx_uint_t                       select;    /* NGX_HTTP_LLM_SELECT_* */
+    ngx_http_complex_value_t        *hash;      /* hash= */
+    ngx_msec_t                       hedge;     /* hedge=, 0: off */
+    ngx_http_llm_point_t            *points;    /* select=hash ring */
+    ngx_uint_t                       npoints;
     unsigned                         weighted:1;  /* block form */
+    unsigned                         select_set:1;
     u_char                          *file_name;
     ngx_uint_t                       line;
 } ngx_http_llm_route_t;
@@ -240,6 +273,7 @@ typedef struct {
     ngx_msec_t                       state_interval;
     ngx_event_t                     *state_event;
     ngx_http_upstream_srv_conf_t    *router_upstream;
+    ngx_array_t                      latency;   /* select=latency targets */
 } ngx_http_llm_main_conf_t;
 
 
@@ -404,6 +438,17 @@ ngx_http_llm_route_t *ngx_http_llm_route_find(ngx_http_request_t *r,
     ngx_http_llm_routes_t *routes, ngx_str_t *key);
 void ngx_http_llm_route_plan(ngx_http_llm_route_t *route,
     ngx_http_llm_ctx_t *ctx);
+
+/* select=, hash=, hedge= */
+ngx_int_t ngx_http_llm_select_param(ngx_conf_t *cf,
+    ngx_http_llm_route_t *route, ngx_str_t *value);
+ngx_int_t ngx_http_llm_select_resolve(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_route_t *route);
+ngx_int_t ngx_http_llm_select_init_zone(ngx_http_llm_main_conf_t *lmcf);
+void ngx_http_llm_select_order(ngx_http_llm_route_t *route,
+    ngx_http_llm_ctx_t *ctx);
+void ngx_http_llm_select_sample(ngx_http_request_t *r,
+    ngx_http_llm_target_t *t, ngx_uint_t outcome);
 
 /* request path */
 ngx_int_t ngx_http_llm_precontent_handler(ngx_http_request_t *r);

@@ -390,6 +390,8 @@ ngx_http_llm_record(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     failed = ngx_http_llm_provider_fails_on(prov, outcome);
 
+    ngx_http_llm_select_sample(r, ctx->target, outcome);
+
     if (prov->shm) {
         (void) ngx_atomic_fetch_add(&prov->shm->attempts, 1);
 

@@ -51,7 +51,7 @@ static ngx_command_t  ngx_http_llm_router_commands[] = {
     /* nginx cannot give one directive both a ";" and a "{}" form */
     { ngx_string("llm_route_weighted"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_BLOCK
-                        |NGX_CONF_TAKE1,
+                        |NGX_CONF_1MORE,
       ngx_http_llm_route_directive,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,

@@ -139,6 +139,12 @@ ngx_http_llm_route_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (cmd->type & NGX_CONF_BLOCK) {
         route->weighted = 1;
 
+        for (i = 2; i < cf->args->nelts; i++) {
+            if (ngx_http_llm_select_param(cf, route, &value[i]) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
         save = *cf;
         cf->handler = ngx_http_llm_route_block;
         cf->handler_conf = (char *) route;
@@ -160,6 +166,20 @@ ngx_http_llm_route_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (route->nprimary == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "route \"%V\" has only backup targets", &name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (route->hash && route->select != NGX_HTTP_LLM_SELECT_HASH) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"hash=\" needs \"select=hash\" in route "
+                               "\"%V\"", &name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (route->hash == NULL && route->select == NGX_HTTP_LLM_SELECT_HASH) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"select=hash\" needs \"hash=\" in route "
+                               "\"%V\"", &name);
             return NGX_CONF_ERROR;
         }
 
@@ -341,7 +361,7 @@ ngx_http_llm_route_resolve(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
         }
     }
 
-    return NGX_OK;
+    return ngx_http_llm_select_resolve(cf, lmcf, route);
 }
 
 
@@ -422,7 +442,7 @@ ngx_http_llm_route_find(ngx_http_request_t *r, ngx_http_llm_routes_t *routes,
  * Plans the order of targets for one request: for the short form the
  * targets as written; for the weighted form one primary chosen by smooth
  * weighted round robin (nginx's algorithm), then the other primaries,
- * then the backups in order.
+ * then the backups in order; select= then reorders the primaries.
  */
 
 void
@@ -448,6 +468,10 @@ ngx_http_llm_route_plan(ngx_http_llm_route_t *route, ngx_http_llm_ctx_t *ctx)
 
     ctx->nplan = n;
     ctx->next = 0;
+
+    if (route->select != NGX_HTTP_LLM_SELECT_WEIGHTED) {
+        ngx_http_llm_select_order(route, ctx);
+    }
 }
 
 

@@ -12,7 +12,7 @@
 
 
 #define NGX_HTTP_LLM_SHM_MAGIC    0x6c6c6d72   /* "llmr" */
-#define NGX_HTTP_LLM_SHM_VERSION  3
+#define NGX_HTTP_LLM_SHM_VERSION  4
 
 
 static ngx_int_t ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone,
@@ -192,6 +192,7 @@ ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         sh->magic = NGX_HTTP_LLM_SHM_MAGIC;
         sh->version = NGX_HTTP_LLM_SHM_VERSION;
         ngx_queue_init(&sh->providers);
+        ngx_queue_init(&sh->latency);
         ngx_http_llm_stats_init_locked(sh);
         sh->started = ngx_time();
 
@@ -279,6 +280,10 @@ ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         prov[i].shm = node;
         prov[i].shpool = shpool;
+    }
+
+    if (ngx_http_llm_select_init_zone(lmcf) != NGX_OK) {
+        goto nomem;
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
