@@ -172,6 +172,9 @@ typedef struct {
     unsigned                         fail_error:1;
     unsigned                         fail_timeout_on:1;
 
+    ngx_msec_t                       connect_timeout;  /* UNSET: location's */
+    ngx_msec_t                       read_timeout;
+
     ngx_http_llm_shm_provider_t     *shm;
     ngx_slab_pool_t                 *shpool;
     ngx_uint_t                       index;
@@ -297,6 +300,7 @@ typedef struct {
 typedef struct {
     ngx_http_llm_target_t           *target;
     ngx_uint_t                       status;  /* HTTP status or OUT_* */
+    ngx_uint_t                       key;     /* position + 1; 0: one key */
 } ngx_http_llm_attempt_t;
 
 
@@ -325,6 +329,10 @@ typedef struct {
     ngx_str_t                        upstream_model;
     ngx_str_t                        key;       /* current key value */
     ngx_uint_t                       key_index;
+    ngx_uint_t                       key_retry_index;  /* with key_retry */
+    uint64_t                         keys_tried;       /* of the target */
+    ngx_http_upstream_conf_t        *conf;      /* the location's */
+    ngx_http_upstream_conf_t        *conf_copy; /* provider's timeouts */
 
     ngx_http_llm_attempt_t           attempts[NGX_HTTP_LLM_MAX_ATTEMPTS];
     ngx_uint_t                       nattempts;
@@ -374,6 +382,7 @@ typedef struct {
     unsigned                         client_usage:1;
     unsigned                         got_first_get:1;
     unsigned                         recorded:1;   /* attempt classified */
+    unsigned                         key_retry:1;  /* same target, next key */
     unsigned                         stop:1;       /* no more attempts */
     unsigned                         refused:1;    /* 401/402/403 */
     unsigned                         forced_502:1; /* failure as a 502 */
@@ -483,6 +492,8 @@ ngx_uint_t ngx_http_llm_circuit_allow(ngx_http_llm_provider_t *p);
 void ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t failed, ngx_msec_t retry_after);
 ngx_uint_t ngx_http_llm_key_pick(ngx_http_llm_provider_t *p);
+ngx_int_t ngx_http_llm_key_next(ngx_http_llm_provider_t *p,
+    ngx_uint_t current, uint64_t tried);
 void ngx_http_llm_key_cool(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t key, ngx_msec_t duration);
 

@@ -32,6 +32,8 @@ static ngx_int_t ngx_http_llm_process_header(ngx_http_request_t *r);
 static void ngx_http_llm_record(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_uint_t outcome);
 static ngx_msec_t ngx_http_llm_retry_after(ngx_http_request_t *r);
+static ngx_int_t ngx_http_llm_set_timeouts(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_http_llm_provider_t *prov);
 
 
 ngx_int_t
@@ -68,6 +70,7 @@ ngx_http_llm_balancer_init_peer(ngx_http_request_t *r,
 
     ctx->proxied = 1;
     ctx->tries = ctx->nplan + 1;
+    ctx->conf = u->conf;
 
     /* proxy resets process_header on every retry: wrap reinit too */
 
@@ -139,15 +142,21 @@ ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
 
         if (ctx->got_first_get) {
 
-            if (ctx->stop) {
-                return NGX_BUSY;
-            }
+            if (ctx->key_retry) {
+                /* the same target again, with its next key */
+                t = ctx->target;
 
-            t = ngx_http_llm_next_target(r, ctx, ctx->force);
+            } else {
+                if (ctx->stop) {
+                    return NGX_BUSY;
+                }
 
-            if (t == NULL) {
-                ctx->exhausted = 1;
-                return NGX_BUSY;
+                t = ngx_http_llm_next_target(r, ctx, ctx->force);
+
+                if (t == NULL) {
+                    ctx->exhausted = 1;
+                    return NGX_BUSY;
+                }
             }
 
             if (ngx_http_llm_build_request(r, ctx, t) != NGX_OK) {
@@ -188,6 +197,10 @@ ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
         /* the provider's upstream has no live server: next target */
 
         ngx_http_llm_record(r, ctx, NGX_HTTP_LLM_OUT_DOWN);
+    }
+
+    if (ngx_http_llm_set_timeouts(r, ctx, prov) != NGX_OK) {
+        return NGX_ERROR;
     }
 
 #if (NGX_HTTP_SSL)
@@ -310,7 +323,7 @@ ngx_http_llm_reinit_request(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_llm_process_header(ngx_http_request_t *r)
 {
-    ngx_int_t             rc;
+    ngx_int_t             rc, next;
     ngx_uint_t            status;
     ngx_http_upstream_t  *u;
     ngx_http_llm_ctx_t   *ctx;
@@ -335,6 +348,25 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
 
     if (status == 401 || status == 429) {
         ctx->retry_after = ngx_http_llm_retry_after(r);
+    }
+
+    if (status == 401 || status == 403 || status == 429) {
+        /* the key was refused or is rate limited: the next key, at once */
+
+        next = ngx_http_llm_key_next(ctx->target->provider, ctx->key_index,
+                                     ctx->keys_tried);
+
+        if (next != NGX_DECLINED) {
+            ctx->key_retry = 1;
+            ctx->key_retry_index = next;
+
+            ngx_http_llm_record(r, ctx, status);
+
+            ctx->forced_502 = 1;
+            u->headers_in.status_n = NGX_HTTP_BAD_GATEWAY;
+            u->peer.tries = ctx->tries;
+            return NGX_OK;
+        }
     }
 
     ngx_http_llm_record(r, ctx, status);
@@ -386,6 +418,25 @@ ngx_http_llm_record(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         a = &ctx->attempts[ctx->nattempts++];
         a->target = ctx->target;
         a->status = outcome;
+        a->key = (prov->keys->nelts > 1) ? ctx->key_index + 1 : 0;
+    }
+
+    if ((outcome == 401 || outcome == 403 || outcome == 429)
+        && prov->keys->nelts > 1)
+    {
+        ngx_http_llm_key_cool(prov, r->connection->log, ctx->key_index,
+                              ngx_max(ctx->retry_after, prov->fail_timeout));
+    }
+
+    if (ctx->key_retry) {
+        /* a key's failure, not the provider's: the circuit stays as is */
+
+        if (prov->shm) {
+            (void) ngx_atomic_fetch_add(&prov->shm->attempts, 1);
+        }
+
+        ctx->retry_after = 0;
+        return;
     }
 
     failed = ngx_http_llm_provider_fails_on(prov, outcome);
@@ -398,11 +449,6 @@ ngx_http_llm_record(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         if (failed) {
             (void) ngx_atomic_fetch_add(&prov->shm->failures, 1);
         }
-    }
-
-    if ((outcome == 401 || outcome == 429) && prov->keys->nelts > 1) {
-        ngx_http_llm_key_cool(prov, r->connection->log, ctx->key_index,
-                              ngx_max(ctx->retry_after, prov->fail_timeout));
     }
 
     if (failed) {
@@ -427,6 +473,50 @@ ngx_http_llm_record(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     }
 
     ctx->retry_after = 0;
+}
+
+
+/*
+ * A provider's connect_timeout= and read_timeout= apply to its attempts
+ * through a copy of the location's upstream conf, which others share.
+ */
+
+static ngx_int_t
+ngx_http_llm_set_timeouts(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_provider_t *prov)
+{
+    ngx_http_upstream_t  *u;
+
+    u = r->upstream;
+
+    if (prov->connect_timeout == NGX_CONF_UNSET_MSEC
+        && prov->read_timeout == NGX_CONF_UNSET_MSEC)
+    {
+        u->conf = ctx->conf;
+        return NGX_OK;
+    }
+
+    if (ctx->conf_copy == NULL) {
+        ctx->conf_copy = ngx_palloc(r->pool,
+                                    sizeof(ngx_http_upstream_conf_t));
+        if (ctx->conf_copy == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    *ctx->conf_copy = *ctx->conf;
+
+    if (prov->connect_timeout != NGX_CONF_UNSET_MSEC) {
+        ctx->conf_copy->connect_timeout = prov->connect_timeout;
+    }
+
+    if (prov->read_timeout != NGX_CONF_UNSET_MSEC) {
+        ctx->conf_copy->read_timeout = prov->read_timeout;
+    }
+
+    u->conf = ctx->conf_copy;
+
+    return NGX_OK;
 }
 
 

@@ -214,7 +214,7 @@ ngx_http_llm_attempts_string(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     for (i = 0; i < ctx->nattempts; i++) {
         len += ctx->attempts[i].target->provider->name.len
-               + sizeof(":timeout ") - 1;
+               + sizeof("#:timeout ") - 1 + NGX_INT_T_LEN;
     }
 
     p = ngx_pnalloc(r->pool, len);
@@ -233,6 +233,12 @@ ngx_http_llm_attempts_string(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         p = ngx_cpymem(p, a->target->provider->name.data,
                        a->target->provider->name.len);
+
+        /* a key by its position, never its value */
+
+        if (a->key) {
+            p = ngx_sprintf(p, "#%ui", a->key);
+        }
 
         switch (a->status) {
 

@@ -714,15 +714,28 @@ ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     r->valid_unparsed_uri = 0;
     ngx_str_null(&r->args);
 
-    /* the key, in turn among the provider's keys */
+    /* the key, in turn among the provider's keys, or the retry's */
 
     if (prov->keys->nelts) {
-        ctx->key_index = ngx_http_llm_key_pick(prov);
+        if (ctx->key_retry) {
+            ctx->key_index = ctx->key_retry_index;
+
+        } else {
+            ctx->key_index = ngx_http_llm_key_pick(prov);
+            ctx->keys_tried = 0;
+        }
+
+        if (ctx->key_index < 64) {
+            ctx->keys_tried |= (uint64_t) 1 << ctx->key_index;
+        }
+
         ctx->key = ((ngx_str_t *) prov->keys->elts)[ctx->key_index];
 
     } else {
         ngx_str_null(&ctx->key);
     }
+
+    ctx->key_retry = 0;
 
     return NGX_OK;
 }

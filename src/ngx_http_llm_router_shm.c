@@ -459,6 +459,46 @@ ngx_http_llm_key_pick(ngx_http_llm_provider_t *p)
 }
 
 
+/*
+ * The next key after "current" that this request has not tried and that
+ * is not cooling down, for a retry at once; NGX_DECLINED if none.
+ */
+
+ngx_int_t
+ngx_http_llm_key_next(ngx_http_llm_provider_t *p, ngx_uint_t current,
+    uint64_t tried)
+{
+    ngx_uint_t                    i, k, nkeys;
+    ngx_msec_t                    now, cool;
+    ngx_http_llm_shm_provider_t  *n;
+
+    nkeys = ngx_min(p->keys->nelts, 64);
+    n = p->shm;
+
+    if (nkeys < 2 || n == NULL) {
+        return NGX_DECLINED;
+    }
+
+    now = ngx_current_msec;
+
+    for (i = 1; i < nkeys; i++) {
+        k = (current + i) % nkeys;
+
+        if (tried & ((uint64_t) 1 << k)) {
+            continue;
+        }
+
+        cool = n->key_cool[k];
+
+        if (cool == 0 || (ngx_msec_int_t) (now - cool) >= 0) {
+            return k;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
 void
 ngx_http_llm_key_cool(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t key, ngx_msec_t duration)

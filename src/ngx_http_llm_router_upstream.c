@@ -107,6 +107,8 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     prov->line = cf->conf_file->line;
     prov->max_fails = NGX_CONF_UNSET_UINT;
     prov->fail_timeout = NGX_CONF_UNSET_MSEC;
+    prov->connect_timeout = NGX_CONF_UNSET_MSEC;
+    prov->read_timeout = NGX_CONF_UNSET_MSEC;
 
     preset = NULL;
     api = NGX_CONF_UNSET_UINT;
@@ -292,6 +294,32 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             }
 
             prov->fail_timeout = ms;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "connect_timeout=", 16) == 0) {
+            s.data = value[i].data + 16;
+            s.len = value[i].len - 16;
+
+            ms = ngx_parse_time(&s, 0);
+            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
+                goto invalid;
+            }
+
+            prov->connect_timeout = ms;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "read_timeout=", 13) == 0) {
+            s.data = value[i].data + 13;
+            s.len = value[i].len - 13;
+
+            ms = ngx_parse_time(&s, 0);
+            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
+                goto invalid;
+            }
+
+            prov->read_timeout = ms;
             continue;
         }
 
