@@ -1014,7 +1014,7 @@ Content-Type: application/octet-stream
 
 
 
-=== TEST 31: the mock's Retry-After on a 429 cools a key down (provider with several keys)
+=== TEST 31: the mock's Retry-After on a 429 cools a key down (provider with several keys); the next key answers at once
 --- user_files
 >>> keys-a.txt
 # two keys, used in turn
@@ -1029,8 +1029,14 @@ location /v1/ {
     include ../../../conf/llm_params;
     add_header X-Attempts $llm_attempts always;
 }
-# a: 429 on chat/completions, echoes the headers on embeddings
-location /mock/a/v1/ { llm_mock status=429 retry_after=30; }
+# a: 429 on chat/completions for key #1, echoes the headers on embeddings
+location /mock/a/v1/ {
+    if ($http_authorization = "Bearer sk-a-one") {
+        rewrite ^ /mock/a429/v1/chat/completions last;
+    }
+    llm_mock "content=Hello from a" prompt_tokens=1 completion_tokens=3;
+}
+location /mock/a429/v1/ { llm_mock status=429 retry_after=30; }
 location = /mock/a/v1/embeddings { llm_mock echo=headers; }
 location /mock/b/v1/ { llm_mock "content=Hello from b" prompt_tokens=1 completion_tokens=3; }
 --- request
@@ -1040,9 +1046,9 @@ POST /v1/chat/completions
 Content-Type: application/json
 --- error_code: 200
 --- response_headers
-X-Attempts: a:429 b:200
+X-Attempts: a#1:429 a#2:200
 --- response_body chomp
-{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from b"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":3,"total_tokens":4}}
+{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from a"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":3,"total_tokens":4}}
 --- error_log eval
 [
     'key #1 of provider "a" cools down',
@@ -1069,7 +1075,7 @@ would alternate (#2, then #1).
 --- error_code eval
 [200, 200]
 --- response_headers eval
-["X-Attempts: a:200", "X-Attempts: a:200"]
+["X-Attempts: a#2:200", "X-Attempts: a#2:200"]
 --- response_body eval
 [
     "POST /mock/a/v1/embeddings\nHost: 127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT}\nAuthorization: Bearer sk-a-two\nContent-Length: 25\nContent-Type: application/json\n",

@@ -392,7 +392,7 @@ location /v1/ {
 --- error_code eval
 [200, 200]
 --- response_headers eval
-["X-Attempts: a:503 c:200", "X-Attempts: a:503 c:200"]
+["X-Attempts: a#1:503 c:200", "X-Attempts: a#2:503 c:200"]
 --- raw_response_headers_unlike eval
 ["sk-prov", "sk-prov"]
 --- no_error_log
