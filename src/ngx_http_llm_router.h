@@ -78,6 +78,24 @@
 #define NGX_HTTP_LLM_SELECT_HASH        3
 
 
+/*
+ * What active health checks know of one thing probed: a provider, one of
+ * its servers or one of its keys.  Written by the prober under the zone's
+ * lock; "down" is read without it by requests.
+ */
+typedef struct {
+    ngx_atomic_t                     down;
+    ngx_uint_t                       passes;     /* consecutive */
+    ngx_uint_t                       fails;      /* consecutive */
+    time_t                           since;      /* of the current state */
+    time_t                           checked;    /* last probe, 0: none */
+    ngx_uint_t                       last;       /* status or OUT_* */
+    ngx_msec_t                       latency;    /* of the last probe */
+    ngx_atomic_t                     probes;
+    ngx_atomic_t                     probe_failures;
+} ngx_http_llm_health_t;
+
+
 /* per provider, in the zone; matched by name across reloads */
 typedef struct {
     ngx_queue_t                      queue;
@@ -88,6 +106,13 @@ typedef struct {
     ngx_atomic_t                     key_next;
     ngx_uint_t                       nkeys;
     ngx_msec_t                      *key_cool;
+
+    /* active health checks */
+    ngx_http_llm_health_t            health;
+    ngx_uint_t                       nservers;
+    ngx_http_llm_health_t           *servers;
+    ngx_uint_t                       nhkeys;
+    ngx_http_llm_health_t           *keys;
 
     /* statistics */
     ngx_atomic_t                     attempts;
@@ -133,6 +158,8 @@ typedef struct {
     time_t                           started;
     ngx_msec_t                       state_saved;
     ngx_queue_t                      latency;  /* ngx_http_llm_latency_t */
+    ngx_pid_t                        prober;         /* lease holder */
+    ngx_msec_t                       prober_until;   /* lease expiry */
 } ngx_http_llm_shctx_t;
 
 
@@ -150,6 +177,20 @@ typedef struct {
 
 /* histogram bucket bounds, in milliseconds; the last bucket is +Inf */
 extern ngx_msec_t  ngx_http_llm_hist_bounds[NGX_HTTP_LLM_HIST_BUCKETS - 1];
+
+
+/* llm_upstream's check parameters */
+typedef struct {
+    ngx_str_t                        uri;       /* as sent */
+    ngx_str_t                        body;      /* check_body: POST it */
+    ngx_msec_t                       interval;
+    ngx_msec_t                       timeout;
+    ngx_uint_t                       rise;
+    ngx_uint_t                       fall;
+    ngx_str_t                        given_uri; /* check=, if any */
+    ngx_str_t                        body_file;
+    unsigned                         on:1;
+} ngx_http_llm_check_t;
 
 
 typedef struct {
@@ -174,6 +215,8 @@ typedef struct {
 
     ngx_msec_t                       connect_timeout;  /* UNSET: location's */
     ngx_msec_t                       read_timeout;
+
+    ngx_http_llm_check_t            *check;    /* NULL: no active checks */
 
     ngx_http_llm_shm_provider_t     *shm;
     ngx_slab_pool_t                 *shpool;
@@ -277,6 +320,8 @@ typedef struct {
     ngx_event_t                     *state_event;
     ngx_http_upstream_srv_conf_t    *router_upstream;
     ngx_array_t                      latency;   /* select=latency targets */
+    void                           **probe_loc_conf;  /* a router location */
+    ngx_msec_t                       probe_tick;   /* 0: no active checks */
 } ngx_http_llm_main_conf_t;
 
 
@@ -496,6 +541,23 @@ ngx_int_t ngx_http_llm_key_next(ngx_http_llm_provider_t *p,
     ngx_uint_t current, uint64_t tried);
 void ngx_http_llm_key_cool(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t key, ngx_msec_t duration);
+
+/* active health checks */
+ngx_int_t ngx_http_llm_health_param(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *prov, ngx_str_t *value);
+ngx_int_t ngx_http_llm_health_conf(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_provider_t *prov,
+    const char *preset);
+ngx_int_t ngx_http_llm_health_init_zone_locked(ngx_slab_pool_t *shpool,
+    ngx_http_llm_provider_t *prov, ngx_http_llm_shm_provider_t *node);
+ngx_int_t ngx_http_llm_health_init_process(ngx_cycle_t *cycle);
+void ngx_http_llm_health_exit_process(ngx_cycle_t *cycle);
+
+#define ngx_http_llm_health_down(p)                                          \
+    ((p)->check && (p)->shm && (p)->shm->health.down)
+
+#define ngx_http_llm_key_bad(n, k)                                           \
+    ((n)->keys && (k) < (n)->nhkeys && (n)->keys[k].down)
 
 /* llm_client_keys */
 char *ngx_http_llm_client_keys_directive(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -22,6 +22,8 @@ static char *ngx_http_llm_router(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_llm_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_llm_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_llm_init_process(ngx_cycle_t *cycle);
+static void ngx_http_llm_exit_process(ngx_cycle_t *cycle);
 static void ngx_http_llm_ctx_cleanup(void *data);
 
 
@@ -125,10 +127,10 @@ ngx_module_t  ngx_http_llm_router_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    ngx_http_llm_state_init_process,       /* init process */
+    ngx_http_llm_init_process,             /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    ngx_http_llm_state_exit_process,       /* exit process */
+    ngx_http_llm_exit_process,             /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -303,7 +305,8 @@ ngx_http_llm_router(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_llm_loc_conf_t *lcf = conf;
 
-    char  *rv;
+    char                      *rv;
+    ngx_http_llm_main_conf_t  *lmcf;
 
     rv = ngx_conf_set_flag_slot(cf, cmd, &lcf->enabled);
     if (rv != NGX_CONF_OK) {
@@ -314,7 +317,34 @@ ngx_http_llm_router(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     lcf->file_name = cf->conf_file->file.name.data;
     lcf->line = cf->conf_file->line;
 
+    /* health probes verify TLS with the first router location's settings */
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_llm_router_module);
+
+    if (lcf->enabled && lmcf->probe_loc_conf == NULL) {
+        lmcf->probe_loc_conf = ((ngx_http_conf_ctx_t *) cf->ctx)->loc_conf;
+    }
+
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_init_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_llm_state_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_llm_health_init_process(cycle);
+}
+
+
+static void
+ngx_http_llm_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_llm_health_exit_process(cycle);
+    ngx_http_llm_state_exit_process(cycle);
 }
 
 

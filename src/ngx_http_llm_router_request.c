@@ -551,13 +551,17 @@ ngx_http_llm_next_target(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     while (ctx->next < ctx->nplan) {
         t = ctx->plan[ctx->next++];
 
-        if (force || ngx_http_llm_circuit_allow(t->provider)) {
+        /* a provider that probes found down is skipped like an open one */
+
+        if (force || (!ngx_http_llm_health_down(t->provider)
+                      && ngx_http_llm_circuit_allow(t->provider)))
+        {
             return t;
         }
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "llm router: provider \"%V\" skipped, circuit open",
-                       &t->provider->name);
+                       "llm router: provider \"%V\" skipped, circuit open "
+                       "or down", &t->provider->name);
     }
 
     return NULL;

@@ -12,7 +12,7 @@
 
 
 #define NGX_HTTP_LLM_SHM_MAGIC    0x6c6c6d72   /* "llmr" */
-#define NGX_HTTP_LLM_SHM_VERSION  4
+#define NGX_HTTP_LLM_SHM_VERSION  5
 
 
 static ngx_int_t ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone,
@@ -278,6 +278,12 @@ ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
             node->nkeys = prov[i].keys->nelts;
         }
 
+        if (ngx_http_llm_health_init_zone_locked(shpool, &prov[i], node)
+            != NGX_OK)
+        {
+            goto nomem;
+        }
+
         prov[i].shm = node;
         prov[i].shpool = shpool;
     }
@@ -446,6 +452,10 @@ ngx_http_llm_key_pick(ngx_http_llm_provider_t *p)
         k = (start + i) % nkeys;
         cool = n->key_cool[k];
 
+        if (ngx_http_llm_key_bad(n, k)) {
+            continue;
+        }
+
         if (cool == 0 || (ngx_msec_int_t) (now - cool) >= 0) {
             return k;
         }
@@ -484,7 +494,7 @@ ngx_http_llm_key_next(ngx_http_llm_provider_t *p, ngx_uint_t current,
     for (i = 1; i < nkeys; i++) {
         k = (current + i) % nkeys;
 
-        if (tried & ((uint64_t) 1 << k)) {
+        if ((tried & ((uint64_t) 1 << k)) || ngx_http_llm_key_bad(n, k)) {
             continue;
         }
 

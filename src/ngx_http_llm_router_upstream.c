@@ -329,6 +329,16 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        n = ngx_http_llm_health_param(cf, prov, &value[i]);
+
+        if (n == NGX_OK) {
+            continue;
+        }
+
+        if (n == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\" in llm_upstream \"%V\"",
                            &value[i], &prov->name);
@@ -517,6 +527,12 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     } else {
         ngx_http_llm_fail_on_default(prov);
+    }
+
+    if (ngx_http_llm_health_conf(cf, lmcf, prov, preset ? preset->name : NULL)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;

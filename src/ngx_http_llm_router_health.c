@@ -1,0 +1,933 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * Active health checks: llm_upstream's check parameters, the prober that
+ * one worker at a time runs (a lease in the zone: pid + expiry), and the
+ * state every worker reads: per provider, per server, per key, kept in
+ * the zone across reloads.
+ */
+
+
+#include "ngx_http_llm_router_health.h"
+
+
+#define NGX_HTTP_LLM_CHECK_BODY_MAX  (64 * 1024)
+
+
+typedef struct {
+    const char                      *preset;
+    const char                      *uri;      /* NULL: none is free */
+    unsigned                         absolute:1;  /* not under path= */
+} ngx_http_llm_probe_preset_t;
+
+
+static ngx_http_llm_check_t *ngx_http_llm_check_get(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *prov);
+static ngx_int_t ngx_http_llm_check_body(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *prov);
+static ngx_int_t ngx_http_llm_health_addrs(ngx_http_llm_provider_t *prov,
+    ngx_array_t *addrs);
+static void ngx_http_llm_health_timer(ngx_event_t *ev);
+static ngx_uint_t ngx_http_llm_health_lease(ngx_http_llm_main_conf_t *lmcf,
+    ngx_log_t *log);
+static void ngx_http_llm_health_stop(ngx_cycle_t *cycle);
+static void ngx_http_llm_health_seen(ngx_http_llm_health_t *h, time_t now,
+    ngx_uint_t outcome, ngx_msec_t latency);
+static void ngx_http_llm_health_log(ngx_http_llm_probe_t *pr,
+    ngx_uint_t outcome, const char *reason, ngx_log_t *log,
+    ngx_uint_t key_change, ngx_uint_t server_change, ngx_uint_t prov_change);
+static u_char *ngx_http_llm_outcome(u_char *buf, size_t len,
+    ngx_uint_t outcome, const char *reason);
+
+
+/*
+ * Probes that cost nothing, where a preset's provider has no free
+ * "{path}/models" (see the README for each preset).
+ */
+static ngx_http_llm_probe_preset_t  ngx_http_llm_probe_presets[] = {
+    { "openrouter", "/key", 0 },        /* the key's own limits */
+    { "vllm", "/health", 1 },
+    { "doubao", NULL, 0 },
+    { "zhipu", NULL, 0 },
+    { NULL, NULL, 0 }
+};
+
+
+extern ngx_module_t  ngx_http_proxy_module;
+
+
+static ngx_event_t               ngx_http_llm_health_ev;
+static ngx_array_t              *ngx_http_llm_probes;  /* of this worker */
+static ngx_uint_t                ngx_http_llm_prober;  /* holds the lease */
+
+
+ngx_int_t
+ngx_http_llm_health_param(ngx_conf_t *cf, ngx_http_llm_provider_t *prov,
+    ngx_str_t *value)
+{
+    u_char                *p;
+    ngx_int_t              n;
+    ngx_str_t              s;
+    ngx_msec_t             ms;
+    ngx_http_llm_check_t  *chk;
+
+    if (value->len == 5 && ngx_strncmp(value->data, "check", 5) == 0) {
+        chk = ngx_http_llm_check_get(cf, prov);
+        if (chk == NULL) {
+            return NGX_ERROR;
+        }
+
+        chk->on = 1;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(value->data, "check=", 6) == 0) {
+        s.data = value->data + 6;
+        s.len = value->len - 6;
+
+        if (s.len == 0 || s.data[0] != '/') {
+            goto invalid;
+        }
+
+        for (p = s.data; p < s.data + s.len; p++) {
+            if (*p <= ' ' || *p == '#' || *p == 0x7f) {
+                goto invalid;
+            }
+        }
+
+        chk = ngx_http_llm_check_get(cf, prov);
+        if (chk == NULL) {
+            return NGX_ERROR;
+        }
+
+        chk->on = 1;
+        chk->given_uri = s;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(value->data, "check_body=", 11) == 0) {
+        s.data = value->data + 11;
+        s.len = value->len - 11;
+
+        if (s.len == 0) {
+            goto invalid;
+        }
+
+        chk = ngx_http_llm_check_get(cf, prov);
+        if (chk == NULL) {
+            return NGX_ERROR;
+        }
+
+        chk->body_file = s;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(value->data, "check_interval=", 15) == 0
+        || ngx_strncmp(value->data, "check_timeout=", 14) == 0)
+    {
+        n = (value->data[6] == 'i') ? 15 : 14;
+
+        s.data = value->data + n;
+        s.len = value->len - n;
+
+        ms = ngx_parse_time(&s, 0);
+        if (ms == (ngx_msec_t) NGX_ERROR || ms < 10) {
+            goto invalid;
+        }
+
+        chk = ngx_http_llm_check_get(cf, prov);
+        if (chk == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (n == 15) {
+            chk->interval = ms;
+
+        } else {
+            chk->timeout = ms;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(value->data, "rise=", 5) == 0
+        || ngx_strncmp(value->data, "fall=", 5) == 0)
+    {
+        n = ngx_atoi(value->data + 5, value->len - 5);
+        if (n < 1 || n > 1000) {
+            goto invalid;
+        }
+
+        chk = ngx_http_llm_check_get(cf, prov);
+        if (chk == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (value->data[0] == 'r') {
+            chk->rise = n;
+
+        } else {
+            chk->fall = n;
+        }
+
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in llm_upstream \"%V\"",
+                       value, &prov->name);
+    return NGX_ERROR;
+}
+
+
+static ngx_http_llm_check_t *
+ngx_http_llm_check_get(ngx_conf_t *cf, ngx_http_llm_provider_t *prov)
+{
+    ngx_http_llm_check_t  *chk;
+
+    if (prov->check) {
+        return prov->check;
+    }
+
+    chk = ngx_pcalloc(cf->pool, sizeof(ngx_http_llm_check_t));
+    if (chk == NULL) {
+        return NULL;
+    }
+
+    chk->interval = NGX_CONF_UNSET_MSEC;
+    chk->timeout = NGX_CONF_UNSET_MSEC;
+    chk->rise = NGX_CONF_UNSET_UINT;
+    chk->fall = NGX_CONF_UNSET_UINT;
+
+    prov->check = chk;
+
+    return chk;
+}
+
+
+/* once llm_upstream's parameters are known: defaults and the probe */
+
+ngx_int_t
+ngx_http_llm_health_conf(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_provider_t *prov, const char *preset)
+{
+    u_char                       *p;
+    ngx_str_t                     rel;
+    ngx_http_llm_check_t         *chk;
+    ngx_http_llm_probe_preset_t  *pp;
+
+    chk = prov->check;
+
+    if (chk == NULL) {
+        return NGX_OK;
+    }
+
+    if (!chk->on) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_upstream \"%V\" has health check parameters "
+                           "without \"check\"", &prov->name);
+        return NGX_ERROR;
+    }
+
+    ngx_conf_init_msec_value(chk->interval, 10000);
+    ngx_conf_init_msec_value(chk->timeout, 5000);
+    ngx_conf_init_uint_value(chk->rise, 2);
+    ngx_conf_init_uint_value(chk->fall, 3);
+
+    if (chk->body_file.len
+        && ngx_http_llm_check_body(cf, prov) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (chk->given_uri.len) {
+        chk->uri = chk->given_uri;
+        goto done;
+    }
+
+    ngx_str_set(&rel, "/models");
+
+    if (chk->body.len) {
+        ngx_str_set(&rel, "/chat/completions");
+
+    } else if (preset) {
+        for (pp = ngx_http_llm_probe_presets; pp->preset; pp++) {
+            if (ngx_strcmp(pp->preset, preset) != 0) {
+                continue;
+            }
+
+            if (pp->uri == NULL) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "preset \"%s\" has no free probe: give "
+                                   "\"check=uri\" or \"check_body=\" in "
+                                   "llm_upstream \"%V\"", preset,
+                                   &prov->name);
+                return NGX_ERROR;
+            }
+
+            rel.data = (u_char *) pp->uri;
+            rel.len = ngx_strlen(pp->uri);
+
+            if (pp->absolute) {
+                chk->uri = rel;
+                goto done;
+            }
+
+            break;
+        }
+    }
+
+    chk->uri.len = prov->path.len + rel.len;
+    chk->uri.data = ngx_pnalloc(cf->pool, chk->uri.len);
+    if (chk->uri.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(chk->uri.data, prov->path.data, prov->path.len);
+    ngx_memcpy(p, rel.data, rel.len);
+
+done:
+
+    if (lmcf->probe_tick == 0 || chk->interval < lmcf->probe_tick) {
+        lmcf->probe_tick = ngx_min(chk->interval, 1000);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llm_check_body(ngx_conf_t *cf, ngx_http_llm_provider_t *prov)
+{
+    ssize_t                n;
+    ngx_fd_t               fd;
+    ngx_str_t              file;
+    ngx_file_info_t        fi;
+    ngx_http_llm_check_t  *chk;
+
+    chk = prov->check;
+    file = chk->body_file;
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"check_body\" file \"%s\" of "
+                           "llm_upstream \"%V\" failed", file.data,
+                           &prov->name);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed", file.data);
+        goto failed;
+    }
+
+    if (ngx_file_size(&fi) == 0
+        || ngx_file_size(&fi) > NGX_HTTP_LLM_CHECK_BODY_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"check_body\" file \"%s\" of llm_upstream "
+                           "\"%V\" is empty or larger than %uz", file.data,
+                           &prov->name, (size_t) NGX_HTTP_LLM_CHECK_BODY_MAX);
+        goto failed;
+    }
+
+    chk->body.len = (size_t) ngx_file_size(&fi);
+    chk->body.data = ngx_pnalloc(cf->pool, chk->body.len);
+    if (chk->body.data == NULL) {
+        goto failed;
+    }
+
+    n = ngx_read_fd(fd, chk->body.data, chk->body.len);
+    if (n != (ssize_t) chk->body.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%s\" failed", file.data);
+        goto failed;
+    }
+
+    ngx_close_file(fd);
+
+    return NGX_OK;
+
+failed:
+
+    ngx_close_file(fd);
+    return NGX_ERROR;
+}
+
+
+/*
+ * The addresses requests go to: each address of each server of the
+ * provider's upstream block (round robin makes a peer of each), or those
+ * an implicit upstream resolved itself.
+ */
+
+static ngx_int_t
+ngx_http_llm_health_addrs(ngx_http_llm_provider_t *prov, ngx_array_t *addrs)
+{
+    ngx_uint_t                      i, j, n;
+    ngx_addr_t                     *a;
+    ngx_http_upstream_rr_peer_t    *peer;
+    ngx_http_upstream_rr_peers_t   *peers;
+    ngx_http_upstream_server_t     *server;
+    ngx_http_upstream_srv_conf_t   *uscf;
+
+    uscf = prov->uscf;
+    n = 0;
+
+    if (uscf->servers && uscf->servers->nelts) {
+        server = uscf->servers->elts;
+
+        for (i = 0; i < uscf->servers->nelts; i++) {
+            for (j = 0; j < server[i].naddrs; j++) {
+                if (addrs) {
+                    a = ngx_array_push(addrs);
+                    if (a == NULL) {
+                        return NGX_ERROR;
+                    }
+
+                    *a = server[i].addrs[j];
+                }
+
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    for (peers = uscf->peer.data; peers; peers = peers->next) {
+        for (peer = peers->peer; peer; peer = peer->next) {
+            if (addrs) {
+                a = ngx_array_push(addrs);
+                if (a == NULL) {
+                    return NGX_ERROR;
+                }
+
+                a->sockaddr = peer->sockaddr;
+                a->socklen = peer->socklen;
+                a->name = peer->name;
+            }
+
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+/* in llm_zone's init, with its lock: state per server and key */
+
+ngx_int_t
+ngx_http_llm_health_init_zone_locked(ngx_slab_pool_t *shpool,
+    ngx_http_llm_provider_t *prov, ngx_http_llm_shm_provider_t *node)
+{
+    ngx_int_t               n;
+    ngx_uint_t              i;
+    ngx_http_llm_health_t  *h;
+
+    if (prov->check == NULL) {
+        /* checks turned off: nothing may stay down for want of probes */
+
+        node->health.down = 0;
+
+        for (i = 0; i < node->nservers; i++) {
+            node->servers[i].down = 0;
+        }
+
+        for (i = 0; i < node->nhkeys; i++) {
+            node->keys[i].down = 0;
+        }
+
+        return NGX_OK;
+    }
+
+    n = ngx_http_llm_health_addrs(prov, NULL);
+
+    /* grow, never shrink: the old cycle's workers may index them */
+
+    if ((ngx_uint_t) n > node->nservers) {
+        h = ngx_slab_calloc_locked(shpool, n * sizeof(ngx_http_llm_health_t));
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (node->servers) {
+            ngx_memcpy(h, node->servers,
+                       node->nservers * sizeof(ngx_http_llm_health_t));
+        }
+
+        node->servers = h;
+        node->nservers = n;
+    }
+
+    if (prov->keys->nelts > node->nhkeys) {
+        h = ngx_slab_calloc_locked(shpool,
+                          prov->keys->nelts * sizeof(ngx_http_llm_health_t));
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (node->keys) {
+            ngx_memcpy(h, node->keys,
+                       node->nhkeys * sizeof(ngx_http_llm_health_t));
+        }
+
+        node->keys = h;
+        node->nhkeys = prov->keys->nelts;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_llm_health_init_process(ngx_cycle_t *cycle)
+{
+    ngx_int_t                  n;
+    ngx_uint_t                 i, j;
+    ngx_addr_t                *a;
+    ngx_array_t                addrs;
+    ngx_http_llm_probe_t      *pr;
+    ngx_http_llm_provider_t   *prov;
+    ngx_http_llm_main_conf_t  *lmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    lmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_llm_router_module);
+
+    if (lmcf == NULL || lmcf->sh == NULL || lmcf->probe_tick == 0) {
+        return NGX_OK;
+    }
+
+    ngx_http_llm_probes = ngx_array_create(cycle->pool, 4,
+                                           sizeof(ngx_http_llm_probe_t));
+    if (ngx_http_llm_probes == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_array_init(&addrs, cycle->pool, 4, sizeof(ngx_addr_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    prov = lmcf->providers.elts;
+
+    for (i = 0; i < lmcf->providers.nelts; i++) {
+
+        if (prov[i].check == NULL || prov[i].shm == NULL) {
+            continue;
+        }
+
+        addrs.nelts = 0;
+
+        n = ngx_http_llm_health_addrs(&prov[i], &addrs);
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        a = addrs.elts;
+
+        for (j = 0; j < (ngx_uint_t) n; j++) {
+            pr = ngx_array_push(ngx_http_llm_probes);
+            if (pr == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memzero(pr, sizeof(ngx_http_llm_probe_t));
+
+            pr->prov = &prov[i];
+            pr->server = j;
+            pr->sockaddr = a[j].sockaddr;
+            pr->socklen = a[j].socklen;
+            pr->name = a[j].name;
+            pr->next = ngx_current_msec;
+#if (NGX_HTTP_SSL)
+            if (lmcf->probe_loc_conf) {
+                /* proxy's location conf begins with its upstream conf */
+                pr->upstream = lmcf->probe_loc_conf[
+                                             ngx_http_proxy_module.ctx_index];
+            }
+#endif
+        }
+    }
+
+    ngx_http_llm_health_ev.handler = ngx_http_llm_health_timer;
+    ngx_http_llm_health_ev.log = cycle->log;
+    ngx_http_llm_health_ev.data = lmcf;
+    ngx_http_llm_health_ev.cancelable = 1;
+
+    /* soon after the start: the first probes need no client request */
+    ngx_add_timer(&ngx_http_llm_health_ev, 1);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_llm_health_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_llm_health_stop(cycle);
+}
+
+
+static void
+ngx_http_llm_health_timer(ngx_event_t *ev)
+{
+    ngx_uint_t                 i;
+    ngx_http_llm_probe_t      *pr;
+    ngx_http_llm_main_conf_t  *lmcf;
+
+    lmcf = ev->data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        ngx_http_llm_health_stop((ngx_cycle_t *) ngx_cycle);
+        return;
+    }
+
+    pr = ngx_http_llm_probes->elts;
+
+    if (ngx_http_llm_health_lease(lmcf, ev->log)) {
+
+        for (i = 0; i < ngx_http_llm_probes->nelts; i++) {
+            if (pr[i].busy
+                || (ngx_msec_int_t) (ngx_current_msec - pr[i].next) < 0)
+            {
+                continue;
+            }
+
+            if (ngx_http_llm_probe_start(&pr[i], ev->log) != NGX_OK) {
+                pr[i].next = ngx_current_msec + pr[i].prov->check->interval;
+            }
+        }
+
+    } else {
+        for (i = 0; i < ngx_http_llm_probes->nelts; i++) {
+            ngx_http_llm_probe_abort(&pr[i]);
+            pr[i].next = ngx_current_msec;
+        }
+    }
+
+    ngx_add_timer(ev, lmcf->probe_tick);
+}
+
+
+/*
+ * One worker probes: the holder of a lease in the zone renews it every
+ * tick; another worker takes it when it runs out or its holder is gone
+ * (a worker killed outright never releases it).
+ */
+
+static ngx_uint_t
+ngx_http_llm_health_lease(ngx_http_llm_main_conf_t *lmcf, ngx_log_t *log)
+{
+    ngx_pid_t              old;
+    ngx_uint_t             take;
+    ngx_msec_t             now;
+    ngx_http_llm_shctx_t  *sh;
+
+    sh = lmcf->sh;
+    now = ngx_current_msec;
+    take = 0;
+
+    ngx_shmtx_lock(&lmcf->shpool->mutex);
+
+    old = sh->prober;
+
+    if (old == ngx_pid) {
+        take = 1;
+
+    } else if (old == 0
+               || (ngx_msec_int_t) (now - sh->prober_until) >= 0
+               || (kill(old, 0) == -1 && ngx_errno == NGX_ESRCH))
+    {
+        take = 2;
+    }
+
+    if (take) {
+        sh->prober = ngx_pid;
+        sh->prober_until = now + 3 * lmcf->probe_tick;
+    }
+
+    ngx_shmtx_unlock(&lmcf->shpool->mutex);
+
+    if (take == 2) {
+        if (old) {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "llm router: health checks run in this worker, "
+                          "taken over from process %P", old);
+
+        } else {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "llm router: health checks run in this worker");
+        }
+    }
+
+    ngx_http_llm_prober = (take != 0);
+
+    return ngx_http_llm_prober;
+}
+
+
+/* exiting: no probe is left open, and the lease goes at once */
+
+static void
+ngx_http_llm_health_stop(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                 i;
+    ngx_http_llm_probe_t      *pr;
+    ngx_http_llm_main_conf_t  *lmcf;
+
+    if (ngx_http_llm_probes == NULL) {
+        return;
+    }
+
+    pr = ngx_http_llm_probes->elts;
+
+    for (i = 0; i < ngx_http_llm_probes->nelts; i++) {
+        ngx_http_llm_probe_abort(&pr[i]);
+    }
+
+    if (ngx_http_llm_health_ev.timer_set) {
+        ngx_del_timer(&ngx_http_llm_health_ev);
+    }
+
+    lmcf = ngx_http_llm_health_ev.data;
+
+    if (ngx_http_llm_prober && lmcf && lmcf->sh) {
+        ngx_shmtx_lock(&lmcf->shpool->mutex);
+
+        if (lmcf->sh->prober == ngx_pid) {
+            lmcf->sh->prober = 0;
+        }
+
+        ngx_shmtx_unlock(&lmcf->shpool->mutex);
+    }
+
+    ngx_http_llm_prober = 0;
+    ngx_http_llm_probes = NULL;
+}
+
+
+/*
+ * A probe's outcome: 2xx passes; 401/403 marks the key it used, not the
+ * server; anything else fails.  "fall" failures in a row mark a server
+ * down, "rise" passes up again; a provider is down when all its servers
+ * are.  One [warn] per change of state.
+ */
+
+void
+ngx_http_llm_probe_result(ngx_http_llm_probe_t *pr, ngx_uint_t outcome,
+    const char *reason, ngx_log_t *log)
+{
+    time_t                        now;
+    ngx_uint_t                    i, pass, refused, all_down, key_change,
+                                  server_change, prov_change, nkeys;
+    ngx_msec_t                    latency;
+    ngx_http_llm_check_t         *chk;
+    ngx_http_llm_health_t        *s, *k;
+    ngx_http_llm_provider_t      *prov;
+    ngx_http_llm_shm_provider_t  *n;
+
+    prov = pr->prov;
+    chk = prov->check;
+    n = prov->shm;
+    now = ngx_time();
+    latency = ngx_current_msec - pr->start;
+    nkeys = prov->keys->nelts;
+
+    pr->next = pr->start + chk->interval;
+
+    if ((ngx_msec_int_t) (pr->next - ngx_current_msec) < 0) {
+        pr->next = ngx_current_msec;
+    }
+
+    if (ngx_exiting || n == NULL) {
+        return;
+    }
+
+    pass = (outcome >= 200 && outcome < 300);
+    refused = (outcome == 401 || outcome == 403) && nkeys;
+
+    key_change = 0;
+    server_change = 0;
+    prov_change = 0;
+
+    ngx_shmtx_lock(&prov->shpool->mutex);
+
+    s = (pr->server < n->nservers) ? &n->servers[pr->server] : &n->health;
+    k = (pr->probe_key < n->nhkeys) ? &n->keys[pr->probe_key] : NULL;
+
+    /* the provider shows the last probe of any of its servers */
+
+    ngx_http_llm_health_seen(&n->health, now, outcome, latency);
+
+    if (s != &n->health) {
+        ngx_http_llm_health_seen(s, now, outcome, latency);
+    }
+
+    if (k) {
+        ngx_http_llm_health_seen(k, now, outcome, latency);
+
+        if (refused && !k->down) {
+            k->down = 1;
+            k->since = now;
+            key_change = 1;
+
+        } else if (pass && k->down) {
+            k->down = 0;
+            k->since = now;
+            key_change = 2;
+        }
+
+        if (refused) {
+            k->probe_failures++;
+        }
+    }
+
+    if (!refused) {
+        if (pass) {
+            s->passes++;
+            s->fails = 0;
+
+            if (s->down && s->passes >= chk->rise) {
+                s->down = 0;
+                s->since = now;
+                server_change = 2;
+            }
+
+        } else {
+            s->fails++;
+            s->passes = 0;
+            s->probe_failures++;
+
+            if (!s->down && s->fails >= chk->fall) {
+                s->down = 1;
+                s->since = now;
+                server_change = 1;
+            }
+        }
+
+        if (s != &n->health) {
+            all_down = 1;
+
+            for (i = 0; i < n->nservers; i++) {
+                if (!n->servers[i].down) {
+                    all_down = 0;
+                    break;
+                }
+            }
+
+            if (all_down != n->health.down) {
+                n->health.down = all_down;
+                n->health.since = now;
+                prov_change = all_down ? 1 : 2;
+            }
+
+        } else {
+            prov_change = server_change;
+            server_change = 0;
+        }
+    }
+
+    ngx_shmtx_unlock(&prov->shpool->mutex);
+
+    ngx_http_llm_health_log(pr, outcome, reason, log, key_change,
+                            server_change, prov_change);
+}
+
+
+static void
+ngx_http_llm_health_seen(ngx_http_llm_health_t *h, time_t now,
+    ngx_uint_t outcome, ngx_msec_t latency)
+{
+    h->checked = now;
+    h->last = outcome;
+    h->latency = latency;
+    h->probes++;
+}
+
+
+/* one [warn] per change of state, with its reason */
+
+static void
+ngx_http_llm_health_log(ngx_http_llm_probe_t *pr, ngx_uint_t outcome,
+    const char *reason, ngx_log_t *log, ngx_uint_t key_change,
+    ngx_uint_t server_change, ngx_uint_t prov_change)
+{
+    u_char                   buf[64], *last;
+    ngx_http_llm_check_t    *chk;
+    ngx_http_llm_provider_t *prov;
+
+    prov = pr->prov;
+    chk = prov->check;
+
+    last = ngx_http_llm_outcome(buf, sizeof(buf), outcome, reason);
+
+    if (key_change == 1) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "llm router: key #%ui of provider \"%V\" is refused "
+                      "by probes (%*s): skipped until a probe with it "
+                      "passes", pr->probe_key + 1, &prov->name,
+                      last - buf, buf);
+
+    } else if (key_change == 2) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "llm router: key #%ui of provider \"%V\" passes "
+                      "probes again", pr->probe_key + 1, &prov->name);
+    }
+
+    if (server_change && prov->shm->nservers > 1) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "llm router: server %V of provider \"%V\" is %s: "
+                      "%ui probes %s, last: %*s", &pr->name, &prov->name,
+                      server_change == 1 ? "down" : "up again",
+                      server_change == 1 ? chk->fall : chk->rise,
+                      server_change == 1 ? "failed" : "passed",
+                      last - buf, buf);
+    }
+
+    if (prov_change) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "llm router: provider \"%V\" is %s: %s, last probe: "
+                      "%*s", &prov->name,
+                      prov_change == 1 ? "down" : "up again",
+                      prov_change == 1 ? "no server passes probes"
+                                       : "a server passes probes again",
+                      last - buf, buf);
+    }
+}
+
+
+static u_char *
+ngx_http_llm_outcome(u_char *buf, size_t len, ngx_uint_t outcome,
+    const char *reason)
+{
+    if (outcome >= 100) {
+        return ngx_snprintf(buf, len, "status %ui", outcome);
+    }
+
+    if (outcome == NGX_HTTP_LLM_OUT_TIMEOUT) {
+        return ngx_snprintf(buf, len, "timeout");
+    }
+
+    return ngx_snprintf(buf, len, "%s", reason ? reason : "error");
+}
