@@ -110,6 +110,7 @@ typedef struct {
     /* active health checks */
     ngx_http_llm_health_t            health;
     ngx_uint_t                       nservers;
+    ngx_atomic_t                     servers_down;
     ngx_http_llm_health_t           *servers;
     ngx_uint_t                       nhkeys;
     ngx_http_llm_health_t           *keys;
@@ -217,6 +218,8 @@ typedef struct {
     ngx_msec_t                       read_timeout;
 
     ngx_http_llm_check_t            *check;    /* NULL: no active checks */
+    void                            *probes;   /* this worker's, by server */
+    ngx_uint_t                       nprobes;
 
     ngx_http_llm_shm_provider_t     *shm;
     ngx_slab_pool_t                 *shpool;
@@ -552,6 +555,9 @@ ngx_int_t ngx_http_llm_health_init_zone_locked(ngx_slab_pool_t *shpool,
     ngx_http_llm_provider_t *prov, ngx_http_llm_shm_provider_t *node);
 ngx_int_t ngx_http_llm_health_init_process(ngx_cycle_t *cycle);
 void ngx_http_llm_health_exit_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_llm_health_get(ngx_http_llm_provider_t *prov,
+    ngx_peer_connection_t *pc, ngx_event_get_peer_pt get,
+    ngx_event_free_peer_pt free, void *data);
 
 #define ngx_http_llm_health_down(p)                                          \
     ((p)->check && (p)->shm && (p)->shm->health.down)

@@ -187,7 +187,10 @@ ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
 
         prov = ctx->target->provider;
 
-        rc = ctx->peer_get(pc, ctx->peer_data);
+        /* a server that probes found down is skipped, as max_fails does */
+
+        rc = ngx_http_llm_health_get(prov, pc, ctx->peer_get, ctx->peer_free,
+                                     ctx->peer_data);
         pc->tries = ctx->tries;
 
         if (rc != NGX_BUSY) {

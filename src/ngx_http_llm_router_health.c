@@ -442,6 +442,7 @@ ngx_http_llm_health_init_zone_locked(ngx_slab_pool_t *shpool,
         /* checks turned off: nothing may stay down for want of probes */
 
         node->health.down = 0;
+        node->servers_down = 0;
 
         for (i = 0; i < node->nservers; i++) {
             node->servers[i].down = 0;
@@ -471,6 +472,14 @@ ngx_http_llm_health_init_zone_locked(ngx_slab_pool_t *shpool,
 
         node->servers = h;
         node->nservers = n;
+    }
+
+    node->servers_down = 0;
+
+    for (i = 0; i < (ngx_uint_t) n; i++) {
+        if (node->servers[i].down) {
+            node->servers_down++;
+        }
     }
 
     if (prov->keys->nelts > node->nhkeys) {
@@ -546,6 +555,9 @@ ngx_http_llm_health_init_process(ngx_cycle_t *cycle)
 
         a = addrs.elts;
 
+        prov[i].nprobes = n;
+        prov[i].probes = NULL;
+
         for (j = 0; j < (ngx_uint_t) n; j++) {
             pr = ngx_array_push(ngx_http_llm_probes);
             if (pr == NULL) {
@@ -570,6 +582,16 @@ ngx_http_llm_health_init_process(ngx_cycle_t *cycle)
         }
     }
 
+    /* the array no longer moves: each provider's probes, by server */
+
+    pr = ngx_http_llm_probes->elts;
+
+    for (i = 0; i < ngx_http_llm_probes->nelts; i++) {
+        if (pr[i].prov->probes == NULL) {
+            pr[i].prov->probes = &pr[i];
+        }
+    }
+
     ngx_http_llm_health_ev.handler = ngx_http_llm_health_timer;
     ngx_http_llm_health_ev.log = cycle->log;
     ngx_http_llm_health_ev.data = lmcf;
@@ -579,6 +601,75 @@ ngx_http_llm_health_init_process(ngx_cycle_t *cycle)
     ngx_add_timer(&ngx_http_llm_health_ev, 1);
 
     return NGX_OK;
+}
+
+
+/*
+ * The provider's own balancer picks a server; one that probes found down
+ * is given back and the balancer asked again (round robin, least_conn and
+ * hash then skip it as they skip a server that failed max_fails times).
+ * Unless every server is down: then the balancer's choice stands.
+ */
+
+ngx_int_t
+ngx_http_llm_health_get(ngx_http_llm_provider_t *prov,
+    ngx_peer_connection_t *pc, ngx_event_get_peer_pt get,
+    ngx_event_free_peer_pt free, void *data)
+{
+    ngx_int_t                     rc;
+    ngx_uint_t                    i, j, tries;
+    ngx_http_llm_probe_t         *pr;
+    ngx_http_llm_shm_provider_t  *n;
+
+    n = prov->shm;
+
+    if (prov->check == NULL || n == NULL || n->servers_down == 0
+        || n->health.down || prov->probes == NULL)
+    {
+        return get(pc, data);
+    }
+
+    pr = prov->probes;
+
+    for (i = 0; i <= prov->nprobes; i++) {
+
+        rc = get(pc, data);
+
+        if (rc != NGX_OK && rc != NGX_DONE) {
+            return rc;
+        }
+
+        for (j = 0; j < prov->nprobes; j++) {
+            if (ngx_cmp_sockaddr(pc->sockaddr, pc->socklen,
+                                 pr[j].sockaddr, pr[j].socklen, 1)
+                == NGX_OK)
+            {
+                break;
+            }
+        }
+
+        if (j == prov->nprobes || pr[j].server >= n->nservers
+            || !n->servers[pr[j].server].down)
+        {
+            return rc;
+        }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                       "llm router: server %V of provider \"%V\" is down, "
+                       "skipped", pc->name, &prov->name);
+
+        if (rc == NGX_DONE && pc->connection) {
+            /* a keepalive connection to it: closed, not reused */
+            ngx_close_connection(pc->connection);
+            pc->connection = NULL;
+        }
+
+        tries = pc->tries;
+        free(pc, data, 0);
+        pc->tries = tries;
+    }
+
+    return NGX_BUSY;
 }
 
 
@@ -812,6 +903,10 @@ ngx_http_llm_probe_result(ngx_http_llm_probe_t *pr, ngx_uint_t outcome,
                 s->down = 0;
                 s->since = now;
                 server_change = 2;
+
+                if (s != &n->health && n->servers_down) {
+                    n->servers_down--;
+                }
             }
 
         } else {
@@ -823,6 +918,10 @@ ngx_http_llm_probe_result(ngx_http_llm_probe_t *pr, ngx_uint_t outcome,
                 s->down = 1;
                 s->since = now;
                 server_change = 1;
+
+                if (s != &n->health) {
+                    n->servers_down++;
+                }
             }
         }
 

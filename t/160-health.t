@@ -478,3 +478,81 @@ provider "a" is down: no server passes probes, last probe: TLS handshake failed
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 17: a server marked down is skipped by its block's own balancer
+The first server is the one round robin picks first in each worker; it is
+down, so every request goes to the second.
+--- http_config
+upstream fleet {
+    server 127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    server unix:$TEST_NGINX_SERVER_ROOT/logs/s2.sock;
+}
+server {
+    listen unix:$TEST_NGINX_SERVER_ROOT/logs/s2.sock;
+    location = /mock/a/v1/models { return 200 '{"object":"list","data":[]}'; }
+    location / { llm_mock "content=from s2"; }
+}
+llm_upstream a upstream=fleet host=fleet.test tls=off path=/mock/a/v1 key=sk-a check check_interval=100ms fall=1;
+llm_route m a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location = /mock/a/v1/models { return 503; }
+location /mock/a/v1/ { llm_mock "content=from s1"; }
+--- init
+main::wait_for_log(qr/server 127\.0\.0\.1:\d+ of provider "a" is down/, 30);
+--- request eval
+["POST /v1/chat/completions\n{\"model\":\"m\"}", "POST /v1/chat/completions\n{\"model\":\"m\"}", "POST /v1/chat/completions\n{\"model\":\"m\"}", "POST /v1/chat/completions\n{\"model\":\"m\"}"]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[200, 200, 200, 200]
+--- response_headers eval
+["X-Attempts: a:200", "X-Attempts: a:200", "X-Attempts: a:200", "X-Attempts: a:200"]
+--- response_body_like eval
+["from s2", "from s2", "from s2", "from s2"]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 18: the same with least_conn and keepalive
+--- http_config
+upstream fleet {
+    least_conn;
+    server 127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    server unix:$TEST_NGINX_SERVER_ROOT/logs/s2.sock;
+    keepalive 4;
+}
+server {
+    listen unix:$TEST_NGINX_SERVER_ROOT/logs/s2.sock;
+    location = /mock/a/v1/models { return 200 '{"object":"list","data":[]}'; }
+    location / { llm_mock "content=from s2"; }
+}
+llm_upstream a upstream=fleet host=fleet.test tls=off path=/mock/a/v1 key=sk-a check check_interval=100ms fall=1;
+llm_route m a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location = /mock/a/v1/models { return 503; }
+location /mock/a/v1/ { llm_mock "content=from s1"; }
+--- init
+main::wait_for_log(qr/server 127\.0\.0\.1:\d+ of provider "a" is down/, 30);
+--- request eval
+["POST /v1/chat/completions\n{\"model\":\"m\"}", "POST /v1/chat/completions\n{\"model\":\"m\"}", "POST /v1/chat/completions\n{\"model\":\"m\"}", "POST /v1/chat/completions\n{\"model\":\"m\"}"]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[200, 200, 200, 200]
+--- response_body_like eval
+["from s2", "from s2", "from s2", "from s2"]
+--- no_error_log
+[alert]
+[crit]
