@@ -63,10 +63,11 @@
 
 #define NGX_HTTP_LLM_SERIES_NVALUES     8
 
-/* budget metrics */
+/* budget metrics; their names: ngx_http_llm_budget_metric_names[] */
 #define NGX_HTTP_LLM_METRIC_TOKENS      0
 #define NGX_HTTP_LLM_METRIC_REQUESTS    1
 #define NGX_HTTP_LLM_METRIC_COST        2
+#define NGX_HTTP_LLM_NMETRICS           3
 
 /* budget windows */
 #define NGX_HTTP_LLM_WINDOW_MONTH       0   /* calendar month, UTC */
@@ -174,6 +175,26 @@ typedef struct {
     size_t                           len;
     u_char                           name[1];   /* provider '\0' model */
 } ngx_http_llm_latency_t;
+
+
+/*
+ * The kinds of series (NGX_HTTP_LLM_SERIES_*), by type: the fields of
+ * their labels; the state file and the status pages read them here.
+ */
+#define NGX_HTTP_LLM_SERIES_NTYPES      4
+#define NGX_HTTP_LLM_SERIES_MAXFIELDS   4
+
+typedef struct {
+    ngx_str_t                        name;
+    ngx_uint_t                       nfields;
+    const char                      *fields[NGX_HTTP_LLM_SERIES_MAXFIELDS];
+} ngx_http_llm_series_type_t;
+
+extern const ngx_http_llm_series_type_t
+    ngx_http_llm_series_types[NGX_HTTP_LLM_SERIES_NTYPES];
+
+/* "tokens", "requests", "cost", by NGX_HTTP_LLM_METRIC_* */
+extern ngx_str_t  ngx_http_llm_budget_metric_names[NGX_HTTP_LLM_NMETRICS];
 
 
 /* histogram bucket bounds, in milliseconds; the last bucket is +Inf */

@@ -22,8 +22,10 @@ static size_t ngx_http_llm_budget_label(u_char *buf, size_t size,
 static u_char *ngx_http_llm_duration(u_char *p, time_t sec);
 
 
-static const char  *ngx_http_llm_metric_names[] = {
-    "tokens", "requests", "cost"
+ngx_str_t  ngx_http_llm_budget_metric_names[NGX_HTTP_LLM_NMETRICS] = {
+    ngx_string("tokens"),
+    ngx_string("requests"),
+    ngx_string("cost")
 };
 
 
@@ -429,7 +431,7 @@ ngx_http_llm_budget_label(u_char *buf, size_t size, ngx_http_llm_budget_t *b,
     p = ngx_cpymem(p, key->data, n);
     *p++ = '\0';
 
-    p = ngx_sprintf(p, "%s", ngx_http_llm_metric_names[metric]);
+    p = ngx_sprintf(p, "%V", &ngx_http_llm_budget_metric_names[metric]);
 
     return p - buf;
 }
@@ -582,9 +584,9 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                 }
 
                 ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                              "llm router: budget \"%V\" (%s) would reject "
-                              "the request, dry run",
-                              &b[i].name, ngx_http_llm_metric_names[m]);
+                              "llm router: budget \"%V\" (%V) would reject "
+                              "the request, dry run", &b[i].name,
+                              &ngx_http_llm_budget_metric_names[m]);
             }
 
             res = &ctx->reservations[n];
@@ -620,10 +622,10 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
         return ngx_http_llm_set_error(r, ctx, NGX_HTTP_TOO_MANY_REQUESTS,
                                       "budget_exceeded", NULL,
-                                      "Budget \"%V\" is exhausted (%s); "
+                                      "Budget \"%V\" is exhausted (%V); "
                                       "retry in %T s",
                                       &rejected_b->name,
-                                      ngx_http_llm_metric_names[m],
+                                      &ngx_http_llm_budget_metric_names[m],
                                       reset);
     }
 

@@ -179,15 +179,6 @@ static ngx_connection_t  ngx_http_llm_state_conn;
 static time_t            ngx_http_llm_state_logged;
 
 
-static ngx_uint_t  ngx_http_llm_state_nfields[] = { 0, 4, 2, 3 };
-
-static ngx_str_t  ngx_http_llm_state_metrics[] = {
-    ngx_string("tokens"),
-    ngx_string("requests"),
-    ngx_string("cost")
-};
-
-
 /* loading, in the master when the zone is created */
 
 ngx_int_t
@@ -746,7 +737,7 @@ ngx_http_llm_state_series(ngx_http_llm_state_load_t *ld, cJSON *item,
 
     if (!cJSON_IsArray(obj)
         || (ngx_uint_t) cJSON_GetArraySize(obj)
-           != ngx_http_llm_state_nfields[type])
+           != ngx_http_llm_series_types[type].nfields)
     {
         return ngx_http_llm_state_error(ld, "series #%ui has an invalid "
                                         "\"label\"", n);
@@ -812,16 +803,17 @@ ngx_http_llm_state_series(ngx_http_llm_state_load_t *ld, cJSON *item,
             goto invalid_label;
         }
 
-        for (i = 0; i < 3; i++) {
-            if (flen[2] == ngx_http_llm_state_metrics[i].len
-                && ngx_strncmp(field[2], ngx_http_llm_state_metrics[i].data,
+        for (i = 0; i < NGX_HTTP_LLM_NMETRICS; i++) {
+            if (flen[2] == ngx_http_llm_budget_metric_names[i].len
+                && ngx_strncmp(field[2],
+                               ngx_http_llm_budget_metric_names[i].data,
                                flen[2]) == 0)
             {
                 break;
             }
         }
 
-        if (i == 3) {
+        if (i == NGX_HTTP_LLM_NMETRICS) {
             goto invalid_label;
         }
     }

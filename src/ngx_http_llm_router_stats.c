@@ -13,6 +13,17 @@
 #include "ngx_http_llm_router.h"
 
 
+/* the kinds of series, by NGX_HTTP_LLM_SERIES_*: one place for their labels */
+const ngx_http_llm_series_type_t
+    ngx_http_llm_series_types[NGX_HTTP_LLM_SERIES_NTYPES] =
+{
+    { ngx_null_string, 0, { NULL } },
+    { ngx_string("requests"), 4, { "route", "provider", "model", "status" } },
+    { ngx_string("tenant"), 2, { "tenant", "model" } },
+    { ngx_string("budget"), 3, { "budget", "key", "metric" } }
+};
+
+
 /* 100ms 250ms 500ms 1s 2.5s 5s 10s 30s 60s +Inf */
 ngx_msec_t  ngx_http_llm_hist_bounds[NGX_HTTP_LLM_HIST_BUCKETS - 1] = {
     100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000
