@@ -179,15 +179,26 @@ typedef struct {
 
 /*
  * The kinds of series (NGX_HTTP_LLM_SERIES_*), by type: the fields of
- * their labels; the state file and the status pages read them here.
+ * their labels and what each may hold, whether they have a window and
+ * which value lives only as long as the requests; the state file (load
+ * and save) and the status pages read them here.
  */
 #define NGX_HTTP_LLM_SERIES_NTYPES      4
 #define NGX_HTTP_LLM_SERIES_MAXFIELDS   4
+
+/* what a label field may hold (checked when a state file is loaded) */
+#define NGX_HTTP_LLM_FIELD_ANY          0
+#define NGX_HTTP_LLM_FIELD_NONEMPTY     1
+#define NGX_HTTP_LLM_FIELD_STATUS       2   /* 1 to 3 digits */
+#define NGX_HTTP_LLM_FIELD_METRIC       3   /* a budget metric's name */
 
 typedef struct {
     ngx_str_t                        name;
     ngx_uint_t                       nfields;
     const char                      *fields[NGX_HTTP_LLM_SERIES_MAXFIELDS];
+    ngx_uint_t                       check[NGX_HTTP_LLM_SERIES_MAXFIELDS];
+    ngx_uint_t                       window;     /* a window start */
+    ngx_int_t                        transient;  /* a value, or -1 */
 } ngx_http_llm_series_type_t;
 
 extern const ngx_http_llm_series_type_t

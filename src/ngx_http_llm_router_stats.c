@@ -13,14 +13,34 @@
 #include "ngx_http_llm_router.h"
 
 
-/* the kinds of series, by NGX_HTTP_LLM_SERIES_*: one place for their labels */
+/*
+ * The kinds of series, by NGX_HTTP_LLM_SERIES_*: the one description of
+ * their labels.  Budgets have a window, and their reservations belong to
+ * requests in flight (a state file does not restore them).  A new kind
+ * of series is a row here (and its NGX_HTTP_LLM_SERIES_* number).
+ */
+
 const ngx_http_llm_series_type_t
     ngx_http_llm_series_types[NGX_HTTP_LLM_SERIES_NTYPES] =
 {
-    { ngx_null_string, 0, { NULL } },
-    { ngx_string("requests"), 4, { "route", "provider", "model", "status" } },
-    { ngx_string("tenant"), 2, { "tenant", "model" } },
-    { ngx_string("budget"), 3, { "budget", "key", "metric" } }
+    { ngx_null_string, 0, { NULL }, { 0 }, 0, -1 },
+
+    { ngx_string("requests"), 4,
+      { "route", "provider", "model", "status" },
+      { NGX_HTTP_LLM_FIELD_ANY, NGX_HTTP_LLM_FIELD_ANY,
+        NGX_HTTP_LLM_FIELD_ANY, NGX_HTTP_LLM_FIELD_STATUS },
+      0, -1 },
+
+    { ngx_string("tenant"), 2,
+      { "tenant", "model" },
+      { NGX_HTTP_LLM_FIELD_NONEMPTY, NGX_HTTP_LLM_FIELD_ANY },
+      0, -1 },
+
+    { ngx_string("budget"), 3,
+      { "budget", "key", "metric" },
+      { NGX_HTTP_LLM_FIELD_NONEMPTY, NGX_HTTP_LLM_FIELD_NONEMPTY,
+        NGX_HTTP_LLM_FIELD_METRIC },
+      1, NGX_HTTP_LLM_V_RESERVED }
 };
 
 

@@ -497,31 +497,6 @@ ngx_http_llm_status_handler(ngx_http_request_t *r)
 }
 
 
-/* the sections of a format in its order */
-
-const ngx_http_llm_section_t *
-ngx_http_llm_status_next(ngx_uint_t format,
-    const ngx_http_llm_section_t *prev)
-{
-    ngx_uint_t                     i, after, o;
-    const ngx_http_llm_section_t  *s, *next;
-
-    after = prev ? prev->order[format] : 0;
-    next = NULL;
-
-    for (i = 0; i < ngx_http_llm_status_nsections; i++) {
-        s = &ngx_http_llm_status_sections[i];
-        o = s->order[format];
-
-        if (o > after && (next == NULL || o < next->order[format])) {
-            next = s;
-        }
-    }
-
-    return next;
-}
-
-
 /* the rows of the sections */
 
 static ngx_uint_t

@@ -203,10 +203,6 @@ extern const ngx_http_llm_section_t  ngx_http_llm_status_sections[];
 extern const ngx_uint_t              ngx_http_llm_status_nsections;
 
 
-/* the sections of a format in its order, NULL after the last */
-const ngx_http_llm_section_t *ngx_http_llm_status_next(ngx_uint_t format,
-    const ngx_http_llm_section_t *prev);
-
 /* the snapshot (_snapshot.c) */
 ngx_int_t ngx_http_llm_status_collect(ngx_http_request_t *r,
     ngx_http_llm_status_t *st);
@@ -241,7 +237,9 @@ void ngx_http_llm_html_bar(ngx_http_llm_writer_t *w,
 void ngx_http_llm_html_resets(ngx_http_llm_writer_t *w,
     ngx_http_llm_status_t *st, const ngx_http_llm_metric_t *m, u_char *row);
 
-/* output (_out.c) */
+/* output (_out.c); the sections of a format in its order, NULL after */
+const ngx_http_llm_section_t *ngx_http_llm_status_next(ngx_uint_t format,
+    const ngx_http_llm_section_t *prev);
 void ngx_http_llm_write(ngx_http_llm_writer_t *w, u_char *data, size_t len);
 void ngx_http_llm_printf(ngx_http_llm_writer_t *w, const char *fmt, ...);
 ngx_msec_t ngx_http_llm_quantile(ngx_http_llm_status_hist_t *h, double q,

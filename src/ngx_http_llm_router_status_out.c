@@ -3,8 +3,9 @@
  * Copyright (C) the ngx_http_llm_router_module authors
  * BSD-2-Clause, see LICENSE.
  *
- * llm_status output: a chain of buffers in the request's pool that the
- * writers of all formats fill, and the quantiles of a histogram.
+ * llm_status output, under the writers of all formats: the sections of a
+ * format in its order, a chain of buffers in the request's pool that the
+ * writers fill, and the quantiles of a histogram.
  */
 
 
@@ -12,6 +13,31 @@
 
 
 #define NGX_HTTP_LLM_STATUS_BUF_SIZE    16384
+
+
+/* the sections of a format in its order */
+
+const ngx_http_llm_section_t *
+ngx_http_llm_status_next(ngx_uint_t format,
+    const ngx_http_llm_section_t *prev)
+{
+    ngx_uint_t                     i, after, o;
+    const ngx_http_llm_section_t  *s, *next;
+
+    after = prev ? prev->order[format] : 0;
+    next = NULL;
+
+    for (i = 0; i < ngx_http_llm_status_nsections; i++) {
+        s = &ngx_http_llm_status_sections[i];
+        o = s->order[format];
+
+        if (o > after && (next == NULL || o < next->order[format])) {
+            next = s;
+        }
+    }
+
+    return next;
+}
 
 
 /* appends to the chain; the first failure to allocate stops it */
