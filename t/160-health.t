@@ -24,7 +24,11 @@ add_block_preprocessor(sub {
 # waits up to $secs for $re in the error log; returns $1 (or 1), or undef
 sub wait_for_log {
     my ($re, $secs) = @_;
-    my $file = server_root() . '/logs/error.log';
+    return wait_for_file(server_root() . '/logs/error.log', $re, $secs);
+}
+
+sub wait_for_file {
+    my ($file, $re, $secs) = @_;
     my $deadline = time + $secs;
 
     while (time < $deadline) {
@@ -553,6 +557,144 @@ Content-Type: application/json
 [200, 200, 200, 200]
 --- response_body_like eval
 ["from s2", "from s2", "from s2", "from s2"]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 19: TLS probes: SNI, Host and key as requests, the certificate verified
+--- user_files
+>>> ca.crt
+-----BEGIN CERTIFICATE-----
+MIIBkTCCATegAwIBAgIUe7qhplYikXFdSbrDqNFKI0Eoz0swCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
+DzIxMjYxMDI4MTU0NDE0WjAdMRswGQYDVQQDDBJsbG0tcm91dGVyIHRlc3QgQ0Ew
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASNSvnf1tRhU9MYbA2R0W6IZUud8sA8
+gpqAcMe8Aixs/T7ORRUXNGS54I2+8Kelik505PfS22eG6f0CNvDMLPA5o1MwUTAd
+BgNVHQ4EFgQU0Uu9yNhqFQZ8EpMJ4cvlq7s6VhswHwYDVR0jBBgwFoAU0Uu9yNhq
+FQZ8EpMJ4cvlq7s6VhswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
+AiEAp/mcADo+360cYTVzRKvMmbRUOei+PqDJ/LEAaFTDXIYCIBRn5XS+UXFlqS8r
+Hzal/LD+h3NBHTnYal6PTh2ejnn2
+-----END CERTIFICATE-----
+>>> provider.crt
+-----BEGIN CERTIFICATE-----
+MIIBxDCCAWqgAwIBAgIUJKilhqgsUMNYbjHxQlqb/VvckzAwCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
+DzIxMjYxMDI4MTU0NDE0WjAYMRYwFAYDVQQDDA1wcm92aWRlci50ZXN0MFkwEwYH
+KoZIzj0CAQYIKoZIzj0DAQcDQgAEPJx8XCC+qYt+vFB5NLAIvpaZFv7hm/YSoa7b
+i5t0m+qQeMZTqtFPFd+RadG77EkjnfPyXG4kk16eU4AAN9R4XKOBijCBhzAYBgNV
+HREEETAPgg1wcm92aWRlci50ZXN0MAkGA1UdEwQCMAAwCwYDVR0PBAQDAgeAMBMG
+A1UdJQQMMAoGCCsGAQUFBwMBMB0GA1UdDgQWBBRMG5ieSeGVavrb02Ay/yJHnCOV
+nDAfBgNVHSMEGDAWgBTRS73I2GoVBnwSkwnhy+WruzpWGzAKBggqhkjOPQQDAgNI
+ADBFAiEApXx9ZAMwt1PxRSX8EDc+Bkir9pHqMfnDjZU5TDDBbA8CIDspCMgjyimO
+5LEACSWUGMGEflF78MXFdB8sDofc19BE
+-----END CERTIFICATE-----
+>>> provider.key
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgmkN/aAGr3+EL5dxm
+MjdO0yAnpFT9w2Ko0qF3JnTKPsqhRANCAAQ8nHxcIL6pi368UHk0sAi+lpkW/uGb
+9hKhrtuLm3Sb6pB4xlOq0U8V35Fp0bvsSSOd8/JcbiSTXp5TgAA31Hhc
+-----END PRIVATE KEY-----
+--- http_config
+upstream provider_tls {
+    server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+}
+llm_upstream p upstream=provider_tls host=provider.test tls=on path=/v1 key=sk-tls check check_interval=100ms fall=1;
+llm_route m p;
+log_format probe '$request $status sni=$ssl_server_name host=$http_host auth=$http_authorization';
+server {
+    listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 ssl;
+    ssl_certificate ../html/provider.crt;
+    ssl_certificate_key ../html/provider.key;
+    access_log logs/probe.log probe;
+    location = /v1/models { return 200 '{"object":"list","data":[]}'; }
+    location /v1/ { return 200 '{}'; }
+}
+--- config
+location /v1/ {
+    llm_router on;
+    proxy_pass https://llm_router;
+    proxy_http_version 1.1;
+    proxy_next_upstream error timeout http_502 non_idempotent;
+    proxy_set_header Host $llm_upstream_host;
+    proxy_set_header Connection "";
+    proxy_set_header Authorization $llm_upstream_authorization;
+    proxy_ssl_server_name on;
+    proxy_ssl_verify on;
+    proxy_ssl_trusted_certificate ../html/ca.crt;
+}
+location = /probe.log {
+    root $TEST_NGINX_SERVER_ROOT/logs;
+    default_type text/plain;
+}
+--- init
+main::wait_for_file(server_root() . '/logs/probe.log', qr{(?s)GET /v1/models HTTP/1\.1 200 .*GET /v1/models HTTP/1\.1 200 }, 30);
+--- request
+GET /probe.log
+--- error_code: 200
+--- response_body_like: GET /v1/models HTTP/1\.1 200 sni=provider\.test host=provider\.test auth=Bearer sk-tls\n
+--- no_error_log
+is down
+[alert]
+[crit]
+
+
+
+=== TEST 20: a certificate the location does not trust: down
+--- user_files
+>>> ca.crt
+-----BEGIN CERTIFICATE-----
+MIIBkTCCATegAwIBAgIUe7qhplYikXFdSbrDqNFKI0Eoz0swCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
+DzIxMjYxMDI4MTU0NDE0WjAdMRswGQYDVQQDDBJsbG0tcm91dGVyIHRlc3QgQ0Ew
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASNSvnf1tRhU9MYbA2R0W6IZUud8sA8
+gpqAcMe8Aixs/T7ORRUXNGS54I2+8Kelik505PfS22eG6f0CNvDMLPA5o1MwUTAd
+BgNVHQ4EFgQU0Uu9yNhqFQZ8EpMJ4cvlq7s6VhswHwYDVR0jBBgwFoAU0Uu9yNhq
+FQZ8EpMJ4cvlq7s6VhswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
+AiEAp/mcADo+360cYTVzRKvMmbRUOei+PqDJ/LEAaFTDXIYCIBRn5XS+UXFlqS8r
+Hzal/LD+h3NBHTnYal6PTh2ejnn2
+-----END CERTIFICATE-----
+>>> provider.crt
+-----BEGIN CERTIFICATE-----
+MIIBxDCCAWqgAwIBAgIUJKilhqgsUMNYbjHxQlqb/VvckzAwCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
+DzIxMjYxMDI4MTU0NDE0WjAYMRYwFAYDVQQDDA1wcm92aWRlci50ZXN0MFkwEwYH
+KoZIzj0CAQYIKoZIzj0DAQcDQgAEPJx8XCC+qYt+vFB5NLAIvpaZFv7hm/YSoa7b
+i5t0m+qQeMZTqtFPFd+RadG77EkjnfPyXG4kk16eU4AAN9R4XKOBijCBhzAYBgNV
+HREEETAPgg1wcm92aWRlci50ZXN0MAkGA1UdEwQCMAAwCwYDVR0PBAQDAgeAMBMG
+A1UdJQQMMAoGCCsGAQUFBwMBMB0GA1UdDgQWBBRMG5ieSeGVavrb02Ay/yJHnCOV
+nDAfBgNVHSMEGDAWgBTRS73I2GoVBnwSkwnhy+WruzpWGzAKBggqhkjOPQQDAgNI
+ADBFAiEApXx9ZAMwt1PxRSX8EDc+Bkir9pHqMfnDjZU5TDDBbA8CIDspCMgjyimO
+5LEACSWUGMGEflF78MXFdB8sDofc19BE
+-----END CERTIFICATE-----
+>>> provider.key
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgmkN/aAGr3+EL5dxm
+MjdO0yAnpFT9w2Ko0qF3JnTKPsqhRANCAAQ8nHxcIL6pi368UHk0sAi+lpkW/uGb
+9hKhrtuLm3Sb6pB4xlOq0U8V35Fp0bvsSSOd8/JcbiSTXp5TgAA31Hhc
+-----END PRIVATE KEY-----
+--- http_config
+upstream provider_tls {
+    server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+}
+llm_upstream p upstream=provider_tls host=provider.test tls=on path=/v1 key=sk-tls check check_interval=100ms fall=1;
+llm_route m p;
+server {
+    listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 ssl;
+    ssl_certificate ../html/provider.crt;
+    ssl_certificate_key ../html/provider.key;
+    location /v1/ { return 200 '{}'; }
+}
+--- config
+location /v1/ { include ../../../conf/llm_params; }
+--- init
+main::wait_for_log(qr/provider "p" is down/, 30);
+--- request
+GET /t
+--- error_code: 404
+--- error_log
+provider "p" is down: no server passes probes, last probe: certificate verify error
 --- no_error_log
 [alert]
 [crit]
