@@ -914,6 +914,10 @@ ngx_http_llm_probe_result(ngx_http_llm_probe_t *pr, ngx_uint_t outcome,
             s->passes = 0;
             s->probe_failures++;
 
+            if (s != &n->health) {
+                n->health.probe_failures++;
+            }
+
             if (!s->down && s->fails >= chk->fall) {
                 s->down = 1;
                 s->since = now;
