@@ -217,6 +217,75 @@ static const ngx_http_llm_metric_t  ngx_http_llm_provider_metrics[] = {
 };
 
 
+/* active health checks: providers with "check", their servers and keys */
+#define HE(f)   offsetof(ngx_http_llm_status_health_t, f)
+
+static const ngx_http_llm_metric_t  ngx_http_llm_health_metrics[] = {
+    { "provider", "provider", "Provider", LABEL, K_STR, HE(provider),
+      NGX_HTTP_LLM_F_BOLD, NULL, NULL },
+    { NULL, "state", "State", VALUE, K_STR, HE(state_name), 0, NULL, NULL },
+    { "llm_provider_up", "up", NULL, GAUGE, K_BOOL, HE(up), 0, NULL,
+      "1 while probes find a server of the provider up (active checks)." },
+    { "llm_provider_health_since_seconds", "since", NULL, GAUGE, K_TIME,
+      HE(since), 0, NULL, "When the provider's health last changed." },
+    { NULL, NULL, "Since", VALUE, K_STR, HE(since_text), 0, NULL, NULL },
+    { NULL, "checked", NULL, VALUE, K_TIME, HE(checked), 0, NULL, NULL },
+    { NULL, NULL, "Last probe", VALUE, K_STR, HE(checked_text), 0, NULL,
+      NULL },
+    { NULL, "last", "Outcome", VALUE, K_STR, HE(last), 0, NULL, NULL },
+    { "llm_provider_probe_latency_milliseconds", "latency_ms", "Latency ms",
+      GAUGE, K_INT, HE(latency), 0, NULL,
+      "Duration of the provider's last probe." },
+    { "llm_provider_probes_total", "probes", "Probes", COUNTER, K_INT,
+      HE(probes), 0, NULL, "Health probes sent to the provider." },
+    { "llm_provider_probe_failures_total", "probe_failures", "Failed",
+      COUNTER, K_INT, HE(failures), 0, NULL,
+      "Health probes of the provider that failed." }
+};
+
+
+static const ngx_http_llm_metric_t  ngx_http_llm_health_server_metrics[] = {
+    { "provider", "provider", "Provider", LABEL, K_STR, HE(provider),
+      NGX_HTTP_LLM_F_BOLD, NULL, NULL },
+    { "server", "server", "Server", LABEL, K_STR, HE(target), 0, NULL,
+      NULL },
+    { NULL, "state", "State", VALUE, K_STR, HE(state_name), 0, NULL, NULL },
+    { "llm_upstream_server_up", "up", NULL, GAUGE, K_BOOL, HE(up), 0, NULL,
+      "1 while probes find the server up (active checks)." },
+    { NULL, "since", NULL, VALUE, K_TIME, HE(since), 0, NULL, NULL },
+    { NULL, NULL, "Since", VALUE, K_STR, HE(since_text), 0, NULL, NULL },
+    { NULL, "checked", NULL, VALUE, K_TIME, HE(checked), 0, NULL, NULL },
+    { NULL, NULL, "Last probe", VALUE, K_STR, HE(checked_text), 0, NULL,
+      NULL },
+    { NULL, "last", "Outcome", VALUE, K_STR, HE(last), 0, NULL, NULL },
+    { NULL, "latency_ms", "Latency ms", VALUE, K_INT, HE(latency), 0, NULL,
+      NULL },
+    { "llm_upstream_server_probes_total", "probes", "Probes", COUNTER, K_INT,
+      HE(probes), 0, NULL, "Health probes sent to the server." },
+    { "llm_upstream_server_probe_failures_total", "probe_failures",
+      "Failed", COUNTER, K_INT, HE(failures), 0, NULL,
+      "Health probes of the server that failed." }
+};
+
+
+static const ngx_http_llm_metric_t  ngx_http_llm_health_key_metrics[] = {
+    { "provider", "provider", "Provider", LABEL, K_STR, HE(provider),
+      NGX_HTTP_LLM_F_BOLD, NULL, NULL },
+    { "key", "key", "Key", LABEL, K_STR, HE(target), 0, NULL, NULL },
+    { NULL, "state", "State", VALUE, K_STR, HE(state_name), 0, NULL, NULL },
+    { "llm_provider_key_usable", "usable", NULL, GAUGE, K_BOOL, HE(up), 0,
+      NULL, "1 unless probes found the key refused or it cools down." },
+    { NULL, "since", NULL, VALUE, K_TIME, HE(since), 0, NULL, NULL },
+    { NULL, NULL, "Since", VALUE, K_STR, HE(since_text), 0, NULL, NULL },
+    { NULL, "checked", NULL, VALUE, K_TIME, HE(checked), 0, NULL, NULL },
+    { NULL, NULL, "Last probe", VALUE, K_STR, HE(checked_text), 0, NULL,
+      NULL },
+    { NULL, "last", "Outcome", VALUE, K_STR, HE(last), 0, NULL, NULL },
+    { "llm_provider_key_probes_total", "probes", "Probes", COUNTER, K_INT,
+      HE(probes), 0, NULL, "Health probes sent with the key." }
+};
+
+
 /* REQUESTS series, one per status */
 static const ngx_http_llm_metric_t  ngx_http_llm_requests_metrics[] = {
     { "route", "route", NULL, LABEL, K_STR, SF(0), 0, NULL, NULL },
@@ -336,7 +405,7 @@ const ngx_http_llm_section_t  ngx_http_llm_status_sections[] = {
       ngx_http_llm_rows_one, ngx_http_llm_html_subtitle,
       ngx_http_llm_metrics(ngx_http_llm_page_metrics) },
 
-    { "zone", NULL, NULL, { 7, 2, 7 },
+    { "zone", NULL, NULL, { 7, 2, 10 },
       NGX_HTTP_LLM_S_ONE|NGX_HTTP_LLM_S_ZONE,
       ngx_http_llm_rows_one, ngx_http_llm_html_footer,
       ngx_http_llm_metrics(ngx_http_llm_zone_metrics) },
@@ -369,7 +438,21 @@ const ngx_http_llm_section_t  ngx_http_llm_status_sections[] = {
 
     { NULL, "Traffic by route, provider and model", "No requests yet.",
       { 2, 0, 6 }, 0, ngx_http_llm_rows_traffic, NULL,
-      ngx_http_llm_metrics(ngx_http_llm_traffic_metrics) }
+      ngx_http_llm_metrics(ngx_http_llm_traffic_metrics) },
+
+    { "health", "Health checks", "No llm_upstream has \"check\".",
+      { 8, 8, 7 }, 0, ngx_http_llm_rows_health_providers, NULL,
+      ngx_http_llm_metrics(ngx_http_llm_health_metrics) },
+
+    { "health_servers", "Servers (health checks)",
+      "No llm_upstream has \"check\".",
+      { 9, 9, 8 }, 0, ngx_http_llm_rows_health_servers, NULL,
+      ngx_http_llm_metrics(ngx_http_llm_health_server_metrics) },
+
+    { "health_keys", "Keys (health checks)",
+      "No llm_upstream has \"check\".",
+      { 10, 10, 9 }, 0, ngx_http_llm_rows_health_keys, NULL,
+      ngx_http_llm_metrics(ngx_http_llm_health_key_metrics) }
 };
 
 const ngx_uint_t  ngx_http_llm_status_nsections =

@@ -85,6 +85,23 @@ typedef struct {
 } ngx_http_llm_status_series_t;
 
 
+/* a row of the health sections: a provider, one of its servers or keys */
+typedef struct {
+    ngx_str_t                        provider;
+    ngx_str_t                        target;     /* server, or key "#n" */
+    ngx_str_t                        state_name;
+    int64_t                          up;         /* usable, for a key */
+    int64_t                          since;      /* or UNSET */
+    int64_t                          checked;    /* or UNSET */
+    ngx_str_t                        since_text;    /* for HTML */
+    ngx_str_t                        checked_text;
+    ngx_str_t                        last;       /* outcome of the last probe */
+    int64_t                          latency;    /* ms, or UNSET */
+    int64_t                          probes;
+    int64_t                          failures;
+} ngx_http_llm_status_health_t;
+
+
 /* the snapshot; also the one row of the page, zone and totals sections */
 typedef struct {
     int64_t                          now;
@@ -112,6 +129,10 @@ typedef struct {
     int64_t                          budget_rejections;
     int64_t                          usage_missing;  /* of the zone or sum */
     int64_t                          started;
+
+    /* active health checks: providers, servers, keys */
+    ngx_http_llm_status_health_t    *health[3];
+    ngx_uint_t                       nhealth[3];
 
     /* sums of the REQUESTS series */
     int64_t                          total[NGX_HTTP_LLM_SERIES_NVALUES];
@@ -206,6 +227,16 @@ extern const ngx_uint_t              ngx_http_llm_status_nsections;
 /* the snapshot (_snapshot.c) */
 ngx_int_t ngx_http_llm_status_collect(ngx_http_request_t *r,
     ngx_http_llm_status_t *st);
+
+/* health rows (_health.c) */
+ngx_int_t ngx_http_llm_status_health(ngx_http_request_t *r,
+    ngx_http_llm_status_t *st);
+ngx_uint_t ngx_http_llm_rows_health_providers(ngx_http_llm_status_t *st,
+    u_char **first, size_t *size);
+ngx_uint_t ngx_http_llm_rows_health_servers(ngx_http_llm_status_t *st,
+    u_char **first, size_t *size);
+ngx_uint_t ngx_http_llm_rows_health_keys(ngx_http_llm_status_t *st,
+    u_char **first, size_t *size);
 
 /* the writers of the formats */
 ngx_int_t ngx_http_llm_status_prometheus(ngx_http_llm_status_t *st,

@@ -77,6 +77,10 @@ ngx_http_llm_status_collect(ngx_http_request_t *r, ngx_http_llm_status_t *st)
         return NGX_ERROR;
     }
 
+    if (ngx_http_llm_status_health(r, st) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     /* provider names: null-terminated copies */
 
     for (i = 0; i < st->nproviders; i++) {
