@@ -18,7 +18,7 @@ OBJS         := $(BUILD)/nginx
 MODULE       := $(BUILD)/ngx_http_llm_router_module.so
 MOCK         := $(BUILD)/ngx_http_llm_mock_module.so
 SRCS         := $(wildcard src/*.c src/*.h) config
-MOCK_SRCS    := $(wildcard mock/*.c) mock/config
+MOCK_SRCS    := $(wildcard mock/*.c mock/*.h) mock/config
 
 DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libtest-base-perl \
                 curl ca-certificates

@@ -1297,7 +1297,7 @@ X-Attempts: a:400
 
 
 
-=== TEST 51: a provider's 400 is passed on as it is (Anthropic)
+=== TEST 51: a provider's 400 is passed on as it is (Anthropic, its own error type)
 --- http_config
 llm_upstream a api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route claude a;
@@ -1315,7 +1315,7 @@ Content-Type: application/json
 --- response_headers
 Content-Type: application/json
 --- response_body chomp
-{"type":"error","error":{"type":"api_error","message":"mock error 400"}}
+{"type":"error","error":{"type":"invalid_request_error","message":"mock error 400"}}
 --- no_error_log
 [alert]
 [crit]

@@ -264,7 +264,7 @@ provider "a" failed (status 504)
 === TEST 8: 529 (Anthropic "overloaded") fails over
 --- http_config
 llm_upstream a api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_upstream b api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
 llm_route m a b;
 --- config
 location /v1/ {
@@ -273,10 +273,10 @@ location /v1/ {
     add_header X-Provider $llm_provider always;
 }
 location /mock/a/v1/ { llm_mock api=anthropic status=529; }
-location /mock/b/v1/ { llm_mock "content=Hello from b" prompt_tokens=1 completion_tokens=3; }
+location /mock/b/v1/ { llm_mock api=anthropic "content=Hello from b" prompt_tokens=1 completion_tokens=3; }
 --- request
-POST /v1/chat/completions
-{"model":"m","messages":[{"role":"user","content":"hi"}]}
+POST /v1/messages
+{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}
 --- more_headers
 Content-Type: application/json
 --- error_code: 200
@@ -284,7 +284,7 @@ Content-Type: application/json
 X-Attempts: a:529 b:200
 X-Provider: b
 --- response_body chomp
-{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from b"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":3,"total_tokens":4}}
+{"id":"msg_mock","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":"Hello from b"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}
 --- error_log
 provider "a" failed (status 529)
 --- no_error_log
