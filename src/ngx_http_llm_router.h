@@ -515,6 +515,9 @@ ngx_http_llm_provider_t *ngx_http_llm_find_provider(
     ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name);
 u_char *ngx_http_llm_conf_line(u_char *pos, u_char *end, u_char **s,
     u_char **e);
+ngx_int_t ngx_http_llm_key_file_read(ngx_conf_t *cf, u_char *name,
+    ngx_str_t *what, size_t max, ngx_str_t *content);
+void ngx_http_llm_key_file_wipe(ngx_str_t *content);
 ngx_uint_t ngx_http_llm_provider_fails_on(ngx_http_llm_provider_t *p,
     ngx_uint_t outcome);
 

@@ -113,6 +113,45 @@ ngx_http_llm_client_keys_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t
 ngx_http_llm_client_keys_read(ngx_conf_t *cf, ngx_http_llm_client_keys_t *ck)
 {
+    ngx_int_t  rc;
+    ngx_str_t  what, content;
+
+    what.data = ngx_pnalloc(cf->temp_pool,
+                            sizeof("client keys file \"\"") - 1
+                            + ck->file.len);
+    if (what.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    what.len = ngx_sprintf(what.data, "client keys file \"%V\"", &ck->file)
+               - what.data;
+
+    if (ngx_http_llm_key_file_read(cf, ck->file.data, &what,
+                                   NGX_HTTP_LLM_CLIENT_KEYS_MAX, &content)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_llm_client_keys_parse(cf, ck, content.data, content.len);
+
+    ngx_http_llm_key_file_wipe(&content);
+
+    return rc;
+}
+
+
+/*
+ * The one reader of files holding secrets (llm_upstream key_file=,
+ * llm_client_keys): the whole file into a temporary buffer, looping over
+ * short reads; the caller wipes it with ngx_http_llm_key_file_wipe() once
+ * parsed.  "what" names the file in error messages.
+ */
+
+ngx_int_t
+ngx_http_llm_key_file_read(ngx_conf_t *cf, u_char *name, ngx_str_t *what,
+    size_t max, ngx_str_t *content)
+{
     u_char           *buf;
     off_t             size;
     size_t            len;
@@ -121,11 +160,10 @@ ngx_http_llm_client_keys_read(ngx_conf_t *cf, ngx_http_llm_client_keys_t *ck)
     ngx_int_t         rc;
     ngx_file_info_t   fi;
 
-    fd = ngx_open_file(ck->file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    fd = ngx_open_file(name, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " client keys file \"%s\" failed",
-                           ck->file.data);
+                           ngx_open_file_n " %V failed", what);
         return NGX_ERROR;
     }
 
@@ -135,17 +173,14 @@ ngx_http_llm_client_keys_read(ngx_conf_t *cf, ngx_http_llm_client_keys_t *ck)
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " client keys file \"%s\" failed",
-                           ck->file.data);
+                           ngx_fd_info_n " %V failed", what);
         goto done;
     }
 
     size = ngx_file_size(&fi);
 
-    if (size > NGX_HTTP_LLM_CLIENT_KEYS_MAX) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "client keys file \"%s\" is too large",
-                           ck->file.data);
+    if (size > (off_t) max) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V is too large", what);
         goto done;
     }
 
@@ -161,8 +196,7 @@ ngx_http_llm_client_keys_read(ngx_conf_t *cf, ngx_http_llm_client_keys_t *ck)
 
         if (n == -1) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                               ngx_read_fd_n " client keys file \"%s\" "
-                               "failed", ck->file.data);
+                               ngx_read_fd_n " %V failed", what);
             goto done;
         }
 
@@ -173,22 +207,34 @@ ngx_http_llm_client_keys_read(ngx_conf_t *cf, ngx_http_llm_client_keys_t *ck)
         len += n;
     }
 
-    rc = ngx_http_llm_client_keys_parse(cf, ck, buf, len);
+    content->data = buf;
+    content->len = len;
+
+    rc = NGX_OK;
 
 done:
 
-    if (buf) {
-        /* a plain memset() of a dead buffer may be optimised away */
+    if (rc != NGX_OK && buf) {
         OPENSSL_cleanse(buf, len);
     }
 
     if (ngx_close_file(fd) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
-                           ngx_close_file_n " client keys file \"%s\" failed",
-                           ck->file.data);
+                           ngx_close_file_n " %V failed", what);
     }
 
     return rc;
+}
+
+
+void
+ngx_http_llm_key_file_wipe(ngx_str_t *content)
+{
+    /* a plain memset() of a dead buffer may be optimised away */
+
+    if (content->data) {
+        OPENSSL_cleanse(content->data, content->len);
+    }
 }
 
 

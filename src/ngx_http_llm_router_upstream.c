@@ -700,11 +700,9 @@ static ngx_int_t
 ngx_http_llm_read_key_file(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
     ngx_str_t *name)
 {
-    u_char           *buf, *pos, *end, *s, *e;
-    ssize_t           n;
-    ngx_fd_t          fd;
-    ngx_str_t         file;
-    ngx_file_info_t   fi;
+    u_char     *pos, *end, *s, *e;
+    ngx_int_t   rc;
+    ngx_str_t   file, what, content;
 
     file = *name;
 
@@ -712,75 +710,49 @@ ngx_http_llm_read_key_file(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
         return NGX_ERROR;
     }
 
-    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " key file \"%s\" of llm_upstream "
-                           "\"%V\" failed", file.data, &p->name);
+    what.data = ngx_pnalloc(cf->temp_pool,
+                            sizeof("key file \"\" of llm_upstream \"\"") - 1
+                            + file.len + p->name.len);
+    if (what.data == NULL) {
         return NGX_ERROR;
     }
 
-    buf = NULL;
-    n = 0;
+    what.len = ngx_sprintf(what.data, "key file \"%V\" of llm_upstream \"%V\"",
+                           &file, &p->name)
+               - what.data;
 
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " \"%s\" failed", file.data);
-        goto failed;
+    if (ngx_http_llm_key_file_read(cf, file.data, &what,
+                                   NGX_HTTP_LLM_KEY_FILE_MAX, &content)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
-
-    if (ngx_file_size(&fi) > NGX_HTTP_LLM_KEY_FILE_MAX) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "key file \"%s\" is too large", file.data);
-        goto failed;
-    }
-
-    buf = ngx_pnalloc(cf->temp_pool, (size_t) ngx_file_size(&fi) + 1);
-    if (buf == NULL) {
-        goto failed;
-    }
-
-    n = ngx_read_fd(fd, buf, (size_t) ngx_file_size(&fi));
-    if (n == -1) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_read_fd_n " key file \"%s\" failed",
-                           file.data);
-        goto failed;
-    }
-
-    ngx_close_file(fd);
 
     /* one key a line; blank lines and "#" comments are skipped */
 
-    pos = buf;
-    end = buf + n;
+    rc = NGX_OK;
+    pos = content.data;
+    end = content.data + content.len;
 
     while (pos < end) {
         pos = ngx_http_llm_conf_line(pos, end, &s, &e);
 
         if (s < e && *s != '#') {
             if (ngx_http_llm_add_key(cf, p, s, e - s) != NGX_OK) {
-                ngx_memzero(buf, n);
-                return NGX_ERROR;
+                rc = NGX_ERROR;
+                break;
             }
         }
     }
 
-    ngx_memzero(buf, n);
+    ngx_http_llm_key_file_wipe(&content);
 
-    if (p->keys->nelts == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "key file \"%s\" of llm_upstream \"%V\" has no keys",
-                           file.data, &p->name);
+    if (rc == NGX_OK && p->keys->nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V has no keys", &what);
         return NGX_ERROR;
     }
 
-    return NGX_OK;
-
-failed:
-
-    ngx_close_file(fd);
-    return NGX_ERROR;
+    return rc;
 }
 
 
