@@ -9,6 +9,30 @@
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();
+
+# Blocks share their setup: a block without its own --- http_config
+# (or --- config) gets the one below.
+
+our $HttpConfig = <<'_EOC_';
+llm_upstream a host=127.0.0.1 tls=off key=k;
+_EOC_
+
+our $Config = <<'_EOC_';
+location /v1/ { include ../../../conf/llm_params; }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $Config);
+    }
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+});
+
 run_tests();
 
 __DATA__
@@ -17,8 +41,6 @@ __DATA__
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m nope:x;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*unknown llm_upstream "nope" in route "m" in \S+/nginx\.conf:26$}
@@ -44,8 +66,6 @@ qr{\[emerg\] .*unknown llm_upstream "b" in route "~\^gpt" in \S+/nginx\.conf:41$
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_upstream a host=127.0.0.2 tls=off key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*duplicate llm_upstream "a" in \S+/nginx\.conf:26$}
@@ -56,8 +76,6 @@ qr{\[emerg\] .*duplicate llm_upstream "a" in \S+/nginx\.conf:26$}
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k foo=1;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "foo=1" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -68,8 +86,6 @@ qr{\[emerg\] .*invalid parameter "foo=1" in llm_upstream "a" in \S+/nginx\.conf:
 --- http_config
 llm_upstream a host=127.0.0.1 port=0 tls=off key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "port=0" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -80,8 +96,6 @@ qr{\[emerg\] .*invalid value "port=0" in llm_upstream "a" in \S+/nginx\.conf:25$
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k port=x;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "port=x" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -92,8 +106,6 @@ qr{\[emerg\] .*invalid value "port=x" in llm_upstream "a" in \S+/nginx\.conf:25$
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k port=65536;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "port=65536" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -104,8 +116,6 @@ qr{\[emerg\] .*invalid value "port=65536" in llm_upstream "a" in \S+/nginx\.conf
 --- http_config
 llm_upstream a host=127.0.0.1 tls=maybe key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "tls=maybe" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -116,8 +126,6 @@ qr{\[emerg\] .*invalid value "tls=maybe" in llm_upstream "a" in \S+/nginx\.conf:
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off api=foo key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "api=foo" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -128,8 +136,6 @@ qr{\[emerg\] .*invalid value "api=foo" in llm_upstream "a" in \S+/nginx\.conf:25
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off path=noslash key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "path=noslash" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -140,8 +146,6 @@ qr{\[emerg\] .*invalid value "path=noslash" in llm_upstream "a" in \S+/nginx\.co
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k max_fails=x;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "max_fails=x" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -152,8 +156,6 @@ qr{\[emerg\] .*invalid value "max_fails=x" in llm_upstream "a" in \S+/nginx\.con
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k fail_timeout=abc;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "fail_timeout=abc" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -164,8 +166,6 @@ qr{\[emerg\] .*invalid value "fail_timeout=abc" in llm_upstream "a" in \S+/nginx
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k fail_on=abc;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid "fail_on" value "abc" in llm_upstream "a": expected error, timeout, default or a status 400-599 in \S+/nginx\.conf:25$}
@@ -176,8 +176,6 @@ qr{\[emerg\] .*invalid "fail_on" value "abc" in llm_upstream "a": expected error
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k fail_on=error,700;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid "fail_on" value "700" in llm_upstream "a": expected error, timeout, default or a status 400-599 in \S+/nginx\.conf:25$}
@@ -188,8 +186,6 @@ qr{\[emerg\] .*invalid "fail_on" value "700" in llm_upstream "a": expected error
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k fail_on=399;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid "fail_on" value "399" in llm_upstream "a": expected error, timeout, default or a status 400-599 in \S+/nginx\.conf:25$}
@@ -200,8 +196,6 @@ qr{\[emerg\] .*invalid "fail_on" value "399" in llm_upstream "a": expected error
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "key=" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -212,8 +206,6 @@ qr{\[emerg\] .*invalid value "key=" in llm_upstream "a" in \S+/nginx\.conf:25$}
 --- http_config
 llm_upstream a preset=nope key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*unknown preset "nope" in \S+/nginx\.conf:25$}
@@ -224,8 +216,6 @@ qr{\[emerg\] .*unknown preset "nope" in \S+/nginx\.conf:25$}
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k key_env=PATH;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*llm_upstream "a" takes only one of "key=", "key_file=" and "key_env=" in \S+/nginx\.conf:25$}
@@ -236,8 +226,6 @@ qr{\[emerg\] .*llm_upstream "a" takes only one of "key=", "key_file=" and "key_e
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key_file=../html/keys.txt key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- user_files
 >>> keys.txt
 sk-1
@@ -251,8 +239,6 @@ qr{\[emerg\] .*llm_upstream "a" takes only one of "key=", "key_file=" and "key_e
 --- http_config
 llm_upstream a port=8080 tls=off key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*llm_upstream "a" needs "host=", "upstream=" or "preset=" in \S+/nginx\.conf:25$}
@@ -263,8 +249,6 @@ qr{\[emerg\] .*llm_upstream "a" needs "host=", "upstream=" or "preset=" in \S+/n
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key_file=no-such-keys.txt;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*open\(\) key file "\S+/conf/no-such-keys\.txt" of llm_upstream "a" failed \(2: No such file or directory\) in \S+/nginx\.conf:25$}
@@ -275,8 +259,6 @@ qr{\[emerg\] .*open\(\) key file "\S+/conf/no-such-keys\.txt" of llm_upstream "a
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key_file=../html/keys.txt;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- user_files
 >>> keys.txt
 # production keys go here
@@ -293,8 +275,6 @@ qr{\[emerg\] .*key file "\S+/conf/\.\./html/keys\.txt" of llm_upstream "a" has n
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key_env=LLM_ROUTER_TEST_NOT_SET_42;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*environment variable "LLM_ROUTER_TEST_NOT_SET_42" of llm_upstream "a" is not set in \S+/nginx\.conf:25$}
@@ -305,8 +285,6 @@ qr{\[emerg\] .*environment variable "LLM_ROUTER_TEST_NOT_SET_42" of llm_upstream
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route m;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*no target in route "m" in \S+/nginx\.conf:26$}
@@ -318,8 +296,6 @@ qr{\[emerg\] .*no target in route "m" in \S+/nginx\.conf:26$}
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route_weighted m {
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*no target in route "m" in \S+/nginx\.conf:27$}
@@ -330,8 +306,6 @@ qr{\[emerg\] .*no target in route "m" in \S+/nginx\.conf:27$}
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route ~^gpt-(4 a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*pcre2?_compile\(\) failed: missing closing parenthesis in "\^gpt-\(4"(?: at "")? in \S+/nginx\.conf:26$}
@@ -343,8 +317,6 @@ qr{\[emerg\] .*pcre2?_compile\(\) failed: missing closing parenthesis in "\^gpt-
 llm_zone z;
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*llm_zone "z" has no size in \S+/nginx\.conf:25$}
@@ -356,8 +328,6 @@ qr{\[emerg\] .*llm_zone "z" has no size in \S+/nginx\.conf:25$}
 llm_zone z 16k;
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*llm_zone "z" is too small, \d+ at least in \S+/nginx\.conf:25$}
@@ -370,8 +340,6 @@ llm_zone z 1m;
 llm_zone y 1m;
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*"llm_zone" directive is duplicate in \S+/nginx\.conf:26$}
@@ -383,8 +351,6 @@ qr{\[emerg\] .*"llm_zone" directive is duplicate in \S+/nginx\.conf:26$}
 llm_zone z 1m state=llm-state.json state_interval=500ms;
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid "state_interval=500ms" in llm_zone "z", 1s at least in \S+/nginx\.conf:25$}
@@ -397,8 +363,6 @@ llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_upstream b host=127.0.0.2 tls=off key=k;
 llm_route m a;
 llm_route m b;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*duplicate route "m" in \S+/nginx\.conf:28$}
@@ -406,8 +370,6 @@ qr{\[emerg\] .*duplicate route "m" in \S+/nginx\.conf:28$}
 
 
 === TEST 32: duplicate route, short form then block form
---- http_config
-llm_upstream a host=127.0.0.1 tls=off key=k;
 --- config
 location /v1/ {
     llm_route m a;
@@ -427,8 +389,6 @@ qr{\[emerg\] .*duplicate route "m" in \S+/nginx\.conf:42$}
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route default a;
 llm_route default a:other;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*duplicate default route in \S+/nginx\.conf:27$}
@@ -443,8 +403,6 @@ llm_route_weighted m {
     a weight=2;
     b weight=0;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid weight "weight=0" in route "m" in \S+/nginx\.conf:29$}
@@ -457,8 +415,6 @@ llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route_weighted m {
     a weight=x;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid weight "weight=x" in route "m" in \S+/nginx\.conf:27$}
@@ -475,8 +431,6 @@ llm_route_weighted m {
     b backup;
     c:big weight=2;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*primary target "c:big" after a backup in route "m" in \S+/nginx\.conf:31$}
@@ -491,8 +445,6 @@ llm_route_weighted m {
     a backup;
     b backup;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*route "m" has only backup targets in \S+/nginx\.conf:30$}
@@ -503,8 +455,6 @@ qr{\[emerg\] .*route "m" has only backup targets in \S+/nginx\.conf:30$}
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route m :model;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid target ":model" in route "m" in \S+/nginx\.conf:26$}
@@ -515,8 +465,6 @@ qr{\[emerg\] .*invalid target ":model" in route "m" in \S+/nginx\.conf:26$}
 --- http_config
 llm_upstream p host=127.0.0.1 tls=off key=k;
 llm_route m p p:;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid target "p:" in route "m" in \S+/nginx\.conf:26$}
@@ -530,8 +478,6 @@ llm_route_weighted m {
     p:x weight=2;
     :y;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid target ":y" in route "m" in \S+/nginx\.conf:28$}
@@ -539,10 +485,6 @@ qr{\[emerg\] .*invalid target ":y" in route "m" in \S+/nginx\.conf:28$}
 
 
 === TEST 41: llm_router on in a location without any route
---- http_config
-llm_upstream a host=127.0.0.1 tls=off key=k;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*"llm_router" is on but no "llm_route" is defined for this location}
@@ -550,8 +492,6 @@ qr{\[emerg\] .*"llm_router" is on but no "llm_route" is defined for this locatio
 
 
 === TEST 42: llm_router on where the routes live in another location
---- http_config
-llm_upstream a host=127.0.0.1 tls=off key=k;
 --- config
 location /other/ {
     llm_route m a;
@@ -584,8 +524,6 @@ qr{\[emerg\] .*"llm_route_key" directive is duplicate in \S+/nginx\.conf:43$}
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k fail_on=;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*empty "fail_on" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -600,8 +538,6 @@ llm_route_weighted m {
     a;
     b weight=2 backup;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*a backup target takes no weight in route "m" in \S+/nginx\.conf:29$}
@@ -614,8 +550,6 @@ llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route_weighted m {
     a down;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "down" in route "m" in \S+/nginx\.conf:27$}
@@ -626,8 +560,6 @@ qr{\[emerg\] .*invalid parameter "down" in route "m" in \S+/nginx\.conf:27$}
 --- http_config
 llm_upstream a:b host=127.0.0.1 tls=off key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid llm_upstream name "a:b" in \S+/nginx\.conf:25$}
@@ -638,8 +570,6 @@ qr{\[emerg\] .*invalid llm_upstream name "a:b" in \S+/nginx\.conf:25$}
 --- http_config
 llm_upstream a upstream=llm_router key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*llm_upstream "a" may not use the "llm_router" upstream in \S+/nginx\.conf:25$}
@@ -650,8 +580,6 @@ qr{\[emerg\] .*llm_upstream "a" may not use the "llm_router" upstream in \S+/ngi
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key_file=../html/keys.txt;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- user_files
 >>> keys.txt
 sk-first
@@ -669,8 +597,6 @@ sk-first
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route ~* a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*empty regex in route "~\*" in \S+/nginx\.conf:26$}
@@ -682,8 +608,6 @@ qr{\[emerg\] .*empty regex in route "~\*" in \S+/nginx\.conf:26$}
 llm_zone z 10q;
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid size "10q" of llm_zone "z" in \S+/nginx\.conf:25$}
@@ -695,8 +619,6 @@ qr{\[emerg\] .*invalid size "10q" of llm_zone "z" in \S+/nginx\.conf:25$}
 llm_zone z 1m foo;
 llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "foo" in llm_zone "z" in \S+/nginx\.conf:25$}
@@ -732,8 +654,6 @@ qr{\[emerg\] .*invalid value "maybe" in "llm_router" directive, it must be "on" 
 --- http_config
 llm_upstream a host=127.0.0.1/v1 tls=off key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "host=127\.0\.0\.1/v1" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -744,8 +664,6 @@ qr{\[emerg\] .*invalid value "host=127\.0\.0\.1/v1" in llm_upstream "a" in \S+/n
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k path=/v1?x=1;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "path=/v1\?x=1" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -756,8 +674,6 @@ qr{\[emerg\] .*invalid value "path=/v1\?x=1" in llm_upstream "a" in \S+/nginx\.c
 --- http_config
 llm_upstream a upstream=no_such_block key=k;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*host not found in upstream "no_such_block" in \S+/nginx\.conf:25$}

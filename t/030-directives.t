@@ -14,6 +14,38 @@ use Test::Nginx::Socket 'no_plan';
 $ENV{LLM_ROUTER_TEST_KEY} = 'sk-from-the-environment';
 
 no_shuffle();
+
+# Blocks share their setup: a block without its own --- http_config
+# (or --- config) gets the one below.
+
+our $HttpConfig = <<'_EOC_';
+llm_zone my_llm_zone 1m;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=k;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=k;
+llm_route m a b;
+_EOC_
+
+our $Config = <<'_EOC_';
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock status=503; }
+location /mock/b/v1/ { llm_mock; }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $Config);
+    }
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+});
+
 run_tests();
 
 __DATA__
@@ -905,18 +937,6 @@ location /v1/ {
 
 
 === TEST 27: llm_zone with a name: a failure is recorded and opens the circuit
---- http_config
-llm_zone my_llm_zone 1m;
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=k;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=k;
-llm_route m a b;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
-location /mock/a/v1/ { llm_mock status=503; }
-location /mock/b/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"m"}
@@ -936,18 +956,6 @@ X-Attempts: a:503 b:200
 
 
 === TEST 28: llm_zone with a name: the open circuit is skipped by the next request
---- http_config
-llm_zone my_llm_zone 1m;
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=k;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=k;
-llm_route m a b;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
-location /mock/a/v1/ { llm_mock status=503; }
-location /mock/b/v1/ { llm_mock; }
 --- request eval
 ["POST /v1/chat/completions
 {\"model\":\"m\"}", "POST /v1/chat/completions
@@ -966,13 +974,6 @@ Content-Type: application/json
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=k max_fails=2 fail_timeout=30s;
 llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=k;
 llm_route m a b;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
-location /mock/a/v1/ { llm_mock status=503; }
-location /mock/b/v1/ { llm_mock; }
 --- request eval
 ["POST /v1/chat/completions
 {\"model\":\"m\"}", "POST /v1/chat/completions
@@ -992,13 +993,6 @@ Content-Type: application/json
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=k max_fails=0;
 llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=k;
 llm_route m a b;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
-location /mock/a/v1/ { llm_mock status=503; }
-location /mock/b/v1/ { llm_mock; }
 --- request eval
 [map { "POST /v1/chat/completions\n{\"model\":\"m\"}" } 1 .. 3]
 --- more_headers
@@ -1017,13 +1011,6 @@ circuit opened
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=k fail_timeout=1s;
 llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=k;
 llm_route m a b;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
-location /mock/a/v1/ { llm_mock status=503; }
-location /mock/b/v1/ { llm_mock; }
 --- request eval
 ["POST /v1/chat/completions\n{\"model\":\"m\"}",
  "POST /v1/chat/completions\n{\"model\":\"m\"}",
@@ -1071,13 +1058,6 @@ Content-Type: application/json
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=k fail_on=error,timeout;
 llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=k;
 llm_route m a b;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
-location /mock/a/v1/ { llm_mock status=503; }
-location /mock/b/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"m"}

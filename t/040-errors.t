@@ -6,19 +6,39 @@ use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();
 no_long_string();
+
+# Blocks share their setup: a block without its own --- http_config
+# (or --- config) gets the one below.
+
+our $HttpConfig = <<'_EOC_';
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route gpt-4o a;
+_EOC_
+
+our $Config = <<'_EOC_';
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock; }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $Config);
+    }
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: 400 empty body (OpenAI)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 --- more_headers
@@ -39,11 +59,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route claude a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/messages
 --- more_headers
@@ -61,14 +76,6 @@ Content-Type: application/json
 
 
 === TEST 3: 400 malformed JSON (OpenAI), offset of the first bad byte
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o",}
@@ -89,11 +96,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route claude a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/messages
 {"model":"claude","max_tokens":10,"messages":[
@@ -111,14 +113,6 @@ Content-Type: application/json
 
 
 === TEST 5: 400 trailing garbage after the object
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o"} x
@@ -136,14 +130,6 @@ Content-Type: application/json
 
 
 === TEST 6: 400 two top-level values
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o"}{"model":"gpt-4o"}
@@ -161,14 +147,6 @@ Content-Type: application/json
 
 
 === TEST 7: 400 non-object top level [] (OpenAI)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 []
@@ -189,11 +167,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route claude a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/messages
 "model"
@@ -211,14 +184,6 @@ Content-Type: application/json
 
 
 === TEST 9: 400 missing model (OpenAI)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"messages":[{"role":"user","content":"hi"}]}
@@ -239,11 +204,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route claude a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/messages
 {"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}
@@ -261,14 +221,6 @@ Content-Type: application/json
 
 
 === TEST 11: 400 model nested in another object is still missing
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"metadata":{"model":"gpt-4o"},"messages":[]}
@@ -286,14 +238,6 @@ Content-Type: application/json
 
 
 === TEST 12: 400 model is a number (OpenAI)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":4,"messages":[]}
@@ -314,11 +258,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route claude a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/messages
 {"model":null,"max_tokens":10,"messages":[]}
@@ -340,11 +279,6 @@ Content-Type: application/json
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route gpt-4o a;
 llm_route default a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"","messages":[]}
@@ -366,11 +300,6 @@ Content-Type: application/json
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route gpt-4o a;
 llm_route gpt-4o-mini a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o","messages":[],"model":"gpt-4o-mini"}
@@ -391,11 +320,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route claude a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/messages
 {"model":"claude","model":"claude","max_tokens":10,"messages":[]}
@@ -417,11 +341,6 @@ Content-Type: application/json
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route gpt-4o a;
 llm_route evil a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o","mod\u0065l":"evil","messages":[]}
@@ -443,11 +362,6 @@ Content-Type: application/json
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route gpt-4o a;
 llm_route evil a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"\u006dodel":"evil","messages":[],"model":"gpt-4o"}
@@ -468,11 +382,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o\nX-Injected: 1","messages":[]}
@@ -493,11 +402,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt\u00014o","messages":[]}
@@ -518,11 +422,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/messages
 {"model":"claude\r\n","max_tokens":10,"messages":[]}
@@ -540,14 +439,6 @@ Content-Type: application/json
 
 
 === TEST 22: 400 nesting deeper than 256 levels
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request eval
 "POST /v1/chat/completions\n"
 . '{"model":"gpt-4o","x":' . ('[' x 256) . (']' x 256) . '}'
@@ -565,9 +456,6 @@ Content-Type: application/json
 
 
 === TEST 23: exactly 256 levels are accepted
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -592,14 +480,6 @@ X-Attempts: a:200
 
 
 === TEST 24: 404 unknown model (OpenAI)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-5","messages":[]}
@@ -620,11 +500,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route claude a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/messages
 {"model":"claude-9","max_tokens":10,"messages":[]}
@@ -642,14 +517,6 @@ Content-Type: application/json
 
 
 === TEST 26: 404 unknown model, the name is JSON-escaped in the message
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"a\"b\\c","messages":[]}
@@ -667,14 +534,6 @@ Content-Type: application/json
 
 
 === TEST 27: 404 unknown endpoint
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/complete
 {"model":"gpt-4o","messages":[]}
@@ -692,14 +551,6 @@ Content-Type: application/json
 
 
 === TEST 28: 404 unknown endpoint, GET of the location's root
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 GET /v1/
 --- error_code: 404
@@ -714,14 +565,6 @@ Content-Type: application/json
 
 
 === TEST 29: 404 GET models/{id} of a model that is not routed
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 GET /v1/models/gpt-5
 --- error_code: 404
@@ -736,14 +579,6 @@ Content-Type: application/json
 
 
 === TEST 30: 405 GET on chat/completions
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 GET /v1/chat/completions
 --- error_code: 405
@@ -761,11 +596,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route claude a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 GET /v1/messages
 --- error_code: 405
@@ -780,14 +610,6 @@ Content-Type: application/json
 
 
 === TEST 32: 405 POST on models
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/models
 {"model":"gpt-4o"}
@@ -805,14 +627,6 @@ Content-Type: application/json
 
 
 === TEST 33: 405 DELETE on models/{id}
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 DELETE /v1/models/gpt-4o
 --- error_code: 405
@@ -827,14 +641,6 @@ Content-Type: application/json
 
 
 === TEST 34: HEAD on models: headers of the list, no body
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 HEAD /v1/models
 --- error_code: 200
@@ -850,14 +656,6 @@ Content-Length: 86
 
 
 === TEST 35: GET on models: the body HEAD announced
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 GET /v1/models
 --- error_code: 200
@@ -874,9 +672,6 @@ Content-Length: 86
 
 
 === TEST 36: 413 body over client_max_body_size, with Content-Length (OpenAI)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
 --- config
 location /v1/ {
     client_max_body_size 1k;
@@ -926,9 +721,6 @@ Content-Type: application/json
 
 
 === TEST 38: 413 body over client_max_body_size, chunked (OpenAI)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
 --- config
 location /v1/ {
     client_max_body_size 1k;
@@ -998,14 +790,6 @@ Content-Type: application/json
 
 
 === TEST 40: 415 text/plain (OpenAI)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o","messages":[]}
@@ -1023,14 +807,6 @@ Content-Type: application/json
 
 
 === TEST 41: 415 a type that only starts like application/json
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o","messages":[]}
@@ -1051,11 +827,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route claude a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/messages
 {"model":"claude","max_tokens":10,"messages":[]}
@@ -1353,14 +1124,6 @@ X-Attempts: a:500
 
 
 === TEST 53: 400 empty chunked body
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- raw_request eval
 "POST /v1/chat/completions HTTP/1.1\r
 Host: localhost\r
@@ -1383,14 +1146,6 @@ Content-Type: application/json
 
 
 === TEST 54: 400 whitespace-only body: malformed, offset at the end
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- raw_request eval
 "POST /v1/chat/completions HTTP/1.1\r
 Host: localhost\r
@@ -1411,14 +1166,6 @@ Content-Type: application/json
 
 
 === TEST 55: 400 a leading UTF-8 BOM is malformed JSON
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request eval
 "POST /v1/chat/completions\n\xef\xbb\xbf{\"model\":\"gpt-4o\"}"
 --- more_headers
@@ -1435,14 +1182,6 @@ Content-Type: application/json
 
 
 === TEST 56: 400 invalid escape in a string
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o","x":"a\qb"}
@@ -1460,14 +1199,6 @@ Content-Type: application/json
 
 
 === TEST 57: 400 lone high surrogate (Anthropic)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/messages
 {"model":"gpt-4o","x":"\ud83d"}
@@ -1485,14 +1216,6 @@ Content-Type: application/json
 
 
 === TEST 58: 400 raw control character inside a string
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request eval
 "POST /v1/chat/completions\n{\"model\":\"gpt-4o\",\"x\":\"a\tb\"}"
 --- more_headers
@@ -1509,14 +1232,6 @@ Content-Type: application/json
 
 
 === TEST 59: 400 duplicate "stream" key
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o","stream":true,"stream":false}
@@ -1534,14 +1249,6 @@ Content-Type: application/json
 
 
 === TEST 60: 400 duplicate include_usage key, one of them escaped
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o","stream_options":{"include_usage":true,"include_\u0075sage":false},"stream":true}
@@ -1559,14 +1266,6 @@ Content-Type: application/json
 
 
 === TEST 61: the JSON error keeps the status for a query string and extra headers
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions?api-version=1
 {"model":"gpt-5"}
@@ -1585,14 +1284,6 @@ Content-Type: application/json
 
 
 === TEST 62: errors with an unread body keep the connection usable (keepalive)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- pipelined_requests eval
 ["POST /v1/chat/completions\n{\"model\":\"gpt-4o\",\"messages\":[]}",
  "POST /v1/models\n{\"model\":\"gpt-4o\",\"messages\":[]}",
@@ -1645,11 +1336,6 @@ Content-Type: application/json
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route gpt-4o a;
 client_body_buffer_size 16k;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request eval
 "POST /v1/chat/completions\n{\"model\":\"gpt-4o\",\"x\":\"" . ("a" x 1000000) . "\",}"
 --- more_headers
@@ -1671,14 +1357,6 @@ a client request body is buffered to a temporary file
 # 120 x "é" (240 bytes): the message quotes at most 200 bytes; cut at a
 # fixed byte count it would split a character and make the body invalid
 # UTF-8, i.e. invalid JSON
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request eval
 "POST /v1/chat/completions\n{\"model\":\"" . ("\xc3\xa9" x 120) . "\"}"
 --- more_headers
@@ -1698,11 +1376,6 @@ qr/\A\{"error":\{"message":"The model `(?:\xc3\xa9)+(?:\.\.\.|\xe2\x80\xa6)?` do
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request eval
 "POST /v1/chat/completions\n{\"model\":\"" . ("m" x 257) . "\"}"
 --- more_headers
@@ -1717,14 +1390,6 @@ Content-Type: application/json
 
 
 === TEST 67: 404 for an unknown endpoint whose URI decodes to invalid UTF-8: the body is still valid UTF-8
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat%FF%C3
 {"model":"gpt-4o"}
@@ -1745,11 +1410,6 @@ qr/\A(?=(?:[\x00-\x7f]|[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt\u007f","messages":[]}
@@ -1770,11 +1430,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o\u0000","messages":[]}

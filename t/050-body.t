@@ -6,19 +6,39 @@
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();
+
+# Blocks share their setup: a block without its own --- http_config
+# (or --- config) gets the one below.
+
+our $HttpConfig = <<'_EOC_';
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route m a;
+_EOC_
+
+our $Config = <<'_EOC_';
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock echo=body; }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $Config);
+    }
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: numbers reach the provider as written (int64, -0, 1e400, fractions)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","seed":9007199254740993,"big":18446744073709551617,"neg":-9223372036854775809,"z":-0,"inf":1e400,"tiny":-1E-400,"f":1.50,"g":0.1e+02,"max_tokens":100,"messages":[]}
@@ -38,11 +58,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"seed":9007199254740993,"model":"m","z":-0,"inf":1e400,"temperature":0.70}
@@ -62,11 +77,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","messages":[{"role":"user","content":"\ud83d\ude00 \u00E9\u00e9 \u0000 \"q\" \\ \/ \b\f\n\r\t \u2028"}],"\u0073tream":false}
@@ -86,11 +96,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request eval
 "POST /v1/chat/completions\n"
 . "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 \xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82\"}],\"\xe2\x82\xac\":1}"
@@ -137,11 +142,6 @@ X-Provider: a
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request eval
 "POST /v1/chat/completions\n"
 . "{\n  \"model\"  :\t\"m\" ,\r\n  \"messages\" : [ { \"role\" : \"user\" ,\n\t\"content\":\"a  b\\n\" } ] ,\n\n  \"n\" : 1\n}"
@@ -161,11 +161,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- raw_request eval
 my $body = " \r\n\t{\"model\":\"m\"} \n\n";
 "POST /v1/chat/completions HTTP/1.1\r
@@ -189,11 +184,6 @@ Content-Length: " . length($body) . "\r
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"z":1,"y":{"model":"inner","b":2,"a":1},"model":"m","b":[3,2,1],"a":null,"model_x":"m"}
@@ -213,11 +203,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"messages":[{"role":"user","content":"\"model\":\"m\""}],"model":"m"}
@@ -347,11 +332,6 @@ X-Provider: a
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route "café" a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"caf\u00e9","messages":[]}
@@ -368,9 +348,6 @@ Content-Type: application/json
 
 
 === TEST 15: stream to api=openai, no stream_options: one is added after the '{'
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -398,11 +375,6 @@ X-Stream: 1
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 { "model":"m","stream":true}
@@ -422,11 +394,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":true,"stream_options":{},"n":1}
@@ -443,14 +410,6 @@ Content-Type: application/json
 
 
 === TEST 18: stream_options { } with blanks gets include_usage and no comma
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":true,"stream_options":{ }}
@@ -467,14 +426,6 @@ Content-Type: application/json
 
 
 === TEST 19: stream_options {"x":1} gets include_usage first
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":true,"stream_options":{"x":1}}
@@ -494,11 +445,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"stream_options":{"x":1},"stream":true,"model":"m"}
@@ -518,11 +464,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream_options":{"x":1, "include_usage" : false ,"y":2},"stream":true}
@@ -539,14 +480,6 @@ Content-Type: application/json
 
 
 === TEST 22: include_usage null becomes true
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":true,"stream_options":{"include_usage":null}}
@@ -563,14 +496,6 @@ Content-Type: application/json
 
 
 === TEST 23: stream_options null is replaced by an object
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":true,"stream_options":null,"n":1}
@@ -587,14 +512,6 @@ Content-Type: application/json
 
 
 === TEST 24: stream_options of another type (array) is replaced by an object
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream_options":[1,{"include_usage":false}],"stream":true}
@@ -611,14 +528,6 @@ Content-Type: application/json
 
 
 === TEST 25: include_usage true from the client: body unchanged
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":true,"stream_options":{"include_usage":true}}
@@ -635,14 +544,6 @@ Content-Type: application/json
 
 
 === TEST 26: include_usage true nested deeper is not the client's choice
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":true,"metadata":{"stream_options":{"include_usage":true}},"stream_options":{"o":{"include_usage":true}}}
@@ -659,14 +560,6 @@ Content-Type: application/json
 
 
 === TEST 27: completions endpoint, stream: stream_options added too
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/completions
 {"model":"m","prompt":"hi","stream":true}
@@ -685,9 +578,6 @@ X-Mock-Uri: /mock/a/v1/completions
 
 
 === TEST 28: no insertion for a non-stream request (stream false, stream_options present)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -712,14 +602,6 @@ X-Stream: []
 
 
 === TEST 29: no insertion when stream is not the literal true
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":"true","x":{"stream":true}}
@@ -739,11 +621,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route claude a:claude-real;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/messages
 {"model":"claude","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"hi"}]}
@@ -765,11 +642,6 @@ X-Mock-Uri: /mock/a/v1/messages
 --- http_config
 llm_upstream a api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":true,"stream_options":{"include_usage":false}}
@@ -789,11 +661,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route emb a:text-embedding-3-small;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/embeddings
 {"model":"emb","input":["a","b"],"stream":true}
@@ -812,14 +679,6 @@ X-Mock-Uri: /mock/a/v1/embeddings
 
 
 === TEST 33: no insertion for the responses endpoint (it has no stream_options)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/responses
 {"model":"m","input":"hi","stream":true}
@@ -841,11 +700,6 @@ X-Mock-Uri: /mock/a/v1/responses
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route gpt-4o a:gpt-4o-2024-08-06;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- raw_request eval
 "POST /v1/chat/completions HTTP/1.1\r
 Host: localhost\r
@@ -880,11 +734,6 @@ t-4o\",\"n\":\r
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route gpt-4o a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- raw_request eval
 ["POST /v1/chat/completions HTTP/1.1\r
 Host: localhost\r
@@ -919,11 +768,6 @@ f\r
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
 client_body_buffer_size 16k;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request eval
 "POST /v1/chat/completions\n"
 . '{"model":"m","messages":[' . CORE::join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'x' x 100 } 1 .. 17000) . ']}'
@@ -947,11 +791,6 @@ qr/a client request body is buffered to a temporary file [^,]+, client: [^,]+, s
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 client_body_buffer_size 16k;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- raw_request eval
 my $body = '{"model":"m","messages":[' . CORE::join(',', map { sprintf '{"role":"user","content":"%07d %s"}', $_, 'y' x 100 } 1 .. 17000) . '],"stream":true}';
 my $chunks = '';
@@ -1017,14 +856,6 @@ X-Mock-Uri: /mock/a/v1/chat/completions
 
 
 === TEST 39: Content-Type with a charset is accepted
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","messages":[]}
@@ -1041,14 +872,6 @@ Content-Type: application/json; charset=utf-8
 
 
 === TEST 40: Content-Type in another case is accepted
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","messages":[]}
@@ -1068,11 +891,6 @@ Content-Type: Application/JSON;charset=UTF-8
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a:real-model;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock echo=body; }
 --- request
 POST /v1/chat/completions
 {"model":"m","messages":[]}

@@ -10,10 +10,25 @@ use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();
 
+# Blocks share their setup: a block without its own --- http_config
+# gets the one below (a block without --- config reuses the
+# running nginx and needs none).
+
+our $HttpConfig = <<'_EOC_';
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route m a b;
+_EOC_
+
 # Test::Nginx restarts nginx only when "--- config" changes, and most blocks
 # here differ in http_config alone: make every config unique.
 add_block_preprocessor(sub {
     my $block = shift;
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+
     if (defined $block->config) {
         $block->set_value(config => "# " . $block->name . "\n" . $block->config);
     }
@@ -60,10 +75,6 @@ no provider answered
 
 
 === TEST 2: timeout: the next target answers
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     proxy_read_timeout 500ms;
@@ -96,10 +107,6 @@ no provider answered
 
 
 === TEST 3: 429 fails over
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -130,10 +137,6 @@ provider "a" failed (status 429)
 
 
 === TEST 4: 500 fails over
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -163,10 +166,6 @@ provider "a" failed (status 500)
 
 
 === TEST 5: 502 fails over
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -196,10 +195,6 @@ provider "a" failed (status 502)
 
 
 === TEST 6: 503 fails over
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -229,10 +224,6 @@ provider "a" failed (status 503)
 
 
 === TEST 7: 504 fails over
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -295,10 +286,6 @@ provider "a" failed (status 529)
 
 
 === TEST 9: 401 without fail_on: 502 "refused", the provider's body is not passed, no failover
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -327,10 +314,6 @@ provider "b"
 
 
 === TEST 10: 402 without fail_on: 502 "refused", no failover
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -542,10 +525,6 @@ no provider answered
 
 
 === TEST 17: 400 is not a failover cause: passed through
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -871,10 +850,6 @@ provider "d"
 
 
 === TEST 27: short form: a healthy primary is the only attempt
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -982,10 +957,6 @@ X-Provider: c
 
 
 === TEST 30: the backup's response reaches the client unchanged (byte for byte)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -1088,10 +1059,6 @@ would alternate (#2, then #1).
 
 
 === TEST 33: a 429 with a single key cools nothing down
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;

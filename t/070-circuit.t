@@ -28,10 +28,25 @@ workers(2);
 master_on();
 no_shuffle();
 
+# Blocks share their setup: a block without its own --- http_config
+# gets the one below (a block without --- config reuses the
+# running nginx and needs none).
+
+our $HttpConfig = <<'_EOC_';
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=1s;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route m a b;
+_EOC_
+
 # Test::Nginx restarts nginx only when "--- config" changes, and blocks here
 # may differ in http_config alone: make every config unique.
 add_block_preprocessor(sub {
     my $block = shift;
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+
     if (defined $block->config) {
         $block->set_value(config => "# " . $block->name . "\n" . $block->config);
     }
@@ -120,10 +135,6 @@ circuit opened
 === TEST 4: open, skipped, failed trial opens it again, skipped
 fail_timeout=1s, 0.65 s between requests: t=0 opens (until 1.0), t=0.65
 skipped, t=1.3 the trial fails (open again until 2.3), t=1.95 skipped.
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=1s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -155,10 +166,6 @@ a fails on embeddings only.  fail_timeout=1s, 0.65 s between requests:
 t=0 embeddings opens a (until 1.0); t=0.65 chat skips a although a would
 answer; t=1.3 chat is the trial, a answers; t=1.95 chat goes to a at once (a
 circuit still waiting for its trial's result would skip a until t=2.3).
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=1s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;

@@ -5,22 +5,42 @@
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();
-run_tests();
 
-__DATA__
+# Blocks share their setup: a block without its own --- http_config
+# (or --- config) gets the one below.
 
-=== TEST 1: the client gives up while the provider thinks
---- http_config
+our $HttpConfig = <<'_EOC_';
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=60s;
 llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
 llm_route m a b;
---- config
+_EOC_
+
+our $Config = <<'_EOC_';
 location /v1/ {
     include ../../../conf/llm_params;
     add_header X-Attempts $llm_attempts always;
 }
 location /mock/a/v1/ { llm_mock delay=600ms; }
 location /mock/b/v1/ { llm_mock; }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $Config);
+    }
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: the client gives up while the provider thinks
 --- request
 POST /v1/chat/completions
 {"model":"m","messages":[]}
@@ -39,17 +59,6 @@ provider "a" failed
 
 
 === TEST 2: a still serves: its circuit did not open
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=60s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
-location /mock/a/v1/ { llm_mock delay=600ms; }
-location /mock/b/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"m","messages":[]}

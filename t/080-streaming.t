@@ -18,10 +18,34 @@ use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();
 
+# Blocks share their setup: a block without its own --- http_config
+# (or --- config) gets the one below.
+
+our $HttpConfig = <<'_EOC_';
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route m a;
+_EOC_
+
+our $Config = <<'_EOC_';
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock "content=Hi there" prompt_tokens=5 completion_tokens=2 interval=50ms; }
+_EOC_
+
 # Test::Nginx restarts nginx only when "--- config" changes, and blocks here
 # may differ in http_config alone: make every config unique.
 add_block_preprocessor(sub {
     my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $Config);
+    }
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+
     if (defined $block->config) {
         $block->set_value(config => "# " . $block->name . "\n" . $block->config);
     }
@@ -67,9 +91,6 @@ run_tests();
 __DATA__
 
 === TEST 1: OpenAI chat stream, client did not ask for usage: usage-only event removed
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -99,9 +120,6 @@ Transfer-Encoding: chunked
 
 
 === TEST 2: OpenAI chat stream, client asked for usage: usage-only event kept
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -127,9 +145,6 @@ X-Attempts: a:200
 
 
 === TEST 3: client's include_usage:false is turned on for the provider, and the event removed
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -152,14 +167,6 @@ Content-Type: application/json
 
 === TEST 4: with 50ms between events: usage-only event removed
 Every event is a separate read from the provider.
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock "content=Hi there" prompt_tokens=5 completion_tokens=2 interval=50ms; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":true,"messages":[]}
@@ -178,14 +185,6 @@ Content-Type: text/event-stream
 
 
 === TEST 5: with 50ms between events: usage-only event kept when asked for
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock "content=Hi there" prompt_tokens=5 completion_tokens=2 interval=50ms; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[]}
@@ -202,9 +201,6 @@ Content-Type: application/json
 
 
 === TEST 6: OpenAI completions stream: usage-only event removed
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -229,14 +225,6 @@ X-Mock-Uri: /mock/a/v1/completions
 
 
 === TEST 7: OpenAI completions stream with interval, usage asked for: kept
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock "content=Hi there" prompt_tokens=5 completion_tokens=2 interval=50ms; }
 --- request
 POST /v1/completions
 {"model":"m","prompt":"say hi","stream":true,"stream_options":{"include_usage":true}}
@@ -340,9 +328,6 @@ provider "b"
 
 
 === TEST 11: a stream cut right after the usage-only event: removing it does not make a clean end
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -393,9 +378,6 @@ upstream prematurely closed connection
 /outer/ is an HTTP/1.1 client of the gateway (nginx's proxy module reads the
 chunked body): it finds the gateway's response cut and logs it.  The test
 client talks HTTP/1.0 to /outer/ and gets what came through.
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -424,9 +406,6 @@ qr{upstream prematurely closed connection while (?:sending to client|reading ups
 
 === TEST 14: the same through /outer/ without a cut: a clean chunked end
 The control for TEST 13.
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -457,9 +436,6 @@ prematurely
 Test::Nginx reports a chunked body without its last chunk as a failure of
 its own ("no last chunk found"), so the response is not parsed here; the
 error log shows the gateway gave up on the response.
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route m a;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;

@@ -58,6 +58,32 @@ add_block_preprocessor(sub {
     }
 });
 
+# Blocks share their setup: a block without its own --- http_config
+# (or --- config) gets the one below.
+
+our $HttpConfig = <<'_EOC_';
+llm_upstream a upstream=mock_sock host=provider-a.test tls=off path=/mock/ok/v1 key=sk-prov-a-1111111111;
+llm_route m a;
+_EOC_
+
+our $Config = <<'_EOC_';
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $Config);
+    }
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+});
+
 run_tests();
 
 __DATA__
@@ -66,10 +92,6 @@ __DATA__
 --- http_config
 llm_upstream a upstream=mock_sock host=provider-a.test tls=off path=/mock/echo/v1 key=sk-prov-a-1111111111;
 llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
 --- request
 POST /v1/chat/completions
 {"model":"m","messages":[]}
@@ -98,10 +120,6 @@ Content-Type: application/json
 --- http_config
 llm_upstream c api=anthropic upstream=mock_sock host=provider-c.test tls=off path=/mock/echo/v1 key=sk-prov-c-3333333333;
 llm_route m c;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
 --- request
 POST /v1/messages
 {"model":"m","max_tokens":1,"messages":[]}
@@ -127,13 +145,6 @@ Content-Type: application/json
 
 === TEST 3: success: no provider key in the response, nor in the debug log
 "http proxy status 200" shows that debug logging is on.
---- http_config
-llm_upstream a upstream=mock_sock host=provider-a.test tls=off path=/mock/ok/v1 key=sk-prov-a-1111111111;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
 --- request
 POST /v1/chat/completions
 {"model":"m","messages":[]}
@@ -246,10 +257,6 @@ sk-prov-b-2222222222
 --- http_config
 llm_upstream c api=anthropic upstream=mock_sock host=provider-c.test tls=off path=/mock/401/v1 key=sk-prov-c-3333333333;
 llm_route m c;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
 --- request
 POST /v1/messages
 {"model":"m","max_tokens":1,"messages":[]}
@@ -295,13 +302,6 @@ sk-prov-b-2222222222
 
 
 === TEST 9: unknown model (404 from the router): no key
---- http_config
-llm_upstream a upstream=mock_sock host=provider-a.test tls=off path=/mock/ok/v1 key=sk-prov-a-1111111111;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
 --- request
 POST /v1/chat/completions
 {"model":"nope","messages":[]}
@@ -319,13 +319,6 @@ sk-prov-a-1111111111
 
 
 === TEST 10: malformed JSON (400 from the router): no key
---- http_config
-llm_upstream a upstream=mock_sock host=provider-a.test tls=off path=/mock/ok/v1 key=sk-prov-a-1111111111;
-llm_route m a;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
 --- request
 POST /v1/chat/completions
 {"model":"m",

@@ -29,9 +29,25 @@ use Test::Nginx::Socket 'no_plan';
 master_on();    # a reload as in production: the master re-reads the config
 no_shuffle();
 
+# Blocks share their setup: a block without its own --- http_config
+# gets the one below (a block without --- config reuses the
+# running nginx and needs none).
+
+our $HttpConfig = <<'_EOC_';
+llm_zone gw 1m;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=60s;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route m a b;
+_EOC_
+
 # every block must reload: make every config unique
 add_block_preprocessor(sub {
     my $block = shift;
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+
     if (defined $block->config) {
         $block->set_value(config => "# " . $block->name . "\n" . $block->config);
     }
@@ -42,11 +58,6 @@ run_tests();
 __DATA__
 
 === TEST 1: a fails and its circuit opens for 60s
---- http_config
-llm_zone gw 1m;
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=60s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -72,11 +83,6 @@ qr/provider "a" circuit opened for (?:60s|60000ms) after 1 failures/
 
 
 === TEST 2: after a reload (same zone) a is still skipped, although it would answer now
---- http_config
-llm_zone gw 1m;
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=60s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;

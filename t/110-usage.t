@@ -267,6 +267,25 @@ add_block_preprocessor(sub {
     }
 });
 
+# Blocks share their setup: a block without its own --- http_config
+# gets the one below (a block without --- config reuses the
+# running nginx and needs none).
+
+our $HttpConfig = <<'_EOC_';
+log_format usage 'usage: $llm_model stream=$llm_stream p=$llm_prompt_tokens c=$llm_completion_tokens t=$llm_total_tokens cost=$llm_cost;';
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+llm_price a:* input=2.5 output=10;
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+});
+
 run_tests();
 
 __DATA__
@@ -672,11 +691,6 @@ no usage in the answer
 
 
 === TEST 15: OpenAI stream: the router asks for usage, counts it and removes the usage chunk
---- http_config
-log_format usage 'usage: $llm_model stream=$llm_stream p=$llm_prompt_tokens c=$llm_completion_tokens t=$llm_total_tokens cost=$llm_cost;';
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route default a;
-llm_price a:* input=2.5 output=10;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -705,11 +719,6 @@ usage: gpt-4o stream=1 p=11 c=7 t=18 cost=0.000097500;
 
 
 === TEST 16: OpenAI stream, the client asked for usage: counted, and the usage chunk stays
---- http_config
-log_format usage 'usage: $llm_model stream=$llm_stream p=$llm_prompt_tokens c=$llm_completion_tokens t=$llm_total_tokens cost=$llm_cost;';
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route default a;
-llm_price a:* input=2.5 output=10;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;

@@ -125,14 +125,35 @@ add_block_preprocessor(sub {
     $block->set_value(config => $c);
 });
 
+# Blocks share their setup: a block without its own --- http_config
+# (or --- config) gets the one below.
+
+our $HttpConfig = <<'_EOC_';
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+_EOC_
+
+our $Config = <<'_EOC_';
+location /v1/ { include ../../../conf/llm_params; }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $Config);
+    }
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: windows s, m, h, d, mo (UTC): x-ratelimit-reset-* counts down to the window's end
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route default a;
 --- config
 location /s/ {
     llm_budget key=30s tokens=1000000/30s;
@@ -956,9 +977,6 @@ Content-Type: application/json
 name) with other windows and limits.  Budgets of one name share their
 counters, so a request to /sec/ would reset what /day/ has counted:
 nginx -t refuses it and says where the other one is.
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route default a;
 --- config
 location /day/ {
     llm_budget key=$arg_t tokens=1000/d;
@@ -975,9 +993,6 @@ qr{\[emerg\] .*llm_budget "\$arg_t" has other limits in \S+/nginx\.conf:\d+; bud
 
 
 === TEST 26b: the same budget (same name, same limits) in two locations shares its counters
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route default a;
 --- config
 location /day/ {
     llm_budget key=$arg_t tokens=1000/d;
@@ -1039,8 +1054,6 @@ Content-Type: application/json
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget tokens=100/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*llm_budget needs "key=" in \S+/nginx\.conf:27$}
@@ -1052,8 +1065,6 @@ qr{\[emerg\] .*llm_budget needs "key=" in \S+/nginx\.conf:27$}
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key= tokens=100/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "key=" in llm_budget in \S+/nginx\.conf:27$}
@@ -1080,8 +1091,6 @@ qr{\[emerg\] .*llm_budget "\$remote_addr" needs "tokens=", "requests=" or "cost=
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr name=team;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*llm_budget "team" needs "tokens=", "requests=" or "cost="}
@@ -1093,8 +1102,6 @@ qr{\[emerg\] .*llm_budget "team" needs "tokens=", "requests=" or "cost="}
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$no_such_var tokens=100/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*unknown "no_such_var" variable}
@@ -1107,8 +1114,6 @@ llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=a tokens=100/d name=team;
 llm_budget key=b requests=100/d name=team;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*duplicate llm_budget "team", use name= to tell them apart in \S+/nginx\.conf:28$}
@@ -1152,8 +1157,6 @@ llm_budget key=k tokens=1/d name=b14;
 llm_budget key=k tokens=1/d name=b15;
 llm_budget key=k tokens=1/d name=b16;
 llm_budget key=k tokens=1/d name=b17;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*too many llm_budget directives on one level in \S+/nginx\.conf:43$}
@@ -1165,8 +1168,6 @@ qr{\[emerg\] .*too many llm_budget directives on one level in \S+/nginx\.conf:43
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid number of arguments in "llm_budget" directive}
@@ -1178,8 +1179,6 @@ qr{\[emerg\] .*invalid number of arguments in "llm_budget" directive}
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=abc/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=abc\/d" in llm_budget in \S+/nginx\.conf:27$}
@@ -1191,8 +1190,6 @@ qr{\[emerg\] .*invalid parameter "tokens=abc\/d" in llm_budget in \S+/nginx\.con
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=10;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=10" in llm_budget in \S+/nginx\.conf:27$}
@@ -1204,8 +1201,6 @@ qr{\[emerg\] .*invalid parameter "tokens=10" in llm_budget in \S+/nginx\.conf:27
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=10/;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=10\/" in llm_budget in \S+/nginx\.conf:27$}
@@ -1217,8 +1212,6 @@ qr{\[emerg\] .*invalid parameter "tokens=10\/" in llm_budget in \S+/nginx\.conf:
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=\/d" in llm_budget in \S+/nginx\.conf:27$}
@@ -1230,8 +1223,6 @@ qr{\[emerg\] .*invalid parameter "tokens=\/d" in llm_budget in \S+/nginx\.conf:2
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=0/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=0\/d" in llm_budget in \S+/nginx\.conf:27$}
@@ -1243,8 +1234,6 @@ qr{\[emerg\] .*invalid parameter "tokens=0\/d" in llm_budget in \S+/nginx\.conf:
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=1.5/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=1\.5\/d" in llm_budget in \S+/nginx\.conf:27$}
@@ -1256,8 +1245,6 @@ qr{\[emerg\] .*invalid parameter "tokens=1\.5\/d" in llm_budget in \S+/nginx\.co
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr tokens=5/d requests=2.0/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "requests=2\.0\/d" in llm_budget in \S+/nginx\.conf:27$}
@@ -1269,8 +1256,6 @@ qr{\[emerg\] .*invalid parameter "requests=2\.0\/d" in llm_budget in \S+/nginx\.
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr tokens=5/d requests=-1/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "requests=\-1\/d" in llm_budget in \S+/nginx\.conf:27$}
@@ -1282,8 +1267,6 @@ qr{\[emerg\] .*invalid parameter "requests=\-1\/d" in llm_budget in \S+/nginx\.c
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=10000000000000/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=10000000000000\/d" in llm_budget in \S+/nginx\.conf:27$}
@@ -1295,8 +1278,6 @@ qr{\[emerg\] .*invalid parameter "tokens=10000000000000\/d" in llm_budget in \S+
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=10/x;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=10\/x" in llm_budget in \S+/nginx\.conf:27$}
@@ -1308,8 +1289,6 @@ qr{\[emerg\] .*invalid parameter "tokens=10\/x" in llm_budget in \S+/nginx\.conf
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=10/0m;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=10\/0m" in llm_budget in \S+/nginx\.conf:27$}
@@ -1321,8 +1300,6 @@ qr{\[emerg\] .*invalid parameter "tokens=10\/0m" in llm_budget in \S+/nginx\.con
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=10/-1s;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=10\/\-1s" in llm_budget in \S+/nginx\.conf:27$}
@@ -1334,8 +1311,6 @@ qr{\[emerg\] .*invalid parameter "tokens=10\/\-1s" in llm_budget in \S+/nginx\.c
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=10/1.5h;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=10\/1\.5h" in llm_budget in \S+/nginx\.conf:27$}
@@ -1347,8 +1322,6 @@ qr{\[emerg\] .*invalid parameter "tokens=10\/1\.5h" in llm_budget in \S+/nginx\.
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=10/m5;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=10\/m5" in llm_budget in \S+/nginx\.conf:27$}
@@ -1360,8 +1333,6 @@ qr{\[emerg\] .*invalid parameter "tokens=10\/m5" in llm_budget in \S+/nginx\.con
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=10/2mo;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=10\/2mo" in llm_budget in \S+/nginx\.conf:27$}
@@ -1373,8 +1344,6 @@ qr{\[emerg\] .*invalid parameter "tokens=10\/2mo" in llm_budget in \S+/nginx\.co
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d tokens=10/ms;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=10\/ms" in llm_budget in \S+/nginx\.conf:27$}
@@ -1386,8 +1355,6 @@ qr{\[emerg\] .*invalid parameter "tokens=10\/ms" in llm_budget in \S+/nginx\.con
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d cost=0/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "cost=0\/d" in llm_budget in \S+/nginx\.conf:27$}
@@ -1399,8 +1366,6 @@ qr{\[emerg\] .*invalid parameter "cost=0\/d" in llm_budget in \S+/nginx\.conf:27
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d cost=0.0000000001/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "cost=0\.0000000001\/d" in llm_budget in \S+/nginx\.conf:27$}
@@ -1412,8 +1377,6 @@ qr{\[emerg\] .*invalid parameter "cost=0\.0000000001\/d" in llm_budget in \S+/ng
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d cost=1./d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "cost=1\.\/d" in llm_budget in \S+/nginx\.conf:27$}
@@ -1425,8 +1388,6 @@ qr{\[emerg\] .*invalid parameter "cost=1\.\/d" in llm_budget in \S+/nginx\.conf:
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d cost=-1/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "cost=\-1\/d" in llm_budget in \S+/nginx\.conf:27$}
@@ -1438,8 +1399,6 @@ qr{\[emerg\] .*invalid parameter "cost=\-1\/d" in llm_budget in \S+/nginx\.conf:
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d cost=1,5/d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "cost=1,5\/d" in llm_budget in \S+/nginx\.conf:27$}
@@ -1451,8 +1410,6 @@ qr{\[emerg\] .*invalid parameter "cost=1,5\/d" in llm_budget in \S+/nginx\.conf:
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d dry_run=on;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "dry_run=on" in llm_budget in \S+/nginx\.conf:27$}
@@ -1464,8 +1421,6 @@ qr{\[emerg\] .*invalid parameter "dry_run=on" in llm_budget in \S+/nginx\.conf:2
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d foo=1;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "foo=1" in llm_budget in \S+/nginx\.conf:27$}
@@ -1477,8 +1432,6 @@ qr{\[emerg\] .*invalid parameter "foo=1" in llm_budget in \S+/nginx\.conf:27$}
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr requests=5/d name=;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "name=" in llm_budget in \S+/nginx\.conf:27$}
@@ -1490,8 +1443,6 @@ qr{\[emerg\] .*invalid parameter "name=" in llm_budget in \S+/nginx\.conf:27$}
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off key=k;
 llm_route m a;
 llm_budget key=$remote_addr tokens=100/d tokens=200/h;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "tokens=200\/h" in llm_budget in \S+/nginx\.conf:27$}

@@ -29,9 +29,35 @@ our $B = '{"model":"m","max_tokens":100,"messages":[{"role":"user","content":"hi
 our $E = length($B) + 100;
 our $U = 30;
 
+# Blocks share their setup: a block without its own --- http_config
+# (or --- config) gets the one below.
+
+our $HttpConfig = <<'_EOC_';
+llm_zone gw 1m;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+llm_budget key=all requests=3/d tokens=10000/d name=team;
+_EOC_
+
+our $Config = <<'_EOC_';
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
+_EOC_
+
 # every block must reload: make every config unique
 add_block_preprocessor(sub {
     my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $Config);
+    }
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+
     if (defined $block->config) {
         $block->set_value(config => "# " . $block->name . "\n" . $block->config);
     }
@@ -42,16 +68,6 @@ run_tests();
 __DATA__
 
 === TEST 1: the first request of the day
---- http_config
-llm_zone gw 1m;
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route default a;
-llm_budget key=all requests=3/d tokens=10000/d name=team;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
 --- request eval
 "POST /v1/chat/completions\n$::B"
 --- more_headers
@@ -68,16 +84,6 @@ Content-Type: application/json
 
 
 === TEST 2: after a reload the budget goes on from what was used
---- http_config
-llm_zone gw 1m;
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route default a;
-llm_budget key=all requests=3/d tokens=10000/d name=team;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
 --- request eval
 "POST /v1/chat/completions\n$::B"
 --- more_headers
@@ -94,16 +100,6 @@ Content-Type: application/json
 
 
 === TEST 3: the third request uses the budget up; after a reload the fourth is refused
---- http_config
-llm_zone gw 1m;
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route default a;
-llm_budget key=all requests=3/d tokens=10000/d name=team;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
 --- request eval
 "POST /v1/chat/completions\n$::B"
 --- more_headers
@@ -119,16 +115,6 @@ x-ratelimit-remaining-requests: 0
 
 
 === TEST 4: reloaded: the budget is still used up
---- http_config
-llm_zone gw 1m;
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
-llm_route default a;
-llm_budget key=all requests=3/d tokens=10000/d name=team;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
 --- request eval
 "POST /v1/chat/completions\n$::B"
 --- more_headers
@@ -152,11 +138,6 @@ llm_zone gw 1m;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
 llm_budget key=all requests=10/d tokens=20000/d name=team;
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-}
-location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
 --- request eval
 "POST /v1/chat/completions\n$::B"
 --- more_headers

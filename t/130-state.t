@@ -2,10 +2,15 @@
 #
 # The runner stops nginx (QUIT: graceful, every worker writes the file at
 # exit) and starts it again between blocks, so the blocks depend on each
-# other and run in order.  The state file lives in <servroot>/state/, which
-# the runner does not wipe between blocks (it wipes conf/, html/, logs/);
-# --- user_files reaches it as ../state/llm.json (user_files are relative
-# to html/) and "state=state/llm.json" is relative to the prefix.
+# other and run in order.  Both runners wipe the server root's conf/,
+# html/ and logs/ before every block, and the real Test::Nginx::Socket
+# refuses to start over a server root that holds anything else ("Can't
+# remove t/servroot (not empty?)"), so the file that TEST 1 to 4 carry
+# over restarts lives next to the server root, in $TEST_NGINX_STATE_DIR
+# ("<servroot>_state", emptied when this file starts); TEST 1 and 4 seed it
+# in --- post_setup_server_root (before nginx starts).  The blocks that
+# only load a file (TEST 5 on) keep it in html/ (--- user_files), where
+# the runners clean it up.
 #
 #   TEST 1  a seeded file (budget used 4 requests and 1000 tokens in
 #           today's window, a reservation of 3 that must not come back, a
@@ -22,6 +27,19 @@
 # 19 and completion = 5 tokens; the budget reserves 76 + 10 = 86 tokens.
 
 use Test::Nginx::Socket 'no_plan';
+use File::Path qw(make_path remove_tree);
+
+$ENV{TEST_NGINX_STATE_DIR} = "$ENV{TEST_NGINX_SERVER_ROOT}_state";
+remove_tree($ENV{TEST_NGINX_STATE_DIR});
+make_path($ENV{TEST_NGINX_STATE_DIR});
+
+# writes the state file of TEST 1 to 4 (from --- post_setup_server_root)
+sub write_state ($) {
+    my $file = "$ENV{TEST_NGINX_STATE_DIR}/llm.json";
+    open my $out, '>', $file or die "cannot write $file: $!";
+    print $out shift;
+    close $out or die "cannot write $file: $!";
+}
 
 master_on();
 workers(2);
@@ -32,7 +50,7 @@ __DATA__
 
 === TEST 1: a seeded state file is loaded: budgets and counters continue
 --- http_config
-llm_zone main 1m state=state/llm.json;
+llm_zone main 1m state=$TEST_NGINX_STATE_DIR/llm.json;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 llm_budget key=$http_x_team requests=10/d tokens=100000/d name=team;
@@ -41,12 +59,12 @@ location /v1/ {
     include ../../../conf/llm_params;
 }
 location /mock/a/v1/ { llm_mock; }
-location = /state { alias state/llm.json; default_type application/json; }
---- user_files eval
+location = /state { alias $TEST_NGINX_STATE_DIR/llm.json; default_type application/json; }
+--- post_setup_server_root
 my $d = int(time / 86400) * 86400;
 my $future = $d + 400 * 86400;
-">>> ../state/llm.json\n"
-. q({"magic":"ngx_http_llm_router state","version":1,"zone":"main",)
+main::write_state(
+q({"magic":"ngx_http_llm_router state","version":1,"zone":"main",)
 . q("saved":1700000000,)
 . q("totals":{"failovers":7,"budget_rejections":3,"usage_missing":2,"evicted":0},)
 . q("providers":[{"name":"a","attempts":40,"failures":1,"circuit_opened":1,)
@@ -61,7 +79,7 @@ my $future = $d + 400 * 86400;
 . qq({"type":3,"label":["team","blue","requests"],"window":$future,"v":[9,0,0,10,0,0,0,0]},\n)
 . q({"type":1,"label":["m","a","m","200"],"window":0,"v":[5,50,25,0,0,0,0,0]},)
 . q({"type":2,"label":["acme","m"],"window":0,"v":[3,30,15,0,0,0,0,0]}]})
-. "\n"
+. "\n");
 --- request
 POST /v1/chat/completions
 {"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hello"}]}
@@ -87,7 +105,7 @@ qr/\[notice\] .*llm_zone "main": state file "[^"]*state\/llm\.json" loaded, 4 co
 
 === TEST 2: after a restart the budget continues from TEST 1
 --- http_config
-llm_zone main 1m state=state/llm.json;
+llm_zone main 1m state=$TEST_NGINX_STATE_DIR/llm.json;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 llm_budget key=$http_x_team requests=10/d tokens=100000/d name=team;
@@ -96,7 +114,7 @@ location /v1/ {
     include ../../../conf/llm_params;
 }
 location /mock/a/v1/ { llm_mock; }
-location = /state { alias state/llm.json; default_type application/json; }
+location = /state { alias $TEST_NGINX_STATE_DIR/llm.json; default_type application/json; }
 --- request
 POST /v1/chat/completions
 {"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hello"}]}
@@ -120,7 +138,7 @@ qr/llm_zone "main": state file "[^"]*" loaded, 4 counters restored, 0 dropped/
 
 === TEST 3: the file written at exit holds every counter of TEST 1 and 2
 --- http_config
-llm_zone main 1m state=state/llm.json;
+llm_zone main 1m state=$TEST_NGINX_STATE_DIR/llm.json;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 llm_budget key=$http_x_team requests=10/d tokens=100000/d name=team;
@@ -129,8 +147,8 @@ location /v1/ {
     include ../../../conf/llm_params;
 }
 location /mock/a/v1/ { llm_mock; }
-location = /state { alias state/llm.json; default_type application/json; }
-location /statedir/ { alias state/; autoindex on; }
+location = /state { alias $TEST_NGINX_STATE_DIR/llm.json; default_type application/json; }
+location /statedir/ { alias $TEST_NGINX_STATE_DIR/; autoindex on; }
 --- request eval
 ["GET /state", "GET /statedir/"]
 --- error_code eval
@@ -156,7 +174,7 @@ qr/^(?!.*\.tmp\.).*<a href="llm\.json">llm\.json<\/a>/s
 
 === TEST 4: the file is written periodically while nginx runs
 --- http_config
-llm_zone main 1m state=state/llm.json state_interval=1s;
+llm_zone main 1m state=$TEST_NGINX_STATE_DIR/llm.json state_interval=1s;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 llm_budget key=$http_x_team requests=10/d tokens=100000/d name=team;
@@ -166,11 +184,12 @@ location /v1/ {
 }
 location /mock/a/v1/ { llm_mock; }
 location /sleep/ { llm_mock delay=2500ms; }
-location = /state { alias state/llm.json; default_type application/json; }
-location /statedir/ { alias state/; autoindex on; }
---- user_files
->>> ../state/llm.json
+location = /state { alias $TEST_NGINX_STATE_DIR/llm.json; default_type application/json; }
+location /statedir/ { alias $TEST_NGINX_STATE_DIR/; autoindex on; }
+--- post_setup_server_root
+main::write_state(<<'_EOS_');
 {"magic":"ngx_http_llm_router state","version":1,"zone":"main","saved":0,"totals":{"failovers":0,"budget_rejections":0,"usage_missing":0,"evicted":0},"providers":[],"series":[]}
+_EOS_
 --- request eval
 [
 "POST /v1/chat/completions
@@ -204,7 +223,7 @@ qr/^(?!.*\.tmp\.).*<a href="llm\.json">llm\.json<\/a>/s
 
 === TEST 5: a corrupt state file: one error line, nginx starts empty
 --- http_config
-llm_zone main 1m state=state/llm.json;
+llm_zone main 1m state=html/llm.json;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 llm_budget key=$http_x_team requests=10/d tokens=100000/d name=team;
@@ -214,7 +233,7 @@ location /v1/ {
 }
 location /mock/a/v1/ { llm_mock; }
 --- user_files
->>> ../state/llm.json
+>>> llm.json
 garbage \x00 not json
 --- request
 POST /v1/chat/completions
@@ -226,7 +245,7 @@ X-Team: red
 --- response_headers
 x-ratelimit-remaining-requests: 9
 --- error_log eval
-qr/\[error\] .*llm_zone "main": state file "[^"]*state\/llm\.json" is ignored: it is not valid JSON \(at byte 0 of 22\)$/
+qr/\[error\] .*llm_zone "main": state file "[^"]*html\/llm\.json" is ignored: it is not valid JSON \(at byte 0 of 22\)$/
 --- grep_error_log eval
 qr/\[(?:warn|error|crit|alert|emerg)\]/
 --- grep_error_log_out
@@ -239,7 +258,7 @@ qr/\[(?:warn|error|crit|alert|emerg)\]/
 
 === TEST 6: a truncated state file: one error line, nginx starts empty
 --- http_config
-llm_zone main 1m state=state/llm.json;
+llm_zone main 1m state=html/llm.json;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 llm_budget key=$http_x_team requests=10/d tokens=100000/d name=team;
@@ -250,7 +269,7 @@ location /v1/ {
 location /mock/a/v1/ { llm_mock; }
 --- user_files eval
 my $d = int(time / 86400) * 86400;
-">>> ../state/llm.json\n"
+">>> llm.json\n"
 . q({"magic":"ngx_http_llm_router state","version":1,"zone":"main","saved":0,)
 . q("totals":{"failovers":0,"budget_rejections":0,"usage_missing":0,"evicted":0},)
 . q("providers":[],"series":[)
@@ -266,7 +285,7 @@ X-Team: red
 --- response_headers
 x-ratelimit-remaining-requests: 9
 --- error_log eval
-qr/\[error\] .*llm_zone "main": state file "[^"]*state\/llm\.json" is ignored: it is truncated/
+qr/\[error\] .*llm_zone "main": state file "[^"]*html\/llm\.json" is ignored: it is truncated/
 --- grep_error_log eval
 qr/\[(?:warn|error|crit|alert|emerg)\]/
 --- grep_error_log_out
@@ -279,7 +298,7 @@ qr/\[(?:warn|error|crit|alert|emerg)\]/
 
 === TEST 7: a JSON file of something else (no magic) is refused
 --- http_config
-llm_zone main 1m state=state/llm.json;
+llm_zone main 1m state=html/llm.json;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 llm_budget key=$http_x_team requests=10/d tokens=100000/d name=team;
@@ -289,7 +308,7 @@ location /v1/ {
 }
 location /mock/a/v1/ { llm_mock; }
 --- user_files
->>> ../state/llm.json
+>>> llm.json
 {"magic":"something else","version":1,"zone":"main","saved":0,"totals":{"failovers":0,"budget_rejections":0,"usage_missing":0,"evicted":0},"providers":[],"series":[]}
 --- request
 POST /v1/chat/completions
@@ -301,7 +320,7 @@ X-Team: red
 --- response_headers
 x-ratelimit-remaining-requests: 9
 --- error_log eval
-qr/\[error\] .*llm_zone "main": state file "[^"]*state\/llm\.json" is ignored: it is not a state file of the llm router/
+qr/\[error\] .*llm_zone "main": state file "[^"]*html\/llm\.json" is ignored: it is not a state file of the llm router/
 --- grep_error_log eval
 qr/\[(?:warn|error|crit|alert|emerg)\]/
 --- grep_error_log_out
@@ -314,7 +333,7 @@ qr/\[(?:warn|error|crit|alert|emerg)\]/
 
 === TEST 8: the state file of another zone is refused
 --- http_config
-llm_zone main 1m state=state/llm.json;
+llm_zone main 1m state=html/llm.json;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 llm_budget key=$http_x_team requests=10/d tokens=100000/d name=team;
@@ -325,7 +344,7 @@ location /v1/ {
 location /mock/a/v1/ { llm_mock; }
 --- user_files eval
 my $d = int(time / 86400) * 86400;
-">>> ../state/llm.json\n"
+">>> llm.json\n"
 . q({"magic":"ngx_http_llm_router state","version":1,"zone":"other","saved":0,)
 . q("totals":{"failovers":0,"budget_rejections":0,"usage_missing":0,"evicted":0},)
 . q("providers":[],"series":[)
@@ -340,7 +359,7 @@ X-Team: red
 --- response_headers
 x-ratelimit-remaining-requests: 9
 --- error_log eval
-qr/\[error\] .*llm_zone "main": state file "[^"]*state\/llm\.json" is ignored: it belongs to llm_zone "other"$/
+qr/\[error\] .*llm_zone "main": state file "[^"]*html\/llm\.json" is ignored: it belongs to llm_zone "other"$/
 --- grep_error_log eval
 qr/\[(?:warn|error|crit|alert|emerg)\]/
 --- grep_error_log_out
@@ -353,7 +372,7 @@ qr/\[(?:warn|error|crit|alert|emerg)\]/
 
 === TEST 9: a state file of another format version is refused
 --- http_config
-llm_zone main 1m state=state/llm.json;
+llm_zone main 1m state=html/llm.json;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 llm_budget key=$http_x_team requests=10/d tokens=100000/d name=team;
@@ -364,7 +383,7 @@ location /v1/ {
 location /mock/a/v1/ { llm_mock; }
 --- user_files eval
 my $d = int(time / 86400) * 86400;
-">>> ../state/llm.json\n"
+">>> llm.json\n"
 . q({"magic":"ngx_http_llm_router state","version":2,"zone":"main","saved":0,)
 . q("totals":{"failovers":0,"budget_rejections":0,"usage_missing":0,"evicted":0},)
 . q("providers":[],"series":[)
@@ -379,7 +398,7 @@ X-Team: red
 --- response_headers
 x-ratelimit-remaining-requests: 9
 --- error_log eval
-qr/\[error\] .*llm_zone "main": state file "[^"]*state\/llm\.json" is ignored: format version 2 is not supported \(1 is\)$/
+qr/\[error\] .*llm_zone "main": state file "[^"]*html\/llm\.json" is ignored: format version 2 is not supported \(1 is\)$/
 --- grep_error_log eval
 qr/\[(?:warn|error|crit|alert|emerg)\]/
 --- grep_error_log_out
@@ -393,7 +412,7 @@ qr/\[(?:warn|error|crit|alert|emerg)\]/
 === TEST 10: one value out of range: the whole file is refused
 A valid budget series comes first: it must not be restored either.
 --- http_config
-llm_zone main 1m state=state/llm.json;
+llm_zone main 1m state=html/llm.json;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 llm_budget key=$http_x_team requests=10/d tokens=100000/d name=team;
@@ -404,7 +423,7 @@ location /v1/ {
 location /mock/a/v1/ { llm_mock; }
 --- user_files eval
 my $d = int(time / 86400) * 86400;
-">>> ../state/llm.json\n"
+">>> llm.json\n"
 . q({"magic":"ngx_http_llm_router state","version":1,"zone":"main","saved":0,)
 . q("totals":{"failovers":0,"budget_rejections":0,"usage_missing":0,"evicted":0},)
 . q("providers":[],"series":[)
@@ -421,7 +440,7 @@ X-Team: red
 x-ratelimit-remaining-requests: 9
 x-ratelimit-remaining-tokens: 99914
 --- error_log eval
-qr/\[error\] .*llm_zone "main": state file "[^"]*state\/llm\.json" is ignored: series #1 has an invalid "v"$/
+qr/\[error\] .*llm_zone "main": state file "[^"]*html\/llm\.json" is ignored: series #1 has an invalid "v"$/
 --- grep_error_log eval
 qr/\[(?:warn|error|crit|alert|emerg)\]/
 --- grep_error_log_out
@@ -434,7 +453,7 @@ qr/\[(?:warn|error|crit|alert|emerg)\]/
 
 === TEST 11: a label that the zone cannot hold (an unknown budget metric)
 --- http_config
-llm_zone main 1m state=state/llm.json;
+llm_zone main 1m state=html/llm.json;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 llm_budget key=$http_x_team requests=10/d tokens=100000/d name=team;
@@ -445,7 +464,7 @@ location /v1/ {
 location /mock/a/v1/ { llm_mock; }
 --- user_files eval
 my $d = int(time / 86400) * 86400;
-">>> ../state/llm.json\n"
+">>> llm.json\n"
 . q({"magic":"ngx_http_llm_router state","version":1,"zone":"main","saved":0,)
 . q("totals":{"failovers":0,"budget_rejections":0,"usage_missing":0,"evicted":0},)
 . q("providers":[],"series":[)
@@ -461,7 +480,7 @@ X-Team: red
 --- response_headers
 x-ratelimit-remaining-requests: 9
 --- error_log eval
-qr/\[error\] .*llm_zone "main": state file "[^"]*state\/llm\.json" is ignored: series #1 has an invalid "label"$/
+qr/\[error\] .*llm_zone "main": state file "[^"]*html\/llm\.json" is ignored: series #1 has an invalid "label"$/
 --- grep_error_log eval
 qr/\[(?:warn|error|crit|alert|emerg)\]/
 --- grep_error_log_out

@@ -12,8 +12,30 @@ workers(2);
 master_on();
 no_shuffle();
 
+# Blocks share their setup: a block without its own --- http_config
+# (or --- config) gets the one below.
+
+our $HttpConfig = <<'_EOC_';
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key_file=../html/keys.txt;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route m a b;
+_EOC_
+
+our $Config = <<'_EOC_';
+location /v1/ { include ../../../conf/llm_params; }
+_EOC_
+
 add_block_preprocessor(sub {
     my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $Config);
+    }
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+
     if (defined $block->config) {
         $block->set_value(config => "# " . $block->name . "\n" . $block->config);
     }
@@ -24,10 +46,6 @@ run_tests();
 __DATA__
 
 === TEST 1: 429 on the first key: the second key answers at once
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key_file=../html/keys.txt;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -98,10 +116,6 @@ X-Attempts: a#1:401 a#2:200
 
 
 === TEST 3: 403 on every key (not in fail_on): a 502 that names positions only
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key_file=../html/keys.txt;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -132,10 +146,6 @@ X-Attempts: a#1:403 a#2:403 a#3:403
 
 
 === TEST 4: 429 on every key: then the next target
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key_file=../html/keys.txt;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -320,8 +330,6 @@ X-Attempts: a:200
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k connect_timeout=0;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "connect_timeout=0" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -333,8 +341,6 @@ qr{\[emerg\] .*invalid value "connect_timeout=0" in llm_upstream "a" in \S+/ngin
 llm_upstream a host=127.0.0.1 tls=off key=k
              read_timeout=soon;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "read_timeout=soon" in llm_upstream "a" in \S+/nginx\.conf:26$}

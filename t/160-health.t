@@ -14,8 +14,20 @@ workers(2);
 master_on();
 no_shuffle();
 
+# Blocks share their setup: a block without its own --- http_config
+# (or --- config) gets the one below.
+
+our $Config = <<'_EOC_';
+location /v1/ { include ../../../conf/llm_params; }
+_EOC_
+
 add_block_preprocessor(sub {
     my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $Config);
+    }
+
     if (defined $block->config) {
         $block->set_value(config => "# " . $block->name . "\n" . $block->config);
     }
@@ -78,8 +90,6 @@ __DATA__
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k rise=2;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*llm_upstream "a" has health check parameters without "check" in \S+/nginx\.conf:25$}
@@ -90,8 +100,6 @@ qr{\[emerg\] .*llm_upstream "a" has health check parameters without "check" in \
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k check=health;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "check=health" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -104,8 +112,6 @@ llm_upstream a host=127.0.0.1 tls=off key=k check
              check_timeout=5s
              check_interval=0;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "check_interval=0" in llm_upstream "a" in \S+/nginx\.conf:27$}
@@ -116,8 +122,6 @@ qr{\[emerg\] .*invalid value "check_interval=0" in llm_upstream "a" in \S+/nginx
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k check fall=0;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid value "fall=0" in llm_upstream "a" in \S+/nginx\.conf:25$}
@@ -128,8 +132,6 @@ qr{\[emerg\] .*invalid value "fall=0" in llm_upstream "a" in \S+/nginx\.conf:25$
 --- http_config
 llm_upstream d preset=doubao host=127.0.0.1 key=k check;
 llm_route m d;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*preset "doubao" has no free probe: give "check=uri" or "check_body=" in llm_upstream "d" in \S+/nginx\.conf:25$}
@@ -140,8 +142,6 @@ qr{\[emerg\] .*preset "doubao" has no free probe: give "check=uri" or "check_bod
 --- http_config
 llm_upstream a host=127.0.0.1 tls=off key=k check check_body=no-such-probe.json;
 llm_route m a;
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*"check_body" file "\S+no-such-probe\.json" of llm_upstream "a" failed .* in \S+/nginx\.conf:25$}

@@ -14,8 +14,33 @@ workers(2);
 master_on();
 no_shuffle();
 
+# Blocks share their setup: a block without its own --- http_config
+# (or --- config) gets the one below.
+
+our $HttpConfig = <<'_EOC_';
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=k;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=k;
+llm_route_weighted m select=latency {
+    a;
+    b;
+}
+_EOC_
+
+our $Config = <<'_EOC_';
+location /v1/ { include ../../../conf/llm_params; }
+_EOC_
+
 add_block_preprocessor(sub {
     my $block = shift;
+
+    if (!defined $block->config) {
+        $block->set_value('config', $Config);
+    }
+
+    if (defined $block->config && !defined $block->http_config) {
+        $block->set_value('http_config', $HttpConfig);
+    }
+
     if (defined $block->config) {
         $block->set_value(config => "# " . $block->name . "\n" . $block->config);
     }
@@ -36,8 +61,6 @@ llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route_weighted m select=fastest {
     a;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid "select=fastest" in route "m", expected weighted, latency, cost or hash in \S+/nginx\.conf:26$}
@@ -50,8 +73,6 @@ llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route_weighted m select=cost select=weighted {
     a;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*duplicate "select=weighted" in route "m" in \S+/nginx\.conf:26$}
@@ -64,8 +85,6 @@ llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route_weighted m select=hash {
     a;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*"select=hash" needs "hash=" in route "m" in \S+/nginx\.conf:28$}
@@ -78,8 +97,6 @@ llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route_weighted m select=latency hash=$http_x_user {
     a;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*"hash=" needs "select=hash" in route "m" in \S+/nginx\.conf:28$}
@@ -92,8 +109,6 @@ llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route_weighted m select=hash hash=user {
     a;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*"hash=user" in route "m" needs a variable, e.g. "hash=\$http_x_user" in \S+/nginx\.conf:26$}
@@ -106,8 +121,6 @@ llm_upstream a host=127.0.0.1 tls=off key=k;
 llm_route_weighted m sticky {
     a;
 }
---- config
-location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid parameter "sticky" in route "m" in \S+/nginx\.conf:26$}
@@ -115,13 +128,6 @@ qr{\[emerg\] .*invalid parameter "sticky" in route "m" in \S+/nginx\.conf:26$}
 
 
 === TEST 7: select=latency: every target without data is measured first
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=k;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=k;
-llm_route_weighted m select=latency {
-    a;
-    b;
-}
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -145,13 +151,6 @@ Content-Type: application/json
 
 
 === TEST 8: select=latency: traffic moves away from a target that slows down
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=k;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=k;
-llm_route_weighted m select=latency {
-    a;
-    b;
-}
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
