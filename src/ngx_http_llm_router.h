@@ -40,6 +40,7 @@
 #define NGX_HTTP_LLM_HIST_BUCKETS       10
 #define NGX_HTTP_LLM_DEFAULT_MAX_TOKENS 4096
 #define NGX_HTTP_LLM_MODEL_MAX          256
+#define NGX_HTTP_LLM_RETRY_AFTER_MAX    600     /* seconds */
 
 /* kinds of series in the zone; labels are fields separated by '\0' */
 #define NGX_HTTP_LLM_SERIES_REQUESTS    1   /* route provider model status */
@@ -384,7 +385,28 @@ typedef struct {
 } ngx_http_llm_attempt_t;
 
 
+typedef struct ngx_http_llm_ctx_s  ngx_http_llm_ctx_t;
+
+
+/*
+ * The router's peer data: the current provider's balancer, whose
+ * callbacks and data are saved here and called by the router's own
+ * (as ngx_http_upstream_keepalive_module does).
+ */
 typedef struct {
+    ngx_http_llm_ctx_t              *ctx;
+    void                            *data;
+    ngx_event_get_peer_pt            get;
+    ngx_event_free_peer_pt           free;
+    ngx_event_notify_peer_pt         notify;
+#if (NGX_HTTP_SSL)
+    ngx_event_set_peer_session_pt    set_session;
+    ngx_event_save_peer_session_pt   save_session;
+#endif
+} ngx_http_llm_peer_t;
+
+
+struct ngx_http_llm_ctx_s {
     ngx_http_request_t              *request;
     ngx_http_llm_loc_conf_t         *lcf;
     ngx_uint_t                       endpoint;
@@ -417,14 +439,7 @@ typedef struct {
     ngx_http_llm_attempt_t           attempts[NGX_HTTP_LLM_MAX_ATTEMPTS];
     ngx_uint_t                       nattempts;
 
-    /* delegation to the provider's own balancer */
-    ngx_event_get_peer_pt            peer_get;
-    ngx_event_free_peer_pt           peer_free;
-    void                            *peer_data;
-#if (NGX_HTTP_SSL)
-    ngx_event_set_peer_session_pt    peer_set_session;
-    ngx_event_save_peer_session_pt   peer_save_session;
-#endif
+    ngx_http_llm_peer_t              peer;
     ngx_int_t                      (*process_header)(ngx_http_request_t *r);
     ngx_int_t                      (*reinit_request)(ngx_http_request_t *r);
     ngx_uint_t                       tries;
@@ -456,6 +471,8 @@ typedef struct {
     u_char                          *carry;      /* partial SSE event */
     size_t                           carry_len;
     size_t                           carry_size;
+    u_char                          *join;       /* joined data lines */
+    size_t                           join_size;
 
     unsigned                         stream:1;
     unsigned                         strip_usage:1;
@@ -474,6 +491,7 @@ typedef struct {
     unsigned                         sse_done:1;   /* terminal event seen */
     unsigned                         sse_unframed:1;
     unsigned                         line_started:1;
+    unsigned                         sse_cr:1;     /* read ended with CR */
     unsigned                         carry_overflow:1;
     unsigned                         usage_seen:1;
     unsigned                         ttft_set:1;
@@ -486,7 +504,7 @@ typedef struct {
     unsigned                         body_ready:1;
     unsigned                         waiting_body:1;
     ngx_int_t                        status;       /* precontent result */
-} ngx_http_llm_ctx_t;
+};
 
 
 typedef struct {
@@ -642,6 +660,8 @@ ngx_http_llm_series_t *ngx_http_llm_series_get_locked(
     ngx_http_llm_main_conf_t *lmcf, ngx_uint_t type, u_char *label,
     size_t len, ngx_log_t *log);
 void ngx_http_llm_stats_init_locked(ngx_http_llm_shctx_t *sh);
+u_char *ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s,
+    size_t len);
 void ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
 ngx_int_t ngx_http_llm_log_handler(ngx_http_request_t *r);
 

@@ -21,6 +21,8 @@ static ngx_int_t ngx_http_llm_balancer_get(ngx_peer_connection_t *pc,
     void *data);
 static void ngx_http_llm_balancer_free(ngx_peer_connection_t *pc,
     void *data, ngx_uint_t state);
+static void ngx_http_llm_balancer_notify(ngx_peer_connection_t *pc,
+    void *data, ngx_uint_t type);
 #if (NGX_HTTP_SSL)
 static ngx_int_t ngx_http_llm_balancer_set_session(ngx_peer_connection_t *pc,
     void *data);
@@ -29,6 +31,8 @@ static void ngx_http_llm_balancer_save_session(ngx_peer_connection_t *pc,
 #endif
 static ngx_int_t ngx_http_llm_reinit_request(ngx_http_request_t *r);
 static ngx_int_t ngx_http_llm_process_header(ngx_http_request_t *r);
+static ngx_int_t ngx_http_llm_chunked_check(ngx_http_request_t *r,
+    ngx_buf_t *buf);
 static void ngx_http_llm_record(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_uint_t outcome);
 static ngx_msec_t ngx_http_llm_retry_after(ngx_http_request_t *r);
@@ -84,36 +88,56 @@ ngx_http_llm_balancer_init_peer(ngx_http_request_t *r,
 }
 
 
-/* lets the current target's upstream set up its own peer selection */
+/*
+ * Lets the current target's upstream set up its own peer selection, then
+ * wraps every callback it set, keeping the delegate's own data for them.
+ */
 
 static ngx_int_t
 ngx_http_llm_balancer_delegate(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
+    ngx_http_llm_peer_t           *lp;
     ngx_http_upstream_t           *u;
     ngx_http_upstream_srv_conf_t  *uscf;
 
     u = r->upstream;
     uscf = ctx->target->provider->uscf;
+    lp = &ctx->peer;
 
-    /* round robin reuses peer.data when it is set */
+    /*
+     * round robin reuses peer.data when it is set; a balancer that wraps
+     * another (keepalive, sticky) saves whatever it finds: none of the
+     * previous provider's callbacks, nor the router's, may be left
+     */
+
     u->peer.data = NULL;
+    u->peer.get = NULL;
+    u->peer.free = NULL;
+    u->peer.notify = NULL;
+#if (NGX_HTTP_SSL)
+    u->peer.set_session = NULL;
+    u->peer.save_session = NULL;
+#endif
 
     if (uscf->peer.init(r, uscf) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    ctx->peer_get = u->peer.get;
-    ctx->peer_free = u->peer.free;
-    ctx->peer_data = u->peer.data;
+    lp->ctx = ctx;
+    lp->data = u->peer.data;
+    lp->get = u->peer.get;
+    lp->free = u->peer.free;
+    lp->notify = u->peer.notify;
 
+    u->peer.data = lp;
     u->peer.get = ngx_http_llm_balancer_get;
     u->peer.free = ngx_http_llm_balancer_free;
-    u->peer.data = ctx;
+    u->peer.notify = lp->notify ? ngx_http_llm_balancer_notify : NULL;
     u->peer.tries = ctx->tries;
 
 #if (NGX_HTTP_SSL)
-    ctx->peer_set_session = u->peer.set_session;
-    ctx->peer_save_session = u->peer.save_session;
+    lp->set_session = u->peer.set_session;
+    lp->save_session = u->peer.save_session;
 
     u->peer.set_session = ngx_http_llm_balancer_set_session;
     u->peer.save_session = ngx_http_llm_balancer_save_session;
@@ -126,15 +150,17 @@ ngx_http_llm_balancer_delegate(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 static ngx_int_t
 ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
 {
-    ngx_http_llm_ctx_t *ctx = data;
+    ngx_http_llm_peer_t *lp = data;
 
     ngx_int_t                 rc;
     ngx_uint_t                level;
     ngx_http_request_t       *r;
+    ngx_http_llm_ctx_t       *ctx;
     ngx_http_upstream_t      *u;
     ngx_http_llm_target_t    *t;
     ngx_http_llm_provider_t  *prov;
 
+    ctx = lp->ctx;
     r = ctx->request;
     u = r->upstream;
 
@@ -147,15 +173,25 @@ ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
                 t = ctx->target;
 
             } else {
-                if (ctx->stop) {
-                    return NGX_BUSY;
-                }
-
-                t = ngx_http_llm_next_target(r, ctx, ctx->force);
+                t = ctx->stop ? NULL : ngx_http_llm_next_target(r, ctx,
+                                                                ctx->force);
 
                 if (t == NULL) {
-                    ctx->exhausted = 1;
-                    return NGX_BUSY;
+                    /*
+                     * no more attempts: NGX_BUSY would log "no live
+                     * upstreams", which is not what happened; with no
+                     * tries left nginx answers 502 and the header filter
+                     * names each failed attempt
+                     */
+
+                    if (!ctx->stop) {
+                        ctx->exhausted = 1;
+                    }
+
+                    pc->tries = 0;
+                    pc->cached = 0;
+
+                    return NGX_DECLINED;
                 }
             }
 
@@ -189,8 +225,7 @@ ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
 
         /* a server that probes found down is skipped, as max_fails does */
 
-        rc = ngx_http_llm_health_get(prov, pc, ctx->peer_get, ctx->peer_free,
-                                     ctx->peer_data);
+        rc = ngx_http_llm_health_get(prov, pc, lp->get, lp->free, lp->data);
         pc->tries = ctx->tries;
 
         if (rc != NGX_BUSY) {
@@ -226,16 +261,18 @@ static void
 ngx_http_llm_balancer_free(ngx_peer_connection_t *pc, void *data,
     ngx_uint_t state)
 {
-    ngx_http_llm_ctx_t *ctx = data;
+    ngx_http_llm_peer_t *lp = data;
 
     ngx_uint_t           outcome;
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
+    ngx_http_llm_ctx_t  *ctx;
 
+    ctx = lp->ctx;
     r = ctx->request;
 
-    if (ctx->peer_free) {
-        ctx->peer_free(pc, ctx->peer_data, state);
+    if (lp->free) {
+        lp->free(pc, lp->data, state);
     }
 
     pc->tries = ctx->tries;
@@ -269,15 +306,32 @@ ngx_http_llm_balancer_free(ngx_peer_connection_t *pc, void *data,
 }
 
 
+/*
+ * Newer nginx calls notify once the header is read (least_time measures
+ * its time; keepalive and sticky wrap it): the delegate gets its data.
+ */
+
+static void
+ngx_http_llm_balancer_notify(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t type)
+{
+    ngx_http_llm_peer_t *lp = data;
+
+    if (lp->notify) {
+        lp->notify(pc, lp->data, type);
+    }
+}
+
+
 #if (NGX_HTTP_SSL)
 
 static ngx_int_t
 ngx_http_llm_balancer_set_session(ngx_peer_connection_t *pc, void *data)
 {
-    ngx_http_llm_ctx_t *ctx = data;
+    ngx_http_llm_peer_t *lp = data;
 
-    if (ctx->peer_set_session) {
-        return ctx->peer_set_session(pc, ctx->peer_data);
+    if (lp->set_session) {
+        return lp->set_session(pc, lp->data);
     }
 
     return NGX_OK;
@@ -287,10 +341,10 @@ ngx_http_llm_balancer_set_session(ngx_peer_connection_t *pc, void *data)
 static void
 ngx_http_llm_balancer_save_session(ngx_peer_connection_t *pc, void *data)
 {
-    ngx_http_llm_ctx_t *ctx = data;
+    ngx_http_llm_peer_t *lp = data;
 
-    if (ctx->peer_save_session) {
-        ctx->peer_save_session(pc, ctx->peer_data);
+    if (lp->save_session) {
+        lp->save_session(pc, lp->data);
     }
 }
 
@@ -327,12 +381,13 @@ static ngx_int_t
 ngx_http_llm_process_header(ngx_http_request_t *r)
 {
     ngx_int_t             rc, next;
-    ngx_uint_t            status;
+    ngx_uint_t            status, version;
     ngx_http_upstream_t  *u;
     ngx_http_llm_ctx_t   *ctx;
 
     ctx = ngx_http_llm_get_ctx(r);
     u = r->upstream;
+    version = r->http_version;
 
     rc = ctx->process_header(r);
 
@@ -343,8 +398,34 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
         u->process_header = ngx_http_llm_process_header;
     }
 
+    if (rc == NGX_OK && r->http_version != version) {
+        /*
+         * no status line: proxy takes the bytes for an HTTP/0.9 answer,
+         * to be relayed raw; from a provider it is a broken answer
+         */
+
+        r->http_version = version;
+        u->headers_in.connection_close = 1;
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llm router: provider \"%V\" sent no valid HTTP "
+                      "header", &ctx->target->provider->name);
+
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    if (u->headers_in.chunked
+        && ngx_http_llm_chunked_check(r, &u->buffer) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llm router: provider \"%V\" sent an invalid "
+                      "chunked body", &ctx->target->provider->name);
+
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
 
     status = u->headers_in.status_n;
@@ -401,6 +482,49 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
     /* anything else is the answer: no retry by nginx either */
 
     u->peer.tries = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The body bytes read with the header: a chunked body that is broken
+ * from its first bytes is a failed attempt, found while nothing has been
+ * sent to the client.  Parsed on a copy: proxy parses them again.
+ */
+
+static ngx_int_t
+ngx_http_llm_chunked_check(ngx_http_request_t *r, ngx_buf_t *buf)
+{
+    off_t               size;
+    ngx_buf_t           b;
+    ngx_int_t           rc;
+    ngx_http_chunked_t  chunked;
+
+    b = *buf;
+    ngx_memzero(&chunked, sizeof(ngx_http_chunked_t));
+
+    while (b.pos < b.last) {
+#if (nginx_version >= 1027002)
+        /* nginx 1.27.2 added trailers (proxy_pass_trailers) */
+        rc = ngx_http_parse_chunked(r, &b, &chunked, 0);
+#else
+        rc = ngx_http_parse_chunked(r, &b, &chunked);
+#endif
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc != NGX_OK) {
+            /* NGX_AGAIN: the rest comes later; NGX_DONE: the end */
+            break;
+        }
+
+        size = ngx_min(chunked.size, b.last - b.pos);
+        b.pos += size;
+        chunked.size -= size;
+    }
 
     return NGX_OK;
 }
@@ -523,36 +647,48 @@ ngx_http_llm_set_timeouts(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 }
 
 
-/* Retry-After in seconds or as an HTTP date */
+/*
+ * Retry-After in seconds or as an HTTP date, capped: a provider's bogus or
+ * huge value must not park it for long; a number too large to read is
+ * the cap too.
+ */
 
 static ngx_msec_t
 ngx_http_llm_retry_after(ngx_http_request_t *r)
 {
-    time_t            t;
-    ngx_int_t         n;
+    u_char           *p, *last;
+    time_t            t, n;
     ngx_table_elt_t  *h;
 
     static ngx_str_t  name = ngx_string("Retry-After");
 
     h = ngx_http_llm_find_header(&r->upstream->headers_in.headers, &name);
 
-    if (h == NULL) {
+    if (h == NULL || h->value.len == 0) {
         return 0;
     }
 
-    n = ngx_atoi(h->value.data, h->value.len);
+    p = h->value.data;
+    last = p + h->value.len;
 
-    if (n == NGX_ERROR) {
+    if (*p >= '0' && *p <= '9') {
+
+        for (n = 0; p < last && *p >= '0' && *p <= '9'; p++) {
+            n = ngx_min(n * 10 + (*p - '0'), NGX_HTTP_LLM_RETRY_AFTER_MAX);
+        }
+
+        if (p < last) {
+            return 0;
+        }
+
+    } else {
         t = ngx_parse_http_time(h->value.data, h->value.len);
         if (t == NGX_ERROR || t <= ngx_time()) {
             return 0;
         }
 
-        n = t - ngx_time();
+        n = ngx_min(t - ngx_time(), NGX_HTTP_LLM_RETRY_AFTER_MAX);
     }
-
-    /* a day at most: a bogus header must not park a provider */
-    n = ngx_min(n, 86400);
 
     return (ngx_msec_t) n * 1000;
 }

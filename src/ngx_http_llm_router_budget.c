@@ -426,9 +426,14 @@ ngx_http_llm_budget_label(u_char *buf, size_t size, ngx_http_llm_budget_t *b,
     p = ngx_cpymem(p, b->name.data, n);
     *p++ = '\0';
 
-    /* end has 16 bytes past it: the '\0's and the metric always fit */
-    n = (p < end) ? ngx_min(key->len, (size_t) (end - p)) : 0;
-    p = ngx_cpymem(p, key->data, n);
+    /*
+     * end has 16 bytes past it: the '\0's and the metric always fit; the
+     * key (a client's header, say) is made valid UTF-8, one to one
+     */
+    if (p < end) {
+        p = ngx_http_llm_label_utf8(p, end, key->data, key->len);
+    }
+
     *p++ = '\0';
 
     p = ngx_sprintf(p, "%V", &ngx_http_llm_budget_metric_names[metric]);

@@ -26,8 +26,12 @@ static ngx_int_t ngx_http_llm_send_error_body(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_chain_t *in);
 static ngx_int_t ngx_http_llm_sse_filter(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_chain_t *in);
+static ngx_int_t ngx_http_llm_sse_end(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_chain_t ***last);
+static u_char *ngx_http_llm_sse_eol(u_char *p, u_char *end);
 static ngx_uint_t ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx,
     u_char *start, u_char *end);
+static u_char *ngx_http_llm_sse_join(ngx_http_llm_ctx_t *ctx, size_t size);
 static ngx_uint_t ngx_http_llm_sse_member(u_char *p, u_char *last,
     const char *name, u_char c);
 static ngx_int_t ngx_http_llm_carry(ngx_http_request_t *r,
@@ -321,17 +325,19 @@ ngx_http_llm_send_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
 
 /*
- * Events are found by their blank-line end, across reads at any byte.
- * A partial event is copied into the carry buffer for inspection; only
- * when an event may be dropped (strip_usage) is a partial event held back
- * until it ends.  Buffers that need no change are passed on as they are.
+ * Events are found by their blank-line end, across reads at any byte;
+ * lines end with CR, LF or CRLF, as the SSE format allows.  A partial
+ * event is copied into the carry buffer for inspection; only when an
+ * event may be dropped (strip_usage) is a partial event held back until
+ * it ends (or the stream does).  Buffers that need no change are passed
+ * on as they are.
  */
 
 static ngx_int_t
 ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_chain_t *in)
 {
-    u_char       *p, *end, *start, *nl, *ev, *ev_end;
+    u_char       *p, *q, *end, *start, *ev, *ev_end;
     ngx_int_t     rc;
     ngx_buf_t    *b;
     ngx_uint_t    drop, copy, blank, last_buf;
@@ -346,7 +352,9 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         last_buf |= b->last_buf;
 
         if (ngx_buf_special(b) || !ngx_buf_in_memory(b)) {
-            if (ngx_http_llm_link(r, &last, b) != NGX_OK) {
+            if ((b->last_buf && ngx_http_llm_sse_end(r, ctx, &last) != NGX_OK)
+                || ngx_http_llm_link(r, &last, b) != NGX_OK)
+            {
                 return NGX_ERROR;
             }
 
@@ -361,12 +369,30 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         end = b->last;
         start = p;
 
-        while ((nl = ngx_strlchr(p, end, '\n')) != NULL) {
-            blank = !ctx->line_started
-                    && (nl == p || (nl == p + 1 && *p == '\r'));
+        if (ctx->sse_cr && p < end) {
+            /* the LF of a CRLF split across reads: no line of its own */
+            ctx->sse_cr = 0;
+
+            if (*p == '\n') {
+                p++;
+            }
+        }
+
+        while ((q = ngx_http_llm_sse_eol(p, end)) != NULL) {
+            blank = !ctx->line_started && q == p;
 
             ctx->line_started = 0;
-            p = nl + 1;
+
+            if (*q == '\r') {
+                if (q + 1 == end) {
+                    ctx->sse_cr = 1;
+
+                } else if (q[1] == '\n') {
+                    q++;
+                }
+            }
+
+            p = q + 1;
 
             if (!blank) {
                 continue;
@@ -426,13 +452,10 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             start = p;
         }
 
-        /* an unfinished line: is it empty so far? */
+        /* an unfinished line */
 
-        for ( /* void */ ; p < end; p++) {
-            if (*p != '\r') {
-                ctx->line_started = 1;
-                break;
-            }
+        if (p < end) {
+            ctx->line_started = 1;
         }
 
         if (start < end) {
@@ -470,6 +493,10 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             } else if (rc == NGX_DECLINED) {
                 ctx->carry_len = 0;
             }
+        }
+
+        if (b->last_buf && ngx_http_llm_sse_end(r, ctx, &last) != NGX_OK) {
+            return NGX_ERROR;
         }
 
         if (!copy) {
@@ -517,14 +544,64 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
 
 /*
+ * The stream ends: an event it did not end with a blank line still
+ * counts (its usage is read) and is relayed, as plain nginx would, unless
+ * it is the usage-only chunk to drop.
+ */
+
+static ngx_int_t
+ngx_http_llm_sse_end(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_chain_t ***last)
+{
+    ngx_uint_t  drop;
+
+    if (ctx->carry_len == 0 || ctx->carry_overflow) {
+        return NGX_OK;
+    }
+
+    drop = ngx_http_llm_sse_event(ctx, ctx->carry,
+                                  ctx->carry + ctx->carry_len);
+
+    if (ctx->strip_usage && !drop
+        && ngx_http_llm_emit(r, last, ctx->carry,
+                             ctx->carry + ctx->carry_len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->carry_len = 0;
+
+    return NGX_OK;
+}
+
+
+/* the first CR or LF */
+
+static u_char *
+ngx_http_llm_sse_eol(u_char *p, u_char *end)
+{
+    for ( /* void */ ; p < end; p++) {
+        if (*p == '\n' || *p == '\r') {
+            return p;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
  * Looks at one complete event; returns 1 if it is the usage-only chunk
- * that the router asked for and the client did not.
+ * that the router asked for and the client did not.  Several "data:"
+ * lines make one value, joined by LF (as an SSE client joins them).
  */
 
 static ngx_uint_t
 ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
 {
-    u_char      *p, *eol, *data, *data_end, *name, *name_end;
+    u_char      *p, *v, *eol, *next, *data, *data_end, *name, *name_end,
+                *joined;
     cJSON       *root, *choices, *usage;
     ngx_uint_t   drop;
 
@@ -532,24 +609,53 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
     data_end = NULL;
     name = NULL;
     name_end = NULL;
+    joined = NULL;
 
-    for (p = start; p < end; p = eol + 1) {
-        eol = ngx_strlchr(p, end, '\n');
+    for (p = start; p < end; p = next) {
+        eol = ngx_http_llm_sse_eol(p, end);
+
         if (eol == NULL) {
             eol = end;
+            next = end;
+
+        } else {
+            next = eol + 1;
+
+            if (*eol == '\r' && next < end && *next == '\n') {
+                next++;
+            }
         }
 
-        if (eol - p >= 5 && ngx_strncmp(p, "data:", 5) == 0 && data == NULL) {
-            data = p + 5;
-            data_end = (eol > data && eol[-1] == '\r') ? eol - 1 : eol;
+        if (eol - p >= 5 && ngx_strncmp(p, "data:", 5) == 0) {
+            v = p + 5;
 
-            if (data < data_end && *data == ' ') {
-                data++;
+            if (v < eol && *v == ' ') {
+                v++;
             }
+
+            if (data == NULL) {
+                data = v;
+                data_end = eol;
+                continue;
+            }
+
+            if (joined == NULL) {
+                /* at most the event's size */
+                joined = ngx_http_llm_sse_join(ctx, end - start);
+                if (joined == NULL) {
+                    continue;
+                }
+
+                data_end = ngx_cpymem(joined, data, data_end - data);
+                data = joined;
+            }
+
+            *data_end++ = '\n';
+            data_end = ngx_cpymem(data_end, v, eol - v);
 
         } else if (eol - p >= 6 && ngx_strncmp(p, "event:", 6) == 0) {
             name = p + 6;
-            name_end = (eol > name && eol[-1] == '\r') ? eol - 1 : eol;
+            name_end = eol;
 
             if (name < name_end && *name == ' ') {
                 name++;
@@ -621,6 +727,29 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
     cJSON_Delete(root);
 
     return drop;
+}
+
+
+/* a buffer for an event's joined data lines, reused */
+
+static u_char *
+ngx_http_llm_sse_join(ngx_http_llm_ctx_t *ctx, size_t size)
+{
+    u_char  *p;
+
+    if (ctx->join_size < size) {
+        size = ngx_max(size, 1024);
+
+        p = ngx_pnalloc(ctx->request->pool, size);
+        if (p == NULL) {
+            return NULL;
+        }
+
+        ctx->join = p;
+        ctx->join_size = size;
+    }
+
+    return ctx->join;
 }
 
 

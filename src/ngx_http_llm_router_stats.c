@@ -58,6 +58,9 @@ static void ngx_http_llm_series_account(ngx_http_llm_series_t *s,
     ngx_http_llm_ctx_t *ctx, ngx_uint_t missing);
 static void ngx_http_llm_hist_add(int64_t *buckets, ngx_msec_t ms);
 static u_char *ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s);
+static ngx_str_t *ngx_http_llm_model_label(ngx_http_llm_ctx_t *ctx);
+static ngx_uint_t ngx_http_llm_model_listed(ngx_http_llm_routes_t *routes,
+    ngx_str_t *model);
 
 
 void
@@ -206,6 +209,10 @@ ngx_http_llm_series_evict_locked(ngx_http_llm_main_conf_t *lmcf,
     ngx_http_llm_shctx_t   *sh;
     ngx_http_llm_series_t  *s;
 
+    /* a warning a minute per worker at most: a flood must not fill logs */
+    static ngx_msec_t       warned;
+    static ngx_uint_t       unsaid;
+
     sh = lmcf->sh;
 
     /*
@@ -245,19 +252,28 @@ ngx_http_llm_series_evict_locked(ngx_http_llm_main_conf_t *lmcf,
             continue;
         }
 
-        /* the label's fields, '\0' shown as '/'; labels hold no secrets */
+        if (warned && ngx_current_msec - warned < 60000) {
+            unsaid++;
 
-        end = name + ngx_min(sizeof(name) - 1, s->len);
-        for (p = name; p < end; p++) {
-            *p = s->label[p - name] ? s->label[p - name] : '/';
+        } else {
+            /* the label's fields, '\0' shown as '/'; they hold no secrets */
+
+            end = name + ngx_min(sizeof(name) - 1, s->len);
+            for (p = name; p < end; p++) {
+                *p = s->label[p - name] ? s->label[p - name] : '/';
+            }
+
+            *p = '\0';
+
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "llm_zone \"%V\" is full, evicted the least "
+                          "recently used counters \"%s\" (and %ui more "
+                          "since the last such warning)",
+                          &lmcf->shm_zone->shm.name, name, unsaid);
+
+            warned = ngx_current_msec;
+            unsaid = 0;
         }
-
-        *p = '\0';
-
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "llm_zone \"%V\" is full, evicted the least recently "
-                      "used counters \"%s\"", &lmcf->shm_zone->shm.name,
-                      name);
 
         ngx_queue_remove(q);
         ngx_rbtree_delete(&sh->series, &s->node);
@@ -277,19 +293,135 @@ ngx_http_llm_series_evict_locked(ngx_http_llm_main_conf_t *lmcf,
 static u_char *
 ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s)
 {
-    size_t  n;
-
     /* a full label keeps its length: later fields are cut to nothing */
 
     if (p >= end) {
         return end;
     }
 
-    n = ngx_min(s->len, (size_t) (end - p) - 1);
-    p = ngx_cpymem(p, s->data, n);
+    p = ngx_http_llm_label_utf8(p, end - 1, s->data, s->len);
     *p++ = '\0';
 
     return p;
+}
+
+
+/*
+ * Copies a label field as valid UTF-8, one to one: a byte that is not
+ * part of a valid character (an encoded surrogate included), a control
+ * character and '\\' become "\\xHH", so that two different names never
+ * share a label and every status format gets UTF-8.  Cut at end, never
+ * inside a character or an escape.
+ */
+
+u_char *
+ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s, size_t len)
+{
+    u_char    *c, *last;
+    uint32_t   u;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    last = s + len;
+
+    while (s < last) {
+
+        if (*s >= 0x20 && *s < 0x7f && *s != '\\') {
+            if (p == end) {
+                break;
+            }
+
+            *p++ = *s++;
+            continue;
+        }
+
+        c = s;
+
+        if (*s >= 0x80) {
+            u = ngx_utf8_decode(&s, last - s);
+
+            if (u >= 0x80 && u <= 0x10ffff && (u < 0xd800 || u > 0xdfff)) {
+                if ((size_t) (end - p) < (size_t) (s - c)) {
+                    break;
+                }
+
+                p = ngx_cpymem(p, c, s - c);
+                continue;
+            }
+        }
+
+        if (end - p < 4) {
+            break;
+        }
+
+        s = c + 1;
+
+        *p++ = '\\';
+        *p++ = 'x';
+        *p++ = hex[*c >> 4];
+        *p++ = hex[*c & 0xf];
+    }
+
+    return p;
+}
+
+
+/*
+ * The model of a series: a name the configuration lists (a target's model,
+ * an exact route's name); any other name a client sent is labelled by the
+ * route that took it, so that made-up names cannot fill the zone.
+ */
+
+static ngx_str_t *
+ngx_http_llm_model_label(ngx_http_llm_ctx_t *ctx)
+{
+    ngx_http_llm_route_t  *route;
+
+    static ngx_str_t       none = ngx_null_string;
+
+    route = ctx->route;
+
+    if (route == NULL) {
+        return &none;
+    }
+
+    if (ctx->target && ctx->target->model.len) {
+        return &ctx->target->model;
+    }
+
+    if ((route->name.len == ctx->model.len
+         && ngx_strncmp(route->name.data, ctx->model.data, ctx->model.len)
+            == 0)
+        || ngx_http_llm_model_listed(ctx->lcf->routes, &ctx->model))
+    {
+        return &ctx->model;
+    }
+
+    return &route->name;
+}
+
+
+static ngx_uint_t
+ngx_http_llm_model_listed(ngx_http_llm_routes_t *routes, ngx_str_t *model)
+{
+    ngx_uint_t             i;
+    ngx_http_llm_route_t  *route;
+
+    if (routes == NULL) {
+        return 0;
+    }
+
+    route = routes->exact.elts;
+
+    for (i = 0; i < routes->exact.nelts; i++) {
+        if (route[i].name.len == model->len
+            && ngx_strncmp(route[i].name.data, model->data, model->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -405,12 +537,11 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_str_null(&none);
 
     /*
-     * an unrouted model is not a label: any client could otherwise fill
-     * the zone with series of made-up names and push budgets out
+     * a client's name is no label: any client could otherwise fill the
+     * zone with series of made-up names and push budgets out
      */
 
-    model = ctx->route == NULL ? &none
-            : ctx->upstream_model.len ? &ctx->upstream_model : &ctx->model;
+    model = ngx_http_llm_model_label(ctx);
 
     st.data = status;
     st.len = ngx_sprintf(status, "%ui", code) - status;
