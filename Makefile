@@ -9,6 +9,8 @@
 #   make deb         Debian package libnginx-mod-http-llm-router (build/deb)
 #   make test-deb    build it, install it on this machine's nginx, serve
 #                    a request through it, remove it again
+#   make test-compat the suite against nginx.org stable and mainline, built
+#                    from $(COMPAT_SRC) with the modules nginx.org enables
 
 SHELL        := /bin/bash
 NGINX        ?= /usr/sbin/nginx
@@ -25,6 +27,28 @@ DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libtest-base-perl \
 TEST_PKGS    := chromium
 BENCH_PKGS   := wrk bc python3
 
+COMPAT_PKGS  := libpcre2-dev zlib1g-dev
+
+# nginx.org sources: CI has them next to the repository clone
+COMPAT_SRC      ?= $(CURDIR)/../shared/nginx
+COMPAT_VERSIONS ?= 1.30.4 1.31.4
+COMPAT          := $(BUILD)/compat
+COMPAT_BINS     := $(foreach v,$(COMPAT_VERSIONS),$(COMPAT)/nginx-$(v)/objs/nginx)
+
+# what nginx.org's own packages are configured with (nginx -V)
+COMPAT_FLAGS := --with-compat --with-file-aio --with-threads \
+    --with-http_addition_module --with-http_auth_request_module \
+    --with-http_dav_module --with-http_flv_module \
+    --with-http_gunzip_module --with-http_gzip_static_module \
+    --with-http_mp4_module --with-http_random_index_module \
+    --with-http_realip_module --with-http_secure_link_module \
+    --with-http_slice_module --with-http_ssl_module \
+    --with-http_stub_status_module --with-http_sub_module \
+    --with-http_v2_module --with-http_v3_module \
+    --with-mail --with-mail_ssl_module --with-stream \
+    --with-stream_realip_module --with-stream_ssl_module \
+    --with-stream_ssl_preread_module
+
 TEST_FILES   ?= t/
 PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
                   || echo "-I t/lib")
@@ -32,8 +56,8 @@ PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
 export TEST_NGINX_BINARY       ?= $(NGINX)
 export TEST_NGINX_LOAD_MODULES ?= $(MODULE) $(MOCK)
 
-.PHONY: all deps bench-deps test test-valgrind demo bench fuzz clean \
-        deb test-deb
+.PHONY: all deps bench-deps test test-valgrind test-compat demo bench fuzz \
+        clean deb test-deb
 
 all: $(MODULE)
 
@@ -85,6 +109,37 @@ test: deps all
 test-valgrind: EXTRA_PKGS = valgrind
 test-valgrind: deps all
 	TEST_NGINX_USE_VALGRIND=1 prove $(PROVE_INC) -r $(TEST_FILES)
+
+# The whole suite against each nginx.org version, this module and the mock
+# built as dynamic modules of it (everything stays under build/compat).
+test-compat: EXTRA_PKGS = $(TEST_PKGS) $(COMPAT_PKGS)
+test-compat: deps $(COMPAT_BINS)
+	@set -e; for v in $(COMPAT_VERSIONS); do \
+	    o=$(COMPAT)/nginx-$$v/objs; \
+	    echo "== nginx $$v"; \
+	    TEST_NGINX_BINARY=$$o/nginx \
+	    TEST_NGINX_LOAD_MODULES="$$o/ngx_http_llm_router_module.so \
+	        $$o/ngx_http_llm_mock_module.so" \
+	    prove $(PROVE_INC) -r $(TEST_FILES); \
+	done
+
+.PRECIOUS: $(COMPAT)/nginx-%/Makefile
+
+$(COMPAT)/nginx-%/Makefile: $(COMPAT_SRC)/nginx-%.tar.gz config mock/config
+	@mkdir -p $(COMPAT)
+	rm -rf $(COMPAT)/nginx-$*
+	tar -xzf $< -C $(COMPAT)
+	@# a GitHub tarball has auto/configure, a release one ./configure
+	cd $(COMPAT)/nginx-$* && c=./configure && { [ -x $$c ] || c=auto/configure; } \
+	    && $$c --prefix=$(COMPAT)/nginx-$* \
+	    $(COMPAT_FLAGS) --add-dynamic-module=$(CURDIR) \
+	    --add-dynamic-module=$(CURDIR)/mock >configure.log 2>&1 \
+	    || { tail -20 configure.log; exit 1; }
+
+$(COMPAT)/nginx-%/objs/nginx: $(COMPAT)/nginx-%/Makefile $(SRCS) $(MOCK_SRCS)
+	$(MAKE) -s -C $(COMPAT)/nginx-$* >$(COMPAT)/nginx-$*/make.log 2>&1 \
+	    || { tail -30 $(COMPAT)/nginx-$*/make.log; exit 1; }
+	touch $@
 
 demo: deps all
 	@bash demo/run.sh
