@@ -20,9 +20,9 @@ MOCK         := $(BUILD)/ngx_http_llm_mock_module.so
 SRCS         := $(wildcard src/*.c src/*.h) config
 MOCK_SRCS    := $(wildcard mock/*.c) mock/config
 
-DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libtest-base-perl \
-                curl ca-certificates
-TEST_PKGS    := chromium
+DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libhiredis-dev \
+                libtest-base-perl curl ca-certificates
+TEST_PKGS    := chromium redis-server
 BENCH_PKGS   := wrk bc python3
 
 TEST_FILES   ?= t/

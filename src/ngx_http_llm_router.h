@@ -357,6 +357,7 @@ typedef struct {
     ngx_array_t                      latency;   /* select=latency targets */
     void                           **probe_loc_conf;  /* a router location */
     ngx_msec_t                       probe_tick;   /* 0: no active checks */
+    void                            *redis;   /* llm_redis, or NULL */
 } ngx_http_llm_main_conf_t;
 
 
@@ -443,6 +444,7 @@ typedef struct {
     int64_t                          rl_remaining[2];
     time_t                           rl_reset[2];
     ngx_uint_t                       retry_after_budget;
+    void                            *fleet;        /* budgets on Redis */
     void                            *json_usage;   /* usage scanner state */
 
     /* filters */
@@ -485,6 +487,7 @@ typedef struct {
     unsigned                         error_sent:1;
     unsigned                         body_ready:1;
     unsigned                         waiting_body:1;
+    unsigned                         fleet_local:1; /* Redis down: share */
     ngx_int_t                        status;       /* precontent result */
 } ngx_http_llm_ctx_t;
 
@@ -627,6 +630,13 @@ char *ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_llm_budget_reserve(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
+void ngx_http_llm_budget_done(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_int_t rc);
+void ngx_http_llm_budget_reject(ngx_http_request_t *r,
+    ngx_http_llm_budget_t *b, ngx_str_t *key, ngx_uint_t metric);
+const char *ngx_http_llm_budget_metric_name(ngx_uint_t metric);
+int64_t ngx_http_llm_budget_actual(ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_reservation_t *res);
 void ngx_http_llm_budget_settle_locked(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_http_llm_main_conf_t *lmcf);
 ngx_int_t ngx_http_llm_budget_headers(ngx_http_request_t *r,
