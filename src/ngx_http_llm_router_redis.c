@@ -396,6 +396,9 @@ ngx_http_llm_redis_init_process(ngx_cycle_t *cycle)
 
     rs->backoff = NGX_HTTP_LLM_REDIS_BACKOFF_MIN;
 
+    /* loading the configuration may have taken longer than a timeout */
+    ngx_time_update();
+
     ngx_http_llm_redis_connect();
 
     ngx_add_timer(&rs->sync, rc->sync);
