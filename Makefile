@@ -77,7 +77,7 @@ $(MODULE) $(MOCK): $(OBJS)/Makefile $(SRCS) $(MOCK_SRCS)
 
 test: EXTRA_PKGS = $(TEST_PKGS)
 test: deps all
-	$(MAKE) -s -C fuzz test
+	$(MAKE) -s -C fuzz test test-resp
 	prove $(PROVE_INC) -r $(TEST_FILES)
 
 # Every nginx of the suite runs under valgrind memcheck; a block whose

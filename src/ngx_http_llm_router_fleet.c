@@ -25,6 +25,7 @@
 
 #include "ngx_http_llm_router.h"
 #include "ngx_http_llm_router_redis.h"
+#include "ngx_http_llm_router_resp.h"
 
 
 #define NGX_HTTP_LLM_FLEET_MARKER_TTL   "21600"
@@ -397,9 +398,12 @@ static ngx_int_t
 ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_http_llm_fleet_req_t *fr, redisReply *reply)
 {
+    int                          rv;
+    size_t                       i;
     time_t                       now, reset;
-    int64_t                      left, remaining;
-    ngx_uint_t                   i, m;
+    int64_t                      remaining;
+    ngx_uint_t                   m;
+    long long                    left[NGX_HTTP_LLM_MAX_RESERVATIONS];
     ngx_http_llm_main_conf_t    *lmcf;
     ngx_http_llm_redis_conf_t   *rc;
     ngx_http_llm_reservation_t  *res;
@@ -408,17 +412,9 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     rc = lmcf->redis;
     now = ngx_time();
 
-    if (ngx_http_llm_redis_reply_check(reply, REDIS_REPLY_ARRAY, 2)
-        != NGX_OK
-        || (reply->element[0]->integer == 1 && reply->elements != 2 + fr->n)
-        || (reply->element[0]->integer == 0
-            && (reply->elements != 3 || reply->element[2] == NULL
-                || reply->element[2]->type != REDIS_REPLY_INTEGER
-                || reply->element[1]->integer < 1
-                || (ngx_uint_t) reply->element[1]->integer > fr->n))
-        || (reply->element[0]->integer != 0
-            && reply->element[0]->integer != 1))
-    {
+    rv = ngx_http_llm_resp_reserve(reply, fr->n, &i, left);
+
+    if (rv == NGX_HTTP_LLM_RESP_INVALID) {
         if (reply) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "llm router: redis %V: unexpected reply to the "
@@ -446,10 +442,7 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         return ngx_http_llm_budget_reserve(r, ctx);
     }
 
-    if (reply->element[0]->integer == 0) {
-        i = (ngx_uint_t) reply->element[1]->integer - 1;
-        left = reply->element[2]->integer;
-
+    if (rv == NGX_HTTP_LLM_RESP_REFUSED) {
         res = &ctx->reservations[i];
         m = res->metric;
 
@@ -461,7 +454,7 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         if (m < 2) {
             ctx->rl_set |= 1 << m;
             ctx->rl_limit[m] = res->budget->limit[m].limit;
-            ctx->rl_remaining[m] = ngx_max(left, 0);
+            ctx->rl_remaining[m] = ngx_max(left[0], 0);
             ctx->rl_reset[m] = reset;
         }
 
@@ -480,13 +473,7 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         res = &ctx->reservations[i];
         m = res->metric;
 
-        if (reply->element[2 + i]->type != REDIS_REPLY_INTEGER) {
-            continue;
-        }
-
-        left = reply->element[2 + i]->integer;
-
-        if (res->budget->dry_run && res->amount > left) {
+        if (res->budget->dry_run && res->amount > left[i]) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "llm router: budget \"%V\" (%s) would reject "
                           "the request, dry run", &res->budget->name,
@@ -497,7 +484,7 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             continue;
         }
 
-        remaining = ngx_max(left - res->amount, 0);
+        remaining = ngx_max(left[i] - res->amount, 0);
 
         if (!(ctx->rl_set & (1 << m)) || remaining < ctx->rl_remaining[m]) {
             ctx->rl_set |= 1 << m;

@@ -20,6 +20,7 @@
 
 #include "ngx_http_llm_router.h"
 #include "ngx_http_llm_router_redis.h"
+#include "ngx_http_llm_router_resp.h"
 #include <ngx_sha1.h>
 
 
@@ -512,7 +513,7 @@ ngx_http_llm_redis_connect(void)
     rs->olen = 0;
     rs->osent = 0;
 
-    rs->reader = redisReaderCreate();
+    rs->reader = ngx_http_llm_resp_reader();
     if (rs->reader == NULL) {
         ngx_http_llm_redis_fail(NGX_LOG_ERR, "out of memory");
         return;
@@ -1222,35 +1223,4 @@ ngx_http_llm_redis_timeout(ngx_event_t *ev)
 
     ngx_http_llm_redis_fail(NGX_LOG_ERR, "no reply within %M ms",
                             rs->conf->timeout);
-}
-
-
-/* NGX_OK: the reply has that type and, for an array, that many elements */
-
-ngx_int_t
-ngx_http_llm_redis_reply_check(redisReply *reply, int type, size_t elements)
-{
-    size_t  i;
-
-    if (reply == NULL || reply->type != type) {
-        return NGX_ERROR;
-    }
-
-    if (type != REDIS_REPLY_ARRAY) {
-        return NGX_OK;
-    }
-
-    if (reply->elements < elements || reply->element == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < elements; i++) {
-        if (reply->element[i] == NULL
-            || reply->element[i]->type != REDIS_REPLY_INTEGER)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
 }

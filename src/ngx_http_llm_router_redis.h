@@ -62,8 +62,6 @@ ngx_int_t ngx_http_llm_redis_send(const char *cmd, int len,
     ngx_uint_t script, ngx_http_llm_redis_handler_pt handler, void *data);
 u_char *ngx_http_llm_redis_sha(ngx_uint_t script);
 ngx_str_t *ngx_http_llm_redis_node(void);
-ngx_int_t ngx_http_llm_redis_reply_check(redisReply *reply, int type,
-    size_t elements);
 
 /* fleet: budgets and counters on Redis */
 extern ngx_str_t  ngx_http_llm_scripts[NGX_HTTP_LLM_NSCRIPTS];
