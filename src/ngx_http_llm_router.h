@@ -577,6 +577,8 @@ void ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
 ngx_uint_t ngx_http_llm_key_pick(ngx_http_llm_provider_t *p);
 ngx_int_t ngx_http_llm_key_next(ngx_http_llm_provider_t *p,
     ngx_uint_t current, uint64_t tried);
+void ngx_http_llm_fleet_circuit(ngx_http_llm_provider_t *p,
+    ngx_msec_t open);
 void ngx_http_llm_key_cool(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t key, ngx_msec_t duration);
 

@@ -81,6 +81,8 @@ static void ngx_http_llm_fleet_job_send(ngx_http_llm_fleet_job_t *job);
 static void ngx_http_llm_fleet_job_done(void *data, redisReply *reply);
 static void ngx_http_llm_fleet_nodes_done(void *data, redisReply *reply);
 static void ngx_http_llm_fleet_merge(ngx_log_t *log);
+static void ngx_http_llm_fleet_circuits(void);
+static void ngx_http_llm_fleet_circuit_done(void *data, redisReply *reply);
 
 
 ngx_str_t  ngx_http_llm_scripts[NGX_HTTP_LLM_NSCRIPTS] = {
@@ -812,6 +814,8 @@ ngx_http_llm_fleet_sync(ngx_log_t *log)
     }
 
     ngx_http_llm_fleet_merge(log);
+
+    ngx_http_llm_fleet_circuits();
 }
 
 
@@ -977,4 +981,114 @@ ngx_http_llm_fleet_merge(ngx_log_t *log)
         ngx_destroy_pool(pool);
 
     } while (more);
+}
+
+
+/*
+ * Circuits across the fleet: a node that opens a provider's circuit sets
+ * "llm:c:<provider>" for as long as it stays open (closes: deletes it);
+ * every sync each node asks how long the others' stay open and opens its
+ * own for that long.
+ */
+
+void
+ngx_http_llm_fleet_circuit(ngx_http_llm_provider_t *p, ngx_msec_t open)
+{
+    u_char      key[256 + sizeof("llm:c:")], ms[NGX_INT_T_LEN];
+    size_t      klen, mlen;
+    ngx_str_t  *node;
+
+    if (!ngx_http_llm_redis_up() || p->name.len > 256) {
+        return;
+    }
+
+    klen = ngx_sprintf(key, "llm:c:%V", &p->name) - key;
+
+    if (open == 0) {
+        (void) ngx_http_llm_redis_command(2,
+                           (const char *[]) { "DEL", (char *) key },
+                           (const size_t []) { 3, klen }, NULL, NULL);
+        return;
+    }
+
+    node = ngx_http_llm_redis_node();
+    mlen = ngx_sprintf(ms, "%M", open) - ms;
+
+    (void) ngx_http_llm_redis_command(5,
+                       (const char *[]) { "SET", (char *) key,
+                                          (char *) node->data, "PX",
+                                          (char *) ms },
+                       (const size_t []) { 3, klen, node->len, 2, mlen },
+                       NULL, NULL);
+}
+
+
+static void
+ngx_http_llm_fleet_circuits(void)
+{
+    u_char                     key[256 + sizeof("llm:c:")];
+    size_t                     klen;
+    ngx_uint_t                 i;
+    ngx_http_llm_provider_t   *p;
+    ngx_http_llm_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_llm_router_module);
+
+    p = lmcf->providers.elts;
+
+    for (i = 0; i < lmcf->providers.nelts; i++) {
+        if (p[i].shm == NULL || p[i].max_fails == 0 || p[i].name.len > 256) {
+            continue;
+        }
+
+        klen = ngx_sprintf(key, "llm:c:%V", &p[i].name) - key;
+
+        if (ngx_http_llm_redis_command(2,
+                           (const char *[]) { "PTTL", (char *) key },
+                           (const size_t []) { 4, klen },
+                           ngx_http_llm_fleet_circuit_done, &p[i])
+            != NGX_OK)
+        {
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_http_llm_fleet_circuit_done(void *data, redisReply *reply)
+{
+    ngx_http_llm_provider_t *p = data;
+
+    ngx_msec_t                    ttl;
+    ngx_uint_t                    opened;
+    ngx_http_llm_shm_provider_t  *n;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER
+        || reply->integer <= 0 || reply->integer > 86400000)
+    {
+        return;
+    }
+
+    ttl = (ngx_msec_t) reply->integer;
+    n = p->shm;
+    opened = 0;
+
+    ngx_shmtx_lock(&p->shpool->mutex);
+
+    if (n->open_until == 0) {
+        n->open_until = ngx_current_msec + ttl;
+        n->trial_until = 0;
+        n->circuit_opened++;
+        opened = 1;
+    }
+
+    ngx_shmtx_unlock(&p->shpool->mutex);
+
+    if (opened) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "llm router: provider \"%V\" circuit opened for %Mms "
+                      "by another node", &p->name, ttl);
+    }
 }

@@ -638,6 +638,13 @@ ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...)
 
     rs = &ngx_http_llm_redis;
 
+    /* first: the arguments may point into the reader */
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    len = p - buf;
+
     rs->generation++;
 
     if (rs->c) {
@@ -664,12 +671,6 @@ ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...)
 
     if (!rs->reported_down) {
         rs->reported_down = 1;
-
-        va_start(args, fmt);
-        p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
-        va_end(args);
-
-        len = p - buf;
 
         ngx_log_error(level, rs->log, 0,
                       "llm router: redis %V is down (%*s), budgets %s",

@@ -177,6 +177,17 @@ sub control {
         for my $n (1 .. 3) { open my $fh, '>', "$DIR/n$n.log"; }
         return "truncated\n";
     }
+    if ($path =~ m{^/ctl/grep/(\d)/(.+)$}) {
+        my ($n, $what) = ($1, $2);
+        $what =~ s/%20/ /g;
+        for (1 .. 100) {
+            open my $fh, '<', "$DIR/node$n/logs/error.log" or last;
+            my ($line) = grep { index($_, $what) >= 0 } <$fh>;
+            return $line if defined $line;
+            select undef, undef, undef, 0.1;
+        }
+        return "not found\n";
+    }
     if ($path =~ m{^/ctl/nodelog/(\d)$}) {
         open my $fh, '<', "$DIR/node$1/logs/error.log" or return "none\n";
         return join '', grep { !/\[debug\]/ } <$fh>;
@@ -224,6 +235,7 @@ http {
     scgi_temp_path $root/scgi_temp;
     llm_redis 127.0.0.1:$RPORT password=$PASS timeout=3s sync=200ms;
     llm_upstream a host=127.0.0.1 port=$P tls=off path=/mock/a/v1 key=sk-a;
+    llm_upstream flaky host=127.0.0.1 port=$P tls=off path=/mock/flaky/v1 key=sk-f max_fails=1 fail_timeout=30s;
     llm_route default a;
     server {
         listen 127.0.0.1:$port;
@@ -231,6 +243,11 @@ http {
             llm_budget key=one tokens=32350/d name=fleet1;
             include $params;
             access_log $DIR/n$n.log burst;
+        }
+        location /c/ {
+            llm_route m flaky a;
+            include $params;
+            add_header X-Attempts \$llm_attempts always;
         }
         location /f3/ {
             llm_budget key=three tokens=100000000/d name=fleet3;
@@ -453,6 +470,50 @@ Content-Type: application/json
 [ qr/truncated/, qr/\A\Q$::B_BURST\E\z/, qr/killed/, qr/started/,
   qr/\A200 1075 x120\n\z/, qr/\APONG\n\z/, qr/chat\.completion/,
   qr/\A(?![\s\S]*\[(?:alert|crit|emerg)\])[\s\S]*is down[\s\S]*is up again/ ]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 4: a circuit opened on one node is open on the others within sync
+Node 1 sees provider "flaky" fail once (max_fails=1) and opens its
+circuit; nodes 2 and 3 learn it from Redis at their next sync and skip
+"flaky" at once: their requests go straight to "a".
+--- http_config
+llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT password=$TEST_NGINX_REDIS_PASSWORD timeout=3s sync=200ms;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream flaky host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/flaky/v1 key=sk-f max_fails=1 fail_timeout=30s;
+--- config
+location /c/ {
+    llm_route m flaky a;
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock; }
+location /mock/flaky/v1/ { llm_mock status=503; }
+location /n2/ { proxy_pass http://127.0.0.1:$TEST_NGINX_NODE2_PORT/; }
+location /n3/ { proxy_pass http://127.0.0.1:$TEST_NGINX_NODE3_PORT/; }
+location /ctl/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CTL_PORT; proxy_read_timeout 60s; }
+--- request eval
+[ "POST /c/chat/completions\n$::B_BURST",
+  "GET /ctl/grep/2/circuit%20opened",
+  "GET /ctl/grep/3/circuit%20opened",
+  "POST /n2/c/chat/completions\n$::B_BURST",
+  "POST /n3/c/chat/completions\n$::B_BURST",
+  "POST /c/chat/completions\n$::B_BURST" ]
+--- more_headers
+Content-Type: application/json
+--- timeout: 20
+--- error_code eval
+[200, 200, 200, 200, 200, 200]
+--- response_headers eval
+[ "X-Attempts: flaky:503 a:200", "", "", "X-Attempts: a:200", "X-Attempts: a:200", "X-Attempts: a:200" ]
+--- response_body_like eval
+[ qr/chat\.completion/,
+  qr/provider "flaky" circuit opened for \d+ms by another node/,
+  qr/provider "flaky" circuit opened for \d+ms by another node/,
+  qr/chat\.completion/, qr/chat\.completion/, qr/chat\.completion/ ]
 --- no_error_log
 [alert]
 [crit]

@@ -71,6 +71,7 @@ sub parse_commands {
 sub answer {
     my ($cmd, $state) = @_;
     my $name = uc($cmd->[0] // '');
+    return '' if $state->{hung};               # "silent": hangs for good
     return "+OK\r\n" if $name eq 'AUTH' || $name eq 'SELECT';
     return "\$40\r\n" . ('a' x 40) . "\r\n" if $name eq 'SCRIPT';
     return ":1\r\n" if $name =~ /^Z/;
@@ -83,7 +84,7 @@ sub answer {
         return "-NOSCRIPT No matching script.\r\n" if !$state->{noscript}++;
         return $REPLY{ok};
     }
-    if ($mode eq 'silent') { return ''; }
+    if ($mode eq 'silent') { $state->{hung} = 1; return ''; }
     if ($mode eq 'partial') { $state->{close} = 1; return "*3\r\n:1\r\n:0"; }
     return $REPLY{$mode} // $REPLY{ok};
 }
@@ -147,7 +148,7 @@ our $B = '{"model":"m","max_tokens":100,"messages":[{"role":"user","content":"hi
 
 # every block: the same gateway, on_error=local, budget key = the mode
 our $HTTP = <<'_EOC_';
-llm_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT timeout=500ms;
+llm_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT timeout=2s;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
 _EOC_
@@ -162,8 +163,10 @@ location /v1/ {
     include ../../../conf/llm_params;
 }
 location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
+location = /errlog { alias logs/error.log; }
 _EOC_
-    $block->set_value(request => [ ("POST /v1/chat/completions\n$B") x 2 ])
+    $block->set_value(request => [ ("POST /v1/chat/completions\n$B") x 2,
+                                   "GET /errlog" ])
         unless defined $block->request;
     $block->set_value(more_headers => "Content-Type: application/json")
         unless defined $block->more_headers;
@@ -176,10 +179,10 @@ __DATA__
 === TEST 1: a well-behaved fake: served through "Redis"
 --- mode: ok
 --- error_code eval
-[200, 200]
+[200, 200, 200]
 --- response_headers eval
 [ "x-ratelimit-limit-requests: 100\nx-ratelimit-remaining-requests: 999",
-  "x-ratelimit-limit-requests: 100\nx-ratelimit-remaining-requests: 999" ]
+  "x-ratelimit-limit-requests: 100\nx-ratelimit-remaining-requests: 999", "" ]
 --- no_error_log
 [error]
 [alert]
@@ -190,9 +193,9 @@ __DATA__
 === TEST 2: garbage: a protocol error, the connection is dropped, the request served locally
 --- mode: garbage
 --- error_code eval
-[200, 200]
---- error_log eval
-qr/\[error\] .*llm router: redis 127\.0\.0\.1:\d+ is down \(protocol error: [^)]+\), budgets enforce this node's share/
+[200, 200, 200]
+--- response_body_like eval
+[ qr/chat\.completion/, qr/chat\.completion/, qr/\[error\] .*llm router: redis 127\.0\.0\.1:\d+ is down \(protocol error: Protocol error, got "\?" as reply type byte\), budgets enforce this node's share/ ]
 --- no_error_log
 [alert]
 [crit]
@@ -202,9 +205,9 @@ qr/\[error\] .*llm router: redis 127\.0\.0\.1:\d+ is down \(protocol error: [^)]
 === TEST 3: a partial reply, then the server closes
 --- mode: partial
 --- error_code eval
-[200, 200]
---- error_log eval
-qr/\[error\] .*llm router: redis 127\.0\.0\.1:\d+ is down \(connection closed by the server\)/
+[200, 200, 200]
+--- response_body_like eval
+[ qr/chat\.completion/, qr/chat\.completion/, qr/\[error\] .*llm router: redis 127\.0\.0\.1:\d+ is down \(connection closed by the server\)/ ]
 --- no_error_log
 [alert]
 [crit]
@@ -214,9 +217,9 @@ qr/\[error\] .*llm router: redis 127\.0\.0\.1:\d+ is down \(connection closed by
 === TEST 4: an error reply to the reservation
 --- mode: error
 --- error_code eval
-[200, 200]
---- error_log eval
-qr/\[error\] .*llm router: redis 127\.0\.0\.1:\d+: unexpected reply to the reservation \(type 6: ERR something broke\)/
+[200, 200, 200]
+--- response_body_like eval
+[ qr/chat\.completion/, qr/chat\.completion/, qr/\[error\] .*llm router: redis 127\.0\.0\.1:\d+: unexpected reply to the reservation \(type 6: ERR something broke\)/ ]
 --- no_error_log
 [alert]
 [crit]
@@ -226,9 +229,9 @@ qr/\[error\] .*llm router: redis 127\.0\.0\.1:\d+: unexpected reply to the reser
 === TEST 5 integer: a reply of the wrong shape: an integer
 --- mode: integer
 --- error_code eval
-[200, 200]
---- error_log eval
-qr/\[error\] .*unexpected reply to the reservation \(type 3\)/
+[200, 200, 200]
+--- response_body_like eval
+[ qr/chat\.completion/, qr/chat\.completion/, qr/\[error\] .*unexpected reply to the reservation \(type 3\)/ ]
 --- no_error_log
 [alert]
 [crit]
@@ -238,9 +241,9 @@ qr/\[error\] .*unexpected reply to the reservation \(type 3\)/
 === TEST 5 nil: a reply of the wrong shape: nil
 --- mode: nil
 --- error_code eval
-[200, 200]
---- error_log eval
-qr/\[error\] .*unexpected reply to the reservation \(type 4\)/
+[200, 200, 200]
+--- response_body_like eval
+[ qr/chat\.completion/, qr/chat\.completion/, qr/\[error\] .*unexpected reply to the reservation \(type 4\)/ ]
 --- no_error_log
 [alert]
 [crit]
@@ -250,9 +253,9 @@ qr/\[error\] .*unexpected reply to the reservation \(type 4\)/
 === TEST 5 badindex: a reply of the wrong shape: a refusal naming no budget of the request
 --- mode: badindex
 --- error_code eval
-[200, 200]
---- error_log eval
-qr/\[error\] .*unexpected reply to the reservation \(type 2\)/
+[200, 200, 200]
+--- response_body_like eval
+[ qr/chat\.completion/, qr/chat\.completion/, qr/\[error\] .*unexpected reply to the reservation \(type 2\)/ ]
 --- no_error_log
 [alert]
 [crit]
@@ -262,9 +265,9 @@ qr/\[error\] .*unexpected reply to the reservation \(type 2\)/
 === TEST 5 nested: a reply of the wrong shape: an array in the array
 --- mode: nested
 --- error_code eval
-[200, 200]
---- error_log eval
-qr/\[error\] .*unexpected reply to the reservation \(type 2\)/
+[200, 200, 200]
+--- response_body_like eval
+[ qr/chat\.completion/, qr/chat\.completion/, qr/\[error\] .*unexpected reply to the reservation \(type 2\)/ ]
 --- no_error_log
 [alert]
 [crit]
@@ -274,9 +277,9 @@ qr/\[error\] .*unexpected reply to the reservation \(type 2\)/
 === TEST 5 short: a reply of the wrong shape: a success with too few numbers
 --- mode: short
 --- error_code eval
-[200, 200]
---- error_log eval
-qr/\[error\] .*unexpected reply to the reservation \(type 2\)/
+[200, 200, 200]
+--- response_body_like eval
+[ qr/chat\.completion/, qr/chat\.completion/, qr/\[error\] .*unexpected reply to the reservation \(type 2\)/ ]
 --- no_error_log
 [alert]
 [crit]
@@ -288,13 +291,15 @@ qr/\[error\] .*unexpected reply to the reservation \(type 2\)/
 location /huge/ { llm_budget key=huge requests=100/d; include ../../../conf/llm_params; }
 location /hugebulk/ { llm_budget key=hugebulk requests=100/d; include ../../../conf/llm_params; }
 location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
+location = /errlog { alias logs/error.log; }
 --- mode: huge
 --- request eval
-[ "POST /huge/chat/completions\n$::B", "POST /hugebulk/chat/completions\n$::B" ]
+[ "POST /huge/chat/completions\n$::B", "POST /hugebulk/chat/completions\n$::B", "GET /errlog" ]
 --- error_code eval
-[200, 200]
---- error_log eval
-qr/llm router: redis 127\.0\.0\.1:\d+ is down \((?:protocol error|out of memory|no reply within 500 ms)/
+[200, 200, 200]
+--- response_body_like eval
+[ qr/chat\.completion/, qr/chat\.completion/,
+  qr/llm router: redis 127\.0\.0\.1:\d+ is down \((?:protocol error|a reply over \d+ bytes)/ ]
 --- no_error_log
 [alert]
 [crit]
@@ -304,9 +309,9 @@ qr/llm router: redis 127\.0\.0\.1:\d+ is down \((?:protocol error|out of memory|
 === TEST 7: a reply nobody asked for (hiredis' async API would abort): dropped, no crash
 --- mode: extra
 --- error_code eval
-[200, 200]
---- error_log eval
-qr/llm router: redis 127\.0\.0\.1:\d+ is down \(a reply to no command\)/
+[200, 200, 200]
+--- response_body_like eval
+[ qr/chat\.completion/, qr/chat\.completion/, qr/llm router: redis 127\.0\.0\.1:\d+ is down \(a reply to no command\)/ ]
 --- no_error_log
 [alert]
 [crit]
@@ -316,9 +321,9 @@ qr/llm router: redis 127\.0\.0\.1:\d+ is down \(a reply to no command\)/
 === TEST 8: NOSCRIPT: the script is loaded again and the call repeated, once
 --- mode: noscript
 --- error_code eval
-[200, 200]
+[200, 200, 200]
 --- response_headers eval
-[ "x-ratelimit-remaining-requests: 999", "x-ratelimit-remaining-requests: 999" ]
+[ "x-ratelimit-remaining-requests: 999", "x-ratelimit-remaining-requests: 999", "" ]
 --- no_error_log
 [error]
 [alert]
@@ -326,13 +331,14 @@ qr/llm router: redis 127\.0\.0\.1:\d+ is down \(a reply to no command\)/
 
 
 
-=== TEST 9: silence: each budgeted request waits at most timeout=500ms
+=== TEST 9: silence: a budgeted request waits at most timeout=2s
 --- mode: silent
 --- request eval
-"POST /v1/chat/completions\n$::B"
---- error_code: 200
---- error_log eval
-qr/llm router: redis 127\.0\.0\.1:\d+ is down \(no reply within 500 ms\)/
+[ "POST /v1/chat/completions\n$::B", "GET /errlog" ]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[ qr/chat\.completion/, qr/llm router: redis 127\.0\.0\.1:\d+ is down \(no reply within 2000 ms\)/ ]
 --- no_error_log
 [alert]
 [crit]
@@ -346,7 +352,7 @@ llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/
 llm_route default a;
 --- mode: garbage
 --- error_code eval
-[503, 503]
+[503, 503, 200]
 --- response_body_like eval
 [ qr/"code":"budget_store_unavailable"/, qr/"code":"budget_store_unavailable"/ ]
 --- no_error_log
