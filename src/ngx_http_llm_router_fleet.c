@@ -739,6 +739,37 @@ ngx_http_llm_fleet_job_done(void *data, redisReply *reply)
 }
 
 
+/* the worker exits: what still waits for Redis is lost (logged) */
+
+void
+ngx_http_llm_fleet_exit(ngx_log_t *log)
+{
+    ngx_queue_t               *q;
+    ngx_http_llm_fleet_job_t  *job;
+
+    if (!ngx_http_llm_fleet_jobs_init) {
+        return;
+    }
+
+    if (ngx_http_llm_fleet_njobs) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "llm router: %ui budget updates for redis are lost "
+                      "as the worker exits", ngx_http_llm_fleet_njobs);
+    }
+
+    while (!ngx_queue_empty(&ngx_http_llm_fleet_jobs)) {
+        q = ngx_queue_head(&ngx_http_llm_fleet_jobs);
+        ngx_queue_remove(q);
+
+        job = ngx_queue_data(q, ngx_http_llm_fleet_job_t, queue);
+        redisFreeCommand(job->cmd);
+        ngx_free(job);
+    }
+
+    ngx_http_llm_fleet_njobs = 0;
+}
+
+
 /* Redis came up or went down */
 
 void

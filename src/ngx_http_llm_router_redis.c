@@ -423,6 +423,8 @@ ngx_http_llm_redis_exit_process(ngx_cycle_t *cycle)
     rs->reported_down = 1;
     ngx_http_llm_redis_fail(NGX_LOG_INFO, "worker exiting");
 
+    ngx_http_llm_fleet_exit(cycle->log);
+
     if (rs->reconnect.timer_set) {
         ngx_del_timer(&rs->reconnect);
     }

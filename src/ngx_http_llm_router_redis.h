@@ -71,6 +71,7 @@ ngx_int_t ngx_http_llm_fleet_reserve(ngx_http_request_t *r,
 void ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
 ngx_uint_t ngx_http_llm_fleet_nodes(void);
 void ngx_http_llm_fleet_sync(ngx_log_t *log);
+void ngx_http_llm_fleet_exit(ngx_log_t *log);
 void ngx_http_llm_fleet_state(ngx_uint_t up);
 
 
