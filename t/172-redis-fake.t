@@ -333,6 +333,7 @@ location = /errlog { alias logs/error.log; }
 
 === TEST 9: silence: a budgeted request waits at most timeout=2s
 --- mode: silent
+--- timeout: 15
 --- request eval
 [ "POST /v1/chat/completions\n$::B", "GET /errlog" ]
 --- error_code eval
