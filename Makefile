@@ -22,9 +22,9 @@ MOCK         := $(BUILD)/ngx_http_llm_mock_module.so
 SRCS         := $(wildcard src/*.c src/*.h) config
 MOCK_SRCS    := $(wildcard mock/*.c mock/*.h) mock/config
 
-DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libtest-base-perl \
-                curl ca-certificates
-TEST_PKGS    := chromium
+DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libhiredis-dev \
+                libtest-base-perl curl ca-certificates
+TEST_PKGS    := chromium redis-server
 BENCH_PKGS   := wrk bc python3
 
 COMPAT_PKGS  := libpcre2-dev zlib1g-dev
@@ -101,7 +101,7 @@ $(MODULE) $(MOCK): $(OBJS)/Makefile $(SRCS) $(MOCK_SRCS)
 
 test: EXTRA_PKGS = $(TEST_PKGS)
 test: deps all
-	$(MAKE) -s -C fuzz test
+	$(MAKE) -s -C fuzz test test-resp
 	prove $(PROVE_INC) -r $(TEST_FILES)
 
 # Every nginx of the suite runs under valgrind memcheck; a block whose

@@ -358,6 +358,7 @@ typedef struct {
     ngx_array_t                      latency;   /* select=latency targets */
     void                           **probe_loc_conf;  /* a router location */
     ngx_msec_t                       probe_tick;   /* 0: no active checks */
+    void                            *redis;   /* llm_redis, or NULL */
 } ngx_http_llm_main_conf_t;
 
 
@@ -458,6 +459,7 @@ struct ngx_http_llm_ctx_s {
     int64_t                          rl_remaining[2];
     time_t                           rl_reset[2];
     ngx_uint_t                       retry_after_budget;
+    void                            *fleet;        /* budgets on Redis */
     void                            *json_usage;   /* usage scanner state */
 
     /* filters */
@@ -503,6 +505,7 @@ struct ngx_http_llm_ctx_s {
     unsigned                         error_sent:1;
     unsigned                         body_ready:1;
     unsigned                         waiting_body:1;
+    unsigned                         fleet_local:1; /* Redis down: share */
     ngx_int_t                        status;       /* precontent result */
 };
 
@@ -595,6 +598,8 @@ void ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
 ngx_uint_t ngx_http_llm_key_pick(ngx_http_llm_provider_t *p);
 ngx_int_t ngx_http_llm_key_next(ngx_http_llm_provider_t *p,
     ngx_uint_t current, uint64_t tried);
+void ngx_http_llm_fleet_circuit(ngx_http_llm_provider_t *p,
+    ngx_msec_t open);
 void ngx_http_llm_key_cool(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t key, ngx_msec_t duration);
 
@@ -648,6 +653,13 @@ char *ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_llm_budget_reserve(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
+void ngx_http_llm_budget_done(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_int_t rc);
+void ngx_http_llm_budget_reject(ngx_http_request_t *r,
+    ngx_http_llm_budget_t *b, ngx_str_t *key, ngx_uint_t metric);
+const char *ngx_http_llm_budget_metric_name(ngx_uint_t metric);
+int64_t ngx_http_llm_budget_actual(ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_reservation_t *res);
 void ngx_http_llm_budget_settle_locked(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_http_llm_main_conf_t *lmcf);
 ngx_int_t ngx_http_llm_budget_headers(ngx_http_request_t *r,

@@ -11,6 +11,7 @@
 
 
 #include "ngx_http_llm_router.h"
+#include "ngx_http_llm_router_redis.h"
 
 
 static ngx_int_t ngx_http_llm_parse_limit(ngx_conf_t *cf, ngx_str_t *value,
@@ -455,9 +456,10 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     size_t                       len;
     time_t                       now, reset;
     int64_t                      est[3], completion, choices, in, out,
-                                 remaining;
+                                 remaining, limit;
+    ngx_int_t                    rc;
     ngx_str_t                    keys[NGX_HTTP_LLM_MAX_RESERVATIONS];
-    ngx_uint_t                   i, m, n, nbudgets;
+    ngx_uint_t                   i, m, n, nbudgets, share;
     ngx_http_llm_price_t        *price;
     ngx_http_llm_budget_t       *b, *rejected_b;
     ngx_http_llm_series_t       *s, *series[NGX_HTTP_LLM_MAX_RESERVATIONS];
@@ -542,6 +544,21 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    share = 1;
+
+    if (lmcf->redis) {
+        if (!ctx->fleet_local) {
+            rc = ngx_http_llm_fleet_reserve(r, ctx, keys, est);
+            if (rc != NGX_DECLINED) {
+                return rc;
+            }
+        }
+
+        /* Redis is down: this node's share, its usage since counted */
+        ctx->fleet_local = 1;
+        share = ngx_http_llm_fleet_nodes();
+    }
+
     now = ngx_time();
     rejected = NULL;
     rejected_b = NULL;
@@ -578,8 +595,10 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
             ngx_http_llm_budget_roll(s, &b[i].limit[m], now);
 
+            limit = b[i].limit[m].limit / share;
+
             /* in this order: nothing here can overflow */
-            if (est[m] > b[i].limit[m].limit - s->v[NGX_HTTP_LLM_V_USED]
+            if (est[m] > limit - s->v[NGX_HTTP_LLM_V_USED]
                          - s->v[NGX_HTTP_LLM_V_RESERVED])
             {
                 if (!b[i].dry_run) {
@@ -607,7 +626,7 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         rejected->v[NGX_HTTP_LLM_V_REJECTED]++;
         lmcf->sh->budget_rejections++;
 
-        remaining = rejected->v[NGX_HTTP_LLM_V_LIMIT]
+        remaining = rejected_b->limit[m].limit / share
                     - rejected->v[NGX_HTTP_LLM_V_USED]
                     - rejected->v[NGX_HTTP_LLM_V_RESERVED];
 
@@ -647,7 +666,8 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
         /* the headers show the tightest budget */
 
-        remaining = s->v[NGX_HTTP_LLM_V_LIMIT] - s->v[NGX_HTTP_LLM_V_USED]
+        remaining = res->budget->limit[m].limit / share
+                    - s->v[NGX_HTTP_LLM_V_USED]
                     - s->v[NGX_HTTP_LLM_V_RESERVED];
         remaining = ngx_max(remaining, 0);
 
@@ -682,10 +702,19 @@ ngx_http_llm_budget_settle_locked(ngx_http_request_t *r,
     u_char                       label[1024];
     size_t                       len;
     time_t                       now;
-    int64_t                      actual;
     ngx_uint_t                   i;
     ngx_http_llm_series_t       *s;
     ngx_http_llm_reservation_t  *res;
+
+    if (ctx->fleet) {
+        /* reserved on Redis (or maybe, after a timeout): settled there */
+        ngx_http_llm_fleet_settle(r, ctx);
+
+        if (!ctx->fleet_local) {
+            ctx->nreservations = 0;
+            return;
+        }
+    }
 
     now = ngx_time();
 
@@ -710,30 +739,38 @@ ngx_http_llm_budget_settle_locked(ngx_http_request_t *r,
             s->v[NGX_HTTP_LLM_V_RESERVED] = 0;
         }
 
-        if (!ctx->served) {
-            continue;
-        }
-
-        switch (res->metric) {
-
-        case NGX_HTTP_LLM_METRIC_TOKENS:
-            actual = ctx->usage_seen
-                     ? ctx->prompt_tokens + ctx->completion_tokens
-                     : res->amount;
-            break;
-
-        case NGX_HTTP_LLM_METRIC_REQUESTS:
-            actual = 1;
-            break;
-
-        default: /* NGX_HTTP_LLM_METRIC_COST */
-            actual = ctx->usage_seen ? ctx->cost : res->amount;
-        }
-
-        s->v[NGX_HTTP_LLM_V_USED] += actual;
+        s->v[NGX_HTTP_LLM_V_USED] += ngx_http_llm_budget_actual(ctx, res);
     }
 
     ctx->nreservations = 0;
+}
+
+
+/*
+ * What a request is charged: a provider's 2xx answer its usage (or the
+ * whole reservation when it carried none); any other end nothing.
+ */
+
+int64_t
+ngx_http_llm_budget_actual(ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_reservation_t *res)
+{
+    if (!ctx->served) {
+        return 0;
+    }
+
+    switch (res->metric) {
+
+    case NGX_HTTP_LLM_METRIC_TOKENS:
+        return ctx->usage_seen ? ctx->prompt_tokens + ctx->completion_tokens
+                               : res->amount;
+
+    case NGX_HTTP_LLM_METRIC_REQUESTS:
+        return 1;
+
+    default: /* NGX_HTTP_LLM_METRIC_COST */
+        return ctx->usage_seen ? ctx->cost : res->amount;
+    }
 }
 
 
@@ -833,4 +870,48 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     }
 
     return NGX_OK;
+}
+
+
+const char *
+ngx_http_llm_budget_metric_name(ngx_uint_t metric)
+{
+    /* ngx_string() literals: NUL-terminated */
+    return (const char *) ngx_http_llm_budget_metric_names[metric].data;
+}
+
+
+/* counts a rejection decided elsewhere (on Redis) in the zone */
+
+void
+ngx_http_llm_budget_reject(ngx_http_request_t *r, ngx_http_llm_budget_t *b,
+    ngx_str_t *key, ngx_uint_t metric)
+{
+    u_char                     label[1024];
+    size_t                     len;
+    ngx_http_llm_series_t     *s;
+    ngx_http_llm_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llm_router_module);
+
+    if (lmcf->sh == NULL) {
+        return;
+    }
+
+    len = ngx_http_llm_budget_label(label, sizeof(label), b, key, metric);
+
+    ngx_shmtx_lock(&lmcf->shpool->mutex);
+
+    lmcf->sh->generation++;
+
+    s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_BUDGET,
+                                       label, len, r->connection->log);
+    if (s) {
+        ngx_http_llm_budget_roll(s, &b->limit[metric], ngx_time());
+        s->v[NGX_HTTP_LLM_V_REJECTED]++;
+    }
+
+    lmcf->sh->budget_rejections++;
+
+    ngx_shmtx_unlock(&lmcf->shpool->mutex);
 }

@@ -9,6 +9,7 @@
 
 
 #include "ngx_http_llm_router.h"
+#include "ngx_http_llm_router_redis.h"
 
 
 static void *ngx_http_llm_create_main_conf(ngx_conf_t *cf);
@@ -91,6 +92,13 @@ static ngx_command_t  ngx_http_llm_router_commands[] = {
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_llm_status_directive,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("llm_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_llm_redis_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -336,13 +344,18 @@ ngx_http_llm_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_http_llm_health_init_process(cycle);
+    if (ngx_http_llm_health_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_llm_redis_init_process(cycle);
 }
 
 
 static void
 ngx_http_llm_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_llm_redis_exit_process(cycle);
     ngx_http_llm_health_exit_process(cycle);
     ngx_http_llm_state_exit_process(cycle);
 }

@@ -19,6 +19,8 @@ static ngx_int_t ngx_http_llm_check_content_type(ngx_http_request_t *r);
 static void ngx_http_llm_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_llm_process_body(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
+static ngx_int_t ngx_http_llm_process_target(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
 static ngx_int_t ngx_http_llm_collect_body(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 static ngx_int_t ngx_http_llm_models(ngx_http_request_t *r,
@@ -279,18 +281,58 @@ ngx_http_llm_check_content_type(ngx_http_request_t *r)
 static void
 ngx_http_llm_body_handler(ngx_http_request_t *r)
 {
+    ngx_int_t            rc;
     ngx_http_llm_ctx_t  *ctx;
 
     ctx = ngx_http_llm_get_ctx(r);
 
-    ctx->status = ngx_http_llm_process_body(r, ctx);
+    r->preserve_body = 1;
+
+    rc = ngx_http_llm_process_body(r, ctx);
+
+    if (rc == NGX_AGAIN) {
+        /* suspended until Redis answers: the reply holds a reference */
+        ctx->waiting_body = 0;
+        r->main->count++;
+        r->write_event_handler = ngx_http_request_empty_handler;
+        return;
+    }
+
+    ctx->status = rc;
     ctx->body_ready = 1;
     ctx->waiting_body = 0;
 
-    r->preserve_body = 1;
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+
+/*
+ * The budgets' answer came (from Redis, or its absence): the request
+ * goes on where ngx_http_llm_process_body() left it, then drops the
+ * reference the wait held.
+ */
+
+void
+ngx_http_llm_budget_done(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_int_t rc)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_llm_process_target(r, ctx);
+    }
+
+    ctx->status = rc;
+    ctx->body_ready = 1;
 
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);
+
+    ngx_http_finalize_request(r, NGX_DONE);
+    ngx_http_run_posted_requests(c);
 }
 
 
@@ -299,7 +341,6 @@ ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
     int                     rc;
     u_char                 *name_buf, stack_buf[4096];
-    ngx_http_llm_target_t  *t;
 
     if (ngx_http_llm_collect_body(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -436,8 +477,18 @@ ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
     rc = ngx_http_llm_budget_reserve(r, ctx);
     if (rc != NGX_OK) {
+        /* NGX_AGAIN: Redis answers later, ngx_http_llm_budget_done() */
         return rc;
     }
+
+    return ngx_http_llm_process_target(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_llm_process_target(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    ngx_http_llm_target_t  *t;
 
     /* a route never ends up with nothing to try */
 

@@ -392,6 +392,7 @@ ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
         /* a failed trial, or a late failure: open again */
         n->open_until = now + period;
         n->trial_until = 0;
+        opened = 3;
 
     } else {
         if (n->fails == 0
@@ -413,6 +414,11 @@ ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+    if (opened) {
+        /* the other nodes of a fleet learn it within llm_redis sync= */
+        ngx_http_llm_fleet_circuit(p, opened != 1 ? period : 0);
+    }
 
     if (opened == 2) {
         ngx_log_error(NGX_LOG_WARN, log, 0,

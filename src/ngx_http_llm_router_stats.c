@@ -597,7 +597,8 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         }
     }
 
-    if (ctx->nreservations) {
+    if (ctx->nreservations || ctx->fleet) {
+        /* ctx->fleet: a reservation on Redis that got no reply, maybe */
         ngx_http_llm_budget_settle_locked(r, ctx, lmcf);
     }
 

@@ -1,0 +1,1229 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * llm_redis: one connection per worker to the Redis that a fleet of
+ * nginx nodes shares.  hiredis formats the commands and parses the
+ * replies (its redisReader); the socket is an nginx connection driven by
+ * nginx's events, and every command has a deadline kept by an nginx
+ * timer.  hiredis' own async context is not used: it asserts (aborts the
+ * worker) on a reply no command asked for, which a broken server or a
+ * proxy in between can send.
+ *
+ * Replies come in the order of the commands, so the commands in flight
+ * are a FIFO and one timer, set to the deadline of the oldest, detects a
+ * slow server: it then counts as down, every command in flight gets a
+ * NULL reply at once, and the connection is made anew with a backoff.
+ */
+
+
+#include "ngx_http_llm_router.h"
+#include "ngx_http_llm_router_redis.h"
+#include "ngx_http_llm_router_resp.h"
+#include <ngx_sha1.h>
+
+
+#define NGX_HTTP_LLM_REDIS_DOWN         0
+#define NGX_HTTP_LLM_REDIS_CONNECTING   1
+#define NGX_HTTP_LLM_REDIS_UP           2
+
+#define NGX_HTTP_LLM_REDIS_BACKOFF_MIN  100
+#define NGX_HTTP_LLM_REDIS_BACKOFF_MAX  2000
+
+
+typedef struct {
+    ngx_queue_t                      queue;
+    ngx_http_llm_redis_handler_pt    handler;
+    void                            *data;
+    ngx_msec_t                       deadline;
+    char                            *cmd;      /* a script call, to resend */
+    int                              cmd_len;
+    unsigned                         script:1;
+    unsigned                         retried:1;
+    unsigned                         handshake:1;
+} ngx_http_llm_redis_op_t;
+
+
+typedef struct {
+    ngx_http_llm_redis_conf_t       *conf;       /* &copy, or NULL */
+    ngx_http_llm_redis_conf_t        copy;       /* outlives a cycle */
+    ngx_log_t                       *log;
+    ngx_log_t                        quiet;      /* connect() errors */
+    ngx_peer_connection_t            pc;
+    ngx_connection_t                *c;
+    redisReader                     *reader;
+    u_char                          *obuf;
+    size_t                           olen;
+    size_t                           osent;
+    size_t                           osize;
+    ngx_queue_t                      ops;
+    ngx_uint_t                       handshake;  /* replies before up */
+    ngx_uint_t                       state;
+    ngx_uint_t                       generation;
+    ngx_uint_t                       reported_down;
+    ngx_uint_t                       connected;
+    ngx_msec_t                       backoff;
+    ngx_event_t                      timer;
+    ngx_event_t                      reconnect;
+    ngx_event_t                      sync;
+    ngx_connection_t                 dummy;      /* data of the timers */
+    u_char                           sha[NGX_HTTP_LLM_NSCRIPTS][40];
+} ngx_http_llm_redis_t;
+
+
+static ngx_int_t ngx_http_llm_redis_parse_time(ngx_str_t *s, ngx_msec_t *t);
+static void ngx_http_llm_redis_connect(void);
+static void ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...);
+static void ngx_http_llm_redis_fail_errno(ngx_err_t err, const char *what);
+static ngx_int_t ngx_http_llm_redis_append(char *cmd, int len);
+static ngx_int_t ngx_http_llm_redis_push(char *cmd, int len,
+    ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script);
+static void ngx_http_llm_redis_write_handler(ngx_event_t *wev);
+static void ngx_http_llm_redis_read_handler(ngx_event_t *rev);
+static ngx_int_t ngx_http_llm_redis_replies(void);
+static void ngx_http_llm_redis_arm(void);
+static void ngx_http_llm_redis_timeout(ngx_event_t *ev);
+static void ngx_http_llm_redis_reconnect(ngx_event_t *ev);
+static void ngx_http_llm_redis_sync(ngx_event_t *ev);
+static void ngx_http_llm_redis_handshake(void *data, redisReply *reply);
+
+
+static ngx_http_llm_redis_t  ngx_http_llm_redis;
+
+
+char *
+ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_llm_main_conf_t *lmcf = conf;
+
+    char                       *env;
+    u_char                     *p;
+    ngx_str_t                  *value, s, var;
+    ngx_url_t                   u;
+    ngx_int_t                   n;
+    ngx_uint_t                  i, have_password;
+    ngx_http_llm_redis_conf_t  *rc;
+
+    if (lmcf->redis) {
+        return "is duplicate";
+    }
+
+    rc = ngx_pcalloc(cf->pool, sizeof(ngx_http_llm_redis_conf_t));
+    if (rc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = value[1];
+    u.default_port = 6379;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s in llm_redis \"%V\"",
+                           u.err ? u.err : "invalid address", &u.url);
+        return NGX_CONF_ERROR;
+    }
+
+    if (u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no address for llm_redis \"%V\"", &u.url);
+        return NGX_CONF_ERROR;
+    }
+
+    rc->addr = u.addrs[0];
+    rc->name = value[1];
+    rc->db = 0;
+    rc->timeout = 1000;
+    rc->sync = 1000;
+    rc->on_error = NGX_HTTP_LLM_REDIS_LOCAL;
+    have_password = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
+            if (have_password++) {
+                goto twice;
+            }
+
+            rc->password.data = value[i].data + 9;
+            rc->password.len = value[i].len - 9;
+
+            if (rc->password.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "empty \"password=\" in llm_redis");
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "password_env=", 13) == 0) {
+            if (have_password++) {
+                goto twice;
+            }
+
+            var.len = value[i].len - 13;
+            var.data = ngx_pnalloc(cf->pool, var.len + 1);
+            if (var.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            p = ngx_cpymem(var.data, value[i].data + 13, var.len);
+            *p = '\0';
+
+            env = var.len ? getenv((char *) var.data) : NULL;
+
+            if (env == NULL || *env == '\0') {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "llm_redis: environment variable \"%V\" "
+                                   "is not set or empty", &var);
+                return NGX_CONF_ERROR;
+            }
+
+            rc->password.len = ngx_strlen(env);
+            rc->password.data = ngx_pnalloc(cf->pool, rc->password.len);
+            if (rc->password.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_memcpy(rc->password.data, env, rc->password.len);
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
+            if (n == NGX_ERROR || n > 1000000) {
+                goto invalid;
+            }
+
+            rc->db = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "tls=", 4) == 0) {
+            if (value[i].len == 7
+                && ngx_strncmp(value[i].data + 4, "off", 3) == 0)
+            {
+                continue;
+            }
+
+            if (value[i].len == 6
+                && ngx_strncmp(value[i].data + 4, "on", 2) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "llm_redis \"tls=on\" is not supported: "
+                                   "this build uses hiredis %d.%d.%d, "
+                                   "without TLS (hiredis_ssl 1.0 or newer "
+                                   "is needed)", HIREDIS_MAJOR,
+                                   HIREDIS_MINOR, HIREDIS_PATCH);
+                return NGX_CONF_ERROR;
+            }
+
+            goto invalid;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            if (ngx_http_llm_redis_parse_time(&s, &rc->timeout) != NGX_OK) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "sync=", 5) == 0) {
+            s.data = value[i].data + 5;
+            s.len = value[i].len - 5;
+
+            if (ngx_http_llm_redis_parse_time(&s, &rc->sync) != NGX_OK) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "on_error=", 9) == 0) {
+            s.data = value[i].data + 9;
+            s.len = value[i].len - 9;
+
+            if (s.len == 5 && ngx_strncmp(s.data, "local", 5) == 0) {
+                rc->on_error = NGX_HTTP_LLM_REDIS_LOCAL;
+
+            } else if (s.len == 6 && ngx_strncmp(s.data, "reject", 6) == 0) {
+                rc->on_error = NGX_HTTP_LLM_REDIS_REJECT;
+
+            } else {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    lmcf->redis = rc;
+
+    return NGX_CONF_OK;
+
+twice:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "llm_redis takes one \"password=\" or "
+                       "\"password_env=\"");
+    return NGX_CONF_ERROR;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in llm_redis", &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_llm_redis_parse_time(ngx_str_t *s, ngx_msec_t *t)
+{
+    ngx_int_t  n;
+
+    n = ngx_parse_time(s, 0);
+
+    if (n == NGX_ERROR || n <= 0 || n > 3600000) {
+        return NGX_ERROR;
+    }
+
+    *t = (ngx_msec_t) n;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_llm_redis_init_process(ngx_cycle_t *cycle)
+{
+    u_char                     *p, digest[20];
+    ngx_uint_t                  i, n;
+    ngx_sha1_t                  sha;
+    ngx_http_llm_redis_t       *rs;
+    ngx_http_llm_main_conf_t   *lmcf;
+    ngx_http_llm_redis_conf_t  *rc;
+
+    static u_char               hex[] = "0123456789abcdef";
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    lmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_llm_router_module);
+
+    if (lmcf == NULL || lmcf->redis == NULL) {
+        return NGX_OK;
+    }
+
+    rc = lmcf->redis;
+    rs = &ngx_http_llm_redis;
+
+    ngx_memzero(rs, sizeof(ngx_http_llm_redis_t));
+
+    /*
+     * a copy in the heap: in single process mode a reload frees the
+     * cycle that this connection keeps using
+     */
+
+    rs->copy = *rc;
+    rs->conf = &rs->copy;
+    rs->log = cycle->log;
+    ngx_queue_init(&rs->ops);
+
+    p = ngx_alloc(rc->name.len + rc->password.len + rc->addr.socklen
+                  + cycle->hostname.len + NGX_INT64_LEN + 1, cycle->log);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    rs->copy.name.data = p;
+    p = ngx_cpymem(p, rc->name.data, rc->name.len);
+    rs->copy.password.data = p;
+    p = ngx_cpymem(p, rc->password.data, rc->password.len);
+    rs->copy.addr.sockaddr = (struct sockaddr *) p;
+    p = ngx_cpymem(p, rc->addr.sockaddr, rc->addr.socklen);
+
+    /* the node: one nginx instance, its workers alike, across reloads */
+
+    rs->copy.node.data = p;
+    rs->copy.node.len = ngx_sprintf(p, "%V:%P", &cycle->hostname,
+                                    ngx_process == NGX_PROCESS_SINGLE
+                                    ? ngx_pid : ngx_parent)
+                        - p;
+
+    for (i = 0; i < NGX_HTTP_LLM_NSCRIPTS; i++) {
+        ngx_sha1_init(&sha);
+        ngx_sha1_update(&sha, ngx_http_llm_scripts[i].data,
+                        ngx_http_llm_scripts[i].len);
+        ngx_sha1_final(digest, &sha);
+
+        p = rs->sha[i];
+
+        for (n = 0; n < 20; n++) {
+            *p++ = hex[digest[n] >> 4];
+            *p++ = hex[digest[n] & 0xf];
+        }
+    }
+
+    rs->dummy.fd = (ngx_socket_t) -1;
+
+    rs->timer.handler = ngx_http_llm_redis_timeout;
+    rs->timer.data = &rs->dummy;
+    rs->timer.log = cycle->log;
+    rs->timer.cancelable = 1;
+
+    rs->reconnect.handler = ngx_http_llm_redis_reconnect;
+    rs->reconnect.data = &rs->dummy;
+    rs->reconnect.log = cycle->log;
+    rs->reconnect.cancelable = 1;
+
+    rs->sync.handler = ngx_http_llm_redis_sync;
+    rs->sync.data = &rs->dummy;
+    rs->sync.log = cycle->log;
+    rs->sync.cancelable = 1;
+
+    rs->backoff = NGX_HTTP_LLM_REDIS_BACKOFF_MIN;
+
+    /* loading the configuration may have taken longer than a timeout */
+    ngx_time_update();
+
+    ngx_http_llm_redis_connect();
+
+    ngx_add_timer(&rs->sync, rc->sync);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_llm_redis_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_llm_redis_t  *rs;
+
+    rs = &ngx_http_llm_redis;
+
+    if (rs->conf == NULL) {
+        return;
+    }
+
+    /* what is in flight is answered "no reply"; nothing is logged */
+    rs->reported_down = 1;
+    ngx_http_llm_redis_fail(NGX_LOG_INFO, "worker exiting");
+
+    ngx_http_llm_fleet_exit(cycle->log);
+
+    if (rs->reconnect.timer_set) {
+        ngx_del_timer(&rs->reconnect);
+    }
+
+    if (rs->sync.timer_set) {
+        ngx_del_timer(&rs->sync);
+    }
+
+    ngx_free(rs->obuf);
+    rs->obuf = NULL;
+    ngx_free(rs->copy.name.data);
+    rs->conf = NULL;
+}
+
+
+ngx_str_t *
+ngx_http_llm_redis_node(void)
+{
+    return &ngx_http_llm_redis.copy.node;
+}
+
+
+ngx_uint_t
+ngx_http_llm_redis_up(void)
+{
+    return ngx_http_llm_redis.state == NGX_HTTP_LLM_REDIS_UP;
+}
+
+
+static void
+ngx_http_llm_redis_connect(void)
+{
+    int                         argc;
+    char                       *cmd;
+    const char                 *argv[3];
+    size_t                      argvlen[3];
+    ngx_int_t                   rc;
+    ngx_uint_t                  i;
+    ngx_connection_t           *c;
+    ngx_http_llm_redis_t       *rs;
+    ngx_http_llm_redis_conf_t  *conf;
+    u_char                      db[NGX_INT_T_LEN];
+
+    rs = &ngx_http_llm_redis;
+    conf = rs->conf;
+
+    ngx_memzero(&rs->pc, sizeof(ngx_peer_connection_t));
+
+    rs->pc.sockaddr = conf->addr.sockaddr;
+    rs->pc.socklen = conf->addr.socklen;
+    rs->pc.name = &conf->name;
+    rs->pc.get = ngx_event_get_peer;
+    /*
+     * ngx_event_connect_peer() logs a refused connect() at "error": once
+     * per attempt, while one line per change of state is wanted
+     */
+    rs->quiet = *rs->log;
+    rs->quiet.log_level = NGX_LOG_CRIT;
+
+    rs->pc.log = &rs->quiet;
+    rs->pc.log_error = NGX_ERROR_INFO;
+
+    rs->generation++;
+
+    rc = ngx_event_connect_peer(&rs->pc);
+
+    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+        if (rs->pc.connection) {
+            ngx_close_connection(rs->pc.connection);
+            rs->pc.connection = NULL;
+        }
+
+        ngx_http_llm_redis_fail_errno(ngx_socket_errno, "connect()");
+        return;
+    }
+
+    c = rs->pc.connection;
+    c->data = rs;
+    c->log = rs->log;
+    c->read->log = rs->log;
+    c->write->log = rs->log;
+    c->read->handler = ngx_http_llm_redis_read_handler;
+    c->write->handler = ngx_http_llm_redis_write_handler;
+
+    rs->c = c;
+    rs->connected = (rc == NGX_OK);
+    rs->state = NGX_HTTP_LLM_REDIS_CONNECTING;
+    rs->olen = 0;
+    rs->osent = 0;
+
+    rs->reader = ngx_http_llm_resp_reader();
+    if (rs->reader == NULL) {
+        ngx_http_llm_redis_fail(NGX_LOG_ERR, "out of memory");
+        return;
+    }
+
+    /* AUTH, SELECT, SCRIPT LOAD: the first commands, answered in order */
+
+    rs->handshake = 0;
+
+    for (i = 0; i < 2 + NGX_HTTP_LLM_NSCRIPTS; i++) {
+        argc = 0;
+
+        if (i == 0) {
+            if (conf->password.len == 0) {
+                continue;
+            }
+
+            argv[0] = "AUTH";
+            argvlen[0] = 4;
+            argv[1] = (char *) conf->password.data;
+            argvlen[1] = conf->password.len;
+            argc = 2;
+
+        } else if (i == 1) {
+            if (conf->db == 0) {
+                continue;
+            }
+
+            argv[0] = "SELECT";
+            argvlen[0] = 6;
+            argv[1] = (char *) db;
+            argvlen[1] = ngx_sprintf(db, "%i", conf->db) - db;
+            argc = 2;
+
+        } else {
+            argv[0] = "SCRIPT";
+            argvlen[0] = 6;
+            argv[1] = "LOAD";
+            argvlen[1] = 4;
+            argv[2] = (char *) ngx_http_llm_scripts[i - 2].data;
+            argvlen[2] = ngx_http_llm_scripts[i - 2].len;
+            argc = 3;
+        }
+
+        rc = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+
+        if (rc < 0
+            || ngx_http_llm_redis_push(cmd, rc, ngx_http_llm_redis_handshake,
+                                       (void *) i, 0)
+               != NGX_OK)
+        {
+            ngx_http_llm_redis_fail(NGX_LOG_ERR, "out of memory");
+            return;
+        }
+
+        rs->handshake++;
+    }
+
+    if (rs->connected) {
+        ngx_post_event(c->write, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_llm_redis_handshake(void *data, redisReply *reply)
+{
+    ngx_uint_t             step;
+    ngx_http_llm_redis_t  *rs;
+
+    static const char  *what[] = { "AUTH", "SELECT", "SCRIPT LOAD" };
+
+    rs = &ngx_http_llm_redis;
+    step = (ngx_uint_t) data;
+
+    if (reply == NULL) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        /* Redis' reason, not the password: AUTH errors never echo it */
+        ngx_http_llm_redis_fail(NGX_LOG_ERR, "%s refused: \"%*s\"",
+                                what[ngx_min(step, 2)],
+                                (size_t) ngx_min(reply->len, 200),
+                                reply->str);
+        return;
+    }
+
+    if (--rs->handshake) {
+        return;
+    }
+
+    rs->state = NGX_HTTP_LLM_REDIS_UP;
+    rs->backoff = NGX_HTTP_LLM_REDIS_BACKOFF_MIN;
+
+    if (rs->reported_down) {
+        rs->reported_down = 0;
+        ngx_log_error(NGX_LOG_NOTICE, rs->log, 0,
+                      "llm router: redis %V is up again, budgets are "
+                      "shared", &rs->conf->name);
+    }
+
+    ngx_http_llm_fleet_state(1);
+}
+
+
+/*
+ * The connection is gone (or never was): every command in flight gets
+ * no reply, now.  One log line per change of state.
+ */
+
+static void
+ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...)
+{
+    u_char                   *p, buf[NGX_MAX_ERROR_STR];
+    size_t                    len;
+    va_list                   args;
+    ngx_uint_t                was;
+    ngx_queue_t              *q;
+    ngx_http_llm_redis_t     *rs;
+    ngx_http_llm_redis_op_t  *op;
+
+    rs = &ngx_http_llm_redis;
+
+    /* first: the arguments may point into the reader */
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    len = p - buf;
+
+    rs->generation++;
+
+    if (rs->c) {
+        ngx_close_connection(rs->c);
+        rs->c = NULL;
+    }
+
+    if (rs->reader) {
+        redisReaderFree(rs->reader);
+        rs->reader = NULL;
+    }
+
+    if (rs->timer.timer_set) {
+        ngx_del_timer(&rs->timer);
+    }
+
+    rs->olen = 0;
+    rs->osent = 0;
+    rs->connected = 0;
+    rs->handshake = 0;
+
+    was = rs->state;
+    rs->state = NGX_HTTP_LLM_REDIS_DOWN;
+
+    if (!rs->reported_down) {
+        rs->reported_down = 1;
+
+        ngx_log_error(level, rs->log, 0,
+                      "llm router: redis %V is down (%*s), budgets %s",
+                      &rs->conf->name, len, buf,
+                      rs->conf->on_error == NGX_HTTP_LLM_REDIS_LOCAL
+                      ? "enforce this node's share" : "reject requests");
+    }
+
+    if (was == NGX_HTTP_LLM_REDIS_UP) {
+        ngx_http_llm_fleet_state(0);
+    }
+
+    while (!ngx_queue_empty(&rs->ops)) {
+        q = ngx_queue_head(&rs->ops);
+        ngx_queue_remove(q);
+
+        op = ngx_queue_data(q, ngx_http_llm_redis_op_t, queue);
+
+        if (op->handler && !op->handshake) {
+            op->handler(op->data, NULL);
+        }
+
+        if (op->cmd) {
+            redisFreeCommand(op->cmd);
+        }
+
+        ngx_free(op);
+    }
+
+    if (!ngx_exiting && !ngx_terminate && !ngx_quit
+        && !rs->reconnect.timer_set && rs->conf)
+    {
+        ngx_add_timer(&rs->reconnect, rs->backoff);
+        rs->backoff = ngx_min(rs->backoff * 2,
+                              NGX_HTTP_LLM_REDIS_BACKOFF_MAX);
+    }
+}
+
+
+static void
+ngx_http_llm_redis_fail_errno(ngx_err_t err, const char *what)
+{
+    u_char  *p, buf[NGX_MAX_ERROR_STR];
+
+    p = ngx_strerror(err, buf, sizeof(buf) - 1);
+    *p = '\0';
+
+    ngx_http_llm_redis_fail(NGX_LOG_ERR, "%s failed: %s", what, buf);
+}
+
+
+static void
+ngx_http_llm_redis_reconnect(ngx_event_t *ev)
+{
+    if (ngx_http_llm_redis.conf == NULL || ngx_exiting) {
+        return;
+    }
+
+    ngx_http_llm_redis_connect();
+}
+
+
+static void
+ngx_http_llm_redis_sync(ngx_event_t *ev)
+{
+    ngx_http_llm_redis_t  *rs;
+
+    rs = &ngx_http_llm_redis;
+
+    if (rs->conf == NULL || ngx_exiting) {
+        return;
+    }
+
+    ngx_http_llm_fleet_sync(rs->log);
+
+    ngx_add_timer(&rs->sync, rs->conf->sync);
+}
+
+
+/* appends a formatted command to the output buffer */
+
+static ngx_int_t
+ngx_http_llm_redis_append(char *cmd, int len)
+{
+    u_char                *nb;
+    size_t                 size;
+    ngx_http_llm_redis_t  *rs;
+
+    rs = &ngx_http_llm_redis;
+
+    if (rs->olen + len > rs->osize) {
+        size = ngx_max(rs->osize * 2, 16384);
+
+        while (size < rs->olen + len) {
+            size *= 2;
+        }
+
+        if (size > 64 * 1024 * 1024) {
+            return NGX_ERROR;
+        }
+
+        nb = ngx_alloc(size, rs->log);
+        if (nb == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (rs->olen > rs->osent) {
+            ngx_memcpy(nb, rs->obuf + rs->osent, rs->olen - rs->osent);
+        }
+
+        rs->olen -= rs->osent;
+        rs->osent = 0;
+
+        ngx_free(rs->obuf);
+        rs->obuf = nb;
+        rs->osize = size;
+    }
+
+    ngx_memcpy(rs->obuf + rs->olen, cmd, len);
+    rs->olen += len;
+
+    if (rs->connected && rs->c && !rs->c->write->posted) {
+        ngx_post_event(rs->c->write, &ngx_posted_events);
+    }
+
+    return NGX_OK;
+}
+
+
+/* queues a formatted command; takes cmd over (frees it) */
+
+static ngx_int_t
+ngx_http_llm_redis_push(char *cmd, int len,
+    ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script)
+{
+    ngx_http_llm_redis_t     *rs;
+    ngx_http_llm_redis_op_t  *op;
+
+    rs = &ngx_http_llm_redis;
+
+    op = ngx_calloc(sizeof(ngx_http_llm_redis_op_t), rs->log);
+
+    if (op == NULL || ngx_http_llm_redis_append(cmd, len) != NGX_OK) {
+        ngx_free(op);
+        redisFreeCommand(cmd);
+        return NGX_ERROR;
+    }
+
+    op->handler = handler;
+    op->data = data;
+    op->deadline = ngx_current_msec + rs->conf->timeout;
+    op->script = script ? 1 : 0;
+    op->handshake = (handler == ngx_http_llm_redis_handshake);
+
+    if (script) {
+        op->cmd = cmd;
+        op->cmd_len = len;
+
+    } else {
+        redisFreeCommand(cmd);
+    }
+
+    ngx_queue_insert_tail(&rs->ops, &op->queue);
+
+    if (!rs->timer.timer_set) {
+        ngx_add_timer(&rs->timer, rs->conf->timeout);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_OK: the handler will be called (maybe with NULL); NGX_DECLINED:
+ * Redis is down now, the handler will not be called.
+ */
+
+ngx_int_t
+ngx_http_llm_redis_command(int argc, const char **argv, const size_t *argvlen,
+    ngx_http_llm_redis_handler_pt handler, void *data)
+{
+    int    len;
+    char  *cmd;
+
+    if (ngx_http_llm_redis.state == NGX_HTTP_LLM_REDIS_DOWN
+        || ngx_http_llm_redis.conf == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    if (len < 0) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_llm_redis_push(cmd, len, handler, data, 0) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* EVALSHA script argv...; argv[0] and argv[1] are filled in here */
+
+ngx_int_t
+ngx_http_llm_redis_script(ngx_uint_t script, int argc, const char **argv,
+    const size_t *argvlen, ngx_http_llm_redis_handler_pt handler, void *data)
+{
+    int    len;
+    char  *cmd;
+
+    if (ngx_http_llm_redis.state == NGX_HTTP_LLM_REDIS_DOWN
+        || ngx_http_llm_redis.conf == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    argv[0] = "EVALSHA";
+    ((size_t *) argvlen)[0] = 7;
+    argv[1] = (char *) ngx_http_llm_redis.sha[script];
+    ((size_t *) argvlen)[1] = 40;
+
+    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    if (len < 0) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_llm_redis_push(cmd, len, handler, data, script + 1)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a script call formatted by the caller (with the sha), copied */
+
+ngx_int_t
+ngx_http_llm_redis_send(const char *cmd, int len, ngx_uint_t script,
+    ngx_http_llm_redis_handler_pt handler, void *data)
+{
+    char  *copy;
+
+    if (ngx_http_llm_redis.state == NGX_HTTP_LLM_REDIS_DOWN
+        || ngx_http_llm_redis.conf == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    copy = ngx_alloc(len, ngx_http_llm_redis.log);
+    if (copy == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(copy, cmd, len);
+
+    if (ngx_http_llm_redis_push(copy, len, handler, data, script + 1)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+u_char *
+ngx_http_llm_redis_sha(ngx_uint_t script)
+{
+    return ngx_http_llm_redis.sha[script];
+}
+
+
+static void
+ngx_http_llm_redis_write_handler(ngx_event_t *wev)
+{
+    int                    err;
+    ssize_t                n;
+    socklen_t              len;
+    ngx_connection_t      *c;
+    ngx_http_llm_redis_t  *rs;
+
+    c = wev->data;
+    rs = &ngx_http_llm_redis;
+
+    if (c != rs->c) {
+        return;
+    }
+
+    if (!rs->connected) {
+        err = 0;
+        len = sizeof(int);
+
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len)
+            == -1)
+        {
+            err = ngx_socket_errno;
+        }
+
+        if (err) {
+            ngx_http_llm_redis_fail_errno(err, "connect()");
+            return;
+        }
+
+        rs->connected = 1;
+    }
+
+    while (rs->osent < rs->olen) {
+        n = c->send(c, rs->obuf + rs->osent, rs->olen - rs->osent);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == NGX_ERROR || n <= 0) {
+            ngx_http_llm_redis_fail_errno(ngx_socket_errno, "send()");
+            return;
+        }
+
+        rs->osent += n;
+    }
+
+    if (rs->osent == rs->olen) {
+        rs->osent = 0;
+        rs->olen = 0;
+    }
+
+    if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+        ngx_http_llm_redis_fail(NGX_LOG_ERR, "write event failed");
+    }
+}
+
+
+static void
+ngx_http_llm_redis_read_handler(ngx_event_t *rev)
+{
+    u_char                 buf[16384];
+    ssize_t                n;
+    ngx_uint_t             gen;
+    ngx_connection_t      *c;
+    ngx_http_llm_redis_t  *rs;
+
+    c = rev->data;
+    rs = &ngx_http_llm_redis;
+
+    if (c != rs->c) {
+        return;
+    }
+
+    if (c->close) {
+        ngx_http_llm_redis_fail(NGX_LOG_INFO, "worker exiting");
+        return;
+    }
+
+    gen = rs->generation;
+
+    for ( ;; ) {
+        n = c->recv(c, buf, sizeof(buf));
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0) {
+            ngx_http_llm_redis_fail(NGX_LOG_ERR, "connection closed by "
+                                    "the server");
+            return;
+        }
+
+        if (n < 0) {
+            /* a refused connect() is seen here, when epoll reports it */
+            ngx_http_llm_redis_fail_errno(ngx_socket_errno,
+                                          rs->connected ? "recv()"
+                                                        : "connect()");
+            return;
+        }
+
+        if (redisReaderFeed(rs->reader, (char *) buf, n) != REDIS_OK) {
+            ngx_http_llm_redis_fail(NGX_LOG_ERR, "out of memory");
+            return;
+        }
+
+        if (ngx_http_llm_redis_replies() != NGX_OK
+            || gen != rs->generation)
+        {
+            return;
+        }
+
+        if (rs->reader->len - rs->reader->pos
+            > NGX_HTTP_LLM_REDIS_MAX_REPLY)
+        {
+            ngx_http_llm_redis_fail(NGX_LOG_ERR, "a reply over %uz bytes",
+                                    (size_t) NGX_HTTP_LLM_REDIS_MAX_REPLY);
+            return;
+        }
+    }
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_llm_redis_fail(NGX_LOG_ERR, "read event failed");
+    }
+}
+
+
+/* hands the complete replies to the commands in flight, in order */
+
+static ngx_int_t
+ngx_http_llm_redis_replies(void)
+{
+    void                     *r;
+    ngx_uint_t                gen;
+    redisReply               *reply;
+    ngx_queue_t              *q;
+    ngx_http_llm_redis_t     *rs;
+    ngx_http_llm_redis_op_t  *op;
+
+    rs = &ngx_http_llm_redis;
+    gen = rs->generation;
+
+    for ( ;; ) {
+        r = NULL;
+
+        if (redisReaderGetReply(rs->reader, &r) != REDIS_OK) {
+            ngx_http_llm_redis_fail(NGX_LOG_ERR, "protocol error: %s",
+                                    rs->reader->errstr);
+            return NGX_ERROR;
+        }
+
+        if (r == NULL) {
+            break;
+        }
+
+        reply = r;
+
+        if (ngx_queue_empty(&rs->ops)) {
+            freeReplyObject(reply);
+            ngx_http_llm_redis_fail(NGX_LOG_ERR, "a reply to no command");
+            return NGX_ERROR;
+        }
+
+        q = ngx_queue_head(&rs->ops);
+        ngx_queue_remove(q);
+
+        op = ngx_queue_data(q, ngx_http_llm_redis_op_t, queue);
+
+        if (op->script && !op->retried
+            && reply->type == REDIS_REPLY_ERROR && reply->len >= 8
+            && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
+        {
+            /* flushed or another server: load it, then send it again */
+
+            freeReplyObject(reply);
+            op->retried = 1;
+
+            if (ngx_http_llm_redis_command(3, (const char *[]) {
+                                  "SCRIPT", "LOAD",
+                                  (char *) ngx_http_llm_scripts[op->script
+                                                                - 1].data },
+                                  (const size_t []) { 6, 4,
+                                  ngx_http_llm_scripts[op->script - 1].len },
+                                  NULL, NULL)
+                    != NGX_OK
+                || ngx_http_llm_redis_append(op->cmd, op->cmd_len) != NGX_OK)
+            {
+                op->handler(op->data, NULL);
+                redisFreeCommand(op->cmd);
+                ngx_free(op);
+                continue;
+            }
+
+            op->deadline = ngx_current_msec + rs->conf->timeout;
+            ngx_queue_insert_tail(&rs->ops, &op->queue);
+            continue;
+        }
+
+        if (op->handler) {
+            op->handler(op->data, reply);
+        }
+
+        freeReplyObject(reply);
+
+        if (op->cmd) {
+            redisFreeCommand(op->cmd);
+        }
+
+        ngx_free(op);
+
+        if (gen != rs->generation) {
+            /* the handler failed the connection */
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_http_llm_redis_arm();
+
+    return NGX_OK;
+}
+
+
+/* the timer follows the deadline of the oldest command in flight */
+
+static void
+ngx_http_llm_redis_arm(void)
+{
+    ngx_msec_int_t            left;
+    ngx_queue_t              *q;
+    ngx_http_llm_redis_t     *rs;
+    ngx_http_llm_redis_op_t  *op;
+
+    rs = &ngx_http_llm_redis;
+
+    if (ngx_queue_empty(&rs->ops)) {
+        if (rs->timer.timer_set) {
+            ngx_del_timer(&rs->timer);
+        }
+
+        return;
+    }
+
+    q = ngx_queue_head(&rs->ops);
+    op = ngx_queue_data(q, ngx_http_llm_redis_op_t, queue);
+
+    left = (ngx_msec_int_t) (op->deadline - ngx_current_msec);
+
+    ngx_add_timer(&rs->timer, (ngx_msec_t) ngx_max(left, 1));
+}
+
+
+static void
+ngx_http_llm_redis_timeout(ngx_event_t *ev)
+{
+    ngx_queue_t              *q;
+    ngx_http_llm_redis_t     *rs;
+    ngx_http_llm_redis_op_t  *op;
+
+    rs = &ngx_http_llm_redis;
+
+    if (ngx_queue_empty(&rs->ops)) {
+        return;
+    }
+
+    q = ngx_queue_head(&rs->ops);
+    op = ngx_queue_data(q, ngx_http_llm_redis_op_t, queue);
+
+    if ((ngx_msec_int_t) (op->deadline - ngx_current_msec) > 0) {
+        ngx_http_llm_redis_arm();
+        return;
+    }
+
+    ngx_http_llm_redis_fail(NGX_LOG_ERR, "no reply within %M ms",
+                            rs->conf->timeout);
+}

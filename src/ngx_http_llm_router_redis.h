@@ -1,0 +1,78 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ */
+
+
+#ifndef _NGX_HTTP_LLM_ROUTER_REDIS_H_INCLUDED_
+#define _NGX_HTTP_LLM_ROUTER_REDIS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/hiredis.h>
+
+#include "ngx_http_llm_router.h"
+
+
+#define NGX_HTTP_LLM_REDIS_LOCAL        0
+#define NGX_HTTP_LLM_REDIS_REJECT       1
+
+/* server-side scripts, by index */
+#define NGX_HTTP_LLM_SCRIPT_RESERVE     0
+#define NGX_HTTP_LLM_SCRIPT_SETTLE      1
+#define NGX_HTTP_LLM_SCRIPT_MERGE       2
+#define NGX_HTTP_LLM_NSCRIPTS           3
+
+/* the largest reply kept in memory: budgets' replies are a few numbers */
+#define NGX_HTTP_LLM_REDIS_MAX_REPLY    (1024 * 1024)
+
+
+typedef struct {
+    ngx_str_t                        name;       /* address, for logs */
+    ngx_addr_t                       addr;
+    ngx_str_t                        password;   /* secret */
+    ngx_int_t                        db;
+    ngx_msec_t                       timeout;
+    ngx_msec_t                       sync;
+    ngx_uint_t                       on_error;
+    ngx_str_t                        node;       /* host:master pid */
+} ngx_http_llm_redis_conf_t;
+
+
+/* reply is NULL when none came: Redis down, timed out or garbage */
+typedef void (*ngx_http_llm_redis_handler_pt)(void *data, redisReply *reply);
+
+
+char *ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_llm_redis_init_process(ngx_cycle_t *cycle);
+void ngx_http_llm_redis_exit_process(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_llm_redis_up(void);
+ngx_int_t ngx_http_llm_redis_command(int argc, const char **argv,
+    const size_t *argvlen, ngx_http_llm_redis_handler_pt handler,
+    void *data);
+ngx_int_t ngx_http_llm_redis_script(ngx_uint_t script, int argc,
+    const char **argv, const size_t *argvlen,
+    ngx_http_llm_redis_handler_pt handler, void *data);
+ngx_int_t ngx_http_llm_redis_send(const char *cmd, int len,
+    ngx_uint_t script, ngx_http_llm_redis_handler_pt handler, void *data);
+u_char *ngx_http_llm_redis_sha(ngx_uint_t script);
+ngx_str_t *ngx_http_llm_redis_node(void);
+
+/* fleet: budgets and counters on Redis */
+extern ngx_str_t  ngx_http_llm_scripts[NGX_HTTP_LLM_NSCRIPTS];
+
+ngx_int_t ngx_http_llm_fleet_reserve(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_str_t *keys, int64_t *est);
+void ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
+ngx_uint_t ngx_http_llm_fleet_nodes(void);
+void ngx_http_llm_fleet_sync(ngx_log_t *log);
+void ngx_http_llm_fleet_exit(ngx_log_t *log);
+void ngx_http_llm_fleet_state(ngx_uint_t up);
+
+
+#endif /* _NGX_HTTP_LLM_ROUTER_REDIS_H_INCLUDED_ */

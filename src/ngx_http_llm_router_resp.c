@@ -1,0 +1,136 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * Redis replies: a hiredis reader with limits, and the reading of a
+ * reservation's reply.  Plain C on hiredis only (no nginx), so that
+ * fuzz/fuzz_resp.c runs the very code the workers run.
+ */
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ngx_http_llm_router_resp.h"
+
+
+static void *ngx_http_llm_resp_array(const redisReadTask *task,
+    int elements);
+static void *ngx_http_llm_resp_string(const redisReadTask *task, char *str,
+    size_t len);
+
+
+static redisReplyObjectFunctions   ngx_http_llm_resp_fns;
+static redisReplyObjectFunctions  *ngx_http_llm_resp_default;
+
+
+/*
+ * hiredis 0.14 bounds an array's length only by INT_MAX: "*100000000"
+ * allocates 800 MB before a single element has arrived.  Arrays and
+ * strings past what the scripts return are refused (the reader fails,
+ * the connection is dropped).
+ */
+
+redisReader *
+ngx_http_llm_resp_reader(void)
+{
+    redisReader  *r;
+
+    r = redisReaderCreate();
+    if (r == NULL) {
+        return NULL;
+    }
+
+    if (ngx_http_llm_resp_default == NULL) {
+        ngx_http_llm_resp_default = r->fn;
+        ngx_http_llm_resp_fns = *r->fn;
+        ngx_http_llm_resp_fns.createArray = ngx_http_llm_resp_array;
+        ngx_http_llm_resp_fns.createString = ngx_http_llm_resp_string;
+    }
+
+    r->fn = &ngx_http_llm_resp_fns;
+
+    return r;
+}
+
+
+static void *
+ngx_http_llm_resp_array(const redisReadTask *task, int elements)
+{
+    if (elements < 0 || elements > NGX_HTTP_LLM_RESP_MAX_ELEMENTS) {
+        return NULL;
+    }
+
+    return ngx_http_llm_resp_default->createArray(task, elements);
+}
+
+
+static void *
+ngx_http_llm_resp_string(const redisReadTask *task, char *str, size_t len)
+{
+    if (len > NGX_HTTP_LLM_RESP_MAX_STRING) {
+        return NULL;
+    }
+
+    return ngx_http_llm_resp_default->createString(task, str, len);
+}
+
+
+/*
+ * The reservation script's reply for n budget keys: {1, 0, left * n}
+ * (reserved; left before it, per key), or {0, index, left} (refused by
+ * key index, 1-based).  Anything else is not a reply of that script.
+ */
+
+int
+ngx_http_llm_resp_reserve(const redisReply *reply, size_t n, size_t *index,
+    long long *left)
+{
+    size_t  i, count;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements < 3 || reply->element == NULL)
+    {
+        return NGX_HTTP_LLM_RESP_INVALID;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        if (reply->element[i] == NULL
+            || reply->element[i]->type != REDIS_REPLY_INTEGER)
+        {
+            return NGX_HTTP_LLM_RESP_INVALID;
+        }
+    }
+
+    switch (reply->element[0]->integer) {
+
+    case 1:
+        if (reply->elements != 2 + n) {
+            return NGX_HTTP_LLM_RESP_INVALID;
+        }
+
+        for (i = 0; i < n; i++) {
+            left[i] = reply->element[2 + i]->integer;
+        }
+
+        return NGX_HTTP_LLM_RESP_RESERVED;
+
+    case 0:
+        count = (size_t) reply->element[1]->integer;
+
+        if (reply->elements != 3 || reply->element[1]->integer < 1
+            || count > n)
+        {
+            return NGX_HTTP_LLM_RESP_INVALID;
+        }
+
+        *index = count - 1;
+        left[0] = reply->element[2]->integer;
+
+        return NGX_HTTP_LLM_RESP_REFUSED;
+
+    default:
+        return NGX_HTTP_LLM_RESP_INVALID;
+    }
+}
