@@ -4,6 +4,7 @@
 #   make test        install what is missing, build, run the whole suite
 #   make demo        start a gateway on 127.0.0.1:8080 with an offline mock
 #   make bench       wrk: gateway vs plain proxy_pass on the same mock
+#   make bench-cost  callgrind: instructions per request, gateway vs plain
 #   make test-valgrind   the suite with every nginx under valgrind memcheck
 #   make fuzz        libFuzzer + differential test of the JSON scanner
 #   make deb         Debian package libnginx-mod-http-llm-router (build/deb)
@@ -26,6 +27,7 @@ DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libhiredis-dev \
                 libtest-base-perl curl ca-certificates
 TEST_PKGS    := chromium redis-server
 BENCH_PKGS   := wrk bc python3
+COST_PKGS    := valgrind python3
 
 COMPAT_PKGS  := libpcre2-dev zlib1g-dev
 
@@ -56,7 +58,8 @@ PROVE_INC    := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null \
 export TEST_NGINX_BINARY       ?= $(NGINX)
 export TEST_NGINX_LOAD_MODULES ?= $(MODULE) $(MOCK)
 
-.PHONY: all deps bench-deps test test-valgrind test-compat demo bench fuzz \
+.PHONY: all deps bench-deps test test-valgrind test-compat demo bench \
+        bench-cost fuzz \
         clean deb test-deb
 
 all: $(MODULE)
@@ -147,6 +150,11 @@ demo: deps all
 bench: EXTRA_PKGS = $(BENCH_PKGS)
 bench: deps all
 	@bash bench/run.sh
+
+# Deterministic: instructions counted by callgrind, see bench/cost.sh.
+bench-cost: EXTRA_PKGS = $(COST_PKGS)
+bench-cost: deps all
+	@bash bench/cost.sh
 
 fuzz: deps
 	$(MAKE) -C fuzz test fuzz

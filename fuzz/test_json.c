@@ -546,43 +546,50 @@ test_depth(void)
 
 
 /*
- * Every byte value at every position of a 24-byte string, alone and
- * followed by the bytes next to the SWAR thresholds: the word loop must
- * stop at exactly the first special byte.
+ * Every byte value at every position of a string of 24 bytes, alone and
+ * followed by the bytes next to the thresholds of the SWAR masks and of
+ * the SIMD tests, and of one of 80 bytes, alone: the word, vector and
+ * 64-byte loops and the byte tail must all stop at exactly the first
+ * special byte.
  */
 static void
 test_swar(void)
 {
-    size_t          n, k, j, head;
+    size_t          n, k, j, l, head, len;
     unsigned int    b;
-    unsigned char   doc[64];
+    unsigned char   doc[128];
+    static const size_t         lens[] = { 24, 80 };
     static const unsigned char  next[] = {
-        'a', 0x00, 0x01, 0x1f, 0x20, 0x21, '"', 0x23, '\\', 0x5d, 0x7f,
-        0x80, 0xa2, 0xdc, 0xff
+        'a', 0x00, 0x01, 0x02, 0x1f, 0x20, 0x21, '"', 0x23, '\\', 0x5d,
+        0x5e, 0x7f, 0x80, 0xa2, 0xdc, 0xfd, 0xff
     };
 
     head = (size_t) sprintf((char *) doc, "{\"model\":\"");
 
-    for (k = 0; k < 24; k++) {
-        for (b = 0; b < 256; b++) {
-            for (j = 0; j < sizeof(next); j++) {
-                if (k == 23 && j > 0) {
-                    break;
+    for (l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+        len = lens[l];
+
+        for (k = 0; k < len; k++) {
+            for (b = 0; b < 256; b++) {
+                for (j = 0; j < sizeof(next); j++) {
+                    if ((k == len - 1 || len > 24) && j > 0) {
+                        break;
+                    }
+
+                    n = head;
+                    memset(doc + n, 'a', len);
+                    doc[n + k] = (unsigned char) b;
+
+                    if (k < len - 1) {
+                        doc[n + k + 1] = next[j];
+                    }
+
+                    n += len;
+                    memcpy(doc + n, "\"}", 2);
+                    n += 2;
+
+                    run_diff(doc, n, "swar sweep");
                 }
-
-                n = head;
-                memset(doc + n, 'a', 24);
-                doc[n + k] = (unsigned char) b;
-
-                if (k < 23) {
-                    doc[n + k + 1] = next[j];
-                }
-
-                n += 24;
-                memcpy(doc + n, "\"}", 2);
-                n += 2;
-
-                run_diff(doc, n, "swar sweep");
             }
         }
     }

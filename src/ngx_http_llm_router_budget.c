@@ -20,6 +20,7 @@ static void ngx_http_llm_budget_roll(ngx_http_llm_series_t *s,
     ngx_http_llm_limit_t *limit, time_t now);
 static size_t ngx_http_llm_budget_label(u_char *buf, size_t size,
     ngx_http_llm_budget_t *b, ngx_str_t *key, ngx_uint_t metric);
+static u_char *ngx_http_llm_decimal(u_char *p, int64_t v);
 static u_char *ngx_http_llm_duration(u_char *p, time_t sec);
 
 
@@ -437,7 +438,8 @@ ngx_http_llm_budget_label(u_char *buf, size_t size, ngx_http_llm_budget_t *b,
 
     *p++ = '\0';
 
-    p = ngx_sprintf(p, "%V", &ngx_http_llm_budget_metric_names[metric]);
+    p = ngx_cpymem(p, ngx_http_llm_budget_metric_names[metric].data,
+                   ngx_http_llm_budget_metric_names[metric].len);
 
     return p - buf;
 }
@@ -774,27 +776,57 @@ ngx_http_llm_budget_actual(ngx_http_llm_ctx_t *ctx,
 }
 
 
+/*
+ * Decimal digits of v >= 0; the headers are written on every answer, and
+ * ngx_sprintf() costs ten times this.
+ */
+
+static u_char *
+ngx_http_llm_decimal(u_char *p, int64_t v)
+{
+    u_char   tmp[NGX_INT64_LEN], *t;
+
+    t = tmp + NGX_INT64_LEN;
+
+    do {
+        *--t = (u_char) ('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+
+    return ngx_cpymem(p, t, tmp + NGX_INT64_LEN - t);
+}
+
+
 /* "1h2m3s", as OpenAI's x-ratelimit-reset-* */
 
 static u_char *
 ngx_http_llm_duration(u_char *p, time_t sec)
 {
+    if (sec < 0) {
+        return ngx_sprintf(p, "%Ts", sec);
+    }
+
     if (sec >= 3600) {
-        p = ngx_sprintf(p, "%Th", sec / 3600);
+        p = ngx_http_llm_decimal(p, sec / 3600);
+        *p++ = 'h';
         sec %= 3600;
     }
 
     if (sec >= 60) {
-        p = ngx_sprintf(p, "%Tm", sec / 60);
+        p = ngx_http_llm_decimal(p, sec / 60);
+        *p++ = 'm';
         sec %= 60;
     }
 
-    return ngx_sprintf(p, "%Ts", sec);
+    p = ngx_http_llm_decimal(p, sec);
+    *p++ = 's';
+
+    return p;
 }
 
 
 static ngx_int_t
-ngx_http_llm_add_header(ngx_http_request_t *r, const char *name, u_char *value,
+ngx_http_llm_add_header(ngx_http_request_t *r, ngx_str_t *name, u_char *value,
     size_t len)
 {
     ngx_table_elt_t  *h;
@@ -805,8 +837,7 @@ ngx_http_llm_add_header(ngx_http_request_t *r, const char *name, u_char *value,
     }
 
     h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
+    h->key = *name;
     h->value.data = value;
     h->value.len = len;
 
@@ -822,12 +853,15 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     u_char      *p, *q;
     ngx_uint_t   m;
 
-    static const char  *names[2][3] = {
-        { "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
-          "x-ratelimit-reset-tokens" },
-        { "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
-          "x-ratelimit-reset-requests" }
+    static ngx_str_t  names[2][3] = {
+        { ngx_string("x-ratelimit-limit-tokens"),
+          ngx_string("x-ratelimit-remaining-tokens"),
+          ngx_string("x-ratelimit-reset-tokens") },
+        { ngx_string("x-ratelimit-limit-requests"),
+          ngx_string("x-ratelimit-remaining-requests"),
+          ngx_string("x-ratelimit-reset-requests") }
     };
+    static ngx_str_t  retry_after = ngx_string("Retry-After");
 
     for (m = 0; m < 2; m++) {
         if (!(ctx->rl_set & (1 << m))) {
@@ -839,20 +873,35 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
             return NGX_ERROR;
         }
 
-        q = ngx_sprintf(p, "%L", ctx->rl_limit[m]);
-        if (ngx_http_llm_add_header(r, names[m][0], p, q - p) != NGX_OK) {
+        /* negative values never happen; "-1" as ngx_sprintf() wrote it */
+
+        if (ctx->rl_limit[m] < 0) {
+            q = ngx_sprintf(p, "%L", ctx->rl_limit[m]);
+
+        } else {
+            q = ngx_http_llm_decimal(p, ctx->rl_limit[m]);
+        }
+
+        if (ngx_http_llm_add_header(r, &names[m][0], p, q - p) != NGX_OK) {
             return NGX_ERROR;
         }
 
         p = q;
-        q = ngx_sprintf(p, "%L", ctx->rl_remaining[m]);
-        if (ngx_http_llm_add_header(r, names[m][1], p, q - p) != NGX_OK) {
+
+        if (ctx->rl_remaining[m] < 0) {
+            q = ngx_sprintf(p, "%L", ctx->rl_remaining[m]);
+
+        } else {
+            q = ngx_http_llm_decimal(p, ctx->rl_remaining[m]);
+        }
+
+        if (ngx_http_llm_add_header(r, &names[m][1], p, q - p) != NGX_OK) {
             return NGX_ERROR;
         }
 
         p = q;
         q = ngx_http_llm_duration(p, ctx->rl_reset[m]);
-        if (ngx_http_llm_add_header(r, names[m][2], p, q - p) != NGX_OK) {
+        if (ngx_http_llm_add_header(r, &names[m][2], p, q - p) != NGX_OK) {
             return NGX_ERROR;
         }
     }
@@ -864,7 +913,7 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         }
 
         q = ngx_sprintf(p, "%ui", ctx->retry_after_budget);
-        if (ngx_http_llm_add_header(r, "Retry-After", p, q - p) != NGX_OK) {
+        if (ngx_http_llm_add_header(r, &retry_after, p, q - p) != NGX_OK) {
             return NGX_ERROR;
         }
     }

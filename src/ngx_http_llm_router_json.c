@@ -6,9 +6,11 @@
  * where a few top-level members are; no tree, no allocation, no copy.  The
  * body itself is forwarded untouched, so only spans are needed.
  *
- * String contents, the bulk of a chat body, are skipped 8 bytes at a time:
- * a word is tested for '"', '\\' and bytes < 0x20 with borrow tricks
- * (the "haszero"/"hasless" SWAR idioms).
+ * String contents, the bulk of a chat body, are skipped a vector at a time
+ * (SSE2 on x86-64, NEON on arm64), or 8 bytes at a time elsewhere: a word
+ * is tested for '"', '\\' and bytes < 0x20 with borrow tricks (the
+ * "haszero"/"hasless" SWAR idioms).  The choice is made at compile time;
+ * -DNGX_HTTP_LLM_JSON_PORTABLE forces the word loop (fuzz/ tests both).
  */
 
 
@@ -17,6 +19,17 @@
 #include <string.h>
 
 #include "ngx_http_llm_router_json.h"
+
+
+#if !(defined NGX_HTTP_LLM_JSON_PORTABLE)
+#if (defined __SSE2__)
+#include <emmintrin.h>
+#define NGX_HTTP_LLM_JSON_SSE2  1
+#elif (defined __aarch64__ && defined __ARM_NEON)
+#include <arm_neon.h>
+#define NGX_HTTP_LLM_JSON_NEON  1
+#endif
+#endif
 
 
 /* decoded length of the longest key we look for, "max_completion_tokens" */
@@ -44,7 +57,11 @@
 #endif
 
 
+#if !(NGX_HTTP_LLM_JSON_SSE2 || NGX_HTTP_LLM_JSON_NEON)
 static uint64_t ngx_http_llm_json_mask(uint64_t w);
+#endif
+static const unsigned char *ngx_http_llm_json_find(const unsigned char *p,
+    const unsigned char *end);
 static const unsigned char *ngx_http_llm_json_skip(const unsigned char *p,
     const unsigned char *end);
 static const unsigned char *ngx_http_llm_json_string(const unsigned char *p,
@@ -61,6 +78,11 @@ static int64_t ngx_http_llm_json_int(const unsigned char *p,
     const unsigned char *last);
 static void ngx_http_llm_json_value_done(ngx_http_llm_json_doc_t *doc,
     ngx_http_llm_json_span_t *span);
+
+
+static const unsigned char  ngx_http_llm_json_space[256] = {
+    ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [' '] = 1
+};
 
 
 static const char  *ngx_http_llm_json_errors[] = {
@@ -402,6 +424,170 @@ ngx_http_llm_json_strerror(int rc)
 }
 
 
+#if (NGX_HTTP_LLM_JSON_SSE2)
+
+/*
+ * The first byte of p .. end that is '"', '\\' or < 0x20, or end.
+ *
+ * One test per 16 bytes: x ^ 0x02 maps '"' to 0x20 and the bytes below
+ * 0x20 onto themselves, so a saturating x ^ 0x02 - 0x20 is zero exactly
+ * for those; x ^ '\\' is zero for the backslash; the smaller of the two
+ * is zero for a special byte.  Long strings go 64 bytes per round, with
+ * one compare and one mask for the four vectors.
+ */
+
+static const unsigned char *
+ngx_http_llm_json_find(const unsigned char *p, const unsigned char *end)
+{
+    unsigned  m;
+    uint64_t  m64;
+    __m128i   k02, k20, kbs, zero, v0, v1, v2, v3;
+
+#define ngx_http_llm_json_sse2(v, a)                                          \
+    v = _mm_loadu_si128((const __m128i *) (const void *) (a));                \
+    v = _mm_min_epu8(_mm_subs_epu8(_mm_xor_si128(v, k02), k20),               \
+                     _mm_xor_si128(v, kbs))
+
+    k02 = _mm_set1_epi8(0x02);
+    k20 = _mm_set1_epi8(0x20);
+    kbs = _mm_set1_epi8('\\');
+    zero = _mm_setzero_si128();
+
+    /* most strings are short: one vector first */
+
+    if (end - p >= 16) {
+        ngx_http_llm_json_sse2(v0, p);
+        m = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v0, zero));
+
+        if (m != 0) {
+            return p + __builtin_ctz(m);
+        }
+
+        p += 16;
+    }
+
+    while (end - p >= 64) {
+        ngx_http_llm_json_sse2(v0, p);
+        ngx_http_llm_json_sse2(v1, p + 16);
+        ngx_http_llm_json_sse2(v2, p + 32);
+        ngx_http_llm_json_sse2(v3, p + 48);
+
+        m = (unsigned) _mm_movemask_epi8(
+                _mm_cmpeq_epi8(_mm_min_epu8(_mm_min_epu8(v0, v1),
+                                            _mm_min_epu8(v2, v3)),
+                               zero));
+
+        if (m != 0) {
+            m64 = (uint64_t) (unsigned) _mm_movemask_epi8(
+                                               _mm_cmpeq_epi8(v0, zero))
+                  | (uint64_t) (unsigned) _mm_movemask_epi8(
+                                          _mm_cmpeq_epi8(v1, zero)) << 16
+                  | (uint64_t) (unsigned) _mm_movemask_epi8(
+                                          _mm_cmpeq_epi8(v2, zero)) << 32
+                  | (uint64_t) (unsigned) _mm_movemask_epi8(
+                                          _mm_cmpeq_epi8(v3, zero)) << 48;
+
+            return p + __builtin_ctzll(m64);
+        }
+
+        p += 64;
+    }
+
+    while (end - p >= 16) {
+        ngx_http_llm_json_sse2(v0, p);
+        m = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v0, zero));
+
+        if (m != 0) {
+            return p + __builtin_ctz(m);
+        }
+
+        p += 16;
+    }
+
+#undef ngx_http_llm_json_sse2
+
+    while (p < end && !ngx_http_llm_json_special(*p)) {
+        p++;
+    }
+
+    return p;
+}
+
+#elif (NGX_HTTP_LLM_JSON_NEON)
+
+/*
+ * As the SSE2 variant above.  NEON has no byte mask instruction: the
+ * "shift right and narrow" of the 0x00/0xff compare result keeps 4 bits
+ * per byte, a 64-bit mask whose trailing zeros / 4 is the byte's index.
+ */
+
+static const unsigned char *
+ngx_http_llm_json_find(const unsigned char *p, const unsigned char *end)
+{
+    uint64_t    m;
+    uint8x16_t  k02, k20, kbs, v0, v1, v2, v3;
+
+#define ngx_http_llm_json_neon(v, a)                                          \
+    v = vld1q_u8(a);                                                          \
+    v = vminq_u8(vqsubq_u8(veorq_u8(v, k02), k20), veorq_u8(v, kbs))
+
+#define ngx_http_llm_json_neon_mask(v)                                        \
+    vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(                            \
+        vreinterpretq_u16_u8(vceqzq_u8(v)), 4)), 0)
+
+    k02 = vdupq_n_u8(0x02);
+    k20 = vdupq_n_u8(0x20);
+    kbs = vdupq_n_u8('\\');
+
+    if (end - p >= 16) {
+        ngx_http_llm_json_neon(v0, p);
+        m = ngx_http_llm_json_neon_mask(v0);
+
+        if (m != 0) {
+            return p + (__builtin_ctzll(m) >> 2);
+        }
+
+        p += 16;
+    }
+
+    while (end - p >= 64) {
+        ngx_http_llm_json_neon(v0, p);
+        ngx_http_llm_json_neon(v1, p + 16);
+        ngx_http_llm_json_neon(v2, p + 32);
+        ngx_http_llm_json_neon(v3, p + 48);
+
+        if (vminvq_u8(vminq_u8(vminq_u8(v0, v1), vminq_u8(v2, v3))) == 0) {
+            break;
+        }
+
+        p += 64;
+    }
+
+    /* the 16-byte loop finds the byte in the last block of four */
+
+    while (end - p >= 16) {
+        ngx_http_llm_json_neon(v0, p);
+        m = ngx_http_llm_json_neon_mask(v0);
+
+        if (m != 0) {
+            return p + (__builtin_ctzll(m) >> 2);
+        }
+
+        p += 16;
+    }
+
+#undef ngx_http_llm_json_neon
+#undef ngx_http_llm_json_neon_mask
+
+    while (p < end && !ngx_http_llm_json_special(*p)) {
+        p++;
+    }
+
+    return p;
+}
+
+#else
+
 /*
  * Flags the bytes of w that are '"', '\\' or < 0x20 by setting their high
  * bit.  Borrows may also flag bytes after a flagged one (in memory order
@@ -424,13 +610,54 @@ ngx_http_llm_json_mask(uint64_t w)
 }
 
 
+/* the first byte of p .. end that is '"', '\\' or < 0x20, or end */
+
+static const unsigned char *
+ngx_http_llm_json_find(const unsigned char *p, const unsigned char *end)
+{
+    uint64_t  w0, w1, m0, m1;
+
+    /* 16 bytes per round, memcpy() is a plain load */
+
+    while (end - p >= 16) {
+        memcpy(&w0, p, 8);
+        memcpy(&w1, p + 8, 8);
+
+        m0 = ngx_http_llm_json_mask(w0);
+        m1 = ngx_http_llm_json_mask(w1);
+
+        if ((m0 | m1) == 0) {
+            p += 16;
+            continue;
+        }
+
+#if (NGX_HTTP_LLM_JSON_CTZ)
+        if (m0 != 0) {
+            return p + ((size_t) __builtin_ctzll(m0) >> 3);
+        }
+
+        return p + 8 + ((size_t) __builtin_ctzll(m1) >> 3);
+#else
+        break;
+#endif
+    }
+
+    while (p < end && !ngx_http_llm_json_special(*p)) {
+        p++;
+    }
+
+    return p;
+}
+
+#endif
+
+
+/* a table: one load and one test per byte, and most runs are one space */
+
 static const unsigned char *
 ngx_http_llm_json_skip(const unsigned char *p, const unsigned char *end)
 {
-    while (p < end
-           && *p <= ' '
-           && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-    {
+    while (p < end && ngx_http_llm_json_space[*p]) {
         p++;
     }
 
@@ -448,51 +675,16 @@ ngx_http_llm_json_string(const unsigned char *p, const unsigned char *end,
     int *escaped, const unsigned char **err)
 {
     uint32_t              c;
-    uint64_t              w0, w1, m0, m1;
     const unsigned char  *bs;
 
     for ( ;; ) {
 
-        /* the hot loop: 16 bytes per round, memcpy() is a plain load */
-
-        while (end - p >= 16) {
-            memcpy(&w0, p, 8);
-            memcpy(&w1, p + 8, 8);
-
-            m0 = ngx_http_llm_json_mask(w0);
-            m1 = ngx_http_llm_json_mask(w1);
-
-            if ((m0 | m1) == 0) {
-                p += 16;
-                continue;
-            }
-
-#if (NGX_HTTP_LLM_JSON_CTZ)
-            if (m0 != 0) {
-                p += (size_t) __builtin_ctzll(m0) >> 3;
-
-            } else {
-                p += 8 + ((size_t) __builtin_ctzll(m1) >> 3);
-            }
-
-            goto found;
-#else
-            break;
-#endif
-        }
-
-        while (p < end && !ngx_http_llm_json_special(*p)) {
-            p++;
-        }
+        p = ngx_http_llm_json_find(p, end);
 
         if (p == end) {
             *err = p;
             return NULL;
         }
-
-#if (NGX_HTTP_LLM_JSON_CTZ)
-found:
-#endif
 
         if (*p == '"') {
             return p;

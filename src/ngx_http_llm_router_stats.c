@@ -544,7 +544,17 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     model = ngx_http_llm_model_label(ctx);
 
     st.data = status;
-    st.len = ngx_sprintf(status, "%ui", code) - status;
+
+    if (code >= 100 && code <= 999) {
+        /* every answer: three digits without ngx_sprintf() */
+        status[0] = (u_char) ('0' + code / 100);
+        status[1] = (u_char) ('0' + code / 10 % 10);
+        status[2] = (u_char) ('0' + code % 10);
+        st.len = 3;
+
+    } else {
+        st.len = ngx_sprintf(status, "%ui", code) - status;
+    }
 
     ngx_shmtx_lock(&lmcf->shpool->mutex);
 

@@ -1,0 +1,8 @@
+/* See scan_simd.c: the same scanner with its portable word loop. */
+
+#define NGX_HTTP_LLM_JSON_PORTABLE  1
+
+#define ngx_http_llm_json_scan      ngx_http_llm_json_scan_portable
+#define ngx_http_llm_json_strerror  ngx_http_llm_json_strerror_portable
+
+#include "../src/ngx_http_llm_router_json.c"

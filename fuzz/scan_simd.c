@@ -1,0 +1,10 @@
+/*
+ * The scanner built twice into one binary for fuzz_simd.c: this file as
+ * the platform's SIMD variant (SSE2 / NEON), scan_portable.c as the word
+ * loop.  The renames keep the two builds' public symbols apart.
+ */
+
+#define ngx_http_llm_json_scan      ngx_http_llm_json_scan_simd
+#define ngx_http_llm_json_strerror  ngx_http_llm_json_strerror_simd
+
+#include "../src/ngx_http_llm_router_json.c"
