@@ -398,6 +398,7 @@ typedef struct {
     ngx_str_t                        route_key;
     ngx_http_llm_route_t            *route;
     ngx_str_t                        tenant;     /* from llm_client_keys */
+    ngx_str_t                        cache_key;  /* $llm_cache_key */
     ngx_http_llm_client_key_t       *client_key;
 
     /* candidate order for this request */
@@ -485,6 +486,7 @@ typedef struct {
     unsigned                         error_sent:1;
     unsigned                         body_ready:1;
     unsigned                         waiting_body:1;
+    unsigned                         cache_hit:1;  /* from proxy_cache */
     ngx_int_t                        status;       /* precontent result */
 } ngx_http_llm_ctx_t;
 
@@ -657,6 +659,13 @@ char *ngx_http_llm_status_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
 /* variables */
 ngx_int_t ngx_http_llm_add_variables(ngx_conf_t *cf);
+
+/* proxy_cache */
+ngx_int_t ngx_http_llm_cache_add_variables(ngx_conf_t *cf);
+void ngx_http_llm_cache_init_peer(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+void ngx_http_llm_cache_served(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
 
 
 #endif /* _NGX_HTTP_LLM_ROUTER_H_INCLUDED_ */

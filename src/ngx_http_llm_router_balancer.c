@@ -72,6 +72,8 @@ ngx_http_llm_balancer_init_peer(ngx_http_request_t *r,
     ctx->tries = ctx->nplan + 1;
     ctx->conf = u->conf;
 
+    ngx_http_llm_cache_init_peer(r, ctx);
+
     /* proxy resets process_header on every retry: wrap reinit too */
 
     ctx->reinit_request = u->reinit_request;

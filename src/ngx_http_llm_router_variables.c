@@ -110,7 +110,7 @@ ngx_http_llm_add_variables(ngx_conf_t *cf)
         var->data = v->data;
     }
 
-    return NGX_OK;
+    return ngx_http_llm_cache_add_variables(cf);
 }
 
 
