@@ -32,6 +32,7 @@
 #define NGX_HTTP_LLM_OUT_ERROR         1
 #define NGX_HTTP_LLM_OUT_TIMEOUT       2
 #define NGX_HTTP_LLM_OUT_DOWN          3
+#define NGX_HTTP_LLM_OUT_HEDGED        4   /* the other attempt won */
 
 #define NGX_HTTP_LLM_DEFAULT_ZONE_SIZE  (10 * 1024 * 1024)
 #define NGX_HTTP_LLM_ANTHROPIC_VERSION  "2023-06-01"
@@ -445,6 +446,7 @@ typedef struct {
     time_t                           rl_reset[2];
     ngx_uint_t                       retry_after_budget;
     void                            *json_usage;   /* usage scanner state */
+    void                            *hedge;        /* hedge= state */
 
     /* filters */
     ngx_buf_t                       *error_body;   /* JSON error to send */
@@ -659,6 +661,15 @@ char *ngx_http_llm_status_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
 /* variables */
 ngx_int_t ngx_http_llm_add_variables(ngx_conf_t *cf);
+
+/* hedge= */
+void ngx_http_llm_hedge_arm(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
+ngx_uint_t ngx_http_llm_hedge_free(ngx_peer_connection_t *pc,
+    ngx_http_llm_ctx_t *ctx);
+ngx_int_t ngx_http_llm_hedge_get(ngx_peer_connection_t *pc,
+    ngx_http_llm_ctx_t *ctx);
+void ngx_http_llm_hedge_answered(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
 
 /* proxy_cache */
 ngx_int_t ngx_http_llm_cache_add_variables(ngx_conf_t *cf);

@@ -144,6 +144,15 @@ ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
 
         if (ctx->got_first_get) {
 
+            /* hedge=: the attempt held aside may be nginx's next one */
+
+            if (ctx->hedge) {
+                rc = ngx_http_llm_hedge_get(pc, ctx);
+                if (rc != NGX_DECLINED) {
+                    return rc;
+                }
+            }
+
             if (ctx->key_retry) {
                 /* the same target again, with its next key */
                 t = ctx->target;
@@ -182,6 +191,10 @@ ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
             if (ngx_http_llm_balancer_delegate(r, ctx) != NGX_OK) {
                 return NGX_ERROR;
             }
+        }
+
+        if (!ctx->got_first_get) {
+            ngx_http_llm_hedge_arm(r, ctx);
         }
 
         ctx->got_first_get = 1;
@@ -235,6 +248,10 @@ ngx_http_llm_balancer_free(ngx_peer_connection_t *pc, void *data,
     ngx_http_request_t  *r;
 
     r = ctx->request;
+
+    if (ctx->hedge && ngx_http_llm_hedge_free(pc, ctx)) {
+        return;
+    }
 
     if (ctx->peer_free) {
         ctx->peer_free(pc, ctx->peer_data, state);
@@ -401,6 +418,10 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
     }
 
     /* anything else is the answer: no retry by nginx either */
+
+    if (ctx->hedge) {
+        ngx_http_llm_hedge_answered(r, ctx);
+    }
 
     u->peer.tries = 1;
 
