@@ -249,14 +249,18 @@ ngx_http_llm_hedge_free(ngx_peer_connection_t *pc, ngx_http_llm_ctx_t *ctx)
         a->status = NGX_HTTP_LLM_OUT_HEDGED;
     }
 
-    if (ctx->target->provider->shm) {
-        (void) ngx_atomic_fetch_add(&ctx->target->provider->shm->attempts, 1);
-    }
-
     if (h->phase == NGX_HTTP_LLM_HEDGE_SWITCHING) {
         /* nginx closes this one: the held one answered first */
+
+        if (ctx->target->provider->shm) {
+            (void) ngx_atomic_fetch_add(
+                                &ctx->target->provider->shm->attempts, 1);
+        }
+
         return 1;
     }
+
+    /* the held attempt is counted when its outcome is known */
 
     /* DETACHING: the connection is held here, nginx forgets it */
 
