@@ -323,7 +323,10 @@ ngx_http_llm_hedge_get(ngx_peer_connection_t *pc, ngx_http_llm_ctx_t *ctx)
         return NGX_DECLINED;
     }
 
-    if (h->c == NULL) {
+    if (h->c == NULL
+        || (ctx->key_retry && h->phase == NGX_HTTP_LLM_HEDGE_RACING))
+    {
+        /* a key refused: the same target with its next key races on */
         return NGX_DECLINED;
     }
 
