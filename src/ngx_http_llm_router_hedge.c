@@ -61,6 +61,8 @@ typedef struct {
 
 
 static void ngx_http_llm_hedge_timer(ngx_event_t *ev);
+static ngx_http_llm_target_t *ngx_http_llm_hedge_candidate(
+    ngx_http_llm_ctx_t *ctx);
 static ngx_uint_t ngx_http_llm_hedge_can_retry(ngx_http_request_t *r);
 static void ngx_http_llm_hedge_read(ngx_event_t *rev);
 static ngx_int_t ngx_http_llm_hedge_peek(ngx_connection_t *c, u_char *buf,
@@ -116,7 +118,6 @@ ngx_http_llm_hedge_timer(ngx_event_t *ev)
 {
     ngx_http_llm_hedge_t *h = ev->data;
 
-    ngx_uint_t              next;
     ngx_connection_t       *c;
     ngx_http_request_t     *r;
     ngx_http_upstream_t    *u;
@@ -146,11 +147,7 @@ ngx_http_llm_hedge_timer(ngx_event_t *ev)
         return;
     }
 
-    /* a target to race with, without taking it from the plan yet */
-
-    next = ctx->next;
-    t = ngx_http_llm_next_target(r, ctx, ctx->force);
-    ctx->next = next;
+    t = ngx_http_llm_hedge_candidate(ctx);
 
     if (t == NULL) {
         return;
@@ -174,6 +171,49 @@ ngx_http_llm_hedge_timer(ngx_event_t *ev)
 
     c->read->timedout = 1;
     c->read->handler(c->read);
+}
+
+
+/*
+ * Whether the plan has a target left to race with, as the balancer's next
+ * pick would find it, but read only: a half-open circuit's one trial is
+ * not claimed here (the balancer claims it, if it picks that target).
+ */
+
+static ngx_http_llm_target_t *
+ngx_http_llm_hedge_candidate(ngx_http_llm_ctx_t *ctx)
+{
+    ngx_uint_t                    i;
+    ngx_msec_t                    now;
+    ngx_http_llm_target_t        *t;
+    ngx_http_llm_provider_t      *p;
+    ngx_http_llm_shm_provider_t  *n;
+
+    now = ngx_current_msec;
+
+    for (i = ctx->next; i < ctx->nplan; i++) {
+        t = ctx->plan[i];
+        p = t->provider;
+        n = p->shm;
+
+        if (ctx->force) {
+            return t;
+        }
+
+        if (ngx_http_llm_health_down(p)) {
+            continue;
+        }
+
+        if (n == NULL || p->max_fails == 0 || n->open_until == 0
+            || ((ngx_msec_int_t) (now - n->open_until) >= 0
+                && (n->trial_until == 0
+                    || (ngx_msec_int_t) (now - n->trial_until) >= 0)))
+        {
+            return t;
+        }
+    }
+
+    return NULL;
 }
 
 
