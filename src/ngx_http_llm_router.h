@@ -671,6 +671,9 @@ ngx_int_t ngx_http_llm_hedge_get(ngx_peer_connection_t *pc,
 void ngx_http_llm_hedge_answered(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 
+/* $llm_lang, $llm_images... */
+ngx_int_t ngx_http_llm_signal_add_variables(ngx_conf_t *cf);
+
 /* proxy_cache */
 ngx_int_t ngx_http_llm_cache_add_variables(ngx_conf_t *cf);
 void ngx_http_llm_cache_init_peer(ngx_http_request_t *r,
