@@ -32,6 +32,7 @@
 #define NGX_HTTP_LLM_OUT_ERROR         1
 #define NGX_HTTP_LLM_OUT_TIMEOUT       2
 #define NGX_HTTP_LLM_OUT_DOWN          3
+#define NGX_HTTP_LLM_OUT_HEDGED        4   /* the other attempt won */
 
 #define NGX_HTTP_LLM_DEFAULT_ZONE_SIZE  (10 * 1024 * 1024)
 #define NGX_HTTP_LLM_ANTHROPIC_VERSION  "2023-06-01"
@@ -421,6 +422,7 @@ struct ngx_http_llm_ctx_s {
     ngx_str_t                        route_key;
     ngx_http_llm_route_t            *route;
     ngx_str_t                        tenant;     /* from llm_client_keys */
+    ngx_str_t                        cache_key;  /* $llm_cache_key */
     ngx_http_llm_client_key_t       *client_key;
 
     /* candidate order for this request */
@@ -461,6 +463,7 @@ struct ngx_http_llm_ctx_s {
     ngx_uint_t                       retry_after_budget;
     void                            *fleet;        /* budgets on Redis */
     void                            *json_usage;   /* usage scanner state */
+    void                            *hedge;        /* hedge= state */
 
     /* filters */
     ngx_buf_t                       *error_body;   /* JSON error to send */
@@ -506,6 +509,7 @@ struct ngx_http_llm_ctx_s {
     unsigned                         body_ready:1;
     unsigned                         waiting_body:1;
     unsigned                         fleet_local:1; /* Redis down: share */
+    unsigned                         cache_hit:1;  /* from proxy_cache */
     ngx_int_t                        status;       /* precontent result */
 };
 
@@ -689,6 +693,25 @@ char *ngx_http_llm_status_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
 /* variables */
 ngx_int_t ngx_http_llm_add_variables(ngx_conf_t *cf);
+
+/* hedge= */
+void ngx_http_llm_hedge_arm(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
+ngx_uint_t ngx_http_llm_hedge_free(ngx_peer_connection_t *pc,
+    ngx_http_llm_ctx_t *ctx);
+ngx_int_t ngx_http_llm_hedge_get(ngx_peer_connection_t *pc,
+    ngx_http_llm_ctx_t *ctx);
+void ngx_http_llm_hedge_answered(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+
+/* $llm_lang, $llm_images... */
+ngx_int_t ngx_http_llm_signal_add_variables(ngx_conf_t *cf);
+
+/* proxy_cache */
+ngx_int_t ngx_http_llm_cache_add_variables(ngx_conf_t *cf);
+void ngx_http_llm_cache_init_peer(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+void ngx_http_llm_cache_served(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
 
 
 #endif /* _NGX_HTTP_LLM_ROUTER_H_INCLUDED_ */

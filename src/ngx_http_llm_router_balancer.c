@@ -76,6 +76,8 @@ ngx_http_llm_balancer_init_peer(ngx_http_request_t *r,
     ctx->tries = ctx->nplan + 1;
     ctx->conf = u->conf;
 
+    ngx_http_llm_cache_init_peer(r, ctx);
+
     /* proxy resets process_header on every retry: wrap reinit too */
 
     ctx->reinit_request = u->reinit_request;
@@ -168,6 +170,15 @@ ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
 
         if (ctx->got_first_get) {
 
+            /* hedge=: the attempt held aside may be nginx's next one */
+
+            if (ctx->hedge) {
+                rc = ngx_http_llm_hedge_get(pc, ctx);
+                if (rc != NGX_DECLINED) {
+                    return rc;
+                }
+            }
+
             if (ctx->key_retry) {
                 /* the same target again, with its next key */
                 t = ctx->target;
@@ -216,6 +227,10 @@ ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
             if (ngx_http_llm_balancer_delegate(r, ctx) != NGX_OK) {
                 return NGX_ERROR;
             }
+        }
+
+        if (!ctx->got_first_get) {
+            ngx_http_llm_hedge_arm(r, ctx);
         }
 
         ctx->got_first_get = 1;
@@ -270,6 +285,10 @@ ngx_http_llm_balancer_free(ngx_peer_connection_t *pc, void *data,
 
     ctx = lp->ctx;
     r = ctx->request;
+
+    if (ctx->hedge && ngx_http_llm_hedge_free(pc, ctx)) {
+        return;
+    }
 
     if (lp->free) {
         lp->free(pc, lp->data, state);
@@ -480,6 +499,10 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
     }
 
     /* anything else is the answer: no retry by nginx either */
+
+    if (ctx->hedge) {
+        ngx_http_llm_hedge_answered(r, ctx);
+    }
 
     u->peer.tries = 1;
 

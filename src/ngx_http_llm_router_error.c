@@ -254,6 +254,10 @@ ngx_http_llm_attempts_string(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             p = ngx_cpymem(p, ":down", 5);
             break;
 
+        case NGX_HTTP_LLM_OUT_HEDGED:
+            p = ngx_cpymem(p, ":hedged", 7);
+            break;
+
         default:
             p = ngx_sprintf(p, ":%03ui", a->status);
         }

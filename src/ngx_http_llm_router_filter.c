@@ -110,6 +110,10 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
         }
     }
 
+    if (ctx && r->cached) {
+        ngx_http_llm_cache_served(r, ctx);
+    }
+
     if (ctx == NULL || ctx->error_body || !ctx->proxied
         || r->upstream == NULL)
     {

@@ -71,6 +71,28 @@ static const unsigned char *ngx_http_llm_json_number(const unsigned char *p,
 static uint32_t ngx_http_llm_json_hex4(const unsigned char *p);
 static size_t ngx_http_llm_json_unescape(unsigned char *dst, size_t size,
     const unsigned char *p, const unsigned char *last);
+/* the request signals' state during a scan */
+typedef struct {
+    int                        want;       /* what the next value is */
+    int                        in_input;   /* in the top-level input value */
+    int                        in_msgs;    /* in its array of messages */
+    int                        in_content; /* in a message's content parts */
+    int                        user;       /* the message's role is user */
+    ngx_http_llm_json_span_t   text;       /* the message's text */
+} ngx_http_llm_json_sig_t;
+
+#define NGX_HTTP_LLM_SIG_INPUT    1
+#define NGX_HTTP_LLM_SIG_TOOLS    2
+#define NGX_HTTP_LLM_SIG_ROLE     3
+#define NGX_HTTP_LLM_SIG_CONTENT  4
+#define NGX_HTTP_LLM_SIG_TEXT     5
+#define NGX_HTTP_LLM_SIG_TYPE     6
+
+static int ngx_http_llm_json_sig_key(ngx_http_llm_json_sig_t *sig,
+    const unsigned char *k, size_t n, int depth);
+static void ngx_http_llm_json_sig_value(ngx_http_llm_json_sig_t *sig,
+    ngx_http_llm_json_doc_t *doc, int want, const unsigned char *p,
+    const unsigned char *last, const unsigned char *end);
 static ngx_http_llm_json_span_t *ngx_http_llm_json_member(
     ngx_http_llm_json_doc_t *doc, const unsigned char *p,
     const unsigned char *last, int escaped, int depth);
@@ -103,10 +125,11 @@ int
 ngx_http_llm_json_scan(const unsigned char *buf, size_t len,
     unsigned char *name_buf, ngx_http_llm_json_doc_t *doc)
 {
-    int                        depth, escaped, in_options;
+    int                        depth, escaped, in_options, want;
     size_t                     i;
     const unsigned char       *p, *q, *end, *root, *root_end, *key, *err;
     const unsigned char       *model_dup, *key_dup;
+    ngx_http_llm_json_sig_t    sig;
     ngx_http_llm_json_span_t  *span, *top, *nested;
     unsigned char              stack[NGX_HTTP_LLM_JSON_MAX_DEPTH];
 
@@ -130,6 +153,7 @@ ngx_http_llm_json_scan(const unsigned char *buf, size_t len,
     root_end = NULL;
     model_dup = NULL;
     key_dup = NULL;
+    memset(&sig, 0, sizeof(ngx_http_llm_json_sig_t));
 
     p = ngx_http_llm_json_skip(buf, end);
     root = p;
@@ -145,6 +169,13 @@ value:
     if (p == end) {
         err = p;
         goto malformed;
+    }
+
+    want = sig.want;
+    sig.want = 0;
+
+    if (want && *p != '"') {
+        ngx_http_llm_json_sig_value(&sig, doc, want, p, p, end);
     }
 
     switch (*p) {
@@ -185,6 +216,11 @@ value:
         q = ngx_http_llm_json_string(p + 1, end, &escaped, &err);
         if (q == NULL) {
             goto malformed;
+        }
+
+        if (want) {
+            ngx_http_llm_json_sig_value(&sig, doc, escaped ? -want : want,
+                                        p, q + 1, end);
         }
 
         p = q + 1;
@@ -248,6 +284,11 @@ key:
 
     span = NULL;
 
+    if (!escaped) {
+        sig.want = ngx_http_llm_json_sig_key(&sig, key + 1,
+                                             (size_t) (q - key - 1), depth);
+    }
+
     /* depth 1 is the top-level object: arrays never reach "key" */
 
     if (depth == 1 || (depth == 2 && in_options)) {
@@ -300,6 +341,28 @@ next:
 
     /* p is one past a complete value */
 
+    if (sig.in_input && depth <= 3) {
+        if (depth == 1) {
+            /* the end of the top-level input member */
+            doc->input.end = p;
+            sig.in_input = 0;
+            sig.in_msgs = 0;
+
+        } else if (depth == 2) {
+            /* the end of a message: the last user message's text wins */
+            if (sig.user && sig.text.start != NULL) {
+                doc->user_text = sig.text;
+            }
+
+            sig.user = 0;
+            sig.text.start = NULL;
+
+        } else {
+            /* the end of a message's member */
+            sig.in_content = 0;
+        }
+    }
+
     if (depth == 1 && top != NULL) {
         top->end = p;
         ngx_http_llm_json_value_done(doc, top);
@@ -350,6 +413,13 @@ next:
     goto malformed;
 
 done:
+
+    if (doc->user_text.start == NULL && doc->input.start != NULL
+        && *doc->input.start == '"')
+    {
+        /* "prompt" or "input" as a plain string */
+        doc->user_text = doc->input;
+    }
 
     if (*root != '{') {
         doc->error_offset = (size_t) (root - buf);
@@ -1117,5 +1187,135 @@ ngx_http_llm_json_value_done(ngx_http_llm_json_doc_t *doc,
 
     } else if (span == &doc->best_of) {
         doc->best_of_value = ngx_http_llm_json_int(span->start, span->end);
+    }
+}
+
+
+/*
+ * A member name, for the request signals: what its value will say.  The
+ * top-level input and tools, then in a message of the input array (depth
+ * 3) its role and content, in its content parts (depth 5) the text, and
+ * any "type" below the top level.
+ */
+
+static int
+ngx_http_llm_json_sig_key(ngx_http_llm_json_sig_t *sig,
+    const unsigned char *k, size_t n, int depth)
+{
+    if (depth == 1) {
+        if ((n == 8 && memcmp(k, "messages", 8) == 0)
+            || (n == 5 && memcmp(k, "input", 5) == 0)
+            || (n == 6 && memcmp(k, "prompt", 6) == 0))
+        {
+            return NGX_HTTP_LLM_SIG_INPUT;
+        }
+
+        if ((n == 5 && memcmp(k, "tools", 5) == 0)
+            || (n == 9 && memcmp(k, "functions", 9) == 0))
+        {
+            return NGX_HTTP_LLM_SIG_TOOLS;
+        }
+
+        return 0;
+    }
+
+    if (n == 4 && memcmp(k, "type", 4) == 0) {
+        return NGX_HTTP_LLM_SIG_TYPE;
+    }
+
+    if (depth == 3 && sig->in_msgs) {
+        if (n == 4 && memcmp(k, "role", 4) == 0) {
+            return NGX_HTTP_LLM_SIG_ROLE;
+        }
+
+        if (n == 7 && memcmp(k, "content", 7) == 0) {
+            return NGX_HTTP_LLM_SIG_CONTENT;
+        }
+
+    } else if (depth == 5 && sig->in_content) {
+        if (n == 4 && memcmp(k, "text", 4) == 0) {
+            return NGX_HTTP_LLM_SIG_TEXT;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The value of a member the signals want: p is its first byte; for a
+ * string, last is one past its closing quote (want < 0: it has escapes),
+ * else last == p.
+ */
+
+static void
+ngx_http_llm_json_sig_value(ngx_http_llm_json_sig_t *sig,
+    ngx_http_llm_json_doc_t *doc, int want, const unsigned char *p,
+    const unsigned char *last, const unsigned char *end)
+{
+    size_t  n;
+
+    switch (want < 0 ? -want : want) {
+
+    case NGX_HTTP_LLM_SIG_INPUT:
+        if (doc->input.start == NULL) {
+            doc->input.start = p;
+            sig->in_input = 1;
+            sig->in_msgs = (*p == '[');
+        }
+
+        if (last != p) {
+            /* a string: its end is known now */
+            doc->input.end = last;
+            sig->in_input = 0;
+        }
+
+        return;
+
+    case NGX_HTTP_LLM_SIG_TOOLS:
+        if (*p == '[') {
+            p = ngx_http_llm_json_skip(p + 1, end);
+            doc->tools |= (p < end && *p != ']');
+        }
+
+        return;
+
+    case NGX_HTTP_LLM_SIG_ROLE:
+        sig->user = (want > 0 && last - p == 6
+                     && memcmp(p, "\"user\"", 6) == 0);
+        return;
+
+    case NGX_HTTP_LLM_SIG_CONTENT:
+        if (*p == '[') {
+            sig->in_content = 1;
+
+        } else if (last != p) {
+            sig->text.start = p;
+            sig->text.end = last;
+        }
+
+        return;
+
+    case NGX_HTTP_LLM_SIG_TEXT:
+        if (last != p && sig->text.start == NULL) {
+            sig->text.start = p;
+            sig->text.end = last;
+        }
+
+        return;
+
+    default: /* NGX_HTTP_LLM_SIG_TYPE */
+        if (want < 0 || last == p) {
+            return;
+        }
+
+        n = (size_t) (last - p);
+
+        if ((n == 11 && memcmp(p, "\"image_url\"", 11) == 0)
+            || (n == 7 && memcmp(p, "\"image\"", 7) == 0)
+            || (n == 13 && memcmp(p, "\"input_image\"", 13) == 0))
+        {
+            doc->images = 1;
+        }
     }
 }

@@ -99,6 +99,22 @@ typedef struct {
     int64_t                    n_value;
     int64_t                    best_of_value;
 
+    /*
+     * What the request needs, for routing by task (no effect on the
+     * result code): the first top-level "messages", "input" or "prompt"
+     * value; the text of the last message whose "role" is "user" in a
+     * top-level "messages" or "input" array (its "content" string, or the
+     * first "text" string of its content parts), else a top-level
+     * "prompt" or "input" string; "tools" or "functions" being a
+     * non-empty array; any "type" member equal to "image_url", "image" or
+     * "input_image" below the top level.  Escaped keys and values are not
+     * recognised here.
+     */
+    ngx_http_llm_json_span_t   input;
+    ngx_http_llm_json_span_t   user_text;       /* a JSON string */
+    int                        tools;
+    int                        images;
+
     size_t                     error_offset;    /* see below */
 } ngx_http_llm_json_doc_t;
 

@@ -123,6 +123,26 @@ ngx_http_llm_select_param(ngx_conf_t *cf, ngx_http_llm_route_t *route,
         return NGX_OK;
     }
 
+    if (ngx_strncmp(value->data, "hedge=", 6) == 0) {
+        s.data = value->data + 6;
+        s.len = value->len - 6;
+
+        if (route->hedge) {
+            goto duplicate;
+        }
+
+        route->hedge = ngx_parse_time(&s, 0);
+
+        if (route->hedge == (ngx_msec_t) NGX_ERROR || route->hedge == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\" in route \"%V\", a time "
+                               "above zero expected", value, &route->name);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid parameter \"%V\" in route \"%V\"",
                        value, &route->name);
@@ -145,6 +165,14 @@ ngx_http_llm_select_resolve(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
 {
     ngx_uint_t               i;
     ngx_http_llm_target_t   *t, **tp;
+
+    if (route->hedge && route->targets.nelts < 2) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"hedge=\" needs a second target to race with in "
+                      "route \"%V\" in %s:%ui", &route->name,
+                      route->file_name, route->line);
+        return NGX_ERROR;
+    }
 
     if (route->select == NGX_HTTP_LLM_SELECT_HASH) {
         return ngx_http_llm_select_ring(cf, route);

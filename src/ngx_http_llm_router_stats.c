@@ -480,6 +480,8 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_http_llm_main_conf_t     *lmcf;
     ngx_http_llm_shm_provider_t  *node;
 
+    static ngx_str_t              cache = ngx_string("(cache)");
+
     if (ctx->finalized) {
         return;
     }
@@ -565,7 +567,8 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     p = label;
     end = label + sizeof(label);
     p = ngx_http_llm_label_add(p, end, ctx->route ? &ctx->route->name : &none);
-    p = ngx_http_llm_label_add(p, end, prov ? &prov->name : &none);
+    p = ngx_http_llm_label_add(p, end, prov ? &prov->name
+                                       : ctx->cache_hit ? &cache : &none);
     p = ngx_http_llm_label_add(p, end, model);
     p = ngx_http_llm_label_add(p, end, &st);
 

@@ -110,7 +110,11 @@ ngx_http_llm_add_variables(ngx_conf_t *cf)
         var->data = v->data;
     }
 
-    return NGX_OK;
+    if (ngx_http_llm_signal_add_variables(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_llm_cache_add_variables(cf);
 }
 
 
