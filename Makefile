@@ -108,7 +108,7 @@ fuzz: deps
 # UBSan; NGX_DEBUG_PALLOC makes every pool allocation its own malloc, so a
 # pool overrun is caught too. Every report is written under
 # build/asan/reports and fails the run.
-ASAN_SRC     ?= $(CURDIR)/../shared/nginx/nginx-1.30.4.tar.gz
+ASAN_SRC     ?= $(COMPAT_SRC)/nginx-1.30.4.tar.gz
 ASAN         := $(BUILD)/asan
 ASAN_NGINX   := $(ASAN)/nginx/objs/nginx
 ASAN_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -124,10 +124,7 @@ $(ASAN)/nginx/Makefile: $(ASAN_SRC) config mock/config | deps
 	rm -rf $(ASAN)/nginx && mkdir -p $(ASAN)/nginx
 	tar -xzf $(ASAN_SRC) -C $(ASAN)/nginx --strip-components=1
 	cd $(ASAN)/nginx && c=./configure && { [ -x $$c ] || c=auto/configure; } \
-	    && $$c --prefix=$(ASAN)/nginx --with-compat --with-threads \
-	    --with-http_ssl_module --with-http_v2_module \
-	    --with-http_realip_module --with-http_stub_status_module \
-	    --with-http_auth_request_module \
+	    && $$c --prefix=$(ASAN)/nginx $(COMPAT_FLAGS) \
 	    --with-cc-opt="$(ASAN_CFLAGS)" \
 	    --with-ld-opt="-fsanitize=address,undefined" \
 	    --add-dynamic-module=$(CURDIR) \

@@ -98,10 +98,10 @@ wrk -t1 -c32 -d"${secs}s" -s "$top/bench/soak.lua" \
 wrk_pid=$!
 
 printf '%6s %-24s %12s\n' second "worker RSS (KB)" "zone free"
-t=0; base=""; zbase=""; samples=""
+t=0; base=""; zbase=""; samples=""; start=$SECONDS
 warm=$((secs / 4 < 60 ? secs / 4 : 60))
 while kill -0 $wrk_pid 2>/dev/null && [ $t -lt "$secs" ]; do
-    sleep "$step"; t=$((t + step))
+    sleep "$step"; t=$((SECONDS - start))
     r=$(rss); z=$(zone_free)
     printf '%6s %-24s %12s\n' "$t" "$r" "$z"
     # the first minute is warm-up: pools, caches and series fill
