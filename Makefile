@@ -7,6 +7,10 @@
 #   make bench-cost  callgrind: instructions per request, gateway vs plain
 #   make test-valgrind   the suite with every nginx under valgrind memcheck
 #   make fuzz        libFuzzer + differential test of the JSON scanner
+#   make test-asan   the suite on nginx built with AddressSanitizer and
+#                    UBSan (-DNGX_DEBUG_PALLOC=1), zero reports
+#   make soak        SOAK_SECONDS (600) of mixed traffic: worker RSS and
+#                    zone usage must stay flat
 #   make deb         Debian package libnginx-mod-http-llm-router (build/deb)
 #   make test-deb    build it, install it on this machine's nginx, serve
 #                    a request through it, remove it again
@@ -59,8 +63,7 @@ export TEST_NGINX_BINARY       ?= $(NGINX)
 export TEST_NGINX_LOAD_MODULES ?= $(MODULE) $(MOCK)
 
 .PHONY: all deps bench-deps test test-valgrind test-compat demo bench \
-        bench-cost fuzz \
-        clean deb test-deb
+        bench-cost fuzz clean deb test-deb test-asan soak
 
 all: $(MODULE)
 
@@ -156,8 +159,55 @@ bench-cost: EXTRA_PKGS = $(COST_PKGS)
 bench-cost: deps all
 	@bash bench/cost.sh
 
+soak: EXTRA_PKGS = $(BENCH_PKGS)
+soak: deps all
+	@bash bench/soak.sh
+
 fuzz: deps
 	$(MAKE) -C fuzz test fuzz
+
+# nginx itself, this module and the mock built with AddressSanitizer and
+# UBSan; NGX_DEBUG_PALLOC makes every pool allocation its own malloc, so a
+# pool overrun is caught too. Every report is written under
+# build/asan/reports and fails the run.
+ASAN_SRC     ?= $(COMPAT_SRC)/nginx-1.30.4.tar.gz
+ASAN         := $(BUILD)/asan
+ASAN_NGINX   := $(ASAN)/nginx/objs/nginx
+ASAN_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -DNGX_DEBUG_PALLOC=1
+ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:detect_odr_violation=0:$\
+                abort_on_error=1:log_path=$(ASAN)/reports/asan \
+                LSAN_OPTIONS=suppressions=$(CURDIR)/t/lsan.suppress \
+                UBSAN_OPTIONS=print_stacktrace=1:$\
+                suppressions=$(CURDIR)/t/ubsan.suppress:$\
+                log_path=$(ASAN)/reports/ubsan
+
+$(ASAN)/nginx/Makefile: $(ASAN_SRC) config mock/config | deps
+	rm -rf $(ASAN)/nginx && mkdir -p $(ASAN)/nginx
+	tar -xzf $(ASAN_SRC) -C $(ASAN)/nginx --strip-components=1
+	cd $(ASAN)/nginx && c=./configure && { [ -x $$c ] || c=auto/configure; } \
+	    && $$c --prefix=$(ASAN)/nginx $(COMPAT_FLAGS) \
+	    --with-cc-opt="$(ASAN_CFLAGS)" \
+	    --with-ld-opt="-fsanitize=address,undefined" \
+	    --add-dynamic-module=$(CURDIR) \
+	    --add-dynamic-module=$(CURDIR)/mock >configure.log 2>&1 \
+	    || { tail -20 configure.log; exit 1; }
+
+$(ASAN_NGINX): $(ASAN)/nginx/Makefile $(SRCS) $(MOCK_SRCS)
+	$(MAKE) -s -C $(ASAN)/nginx >$(ASAN)/make.log 2>&1 \
+	    || { tail -30 $(ASAN)/make.log; exit 1; }
+	touch $@
+
+test-asan: EXTRA_PKGS = $(TEST_PKGS) libpcre2-dev zlib1g-dev
+test-asan: deps $(ASAN_NGINX)
+	rm -rf $(ASAN)/reports && mkdir -p $(ASAN)/reports
+	$(ASAN_ENV) TEST_NGINX_BINARY=$(ASAN_NGINX) \
+	TEST_NGINX_LOAD_MODULES="$(ASAN)/nginx/objs/ngx_http_llm_router_module.so \
+	    $(ASAN)/nginx/objs/ngx_http_llm_mock_module.so" \
+	    prove $(PROVE_INC) -r $(TEST_FILES); rc=$$?; \
+	if grep -l 'ERROR: \|runtime error' $(ASAN)/reports/* 2>/dev/null; then \
+	    echo "sanitizer reports (above) in $(ASAN)/reports"; exit 1; \
+	fi; exit $$rc
 
 # The package is built the way Debian builds its nginx modules
 # (dh-sequence-nginx), from a copy of the tree so that dpkg-buildpackage
