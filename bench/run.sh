@@ -2,8 +2,12 @@
 # make bench: throughput of the gateway against a plain proxy_pass to the
 # same mock, in one run, alternating, one nginx worker each side.
 #
-#   BENCH_SECONDS   length of one wrk run (default 5)
-#   BENCH_ROUNDS    gateway/plain pairs per body size (default 3)
+#   BENCH_SECONDS   length of one wrk run (default 3)
+#   BENCH_ROUNDS    gateway/plain pairs per case (default 7)
+#   BENCH_CASES     which cases (default: all): 1k and 100k chat bodies on
+#                   a plain route; at 1 KB, 1k-check (the provider probed
+#                   every second), 1k-latency (select=latency), 1k-hedge
+#                   (hedge=5s that never fires)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 run=$top/bench/run
@@ -18,10 +22,15 @@ mkdir -p "$run/gw/logs" "$run/mock/logs"
 python3 - "$run" <<'PY'
 import json, sys
 run = sys.argv[1]
-for name, size in (("1k", 1024), ("100k", 100 * 1024)):
+# one body per case: the model picks the route the case measures
+for name, size, model in (("1k", 1024, "bench"),
+                          ("100k", 100 * 1024, "bench"),
+                          ("1k-check", 1024, "bench-check"),
+                          ("1k-latency", 1024, "bench-latency"),
+                          ("1k-hedge", 1024, "bench-hedge")):
     msgs, body = [], None
     while True:
-        body = json.dumps({"model": "bench", "max_tokens": 256,
+        body = json.dumps({"model": model, "max_tokens": 256,
                            "messages": msgs})
         if len(body) >= size:
             break
@@ -44,6 +53,7 @@ http {
     server {
         listen 127.0.0.1:18093 reuseport backlog=4096;
         location / { llm_mock; }
+        location = /health { return 200; }
     }
 }
 CONF
@@ -67,7 +77,24 @@ http {
 
     llm_upstream mock upstream=mock host=127.0.0.1 tls=off path=/v1
                       key=sk-bench;
+    llm_upstream mock2 upstream=mock host=127.0.0.1 tls=off path=/v1
+                      key=sk-bench;
     llm_route bench mock:bench-model;
+
+    # the other cases: active health checks every second on the provider,
+    # a route ordered by measured latency, a hedged route whose hedge
+    # never fires (the mock answers at once)
+    llm_upstream checked upstream=mock host=127.0.0.1 tls=off path=/v1
+                      key=sk-bench check=/health check_interval=1s;
+    llm_route bench-check checked:bench-model;
+    llm_route_weighted bench-latency select=latency {
+        mock:bench-model;
+        mock2:bench-model;
+    }
+    llm_route_weighted bench-hedge hedge=5s {
+        mock:bench-model;
+        mock2:bench-model backup;
+    }
 
     # usage accounting with one budget and a price, as in production
     llm_price mock:bench-model input=2.5 output=10;
@@ -116,16 +143,18 @@ for d in mock gw; do
 done
 sleep 0.5
 
-# sanity: both paths answer 200 before measuring
-for port in 18091 18092; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' \
-        -H 'Content-Type: application/json' \
-        --data-binary @"$run/body-1k.json" \
-        "http://127.0.0.1:$port/v1/chat/completions")
-    if [ "$code" != 200 ]; then
-        echo "bench: port $port answered $code" >&2
-        exit 1
-    fi
+# sanity: both paths answer 200 for every case before measuring
+for body in "$run"/body-*.json; do
+    for port in 18091 18092; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' \
+            -H 'Content-Type: application/json' \
+            --data-binary @"$body" \
+            "http://127.0.0.1:$port/v1/chat/completions")
+        if [ "$code" != 200 ]; then
+            echo "bench: port $port answered $code for $body" >&2
+            exit 1
+        fi
+    done
 done
 
 rps() {
@@ -134,8 +163,8 @@ rps() {
         | awk '/Requests\/sec/ { print $2 }'
 }
 
-printf '%-6s %-8s %12s %12s %8s\n' size round gateway plain ratio
-for size in 1k 100k; do
+printf '%-10s %-8s %12s %12s %8s\n' size round gateway plain ratio
+for size in ${BENCH_CASES:-1k 100k 1k-check 1k-latency 1k-hedge}; do
     body=$run/body-$size.json
     rps 18091 "$body" >/dev/null     # warm-up
     gsum=0; psum=0; ratios=""
@@ -150,13 +179,13 @@ for size in 1k 100k; do
         psum=$(echo "$psum + $p" | bc -l)
         r=$(echo "$g / $p" | bc -l)
         ratios="$ratios $r"
-        printf '%-6s %-8s %12.0f %12.0f %8.3f\n' "$size" "$i" "$g" "$p" "$r"
+        printf '%-10s %-8s %12.0f %12.0f %8.3f\n' "$size" "$i" "$g" "$p" "$r"
     done
-    printf '%-6s %-8s %12.0f %12.0f %8.3f\n' "$size" mean \
+    printf '%-10s %-8s %12.0f %12.0f %8.3f\n' "$size" mean \
         "$(echo "$gsum / $rounds" | bc -l)" "$(echo "$psum / $rounds" | bc -l)" \
         "$(echo "$gsum / $psum" | bc -l)"
     # the median of the pairs' ratios: one disturbed run does not move it
-    printf '%-6s %-8s %12s %12s %8.3f\n' "$size" median "" "" \
+    printf '%-10s %-8s %12s %12s %8.3f\n' "$size" median "" "" \
         "$(echo $ratios | tr ' ' '\n' | sort -g \
            | awk '{ a[NR] = $1 } END { m = int((NR + 1) / 2); print a[m] }')"
 done
