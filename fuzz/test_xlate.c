@@ -1,0 +1,800 @@
+/*
+ * Deterministic tests of the API translators (src/ngx_http_llm_router_xlate*):
+ * request bodies, answers, errors and SSE streams of every pair, byte for
+ * byte; every stream is also fed split at every byte position and one
+ * byte at a time, which must give the same output.
+ *
+ * The last line is "N passed, N failed"; the exit code is non-zero on
+ * failure.
+ */
+
+#define _POSIX_C_SOURCE  200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ngx_http_llm_router_xlate.h"
+
+
+#define CHAT      NGX_HTTP_LLM_XLATE_CHAT
+#define MESSAGES  NGX_HTTP_LLM_XLATE_MESSAGES
+
+
+typedef struct {
+    const char  *name;
+    int          from;
+    int          to;
+    const char  *in;
+    const char  *out;        /* expected body, or NULL */
+    int          status;     /* expected refusal */
+    const char  *param;
+    const char  *dropped;
+    int64_t      max_default;
+    int          mct;        /* max_completion_tokens */
+} req_case_t;
+
+
+typedef struct {
+    const char  *name;
+    int          from;       /* provider's format */
+    int          to;         /* client's */
+    int          include_usage;
+    const char  *in;
+    const char  *out;
+    int          rc_end;     /* expected result of sse_end */
+} sse_case_t;
+
+
+static unsigned long  passed, failed;
+
+
+static void
+check(int ok, const char *name, const char *what, const char *got,
+    const char *want)
+{
+    if (ok) {
+        passed++;
+        return;
+    }
+
+    failed++;
+    printf("FAIL %s: %s\n  got:  %s\n  want: %s\n", name, what,
+           got ? got : "(null)", want ? want : "(null)");
+}
+
+
+static const req_case_t  req_cases[] = {
+
+    /* OpenAI chat -> Anthropic messages */
+
+    { "chat basic", CHAT, MESSAGES,
+      "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"system\","
+      "\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"Hi\"}],"
+      "\"max_tokens\":100,\"temperature\":0.5,\"top_p\":0.9,"
+      "\"stop\":\"END\",\"stream\":true,"
+      "\"stream_options\":{\"include_usage\":true}}",
+      "{\"model\":\"claude-x\",\"messages\":[{\"role\":\"user\","
+      "\"content\":[{\"type\":\"text\",\"text\":\"Hi\"}]}],"
+      "\"system\":[{\"type\":\"text\",\"text\":\"Be brief.\"}],"
+      "\"temperature\":0.5,\"top_p\":0.9,\"stop_sequences\":[\"END\"],"
+      "\"stream\":true,\"max_tokens\":100}",
+      0, NULL, "", 0, 0 },
+
+    { "chat default max_tokens", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+      "{\"model\":\"claude-x\",\"messages\":[{\"role\":\"user\","
+      "\"content\":[{\"type\":\"text\",\"text\":\"x\"}]}],"
+      "\"max_tokens\":4096}",
+      0, NULL, "", 0, 0 },
+
+    { "chat max_tokens_default", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"max_completion_tokens\":7,\"max_tokens\":9,"
+      "\"messages\":[{\"role\":\"developer\",\"content\":[{\"type\":\"text\","
+      "\"text\":\"A\"},{\"type\":\"text\",\"text\":\"B\"}]},"
+      "{\"role\":\"user\",\"content\":\"x\"}]}",
+      "{\"model\":\"claude-x\",\"messages\":[{\"role\":\"user\","
+      "\"content\":[{\"type\":\"text\",\"text\":\"x\"}]}],"
+      "\"system\":[{\"type\":\"text\",\"text\":\"A\"},{\"type\":\"text\","
+      "\"text\":\"B\"}],\"max_tokens\":7}",
+      0, NULL, "", 1000, 0 },
+
+    { "chat tools", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":["
+      "{\"role\":\"user\",\"content\":\"weather?\"},"
+      "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":"
+      "\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get\","
+      "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}},{\"id\":\"call_2\","
+      "\"type\":\"function\",\"function\":{\"name\":\"now\",\"arguments\":"
+      "\"\"}}]},"
+      "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"20C\"},"
+      "{\"role\":\"tool\",\"tool_call_id\":\"call_2\",\"content\":[{\"type\":"
+      "\"text\",\"text\":\"noon\"}]},"
+      "{\"role\":\"user\",\"content\":\"thanks\"}],"
+      "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get\","
+      "\"description\":\"Weather\",\"parameters\":{\"type\":\"object\","
+      "\"properties\":{\"city\":{\"type\":\"string\"}}},\"strict\":true}},"
+      "{\"type\":\"function\",\"function\":{\"name\":\"now\"}}],"
+      "\"tool_choice\":\"required\",\"parallel_tool_calls\":false}",
+      "{\"model\":\"claude-x\",\"messages\":["
+      "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"
+      "\"weather?\"}]},"
+      "{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":"
+      "\"call_1\",\"name\":\"get\",\"input\":{\"city\":\"Paris\"}},{\"type\":"
+      "\"tool_use\",\"id\":\"call_2\",\"name\":\"now\",\"input\":{}}]},"
+      "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\","
+      "\"tool_use_id\":\"call_1\",\"content\":\"20C\"},{\"type\":"
+      "\"tool_result\",\"tool_use_id\":\"call_2\",\"content\":[{\"type\":"
+      "\"text\",\"text\":\"noon\"}]},{\"type\":\"text\",\"text\":\"thanks\"}]}"
+      "],\"tools\":[{\"name\":\"get\",\"description\":\"Weather\","
+      "\"input_schema\":{\"type\":\"object\",\"properties\":{\"city\":"
+      "{\"type\":\"string\"}}}},{\"name\":\"now\",\"input_schema\":"
+      "{\"type\":\"object\"}}],\"max_tokens\":4096,\"tool_choice\":{\"type\":"
+      "\"any\",\"disable_parallel_tool_use\":true}}",
+      0, NULL, "strict", 0, 0 },
+
+    { "chat images", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":["
+      "{\"type\":\"text\",\"text\":\"What?\"},{\"type\":\"image_url\","
+      "\"image_url\":{\"url\":\"data:image/png;base64,iVBOR\",\"detail\":"
+      "\"high\"}},{\"type\":\"image_url\",\"image_url\":{\"url\":"
+      "\"https://x/y.jpg\"}}]}],\"tool_choice\":{\"type\":\"function\","
+      "\"function\":{\"name\":\"f\"}}}",
+      "{\"model\":\"claude-x\",\"messages\":[{\"role\":\"user\",\"content\":["
+      "{\"type\":\"text\",\"text\":\"What?\"},{\"type\":\"image\",\"source\":"
+      "{\"type\":\"base64\",\"media_type\":\"image/png\",\"data\":\"iVBOR\"}},"
+      "{\"type\":\"image\",\"source\":{\"type\":\"url\",\"url\":"
+      "\"https://x/y.jpg\"}}]}],\"max_tokens\":4096,\"tool_choice\":{\"type\":"
+      "\"tool\",\"name\":\"f\"}}",
+      0, NULL, "detail", 0, 0 },
+
+    { "chat drops", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":[],\"seed\":1,\"metadata\":{},"
+      "\"frobnicate\":2,\"seed\":3,\"n\":1,\"logprobs\":false,\"user\":\"u1\","
+      "\"response_format\":{\"type\":\"text\"},\"temperature\":null}",
+      "{\"model\":\"claude-x\",\"messages\":[],\"metadata\":{\"user_id\":"
+      "\"u1\"},\"max_tokens\":4096}",
+      0, NULL, "seed, metadata, frobnicate", 0, 0 },
+
+    { "chat reasoning", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":[],\"reasoning_effort\":\"low\","
+      "\"temperature\":0.2,\"max_tokens\":500}",
+      "{\"model\":\"claude-x\",\"messages\":[],\"thinking\":{\"type\":"
+      "\"enabled\",\"budget_tokens\":1024},\"max_tokens\":1524}",
+      0, NULL, "temperature", 0, 0 },
+
+    { "chat n", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":[],\"n\":2}", NULL, 400, "n", "", 0, 0 },
+    { "chat logprobs", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":[],\"logprobs\":true}", NULL, 400,
+      "logprobs", "", 0, 0 },
+    { "chat json mode", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":[],\"response_format\":{\"type\":"
+      "\"json_object\"}}", NULL, 400, "response_format", "", 0, 0 },
+    { "chat temperature 2", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":[],\"temperature\":1.5}", NULL, 400,
+      "temperature", "", 0, 0 },
+    { "chat audio", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":[],\"audio\":{}}", NULL, 400, "audio",
+      "", 0, 0 },
+    { "chat bad role", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"wizard\",\"content\":\"\"}"
+      "]}", NULL, 400, "messages[0].role", "", 0, 0 },
+    { "chat bad arguments", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"tool_calls\":"
+      "[{\"id\":\"a\",\"function\":{\"name\":\"f\",\"arguments\":\"[1\"}}]}]}",
+      NULL, 400, "messages[0].tool_calls[0].function.arguments", "", 0, 0 },
+    { "chat audio part", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{"
+      "\"type\":\"input_audio\"}]}]}", NULL, 400, "messages[0].content[0]",
+      "", 0, 0 },
+
+    /* Anthropic messages -> OpenAI chat */
+
+    { "messages basic", MESSAGES, CHAT,
+      "{\"model\":\"claude\",\"max_tokens\":1024,\"system\":[{\"type\":"
+      "\"text\",\"text\":\"You are Claude Code.\",\"cache_control\":{"
+      "\"type\":\"ephemeral\"}},{\"type\":\"text\",\"text\":\"Be good.\"}],"
+      "\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}],"
+      "\"stop_sequences\":[\"X\"],\"temperature\":1,\"stream\":true,"
+      "\"metadata\":{\"user_id\":\"u\"},\"thinking\":{\"type\":\"enabled\","
+      "\"budget_tokens\":2000}}",
+      "{\"model\":\"gpt-x\",\"max_tokens\":1024,\"messages\":[{\"role\":"
+      "\"system\",\"content\":\"You are Claude Code.\\n\\nBe good.\"},"
+      "{\"role\":\"user\",\"content\":\"Hello\"}],\"stop\":[\"X\"],"
+      "\"temperature\":1,\"stream\":true,\"stream_options\":{"
+      "\"include_usage\":true}}",
+      0, NULL, "cache_control, metadata, thinking", 0, 0 },
+
+    { "messages tools", MESSAGES, CHAT,
+      "{\"model\":\"claude\",\"max_tokens\":10,\"messages\":["
+      "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},"
+      "{\"type\":\"text\",\"text\":\"b\"}]},"
+      "{\"role\":\"assistant\",\"content\":[{\"type\":\"thinking\","
+      "\"thinking\":\"hm\",\"signature\":\"s\"},{\"type\":\"text\",\"text\":"
+      "\"Let me look.\"},{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":"
+      "\"read\",\"input\":{\"path\":\"/x\"}}]},"
+      "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\","
+      "\"tool_use_id\":\"toolu_1\",\"content\":[{\"type\":\"text\",\"text\":"
+      "\"data\"}],\"is_error\":true},{\"type\":\"text\",\"text\":\"go on\"}]}"
+      "],\"tools\":[{\"name\":\"read\",\"description\":\"Read\","
+      "\"input_schema\":{\"type\":\"object\"}},{\"type\":"
+      "\"web_search_20250305\",\"name\":\"web_search\"}],"
+      "\"tool_choice\":{\"type\":\"any\",\"disable_parallel_tool_use\":true}}",
+      "{\"model\":\"gpt-x\",\"max_completion_tokens\":10,\"messages\":["
+      "{\"role\":\"user\",\"content\":\"a\\n\\nb\"},"
+      "{\"role\":\"assistant\",\"content\":\"Let me look.\",\"tool_calls\":["
+      "{\"id\":\"toolu_1\",\"type\":\"function\",\"function\":{\"name\":"
+      "\"read\",\"arguments\":\"{\\\"path\\\":\\\"/x\\\"}\"}}]},"
+      "{\"role\":\"tool\",\"tool_call_id\":\"toolu_1\",\"content\":\"data\"},"
+      "{\"role\":\"user\",\"content\":\"go on\"}],"
+      "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"read\","
+      "\"description\":\"Read\",\"parameters\":{\"type\":\"object\"}}}],"
+      "\"tool_choice\":\"required\",\"parallel_tool_calls\":false}",
+      0, NULL, "thinking, is_error, web_search_20250305", 0, 1 },
+
+    { "messages images", MESSAGES, CHAT,
+      "{\"model\":\"claude\",\"max_tokens\":10,\"messages\":["
+      "{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"source\":{"
+      "\"type\":\"base64\",\"media_type\":\"image/jpeg\",\"data\":\"/9j/\"}},"
+      "{\"type\":\"image\",\"source\":{\"type\":\"url\",\"url\":"
+      "\"https://x/a.png\"}},{\"type\":\"document\",\"source\":{\"type\":"
+      "\"base64\",\"media_type\":\"application/pdf\",\"data\":\"JVBER\"}},"
+      "{\"type\":\"text\",\"text\":\"Describe\"}]}]}",
+      "{\"model\":\"gpt-x\",\"max_tokens\":10,\"messages\":[{\"role\":"
+      "\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":"
+      "\"data:image/jpeg;base64,/9j/\"}},{\"type\":\"image_url\","
+      "\"image_url\":{\"url\":\"https://x/a.png\"}},{\"type\":\"file\","
+      "\"file\":{\"filename\":\"document.pdf\",\"file_data\":"
+      "\"data:application/pdf;base64,JVBER\"}},{\"type\":\"text\",\"text\":"
+      "\"Describe\"}]}]}",
+      0, NULL, "", 0, 0 },
+
+    { "messages hosted tools only", MESSAGES, CHAT,
+      "{\"model\":\"claude\",\"max_tokens\":10,\"messages\":[],\"tools\":[{"
+      "\"type\":\"bash_20250124\",\"name\":\"bash\"}],\"tool_choice\":{"
+      "\"type\":\"auto\"}}",
+      "{\"model\":\"gpt-x\",\"max_tokens\":10,\"messages\":[]}",
+      0, NULL, "bash_20250124, tool_choice", 0, 0 },
+
+    { "messages top_k", MESSAGES, CHAT,
+      "{\"model\":\"c\",\"max_tokens\":1,\"messages\":[],\"top_k\":5}", NULL,
+      400, "top_k", "", 0, 0 },
+    { "messages bad role", MESSAGES, CHAT,
+      "{\"model\":\"c\",\"max_tokens\":1,\"messages\":[{\"role\":\"system\","
+      "\"content\":\"x\"}]}", NULL, 400, "messages[0].role", "", 0, 0 },
+    { "messages max_tokens", MESSAGES, CHAT,
+      "{\"model\":\"c\",\"max_tokens\":0,\"messages\":[]}", NULL, 400,
+      "max_tokens", "", 0, 0 },
+
+    { NULL, 0, 0, NULL, NULL, 0, NULL, NULL, 0, 0 }
+};
+
+
+static void
+test_requests(void)
+{
+    int                           rc;
+    char                         *got;
+    const req_case_t             *c;
+    ngx_http_llm_xlate_conf_t     conf;
+    ngx_http_llm_xlate_result_t   res;
+
+    for (c = req_cases; c->name; c++) {
+        memset(&conf, 0, sizeof(conf));
+        conf.model = (c->to == MESSAGES) ? "claude-x" : "gpt-x";
+        conf.max_tokens_default = c->max_default;
+        conf.max_completion_tokens = c->mct;
+
+        rc = ngx_http_llm_xlate_request(c->from, c->to,
+                                        (const unsigned char *) c->in,
+                                        strlen(c->in), &conf, &res);
+
+        check(rc == NGX_HTTP_LLM_XLATE_OK, c->name, "rc", NULL, NULL);
+        check(res.status == c->status, c->name, "status", res.message, "");
+
+        if (c->status) {
+            check(strcmp(res.param, c->param) == 0, c->name, "param",
+                  res.param, c->param);
+            check(res.body.data == NULL, c->name, "no body", NULL, NULL);
+
+        } else {
+            got = res.body.data ? (char *) res.body.data : NULL;
+            check(got && strcmp(got, c->out) == 0, c->name, "body", got,
+                  c->out);
+            check(strcmp(res.dropped, c->dropped) == 0, c->name, "dropped",
+                  res.dropped, c->dropped);
+        }
+
+        ngx_http_llm_xlate_buf_free(&res.body);
+    }
+}
+
+
+typedef struct {
+    const char  *name;
+    int          from;       /* provider */
+    int          to;         /* client */
+    const char  *in;
+    const char  *out;
+} resp_case_t;
+
+
+static const resp_case_t  resp_cases[] = {
+
+    { "anthropic answer", MESSAGES, CHAT,
+      "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\","
+      "\"model\":\"claude-x\",\"content\":[{\"type\":\"thinking\","
+      "\"thinking\":\"T\",\"signature\":\"S\"},{\"type\":\"text\",\"text\":"
+      "\"Hi \"},{\"type\":\"text\",\"text\":\"there\"},{\"type\":\"tool_use\","
+      "\"id\":\"toolu_1\",\"name\":\"f\",\"input\":{\"a\":1}}],"
+      "\"stop_reason\":\"tool_use\",\"stop_sequence\":null,\"usage\":{"
+      "\"input_tokens\":10,\"cache_read_input_tokens\":100,"
+      "\"cache_creation_input_tokens\":5,\"output_tokens\":7}}",
+      "{\"id\":\"msg_1\",\"object\":\"chat.completion\",\"created\":1700000000,"
+      "\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+      "\"assistant\",\"content\":\"Hi there\",\"reasoning_content\":\"T\","
+      "\"tool_calls\":[{\"index\":0,\"id\":\"toolu_1\",\"type\":\"function\","
+      "\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"}}]},"
+      "\"logprobs\":null,\"finish_reason\":\"tool_calls\"}],\"usage\":{"
+      "\"prompt_tokens\":115,\"completion_tokens\":7,\"total_tokens\":122,"
+      "\"prompt_tokens_details\":{\"cached_tokens\":100}}}" },
+
+    { "anthropic max_tokens", MESSAGES, CHAT,
+      "{\"id\":\"msg_2\",\"content\":[],\"stop_reason\":\"max_tokens\"}",
+      "{\"id\":\"msg_2\",\"object\":\"chat.completion\",\"created\":1700000000,"
+      "\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+      "\"assistant\",\"content\":null},\"logprobs\":null,\"finish_reason\":"
+      "\"length\"}],\"usage\":{\"prompt_tokens\":0,\"completion_tokens\":0,"
+      "\"total_tokens\":0,\"prompt_tokens_details\":{\"cached_tokens\":0}}}" },
+
+    { "openai answer", CHAT, MESSAGES,
+      "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,"
+      "\"model\":\"gpt-4o-2024\",\"choices\":[{\"index\":0,\"message\":{"
+      "\"role\":\"assistant\",\"content\":\"Sure.\",\"tool_calls\":[{\"id\":"
+      "\"call_9\",\"type\":\"function\",\"function\":{\"name\":\"g\","
+      "\"arguments\":\"{\\\"q\\\":\\\"x\\\"}\"}}]},\"finish_reason\":"
+      "\"tool_calls\"}],\"usage\":{\"prompt_tokens\":50,\"completion_tokens\":"
+      "5,\"total_tokens\":55,\"prompt_tokens_details\":{\"cached_tokens\":"
+      "20}}}",
+      "{\"id\":\"chatcmpl-1\",\"type\":\"message\",\"role\":\"assistant\","
+      "\"model\":\"claude-sonnet\",\"content\":[{\"type\":\"text\",\"text\":"
+      "\"Sure.\"},{\"type\":\"tool_use\",\"id\":\"call_9\",\"name\":\"g\","
+      "\"input\":{\"q\":\"x\"}}],\"stop_reason\":\"tool_use\","
+      "\"stop_sequence\":null,\"usage\":{\"input_tokens\":30,"
+      "\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":20,"
+      "\"output_tokens\":5}}" },
+
+    { "deepseek reasoning", CHAT, MESSAGES,
+      "{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"4\","
+      "\"reasoning_content\":\"2+2\"},\"finish_reason\":\"length\"}]}",
+      "{\"id\":\"x\",\"type\":\"message\",\"role\":\"assistant\",\"model\":"
+      "\"claude-sonnet\",\"content\":[{\"type\":\"thinking\",\"thinking\":"
+      "\"2+2\",\"signature\":\"\"},{\"type\":\"text\",\"text\":\"4\"}],"
+      "\"stop_reason\":\"max_tokens\",\"stop_sequence\":null,\"usage\":{"
+      "\"input_tokens\":0,\"cache_creation_input_tokens\":0,"
+      "\"cache_read_input_tokens\":0,\"output_tokens\":0}}" },
+
+    { NULL, 0, 0, NULL, NULL }
+};
+
+
+static void
+test_responses(void)
+{
+    int                        rc;
+    const resp_case_t         *c;
+    ngx_http_llm_xlate_buf_t   out;
+
+    for (c = resp_cases; c->name; c++) {
+        memset(&out, 0, sizeof(out));
+
+        rc = ngx_http_llm_xlate_response(c->from, c->to,
+                 (const unsigned char *) c->in, strlen(c->in),
+                 c->to == CHAT ? "gpt-4o" : "claude-sonnet", 1700000000,
+                 &out);
+        ngx_http_llm_xlate_buf_append(&out, "", 1);
+
+        check(rc == NGX_HTTP_LLM_XLATE_OK
+              && strcmp((char *) out.data, c->out) == 0,
+              c->name, "answer", (char *) out.data, c->out);
+
+        ngx_http_llm_xlate_buf_free(&out);
+    }
+
+    memset(&out, 0, sizeof(out));
+    rc = ngx_http_llm_xlate_response(MESSAGES, CHAT,
+                                     (const unsigned char *) "[1]", 3, "m",
+                                     0, &out);
+    check(rc == NGX_HTTP_LLM_XLATE_BAD && out.len == 0, "answer not object",
+          "rc", NULL, NULL);
+    ngx_http_llm_xlate_buf_free(&out);
+}
+
+
+typedef struct {
+    const char  *name;
+    int          from;
+    int          to;
+    int          status;
+    const char  *in;
+    const char  *out;
+} err_case_t;
+
+
+static const err_case_t  err_cases[] = {
+    { "openai 429 -> anthropic", CHAT, MESSAGES, 429,
+      "{\"error\":{\"message\":\"Rate limit\",\"type\":\"requests\","
+      "\"param\":null,\"code\":\"rate_limit_exceeded\"}}",
+      "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\","
+      "\"message\":\"Rate limit\"}}" },
+    { "anthropic 529 -> openai", MESSAGES, CHAT, 529,
+      "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+      "\"message\":\"Overloaded\"}}",
+      "{\"error\":{\"message\":\"Overloaded\",\"type\":\"overloaded_error\","
+      "\"param\":null,\"code\":null}}" },
+    { "anthropic 400 -> openai", MESSAGES, CHAT, 400,
+      "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\","
+      "\"message\":\"max_tokens: too big\"}}",
+      "{\"error\":{\"message\":\"max_tokens: too big\",\"type\":"
+      "\"invalid_request_error\",\"param\":null,\"code\":null}}" },
+    { "html 502 -> anthropic", CHAT, MESSAGES, 502,
+      "<html>Bad Gateway</html>",
+      "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":"
+      "\"the provider answered 502\"}}" },
+    { "google list -> openai", CHAT, CHAT, 400,
+      "[{\"error\":{\"code\":400,\"message\":\"bad\",\"status\":"
+      "\"INVALID_ARGUMENT\"}}]",
+      "{\"error\":{\"message\":\"bad\",\"type\":\"INVALID_ARGUMENT\","
+      "\"param\":null,\"code\":null}}" },
+    { "string error -> anthropic", CHAT, MESSAGES, 401,
+      "{\"error\":\"no key\"}",
+      "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
+      "\"message\":\"no key\"}}" },
+    { NULL, 0, 0, 0, NULL, NULL }
+};
+
+
+static void
+test_errors(void)
+{
+    int                        rc;
+    const err_case_t          *c;
+    ngx_http_llm_xlate_buf_t   out;
+
+    for (c = err_cases; c->name; c++) {
+        memset(&out, 0, sizeof(out));
+
+        rc = ngx_http_llm_xlate_error(c->from, c->to, c->status,
+                                      (const unsigned char *) c->in,
+                                      strlen(c->in), &out);
+        ngx_http_llm_xlate_buf_append(&out, "", 1);
+
+        check(rc == NGX_HTTP_LLM_XLATE_OK
+              && strcmp((char *) out.data, c->out) == 0,
+              c->name, "error", (char *) out.data, c->out);
+
+        ngx_http_llm_xlate_buf_free(&out);
+    }
+}
+
+
+#define A_EV(name, json)  "event: " name "\ndata: " json "\n\n"
+#define O_EV(json)        "data: " json "\n\n"
+#define CHUNK(delta, finish)                                                  \
+    O_EV("{\"id\":\"msg_1\",\"object\":\"chat.completion.chunk\",\"created\":" \
+         "1700000000,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,"         \
+         "\"delta\":" delta ",\"finish_reason\":" finish "}]}")
+
+
+static const sse_case_t  sse_cases[] = {
+
+    { "anthropic stream -> chat", MESSAGES, CHAT, 1,
+      A_EV("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":"
+           "\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"content\":"
+           "[],\"model\":\"claude-x\",\"usage\":{\"input_tokens\":12,"
+           "\"cache_read_input_tokens\":30,\"output_tokens\":1}}}")
+      "event: ping\r\ndata: {\"type\": \"ping\"}\r\n\r\n"
+      A_EV("content_block_start", "{\"type\":\"content_block_start\","
+           "\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}")
+      A_EV("content_block_delta", "{\"type\":\"content_block_delta\","
+           "\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hel\"}}")
+      A_EV("content_block_delta", "{\"type\":\"content_block_delta\","
+           "\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"lo\"}}")
+      A_EV("content_block_stop", "{\"type\":\"content_block_stop\","
+           "\"index\":0}")
+      A_EV("content_block_start", "{\"type\":\"content_block_start\","
+           "\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":"
+           "\"toolu_1\",\"name\":\"get\",\"input\":{}}}")
+      A_EV("content_block_delta", "{\"type\":\"content_block_delta\","
+           "\"index\":1,\"delta\":{\"type\":\"input_json_delta\","
+           "\"partial_json\":\"\"}}")
+      A_EV("content_block_delta", "{\"type\":\"content_block_delta\","
+           "\"index\":1,\"delta\":{\"type\":\"input_json_delta\","
+           "\"partial_json\":\"{\\\"city\\\": \"}}")
+      A_EV("content_block_delta", "{\"type\":\"content_block_delta\","
+           "\"index\":1,\"delta\":{\"type\":\"input_json_delta\","
+           "\"partial_json\":\"\\\"Paris\\\"}\"}}")
+      A_EV("content_block_stop", "{\"type\":\"content_block_stop\","
+           "\"index\":1}")
+      A_EV("message_delta", "{\"type\":\"message_delta\",\"delta\":{"
+           "\"stop_reason\":\"tool_use\",\"stop_sequence\":null},\"usage\":{"
+           "\"output_tokens\":25}}")
+      A_EV("message_stop", "{\"type\":\"message_stop\"}"),
+
+      CHUNK("{\"role\":\"assistant\",\"content\":\"\"}", "null")
+      CHUNK("{\"content\":\"Hel\"}", "null")
+      CHUNK("{\"content\":\"lo\"}", "null")
+      CHUNK("{\"tool_calls\":[{\"index\":0,\"id\":\"toolu_1\",\"type\":"
+            "\"function\",\"function\":{\"name\":\"get\",\"arguments\":"
+            "\"\"}}]}", "null")
+      CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+            "\"{\\\"city\\\": \"}}]}", "null")
+      CHUNK("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+            "\"\\\"Paris\\\"}\"}}]}", "null")
+      CHUNK("{}", "\"tool_calls\"")
+      O_EV("{\"id\":\"msg_1\",\"object\":\"chat.completion.chunk\","
+           "\"created\":1700000000,\"model\":\"gpt-4o\",\"choices\":[],"
+           "\"usage\":{\"prompt_tokens\":42,\"completion_tokens\":25,"
+           "\"total_tokens\":67,\"prompt_tokens_details\":{\"cached_tokens\":"
+           "30}}}")
+      "data: [DONE]\n\n",
+      NGX_HTTP_LLM_XLATE_OK },
+
+    { "anthropic error event -> chat", MESSAGES, CHAT, 0,
+      A_EV("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":"
+           "\"msg_1\",\"usage\":{\"input_tokens\":1}}}")
+      A_EV("error", "{\"type\":\"error\",\"error\":{\"type\":"
+           "\"overloaded_error\",\"message\":\"Overloaded\"}}")
+      A_EV("message_stop", "{\"type\":\"message_stop\"}"),
+
+      CHUNK("{\"role\":\"assistant\",\"content\":\"\"}", "null")
+      O_EV("{\"error\":{\"message\":\"Overloaded\",\"type\":"
+           "\"overloaded_error\",\"param\":null,\"code\":null}}"),
+      NGX_HTTP_LLM_XLATE_BAD },
+
+    { "anthropic cut -> chat", MESSAGES, CHAT, 0,
+      A_EV("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":"
+           "\"msg_1\"}}")
+      "event: content_block_start\ndata: {\"type\":",
+
+      CHUNK("{\"role\":\"assistant\",\"content\":\"\"}", "null")
+      O_EV("{\"error\":{\"message\":\"the provider's stream was cut\","
+           "\"type\":\"server_error\",\"param\":null,\"code\":null}}"),
+      NGX_HTTP_LLM_XLATE_BAD },
+
+    { "openai stream -> anthropic", CHAT, MESSAGES, 0,
+      O_EV("{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\","
+           "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+           "\"content\":\"\"},\"finish_reason\":null}]}")
+      O_EV("{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{"
+           "\"reasoning_content\":\"Hmm\"}}]}")
+      O_EV("{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{"
+           "\"content\":\"Hi\"}}]}")
+      ": keep-alive\n\n"
+      O_EV("{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{"
+           "\"content\":\"!\"}}]}")
+      O_EV("{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{"
+           "\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":"
+           "\"function\",\"function\":{\"name\":\"get\",\"arguments\":\"\"}}]"
+           "}}]}")
+      O_EV("{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{"
+           "\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+           "\"{\\\"a\\\":\"}}]}}]}")
+      O_EV("{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{"
+           "\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+           "\"1}\"}}]}}]}")
+      O_EV("{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{"
+           "\"tool_calls\":[{\"index\":1,\"id\":\"call_2\",\"function\":{"
+           "\"name\":\"put\",\"arguments\":\"{}\"}}]}}]}")
+      O_EV("{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{},"
+           "\"finish_reason\":\"tool_calls\"}]}")
+      O_EV("{\"id\":\"chatcmpl-1\",\"choices\":[],\"usage\":{"
+           "\"prompt_tokens\":100,\"completion_tokens\":9,\"total_tokens\":"
+           "109,\"prompt_tokens_details\":{\"cached_tokens\":60}}}")
+      "data: [DONE]\n\n",
+
+      A_EV("message_start", "{\"type\":\"message_start\",\"message\":{"
+           "\"id\":\"chatcmpl-1\",\"type\":\"message\",\"role\":\"assistant\","
+           "\"content\":[],\"model\":\"claude-sonnet\",\"stop_reason\":null,"
+           "\"stop_sequence\":null,\"usage\":{\"input_tokens\":0,"
+           "\"output_tokens\":0}}}")
+      A_EV("content_block_start", "{\"type\":\"content_block_start\","
+           "\"index\":0,\"content_block\":{\"type\":\"thinking\","
+           "\"thinking\":\"\",\"signature\":\"\"}}")
+      A_EV("content_block_delta", "{\"type\":\"content_block_delta\","
+           "\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":"
+           "\"Hmm\"}}")
+      A_EV("content_block_stop", "{\"type\":\"content_block_stop\","
+           "\"index\":0}")
+      A_EV("content_block_start", "{\"type\":\"content_block_start\","
+           "\"index\":1,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}")
+      A_EV("content_block_delta", "{\"type\":\"content_block_delta\","
+           "\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}")
+      A_EV("content_block_delta", "{\"type\":\"content_block_delta\","
+           "\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"!\"}}")
+      A_EV("content_block_stop", "{\"type\":\"content_block_stop\","
+           "\"index\":1}")
+      A_EV("content_block_start", "{\"type\":\"content_block_start\","
+           "\"index\":2,\"content_block\":{\"type\":\"tool_use\",\"id\":"
+           "\"call_1\",\"name\":\"get\",\"input\":{}}}")
+      A_EV("content_block_delta", "{\"type\":\"content_block_delta\","
+           "\"index\":2,\"delta\":{\"type\":\"input_json_delta\","
+           "\"partial_json\":\"{\\\"a\\\":\"}}")
+      A_EV("content_block_delta", "{\"type\":\"content_block_delta\","
+           "\"index\":2,\"delta\":{\"type\":\"input_json_delta\","
+           "\"partial_json\":\"1}\"}}")
+      A_EV("content_block_stop", "{\"type\":\"content_block_stop\","
+           "\"index\":2}")
+      A_EV("content_block_start", "{\"type\":\"content_block_start\","
+           "\"index\":3,\"content_block\":{\"type\":\"tool_use\",\"id\":"
+           "\"call_2\",\"name\":\"put\",\"input\":{}}}")
+      A_EV("content_block_delta", "{\"type\":\"content_block_delta\","
+           "\"index\":3,\"delta\":{\"type\":\"input_json_delta\","
+           "\"partial_json\":\"{}\"}}")
+      A_EV("content_block_stop", "{\"type\":\"content_block_stop\","
+           "\"index\":3}")
+      A_EV("message_delta", "{\"type\":\"message_delta\",\"delta\":{"
+           "\"stop_reason\":\"tool_use\",\"stop_sequence\":null},\"usage\":{"
+           "\"input_tokens\":40,\"cache_read_input_tokens\":60,"
+           "\"output_tokens\":9}}")
+      A_EV("message_stop", "{\"type\":\"message_stop\"}"),
+      NGX_HTTP_LLM_XLATE_OK },
+
+    { "openai error chunk -> anthropic", CHAT, MESSAGES, 0,
+      O_EV("{\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}"),
+      A_EV("error", "{\"type\":\"error\",\"error\":{\"type\":\"api_error\","
+           "\"message\":\"boom\"}}"),
+      NGX_HTTP_LLM_XLATE_BAD },
+
+    { "openai cut -> anthropic", CHAT, MESSAGES, 0,
+      O_EV("{\"id\":\"c\",\"choices\":[{\"delta\":{\"content\":\"x\"}}]}"),
+      A_EV("message_start", "{\"type\":\"message_start\",\"message\":{"
+           "\"id\":\"c\",\"type\":\"message\",\"role\":\"assistant\","
+           "\"content\":[],\"model\":\"claude-sonnet\",\"stop_reason\":null,"
+           "\"stop_sequence\":null,\"usage\":{\"input_tokens\":0,"
+           "\"output_tokens\":0}}}")
+      A_EV("content_block_start", "{\"type\":\"content_block_start\","
+           "\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}")
+      A_EV("content_block_delta", "{\"type\":\"content_block_delta\","
+           "\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"x\"}}")
+      A_EV("error", "{\"type\":\"error\",\"error\":{\"type\":\"api_error\","
+           "\"message\":\"the provider's stream was cut\"}}"),
+      NGX_HTTP_LLM_XLATE_BAD },
+
+    { NULL, 0, 0, 0, NULL, NULL, 0 }
+};
+
+
+/* feeds in[0..n) in pieces cut at the given points; returns the output */
+
+static char *
+sse_run(const sse_case_t *c, const size_t *cuts, size_t ncuts, int *rc_end)
+{
+    size_t                     i, from, to, n;
+    ngx_http_llm_xlate_sse_t   s;
+    ngx_http_llm_xlate_buf_t   out;
+
+    n = strlen(c->in);
+    memset(&out, 0, sizeof(out));
+
+    ngx_http_llm_xlate_sse_init(&s, c->from, c->to,
+                                c->to == CHAT ? "gpt-4o" : "claude-sonnet",
+                                c->include_usage, 1700000000);
+
+    from = 0;
+
+    for (i = 0; i <= ncuts; i++) {
+        to = (i < ncuts) ? cuts[i] : n;
+        ngx_http_llm_xlate_sse_feed(&s, (const unsigned char *) c->in + from,
+                                    to - from, &out);
+        from = to;
+    }
+
+    *rc_end = ngx_http_llm_xlate_sse_end(&s, &out);
+    ngx_http_llm_xlate_sse_free(&s);
+    ngx_http_llm_xlate_buf_append(&out, "", 1);
+
+    return (char *) out.data;
+}
+
+
+static void
+test_sse(void)
+{
+    int                rc;
+    char              *got, name[128];
+    size_t             i, n, *cuts;
+    const sse_case_t  *c;
+
+    for (c = sse_cases; c->name; c++) {
+        n = strlen(c->in);
+
+        got = sse_run(c, NULL, 0, &rc);
+        check(strcmp(got, c->out) == 0, c->name, "whole", got, c->out);
+        check(rc == c->rc_end, c->name, "end", NULL, NULL);
+        free(got);
+
+        /* two pieces, cut at every byte */
+
+        for (i = 1; i < n; i++) {
+            got = sse_run(c, &i, 1, &rc);
+            snprintf(name, sizeof(name), "%s (cut at %zu)", c->name, i);
+            check(strcmp(got, c->out) == 0 && rc == c->rc_end, name,
+                  "split", got, c->out);
+            free(got);
+        }
+
+        /* one byte at a time */
+
+        cuts = malloc(n * sizeof(size_t));
+        for (i = 0; i + 1 < n; i++) {
+            cuts[i] = i + 1;
+        }
+
+        got = sse_run(c, cuts, n ? n - 1 : 0, &rc);
+        snprintf(name, sizeof(name), "%s (bytewise)", c->name);
+        check(strcmp(got, c->out) == 0 && rc == c->rc_end, name, "bytes",
+              got, c->out);
+        free(got);
+        free(cuts);
+    }
+}
+
+
+static void
+test_sse_bounds(void)
+{
+    int                        rc;
+    char                      *big;
+    size_t                     n;
+    ngx_http_llm_xlate_sse_t   s;
+    ngx_http_llm_xlate_buf_t   out;
+
+    n = NGX_HTTP_LLM_XLATE_EVENT_MAX + 100;
+    big = malloc(n);
+    memset(big, 'a', n);
+    memcpy(big, "data: \"", 7);
+
+    memset(&out, 0, sizeof(out));
+    ngx_http_llm_xlate_sse_init(&s, MESSAGES, CHAT, "m", 0, 0);
+
+    rc = ngx_http_llm_xlate_sse_feed(&s, (unsigned char *) big, 1000, &out);
+    check(rc == NGX_HTTP_LLM_XLATE_OK && out.len == 0, "oversized event",
+          "first piece", NULL, NULL);
+
+    rc = ngx_http_llm_xlate_sse_feed(&s, (unsigned char *) big + 1000,
+                                     n - 1000, &out);
+    check(rc == NGX_HTTP_LLM_XLATE_TOO_BIG && s.failed, "oversized event",
+          "refused", NULL, NULL);
+    check(s.carry_size <= 2 * NGX_HTTP_LLM_XLATE_EVENT_MAX, "oversized event",
+          "carry bounded", NULL, NULL);
+
+    rc = ngx_http_llm_xlate_sse_end(&s, &out);
+    check(rc == NGX_HTTP_LLM_XLATE_BAD, "oversized event", "end", NULL, NULL);
+
+    ngx_http_llm_xlate_sse_free(&s);
+    ngx_http_llm_xlate_buf_free(&out);
+    free(big);
+
+    check(ngx_http_llm_xlate_supported(CHAT, MESSAGES)
+          && ngx_http_llm_xlate_supported(MESSAGES, CHAT)
+          && !ngx_http_llm_xlate_supported(CHAT, CHAT)
+          && !ngx_http_llm_xlate_supported(5, CHAT),
+          "supported", "pairs", NULL, NULL);
+}
+
+
+int
+main(void)
+{
+    test_requests();
+    test_responses();
+    test_errors();
+    test_sse();
+    test_sse_bounds();
+
+    printf("%lu passed, %lu failed\n", passed, failed);
+
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,258 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * API translation: pure functions over bodies and SSE streams.
+ *
+ * Plain C99 with the standard library and cJSON only, so that the same
+ * files build inside nginx and standalone (fuzz/test_xlate.c,
+ * fuzz/fuzz_xlate.c).  Memory comes from malloc (cJSON's and the output
+ * buffers); the caller frees what it gets.
+ *
+ * Formats are what a body looks like, not who sends it: the client's
+ * endpoint gives one, the provider's api= the other.  One file per pair
+ * (ngx_http_llm_router_xlate_<pair>.c) holds its field tables, request,
+ * answer and SSE translators; this file's dispatch table finds them.
+ */
+
+
+#ifndef _NGX_HTTP_LLM_ROUTER_XLATE_H_INCLUDED_
+#define _NGX_HTTP_LLM_ROUTER_XLATE_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+
+#define NGX_HTTP_LLM_XLATE_CHAT        0   /* OpenAI chat completions */
+#define NGX_HTTP_LLM_XLATE_MESSAGES    1   /* Anthropic messages */
+#define NGX_HTTP_LLM_XLATE_NFORMATS    2
+
+/* results of the functions below */
+#define NGX_HTTP_LLM_XLATE_OK          0
+#define NGX_HTTP_LLM_XLATE_NOMEM      -1
+/* the input is not what the format says (not JSON, wrong shape) */
+#define NGX_HTTP_LLM_XLATE_BAD        -2
+/* the SSE stream has an event larger than NGX_HTTP_LLM_XLATE_EVENT_MAX */
+#define NGX_HTTP_LLM_XLATE_TOO_BIG    -3
+
+/*
+ * One SSE event (its "event:" and "data:" lines) is held until its blank
+ * line arrives; a bigger one ends the stream with an error.  Deltas are a
+ * few hundred bytes; the bound only stops a broken provider.
+ */
+#define NGX_HTTP_LLM_XLATE_EVENT_MAX   (1024 * 1024)
+
+#define NGX_HTTP_LLM_XLATE_ID_MAX      128
+#define NGX_HTTP_LLM_XLATE_MODEL_MAX   257
+#define NGX_HTTP_LLM_XLATE_NOTE_MAX    256
+
+
+typedef struct {
+    unsigned char                  *data;
+    size_t                          len;
+    size_t                          size;
+} ngx_http_llm_xlate_buf_t;
+
+
+typedef struct {
+    const char                     *model;      /* sent to the provider */
+    int64_t                         max_tokens_default;  /* <= 0: 4096 */
+    /* an OpenAI target takes max_completion_tokens (OpenAI, Azure) */
+    unsigned                        max_completion_tokens:1;
+} ngx_http_llm_xlate_conf_t;
+
+
+typedef struct {
+    ngx_http_llm_xlate_buf_t        body;       /* the provider's body */
+
+    /* a refusal: a 400 in the client's format naming param */
+    int                             status;
+    char                            param[64];
+    char                            message[NGX_HTTP_LLM_XLATE_NOTE_MAX];
+
+    /* fields only a provider would have used, for x-llm-dropped */
+    char                            dropped[NGX_HTTP_LLM_XLATE_NOTE_MAX];
+
+    int64_t                         max_tokens;  /* as sent, -1: none */
+    unsigned                        stream:1;
+    /* a chat client asked for the usage chunk */
+    unsigned                        include_usage:1;
+} ngx_http_llm_xlate_result_t;
+
+
+/*
+ * Per stream state of an SSE translation: fixed size plus the carry of
+ * one partial event.
+ */
+typedef struct {
+    int                             from;     /* the provider's format */
+    int                             to;       /* the client's */
+    int64_t                         created;
+    char                            id[NGX_HTTP_LLM_XLATE_ID_MAX];
+    char                            model[NGX_HTTP_LLM_XLATE_MODEL_MAX];
+
+    /* usage as the provider reported it, in OpenAI's terms */
+    int64_t                         prompt_tokens;   /* cached included */
+    int64_t                         completion_tokens;
+    int64_t                         cached_tokens;   /* read from cache */
+    int64_t                         cache_write_tokens;
+
+    /* the open content block (Anthropic side) */
+    int                             block;      /* index, -1: none */
+    int                             block_type;
+    int                             tool;       /* OpenAI tool index */
+    int                             ntools;
+    char                            stop[32];   /* finish/stop reason */
+
+    unsigned                        include_usage:1;
+    unsigned                        started:1;  /* first event sent */
+    unsigned                        done:1;     /* terminal event sent */
+    unsigned                        failed:1;   /* error event sent */
+    unsigned                        usage_seen:1;
+
+    /* the partial event */
+    unsigned char                  *carry;
+    size_t                          carry_len;
+    size_t                          carry_size;
+} ngx_http_llm_xlate_sse_t;
+
+
+/* NGX_HTTP_LLM_XLATE_CHAT..., or -1 for an unknown name */
+int ngx_http_llm_xlate_format(const char *name, size_t len);
+const char *ngx_http_llm_xlate_format_name(int format);
+
+/* whether the pair from -> to has a translator */
+int ngx_http_llm_xlate_supported(int from, int to);
+
+/*
+ * Translates a client's request body of format "from" for a provider of
+ * format "to".  Returns OK (res->status 0: res->body is the new body;
+ * res->status 400: refused, res->param and res->message say why),
+ * NOMEM, or BAD (not a JSON object: the caller has validated it before,
+ * so this is only a safety net).
+ */
+int ngx_http_llm_xlate_request(int from, int to, const unsigned char *body,
+    size_t len, const ngx_http_llm_xlate_conf_t *conf,
+    ngx_http_llm_xlate_result_t *res);
+
+/*
+ * Translates a provider's JSON answer (2xx) of format "from" into the
+ * client's format "to", naming the model the client asked for.
+ */
+int ngx_http_llm_xlate_response(int from, int to, const unsigned char *body,
+    size_t len, const char *model, int64_t created,
+    ngx_http_llm_xlate_buf_t *out);
+
+/*
+ * Turns a provider's error answer of any status into the client's error
+ * format; a body that is not the provider's error shape gives a generic
+ * message naming the status.
+ */
+int ngx_http_llm_xlate_error(int from, int to, int status,
+    const unsigned char *body, size_t len, ngx_http_llm_xlate_buf_t *out);
+
+/* writes an error in format "to" */
+int ngx_http_llm_xlate_error_write(int to, int status, const char *type,
+    const char *message, const char *param, ngx_http_llm_xlate_buf_t *out);
+
+void ngx_http_llm_xlate_sse_init(ngx_http_llm_xlate_sse_t *s, int from,
+    int to, const char *model, int include_usage, int64_t created);
+
+/*
+ * Feeds the next bytes of the provider's stream; complete events are
+ * translated and appended to out.  Returns OK, NOMEM or TOO_BIG (then an
+ * error event was appended and the stream is over).
+ */
+int ngx_http_llm_xlate_sse_feed(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, size_t n, ngx_http_llm_xlate_buf_t *out);
+
+/*
+ * The provider's stream ended.  Returns OK if it ended with its terminal
+ * event; otherwise BAD after appending an error event in the client's
+ * format (so that a cut stream never looks complete).
+ */
+int ngx_http_llm_xlate_sse_end(ngx_http_llm_xlate_sse_t *s,
+    ngx_http_llm_xlate_buf_t *out);
+
+void ngx_http_llm_xlate_sse_free(ngx_http_llm_xlate_sse_t *s);
+
+void ngx_http_llm_xlate_buf_free(ngx_http_llm_xlate_buf_t *b);
+
+
+/* for the translators (ngx_http_llm_router_xlate_*.c) */
+
+/* actions of a field table entry */
+#define NGX_HTTP_LLM_XF_COPY           0   /* same name, same value */
+#define NGX_HTTP_LLM_XF_RENAME         1   /* same value, name "to" */
+#define NGX_HTTP_LLM_XF_DROP           2   /* steers the provider only */
+#define NGX_HTTP_LLM_XF_REFUSE         3   /* changes the answer: 400 */
+#define NGX_HTTP_LLM_XF_CALL           4   /* handler */
+#define NGX_HTTP_LLM_XF_SKIP           5   /* consumed elsewhere */
+
+
+typedef struct ngx_http_llm_xlate_req_s  ngx_http_llm_xlate_req_t;
+
+typedef int (*ngx_http_llm_xlate_field_pt)(ngx_http_llm_xlate_req_t *x,
+    cJSON *value);
+
+typedef struct {
+    const char                     *name;
+    int                             action;
+    const char                     *to;
+    ngx_http_llm_xlate_field_pt     handler;
+} ngx_http_llm_xlate_field_t;
+
+
+struct ngx_http_llm_xlate_req_s {
+    cJSON                                  *src;
+    cJSON                                  *dst;
+    const ngx_http_llm_xlate_conf_t        *conf;
+    ngx_http_llm_xlate_result_t            *res;
+    int64_t                                 max_tokens;  /* -1: unset */
+    int64_t                                 budget;  /* thinking, 0: off */
+    cJSON                                  *tool_choice;  /* built */
+    int                                     parallel;     /* -1: unset */
+    int                                     oom;
+};
+
+
+typedef struct {
+    int                             from;
+    int                             to;
+    int                           (*request)(ngx_http_llm_xlate_req_t *x);
+    cJSON                        *(*response)(cJSON *src, const char *model,
+                                              int64_t created);
+    int                           (*event)(ngx_http_llm_xlate_sse_t *s,
+                                           const char *name, cJSON *data,
+                                           ngx_http_llm_xlate_buf_t *out);
+} ngx_http_llm_xlate_pair_t;
+
+
+extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_messages;
+extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_chat;
+
+int ngx_http_llm_xlate_fields(ngx_http_llm_xlate_req_t *x,
+    const ngx_http_llm_xlate_field_t *table);
+int ngx_http_llm_xlate_refuse(ngx_http_llm_xlate_req_t *x, const char *param,
+    const char *fmt, ...);
+void ngx_http_llm_xlate_drop(ngx_http_llm_xlate_req_t *x, const char *name);
+cJSON *ngx_http_llm_xlate_take(cJSON *obj, cJSON *item);
+cJSON *ngx_http_llm_xlate_add(ngx_http_llm_xlate_req_t *x, cJSON *obj,
+    const char *name, cJSON *item);
+const char *ngx_http_llm_xlate_str(cJSON *obj, const char *name);
+int ngx_http_llm_xlate_buf_append(ngx_http_llm_xlate_buf_t *b,
+    const void *p, size_t n);
+int ngx_http_llm_xlate_emit(ngx_http_llm_xlate_buf_t *out, const char *event,
+    cJSON *data);
+int64_t ngx_http_llm_xlate_int(cJSON *obj, const char *name);
+cJSON *ngx_http_llm_xlate_add_str(ngx_http_llm_xlate_req_t *x, cJSON *obj,
+    const char *name, const char *s);
+/* finish/stop reasons: to NGX_HTTP_LLM_XLATE_CHAT or _MESSAGES terms */
+const char *ngx_http_llm_xlate_stop(const char *reason, int to);
+
+
+#endif /* _NGX_HTTP_LLM_ROUTER_XLATE_H_INCLUDED_ */

@@ -1,0 +1,1381 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * An OpenAI chat completions client, an Anthropic messages provider:
+ * the request chat -> messages, the answer and its SSE messages -> chat.
+ *
+ * References: https://platform.openai.com/docs/api-reference/chat
+ * https://docs.anthropic.com/en/api/messages
+ * https://docs.anthropic.com/en/docs/build-with-claude/streaming
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ngx_http_llm_router_xlate.h"
+
+
+#define CM_BLOCK_NONE   0
+#define CM_BLOCK_TEXT   1
+#define CM_BLOCK_TOOL   2
+#define CM_BLOCK_THINK  3
+#define CM_BLOCK_OTHER  4
+
+
+static int cm_request(ngx_http_llm_xlate_req_t *x);
+static int cm_model(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_messages(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_system(ngx_http_llm_xlate_req_t *x, cJSON *content,
+    cJSON *system, int i);
+static int cm_user(ngx_http_llm_xlate_req_t *x, cJSON *content,
+    cJSON *blocks, int i);
+static int cm_image(ngx_http_llm_xlate_req_t *x, cJSON *part, cJSON *blocks,
+    const char *param);
+static int cm_file(ngx_http_llm_xlate_req_t *x, cJSON *part, cJSON *blocks,
+    const char *param);
+static int cm_assistant(ngx_http_llm_xlate_req_t *x, cJSON *m, cJSON *blocks,
+    int i);
+static int cm_tool_result(ngx_http_llm_xlate_req_t *x, cJSON *m,
+    cJSON *blocks, int i);
+static void cm_append(ngx_http_llm_xlate_req_t *x, cJSON *msgs,
+    const char *role, cJSON *blocks);
+static int cm_max_tokens(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_temperature(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_stop(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_stream(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_stream_options(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_tools(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_tool_choice(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_parallel(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_user_id(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_n(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_logprobs(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_response_format(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_reasoning(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static int cm_modalities(ngx_http_llm_xlate_req_t *x, cJSON *v);
+static cJSON *cm_response(cJSON *src, const char *model, int64_t created);
+static void cm_usage(ngx_http_llm_xlate_req_t *x, cJSON *dst, cJSON *usage);
+static int cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
+    cJSON *data, ngx_http_llm_xlate_buf_t *out);
+static void cm_event_usage(ngx_http_llm_xlate_sse_t *s, cJSON *usage);
+static int cm_chunk(ngx_http_llm_xlate_sse_t *s, cJSON *delta,
+    const char *finish, ngx_http_llm_xlate_buf_t *out);
+
+
+const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_messages = {
+    NGX_HTTP_LLM_XLATE_CHAT,
+    NGX_HTTP_LLM_XLATE_MESSAGES,
+    cm_request,
+    cm_response,
+    cm_event
+};
+
+
+/*
+ * The chat request's top-level fields.  DROP: only steers the provider;
+ * REFUSE: changes what the client gets back, Anthropic has nothing like it.
+ */
+static const ngx_http_llm_xlate_field_t  cm_fields[] = {
+    { "model",                 NGX_HTTP_LLM_XF_CALL, NULL, cm_model },
+    { "messages",              NGX_HTTP_LLM_XF_CALL, NULL, cm_messages },
+    { "max_tokens",            NGX_HTTP_LLM_XF_CALL, NULL, cm_max_tokens },
+    { "max_completion_tokens", NGX_HTTP_LLM_XF_CALL, NULL, cm_max_tokens },
+    { "temperature",           NGX_HTTP_LLM_XF_CALL, NULL, cm_temperature },
+    { "top_p",                 NGX_HTTP_LLM_XF_COPY, NULL, NULL },
+    { "stop",                  NGX_HTTP_LLM_XF_CALL, NULL, cm_stop },
+    { "stream",                NGX_HTTP_LLM_XF_CALL, NULL, cm_stream },
+    { "stream_options",        NGX_HTTP_LLM_XF_CALL, NULL,
+                               cm_stream_options },
+    { "tools",                 NGX_HTTP_LLM_XF_CALL, NULL, cm_tools },
+    { "tool_choice",           NGX_HTTP_LLM_XF_CALL, NULL, cm_tool_choice },
+    { "parallel_tool_calls",   NGX_HTTP_LLM_XF_CALL, NULL, cm_parallel },
+    { "user",                  NGX_HTTP_LLM_XF_CALL, NULL, cm_user_id },
+    { "n",                     NGX_HTTP_LLM_XF_CALL, NULL, cm_n },
+    { "logprobs",              NGX_HTTP_LLM_XF_CALL, NULL, cm_logprobs },
+    { "top_logprobs",          NGX_HTTP_LLM_XF_CALL, NULL, cm_logprobs },
+    { "response_format",       NGX_HTTP_LLM_XF_CALL, NULL,
+                               cm_response_format },
+    { "reasoning_effort",      NGX_HTTP_LLM_XF_CALL, NULL, cm_reasoning },
+    { "modalities",            NGX_HTTP_LLM_XF_CALL, NULL, cm_modalities },
+    { "audio",                 NGX_HTTP_LLM_XF_REFUSE, NULL, NULL },
+    { "functions",             NGX_HTTP_LLM_XF_REFUSE, NULL, NULL },
+    { "function_call",         NGX_HTTP_LLM_XF_REFUSE, NULL, NULL },
+    { "presence_penalty",      NGX_HTTP_LLM_XF_DROP, NULL, NULL },
+    { "frequency_penalty",     NGX_HTTP_LLM_XF_DROP, NULL, NULL },
+    { "logit_bias",            NGX_HTTP_LLM_XF_DROP, NULL, NULL },
+    { "seed",                  NGX_HTTP_LLM_XF_DROP, NULL, NULL },
+    { "service_tier",          NGX_HTTP_LLM_XF_DROP, NULL, NULL },
+    { "store",                 NGX_HTTP_LLM_XF_DROP, NULL, NULL },
+    { "metadata",              NGX_HTTP_LLM_XF_DROP, NULL, NULL },
+    { "prediction",            NGX_HTTP_LLM_XF_DROP, NULL, NULL },
+    { "web_search_options",    NGX_HTTP_LLM_XF_DROP, NULL, NULL },
+    { "prompt_cache_key",      NGX_HTTP_LLM_XF_DROP, NULL, NULL },
+    { "safety_identifier",     NGX_HTTP_LLM_XF_DROP, NULL, NULL },
+    { "verbosity",             NGX_HTTP_LLM_XF_DROP, NULL, NULL },
+    { NULL, 0, NULL, NULL }
+};
+
+
+/* reasoning_effort -> thinking budget_tokens (Anthropic's minimum 1024) */
+static const struct {
+    const char  *effort;
+    int64_t      budget;
+} cm_efforts[] = {
+    { "none", 0 },
+    { "minimal", 0 },
+    { "low", 1024 },
+    { "medium", 4096 },
+    { "high", 16384 },
+    { NULL, 0 }
+};
+
+
+static int
+cm_request(ngx_http_llm_xlate_req_t *x)
+{
+    int64_t      max;
+    cJSON       *thinking;
+    const char  *type;
+
+    if (ngx_http_llm_xlate_fields(x, cm_fields) != NGX_HTTP_LLM_XLATE_OK
+        || x->res->status)
+    {
+        return x->oom ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    /* Anthropic requires max_tokens */
+
+    max = x->max_tokens;
+
+    if (max < 0) {
+        max = x->conf->max_tokens_default > 0 ? x->conf->max_tokens_default
+                                              : 4096;
+    }
+
+    if (x->budget) {
+        /* the budget is part of max_tokens and must stay below it */
+        if (max <= x->budget) {
+            max += x->budget;
+        }
+
+        thinking = cJSON_CreateObject();
+        ngx_http_llm_xlate_add(x, x->dst, "thinking", thinking);
+        ngx_http_llm_xlate_add_str(x, thinking, "type", "enabled");
+        ngx_http_llm_xlate_add(x, thinking, "budget_tokens",
+                               cJSON_CreateNumber((double) x->budget));
+
+        /* with thinking Anthropic takes neither temperature nor top_p */
+        if (cJSON_GetObjectItemCaseSensitive(x->dst, "temperature")) {
+            cJSON_DeleteItemFromObjectCaseSensitive(x->dst, "temperature");
+            ngx_http_llm_xlate_drop(x, "temperature");
+        }
+
+        if (cJSON_GetObjectItemCaseSensitive(x->dst, "top_p")) {
+            cJSON_DeleteItemFromObjectCaseSensitive(x->dst, "top_p");
+            ngx_http_llm_xlate_drop(x, "top_p");
+        }
+    }
+
+    x->res->max_tokens = max;
+    ngx_http_llm_xlate_add(x, x->dst, "max_tokens",
+                           cJSON_CreateNumber((double) max));
+
+    if (x->tool_choice) {
+        type = ngx_http_llm_xlate_str(x->tool_choice, "type");
+
+        /* "none" has no such flag */
+        if (x->parallel == 0 && type && strcmp(type, "none") != 0) {
+            ngx_http_llm_xlate_add(x, x->tool_choice,
+                                   "disable_parallel_tool_use",
+                                   cJSON_CreateTrue());
+        }
+
+        ngx_http_llm_xlate_add(x, x->dst, "tool_choice", x->tool_choice);
+        x->tool_choice = NULL;
+
+    } else if (x->parallel == 0
+               && cJSON_GetObjectItemCaseSensitive(x->dst, "tools"))
+    {
+        x->tool_choice = cJSON_CreateObject();
+        ngx_http_llm_xlate_add_str(x, x->tool_choice, "type", "auto");
+        ngx_http_llm_xlate_add(x, x->tool_choice,
+                               "disable_parallel_tool_use",
+                               cJSON_CreateTrue());
+        ngx_http_llm_xlate_add(x, x->dst, "tool_choice", x->tool_choice);
+        x->tool_choice = NULL;
+    }
+
+    return x->oom ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_model(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    const char  *model;
+
+    model = x->conf->model ? x->conf->model : v->valuestring;
+
+    if (model == NULL) {
+        return ngx_http_llm_xlate_refuse(x, "model",
+                                         "'model' must be a string");
+    }
+
+    ngx_http_llm_xlate_add_str(x, x->dst, "model", model);
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_messages(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    int          i, rc;
+    char         param[64];
+    cJSON       *m, *msgs, *system, *blocks;
+    const char  *role;
+
+    if (!cJSON_IsArray(v)) {
+        return ngx_http_llm_xlate_refuse(x, "messages",
+                                         "'messages' must be an array");
+    }
+
+    msgs = ngx_http_llm_xlate_add(x, x->dst, "messages", cJSON_CreateArray());
+    system = NULL;
+    i = 0;
+
+    for (m = v->child; m; m = m->next, i++) {
+        role = ngx_http_llm_xlate_str(m, "role");
+
+        if (role == NULL) {
+            snprintf(param, sizeof(param), "messages[%d].role", i);
+            return ngx_http_llm_xlate_refuse(x, param,
+                                             "'%s' must be a string", param);
+        }
+
+        blocks = cJSON_CreateArray();
+        if (blocks == NULL) {
+            return NGX_HTTP_LLM_XLATE_NOMEM;
+        }
+
+        if (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0) {
+            cJSON_Delete(blocks);
+
+            if (system == NULL) {
+                system = ngx_http_llm_xlate_add(x, x->dst, "system",
+                                                cJSON_CreateArray());
+            }
+
+            rc = cm_system(x,
+                           cJSON_GetObjectItemCaseSensitive(m, "content"),
+                           system, i);
+            if (rc != NGX_HTTP_LLM_XLATE_OK || x->res->status) {
+                return rc;
+            }
+
+            continue;
+        }
+
+        if (strcmp(role, "user") == 0) {
+            rc = cm_user(x, cJSON_GetObjectItemCaseSensitive(m, "content"),
+                         blocks, i);
+
+        } else if (strcmp(role, "assistant") == 0) {
+            rc = cm_assistant(x, m, blocks, i);
+
+        } else if (strcmp(role, "tool") == 0) {
+            rc = cm_tool_result(x, m, blocks, i);
+            role = "user";
+
+        } else {
+            cJSON_Delete(blocks);
+            snprintf(param, sizeof(param), "messages[%d].role", i);
+            return ngx_http_llm_xlate_refuse(x, param,
+                       "role '%.32s' has no equivalent at Anthropic", role);
+        }
+
+        if (rc != NGX_HTTP_LLM_XLATE_OK || x->res->status) {
+            cJSON_Delete(blocks);
+            return rc;
+        }
+
+        if (blocks->child == NULL) {
+            /* Anthropic refuses empty content; nothing is lost */
+            cJSON_Delete(blocks);
+            continue;
+        }
+
+        cm_append(x, msgs, role, blocks);
+    }
+
+    return x->oom ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/* consecutive messages of one role become one (tool results, mostly) */
+
+static void
+cm_append(ngx_http_llm_xlate_req_t *x, cJSON *msgs, const char *role,
+    cJSON *blocks)
+{
+    cJSON        *last, *content, *b;
+    const char   *r;
+
+    last = msgs ? cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1)
+                : NULL;
+    r = last ? ngx_http_llm_xlate_str(last, "role") : NULL;
+
+    if (r && strcmp(r, role) == 0) {
+        content = cJSON_GetObjectItemCaseSensitive(last, "content");
+
+        while ((b = blocks->child) != NULL) {
+            ngx_http_llm_xlate_add(x, content, NULL,
+                                   cJSON_DetachItemViaPointer(blocks, b));
+        }
+
+        cJSON_Delete(blocks);
+        return;
+    }
+
+    last = ngx_http_llm_xlate_add(x, msgs, NULL, cJSON_CreateObject());
+    ngx_http_llm_xlate_add_str(x, last, "role", role);
+    ngx_http_llm_xlate_add(x, last, "content", blocks);
+}
+
+
+/* text of a string or of text parts, as text blocks */
+
+static int
+cm_text(ngx_http_llm_xlate_req_t *x, cJSON *content, cJSON *blocks,
+    const char *param)
+{
+    int          i;
+    char         p[64];
+    cJSON       *part, *b;
+    const char  *type, *text;
+
+    if (cJSON_IsString(content)) {
+        if (content->valuestring[0]) {
+            b = ngx_http_llm_xlate_add(x, blocks, NULL, cJSON_CreateObject());
+            ngx_http_llm_xlate_add_str(x, b, "type", "text");
+            ngx_http_llm_xlate_add_str(x, b, "text", content->valuestring);
+        }
+
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    if (content == NULL || cJSON_IsNull(content)) {
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    if (!cJSON_IsArray(content)) {
+        return ngx_http_llm_xlate_refuse(x, param,
+                   "'%s' must be a string or an array", param);
+    }
+
+    i = 0;
+
+    for (part = content->child; part; part = part->next, i++) {
+        type = ngx_http_llm_xlate_str(part, "type");
+        text = ngx_http_llm_xlate_str(part, "text");
+
+        if (type == NULL
+            || (strcmp(type, "text") && strcmp(type, "refusal"))
+            || (text == NULL
+                && (text = ngx_http_llm_xlate_str(part, "refusal")) == NULL))
+        {
+            snprintf(p, sizeof(p), "%.40s[%d]", param, i);
+            return ngx_http_llm_xlate_refuse(x, p,
+                       "'%s' must be a text part here", p);
+        }
+
+        if (text[0]) {
+            b = ngx_http_llm_xlate_add(x, blocks, NULL, cJSON_CreateObject());
+            ngx_http_llm_xlate_add_str(x, b, "type", "text");
+            ngx_http_llm_xlate_add_str(x, b, "text", text);
+        }
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_system(ngx_http_llm_xlate_req_t *x, cJSON *content, cJSON *system, int i)
+{
+    char  param[64];
+
+    snprintf(param, sizeof(param), "messages[%d].content", i);
+
+    return cm_text(x, content, system, param);
+}
+
+
+static int
+cm_user(ngx_http_llm_xlate_req_t *x, cJSON *content, cJSON *blocks, int i)
+{
+    int          j, rc;
+    char         param[64];
+    cJSON       *part;
+    const char  *type;
+
+    snprintf(param, sizeof(param), "messages[%d].content", i);
+
+    if (!cJSON_IsArray(content)) {
+        return cm_text(x, content, blocks, param);
+    }
+
+    j = 0;
+
+    for (part = content->child; part; part = part->next, j++) {
+        type = ngx_http_llm_xlate_str(part, "type");
+        snprintf(param, sizeof(param), "messages[%d].content[%d]", i, j);
+
+        if (type && strcmp(type, "image_url") == 0) {
+            rc = cm_image(x, part, blocks, param);
+
+        } else if (type && strcmp(type, "file") == 0) {
+            rc = cm_file(x, part, blocks, param);
+
+        } else if (type && strcmp(type, "text") == 0) {
+            rc = cm_text(x, cJSON_GetObjectItemCaseSensitive(part, "text"),
+                         blocks, param);
+
+        } else {
+            return ngx_http_llm_xlate_refuse(x, param,
+                       "'%s' of type '%.32s' has no equivalent at Anthropic",
+                       param, type ? type : "?");
+        }
+
+        if (rc != NGX_HTTP_LLM_XLATE_OK || x->res->status) {
+            return rc;
+        }
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/* "data:MEDIA;base64,DATA" -> base64 source, else an URL source */
+
+static cJSON *
+cm_source(ngx_http_llm_xlate_req_t *x, const char *url)
+{
+    cJSON       *src;
+    const char  *semi;
+    char         media[128];
+
+    src = cJSON_CreateObject();
+    if (src == NULL) {
+        x->oom = 1;
+        return NULL;
+    }
+
+    if (strncmp(url, "data:", 5) == 0) {
+        semi = strstr(url, ";base64,");
+
+        if (semi == NULL || semi - url - 5 >= (long) sizeof(media)) {
+            cJSON_Delete(src);
+            return NULL;
+        }
+
+        snprintf(media, sizeof(media), "%.*s", (int) (semi - url - 5),
+                 url + 5);
+
+        ngx_http_llm_xlate_add_str(x, src, "type", "base64");
+        ngx_http_llm_xlate_add_str(x, src, "media_type", media);
+        ngx_http_llm_xlate_add_str(x, src, "data", semi + 8);
+
+        return src;
+    }
+
+    ngx_http_llm_xlate_add_str(x, src, "type", "url");
+    ngx_http_llm_xlate_add_str(x, src, "url", url);
+
+    return src;
+}
+
+
+static int
+cm_image(ngx_http_llm_xlate_req_t *x, cJSON *part, cJSON *blocks,
+    const char *param)
+{
+    cJSON       *iu, *b, *src;
+    const char  *url;
+
+    iu = cJSON_GetObjectItemCaseSensitive(part, "image_url");
+    url = cJSON_IsString(iu) ? iu->valuestring
+                             : ngx_http_llm_xlate_str(iu, "url");
+
+    if (url == NULL) {
+        return ngx_http_llm_xlate_refuse(x, param,
+                                         "'%s' has no image URL", param);
+    }
+
+    if (cJSON_GetObjectItemCaseSensitive(iu, "detail")) {
+        ngx_http_llm_xlate_drop(x, "detail");
+    }
+
+    src = cm_source(x, url);
+    if (src == NULL) {
+        return x->oom ? NGX_HTTP_LLM_XLATE_NOMEM
+                      : ngx_http_llm_xlate_refuse(x, param,
+                            "'%s' is a data URL without base64", param);
+    }
+
+    b = ngx_http_llm_xlate_add(x, blocks, NULL, cJSON_CreateObject());
+    ngx_http_llm_xlate_add_str(x, b, "type", "image");
+    ngx_http_llm_xlate_add(x, b, "source", src);
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_file(ngx_http_llm_xlate_req_t *x, cJSON *part, cJSON *blocks,
+    const char *param)
+{
+    cJSON       *b, *src;
+    const char  *data;
+
+    data = ngx_http_llm_xlate_str(
+               cJSON_GetObjectItemCaseSensitive(part, "file"), "file_data");
+
+    /* a file_id names OpenAI's file storage: nothing Anthropic can read */
+    if (data == NULL || strncmp(data, "data:", 5) != 0) {
+        return ngx_http_llm_xlate_refuse(x, param,
+                   "'%s' must carry file_data as a base64 data URL", param);
+    }
+
+    src = cm_source(x, data);
+    if (src == NULL) {
+        return x->oom ? NGX_HTTP_LLM_XLATE_NOMEM
+                      : ngx_http_llm_xlate_refuse(x, param,
+                            "'%s' is a data URL without base64", param);
+    }
+
+    b = ngx_http_llm_xlate_add(x, blocks, NULL, cJSON_CreateObject());
+    ngx_http_llm_xlate_add_str(x, b, "type", "document");
+    ngx_http_llm_xlate_add(x, b, "source", src);
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_assistant(ngx_http_llm_xlate_req_t *x, cJSON *m, cJSON *blocks, int i)
+{
+    int          j, rc;
+    char         param[80];
+    cJSON       *calls, *call, *fn, *b, *input;
+    const char  *id, *name, *args;
+
+    snprintf(param, sizeof(param), "messages[%d].content", i);
+
+    rc = cm_text(x, cJSON_GetObjectItemCaseSensitive(m, "content"), blocks,
+                 param);
+    if (rc != NGX_HTTP_LLM_XLATE_OK || x->res->status) {
+        return rc;
+    }
+
+    calls = cJSON_GetObjectItemCaseSensitive(m, "tool_calls");
+    j = 0;
+
+    for (call = cJSON_IsArray(calls) ? calls->child : NULL;
+         call;
+         call = call->next, j++)
+    {
+        fn = cJSON_GetObjectItemCaseSensitive(call, "function");
+        id = ngx_http_llm_xlate_str(call, "id");
+        name = ngx_http_llm_xlate_str(fn, "name");
+        args = ngx_http_llm_xlate_str(fn, "arguments");
+
+        snprintf(param, sizeof(param), "messages[%d].tool_calls[%d]", i, j);
+
+        if (id == NULL || name == NULL) {
+            return ngx_http_llm_xlate_refuse(x, param,
+                       "'%s' needs an id and a function name", param);
+        }
+
+        input = (args && args[0]) ? cJSON_Parse(args) : cJSON_CreateObject();
+
+        if (!cJSON_IsObject(input)) {
+            cJSON_Delete(input);
+            snprintf(param, sizeof(param),
+                     "messages[%d].tool_calls[%d].function.arguments", i, j);
+            return ngx_http_llm_xlate_refuse(x, param,
+                       "'%s' must be a JSON object", param);
+        }
+
+        b = ngx_http_llm_xlate_add(x, blocks, NULL, cJSON_CreateObject());
+        ngx_http_llm_xlate_add_str(x, b, "type", "tool_use");
+        ngx_http_llm_xlate_add_str(x, b, "id", id);
+        ngx_http_llm_xlate_add_str(x, b, "name", name);
+        ngx_http_llm_xlate_add(x, b, "input", input);
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_tool_result(ngx_http_llm_xlate_req_t *x, cJSON *m, cJSON *blocks, int i)
+{
+    int          rc;
+    char         param[64];
+    cJSON       *b, *content, *text;
+    const char  *id;
+
+    id = ngx_http_llm_xlate_str(m, "tool_call_id");
+
+    if (id == NULL) {
+        snprintf(param, sizeof(param), "messages[%d].tool_call_id", i);
+        return ngx_http_llm_xlate_refuse(x, param,
+                                         "'%s' must be a string", param);
+    }
+
+    b = ngx_http_llm_xlate_add(x, blocks, NULL, cJSON_CreateObject());
+    ngx_http_llm_xlate_add_str(x, b, "type", "tool_result");
+    ngx_http_llm_xlate_add_str(x, b, "tool_use_id", id);
+
+    content = cJSON_GetObjectItemCaseSensitive(m, "content");
+
+    if (cJSON_IsString(content)) {
+        ngx_http_llm_xlate_add_str(x, b, "content", content->valuestring);
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    text = ngx_http_llm_xlate_add(x, b, "content", cJSON_CreateArray());
+
+    snprintf(param, sizeof(param), "messages[%d].content", i);
+    rc = cm_text(x, content, text, param);
+
+    return rc;
+}
+
+
+static int
+cm_max_tokens(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    int64_t  n;
+
+    n = ngx_http_llm_xlate_int(x->src, v->string);
+
+    if (n < 1) {
+        return ngx_http_llm_xlate_refuse(x, v->string,
+                   "'%s' must be a positive integer", v->string);
+    }
+
+    /* max_completion_tokens replaces the older max_tokens */
+    if (x->max_tokens < 0 || strcmp(v->string, "max_completion_tokens") == 0)
+    {
+        x->max_tokens = n;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_temperature(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    /* OpenAI's range is 0..2, Anthropic's 0..1 */
+    if (cJSON_IsNumber(v) && v->valuedouble > 1.0) {
+        return ngx_http_llm_xlate_refuse(x, "temperature",
+                   "'temperature' above 1 has no equivalent at Anthropic");
+    }
+
+    ngx_http_llm_xlate_add(x, x->dst, "temperature",
+                           ngx_http_llm_xlate_take(x->src, v));
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_stop(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    cJSON  *a;
+
+    if (cJSON_IsString(v)) {
+        a = ngx_http_llm_xlate_add(x, x->dst, "stop_sequences",
+                                   cJSON_CreateArray());
+        ngx_http_llm_xlate_add_str(x, a, NULL, v->valuestring);
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    ngx_http_llm_xlate_add(x, x->dst, "stop_sequences",
+                           ngx_http_llm_xlate_take(x->src, v));
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_stream(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    x->res->stream = cJSON_IsTrue(v);
+
+    ngx_http_llm_xlate_add(x, x->dst, "stream",
+                           ngx_http_llm_xlate_take(x->src, v));
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/* Anthropic always reports usage; the client's wish shapes our output */
+
+static int
+cm_stream_options(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    x->res->include_usage = cJSON_IsTrue(
+        cJSON_GetObjectItemCaseSensitive(v, "include_usage"));
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_tools(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    int          i;
+    char         param[64];
+    cJSON       *t, *fn, *tools, *tool, *schema;
+    const char  *type, *name;
+
+    if (!cJSON_IsArray(v)) {
+        return ngx_http_llm_xlate_refuse(x, "tools",
+                                         "'tools' must be an array");
+    }
+
+    tools = ngx_http_llm_xlate_add(x, x->dst, "tools", cJSON_CreateArray());
+    i = 0;
+
+    for (t = v->child; t; t = t->next, i++) {
+        type = ngx_http_llm_xlate_str(t, "type");
+        fn = cJSON_GetObjectItemCaseSensitive(t, "function");
+        name = ngx_http_llm_xlate_str(fn, "name");
+
+        snprintf(param, sizeof(param), "tools[%d]", i);
+
+        if ((type && strcmp(type, "function")) || name == NULL) {
+            return ngx_http_llm_xlate_refuse(x, param,
+                       "'%s' must be a function with a name", param);
+        }
+
+        tool = ngx_http_llm_xlate_add(x, tools, NULL, cJSON_CreateObject());
+        ngx_http_llm_xlate_add_str(x, tool, "name", name);
+
+        if (ngx_http_llm_xlate_str(fn, "description")) {
+            ngx_http_llm_xlate_add_str(x, tool, "description",
+                ngx_http_llm_xlate_str(fn, "description"));
+        }
+
+        schema = cJSON_GetObjectItemCaseSensitive(fn, "parameters");
+
+        if (cJSON_IsObject(schema)) {
+            schema = cJSON_DetachItemViaPointer(fn, schema);
+
+        } else {
+            schema = cJSON_CreateObject();
+        }
+
+        /* input_schema must be an object schema */
+        if (schema && !cJSON_GetObjectItemCaseSensitive(schema, "type")) {
+            ngx_http_llm_xlate_add_str(x, schema, "type", "object");
+        }
+
+        ngx_http_llm_xlate_add(x, tool, "input_schema", schema);
+
+        if (cJSON_GetObjectItemCaseSensitive(fn, "strict")) {
+            ngx_http_llm_xlate_drop(x, "strict");
+        }
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_tool_choice(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    const char  *type, *name;
+
+    type = NULL;
+    name = NULL;
+
+    if (cJSON_IsString(v)) {
+        if (strcmp(v->valuestring, "none") == 0) {
+            type = "none";
+
+        } else if (strcmp(v->valuestring, "auto") == 0) {
+            type = "auto";
+
+        } else if (strcmp(v->valuestring, "required") == 0) {
+            type = "any";
+        }
+
+    } else {
+        name = ngx_http_llm_xlate_str(
+                   cJSON_GetObjectItemCaseSensitive(v, "function"), "name");
+        type = name ? "tool" : NULL;
+    }
+
+    if (type == NULL) {
+        return ngx_http_llm_xlate_refuse(x, "tool_choice",
+                   "this 'tool_choice' has no equivalent at Anthropic");
+    }
+
+    cJSON_Delete(x->tool_choice);
+
+    x->tool_choice = cJSON_CreateObject();
+    ngx_http_llm_xlate_add_str(x, x->tool_choice, "type", type);
+
+    if (name) {
+        ngx_http_llm_xlate_add_str(x, x->tool_choice, "name", name);
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_parallel(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    x->parallel = cJSON_IsFalse(v) ? 0 : 1;
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_user_id(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    cJSON  *md;
+
+    if (!cJSON_IsString(v)) {
+        return ngx_http_llm_xlate_refuse(x, "user", "'user' must be a string");
+    }
+
+    md = ngx_http_llm_xlate_add(x, x->dst, "metadata", cJSON_CreateObject());
+    ngx_http_llm_xlate_add_str(x, md, "user_id", v->valuestring);
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_n(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    if (ngx_http_llm_xlate_int(x->src, "n") != 1) {
+        return ngx_http_llm_xlate_refuse(x, "n",
+                   "'n' other than 1 has no equivalent at Anthropic "
+                   "(one answer per request)");
+    }
+
+    (void) v;
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+static int
+cm_logprobs(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    if (cJSON_IsFalse(v) || (cJSON_IsNumber(v) && v->valuedouble == 0)) {
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    return ngx_http_llm_xlate_refuse(x, v->string,
+               "'%s' has no equivalent at Anthropic", v->string);
+}
+
+
+static int
+cm_response_format(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    const char  *type;
+
+    type = ngx_http_llm_xlate_str(v, "type");
+
+    if (type && strcmp(type, "text") == 0) {
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    return ngx_http_llm_xlate_refuse(x, "response_format",
+               "'response_format' %.32s has no equivalent at Anthropic",
+               type ? type : "");
+}
+
+
+static int
+cm_reasoning(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    int  i;
+
+    for (i = 0; cJSON_IsString(v) && cm_efforts[i].effort; i++) {
+        if (strcmp(cm_efforts[i].effort, v->valuestring) == 0) {
+            x->budget = cm_efforts[i].budget;
+            return NGX_HTTP_LLM_XLATE_OK;
+        }
+    }
+
+    return ngx_http_llm_xlate_refuse(x, "reasoning_effort",
+               "'reasoning_effort' must be none, minimal, low, medium "
+               "or high");
+}
+
+
+static int
+cm_modalities(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    cJSON  *m;
+
+    for (m = cJSON_IsArray(v) ? v->child : NULL; m; m = m->next) {
+        if (!cJSON_IsString(m) || strcmp(m->valuestring, "text")) {
+            return ngx_http_llm_xlate_refuse(x, "modalities",
+                       "'modalities' other than text have no equivalent "
+                       "at Anthropic");
+        }
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/* the answer: an Anthropic message -> a chat.completion */
+
+static cJSON *
+cm_response(cJSON *src, const char *model, int64_t created)
+{
+    int                        ntools;
+    cJSON                     *dst, *choices, *choice, *msg, *b, *calls, *c,
+                              *fn, *input;
+    char                      *args;
+    const char                *type, *id, *text;
+    ngx_http_llm_xlate_buf_t   content, reasoning;
+    ngx_http_llm_xlate_req_t   x;
+
+    memset(&x, 0, sizeof(ngx_http_llm_xlate_req_t));
+    memset(&content, 0, sizeof(ngx_http_llm_xlate_buf_t));
+    memset(&reasoning, 0, sizeof(ngx_http_llm_xlate_buf_t));
+
+    dst = cJSON_CreateObject();
+    if (dst == NULL) {
+        return NULL;
+    }
+
+    id = ngx_http_llm_xlate_str(src, "id");
+
+    ngx_http_llm_xlate_add_str(&x, dst, "id", id ? id : "chatcmpl");
+    ngx_http_llm_xlate_add_str(&x, dst, "object", "chat.completion");
+    ngx_http_llm_xlate_add(&x, dst, "created",
+                           cJSON_CreateNumber((double) created));
+    ngx_http_llm_xlate_add_str(&x, dst, "model", model);
+
+    choices = ngx_http_llm_xlate_add(&x, dst, "choices", cJSON_CreateArray());
+    choice = ngx_http_llm_xlate_add(&x, choices, NULL, cJSON_CreateObject());
+    ngx_http_llm_xlate_add(&x, choice, "index", cJSON_CreateNumber(0));
+    msg = ngx_http_llm_xlate_add(&x, choice, "message", cJSON_CreateObject());
+    ngx_http_llm_xlate_add_str(&x, msg, "role", "assistant");
+
+    calls = NULL;
+    ntools = 0;
+
+    b = cJSON_GetObjectItemCaseSensitive(src, "content");
+
+    for (b = cJSON_IsArray(b) ? b->child : NULL; b; b = b->next) {
+        type = ngx_http_llm_xlate_str(b, "type");
+        if (type == NULL) {
+            continue;
+        }
+
+        if (strcmp(type, "text") == 0
+            && (text = ngx_http_llm_xlate_str(b, "text")) != NULL)
+        {
+            x.oom |= ngx_http_llm_xlate_buf_append(&content, text,
+                                                   strlen(text));
+
+        } else if (strcmp(type, "thinking") == 0
+                   && (text = ngx_http_llm_xlate_str(b, "thinking")) != NULL)
+        {
+            x.oom |= ngx_http_llm_xlate_buf_append(&reasoning, text,
+                                                   strlen(text));
+
+        } else if (strcmp(type, "tool_use") == 0) {
+            if (calls == NULL) {
+                calls = cJSON_CreateArray();
+            }
+
+            input = cJSON_GetObjectItemCaseSensitive(b, "input");
+            args = input ? cJSON_PrintUnformatted(input) : NULL;
+
+            c = ngx_http_llm_xlate_add(&x, calls, NULL, cJSON_CreateObject());
+            ngx_http_llm_xlate_add(&x, c, "index",
+                                   cJSON_CreateNumber(ntools++));
+            ngx_http_llm_xlate_add_str(&x, c, "id",
+                                       ngx_http_llm_xlate_str(b, "id"));
+            ngx_http_llm_xlate_add_str(&x, c, "type", "function");
+            fn = ngx_http_llm_xlate_add(&x, c, "function",
+                                        cJSON_CreateObject());
+            ngx_http_llm_xlate_add_str(&x, fn, "name",
+                                       ngx_http_llm_xlate_str(b, "name"));
+            ngx_http_llm_xlate_add_str(&x, fn, "arguments",
+                                       args ? args : "{}");
+            free(args);
+        }
+
+        /* server tools' blocks and redacted thinking have no chat form */
+    }
+
+    if (content.len) {
+        x.oom |= ngx_http_llm_xlate_buf_append(&content, "", 1);
+        ngx_http_llm_xlate_add_str(&x, msg, "content",
+                                   (char *) content.data);
+
+    } else {
+        ngx_http_llm_xlate_add(&x, msg, "content", cJSON_CreateNull());
+    }
+
+    if (reasoning.len) {
+        /* the name DeepSeek, vLLM and LiteLLM use */
+        x.oom |= ngx_http_llm_xlate_buf_append(&reasoning, "", 1);
+        ngx_http_llm_xlate_add_str(&x, msg, "reasoning_content",
+                                   (char *) reasoning.data);
+    }
+
+    if (calls) {
+        ngx_http_llm_xlate_add(&x, msg, "tool_calls", calls);
+    }
+
+    ngx_http_llm_xlate_add(&x, choice, "logprobs", cJSON_CreateNull());
+    ngx_http_llm_xlate_add_str(&x, choice, "finish_reason",
+        ngx_http_llm_xlate_stop(ngx_http_llm_xlate_str(src, "stop_reason"),
+                                NGX_HTTP_LLM_XLATE_CHAT));
+
+    cm_usage(&x, dst, cJSON_GetObjectItemCaseSensitive(src, "usage"));
+
+    ngx_http_llm_xlate_buf_free(&content);
+    ngx_http_llm_xlate_buf_free(&reasoning);
+
+    if (x.oom) {
+        cJSON_Delete(dst);
+        return NULL;
+    }
+
+    return dst;
+}
+
+
+/*
+ * Anthropic's input_tokens leave out what was read from or written to
+ * the cache; OpenAI's prompt_tokens include the cache reads.
+ */
+
+static void
+cm_usage(ngx_http_llm_xlate_req_t *x, cJSON *dst, cJSON *usage)
+{
+    int64_t  in, out, read, write;
+    cJSON   *u, *d;
+
+    in = ngx_http_llm_xlate_int(usage, "input_tokens");
+    out = ngx_http_llm_xlate_int(usage, "output_tokens");
+    read = ngx_http_llm_xlate_int(usage, "cache_read_input_tokens");
+    write = ngx_http_llm_xlate_int(usage, "cache_creation_input_tokens");
+
+    in = (in < 0 ? 0 : in) + (read < 0 ? 0 : read)
+         + (write < 0 ? 0 : write);
+    out = out < 0 ? 0 : out;
+
+    u = ngx_http_llm_xlate_add(x, dst, "usage", cJSON_CreateObject());
+    ngx_http_llm_xlate_add(x, u, "prompt_tokens",
+                           cJSON_CreateNumber((double) in));
+    ngx_http_llm_xlate_add(x, u, "completion_tokens",
+                           cJSON_CreateNumber((double) out));
+    ngx_http_llm_xlate_add(x, u, "total_tokens",
+                           cJSON_CreateNumber((double) (in + out)));
+
+    d = ngx_http_llm_xlate_add(x, u, "prompt_tokens_details",
+                               cJSON_CreateObject());
+    ngx_http_llm_xlate_add(x, d, "cached_tokens",
+                           cJSON_CreateNumber(read < 0 ? 0 : (double) read));
+}
+
+
+/* the stream: Anthropic's events -> chat.completion.chunk events */
+
+static int
+cm_event(ngx_http_llm_xlate_sse_t *s, const char *name, cJSON *data,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int                        rc;
+    cJSON                     *m, *b, *d, *delta, *calls, *c, *fn;
+    const char                *type, *t, *text;
+    ngx_http_llm_xlate_req_t   x;
+
+    (void) name;
+
+    type = ngx_http_llm_xlate_str(data, "type");
+    if (type == NULL) {
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    memset(&x, 0, sizeof(ngx_http_llm_xlate_req_t));
+
+    if (strcmp(type, "message_start") == 0) {
+        m = cJSON_GetObjectItemCaseSensitive(data, "message");
+        t = ngx_http_llm_xlate_str(m, "id");
+
+        if (t) {
+            snprintf(s->id, sizeof(s->id), "%s", t);
+        }
+
+        cm_event_usage(s, cJSON_GetObjectItemCaseSensitive(m, "usage"));
+
+        s->started = 1;
+
+        delta = cJSON_CreateObject();
+        ngx_http_llm_xlate_add_str(&x, delta, "role", "assistant");
+        ngx_http_llm_xlate_add_str(&x, delta, "content", "");
+
+        return x.oom ? NGX_HTTP_LLM_XLATE_NOMEM
+                     : cm_chunk(s, delta, NULL, out);
+    }
+
+    if (strcmp(type, "content_block_start") == 0) {
+        b = cJSON_GetObjectItemCaseSensitive(data, "content_block");
+        t = ngx_http_llm_xlate_str(b, "type");
+        s->block = (int) ngx_http_llm_xlate_int(data, "index");
+
+        if (t && strcmp(t, "text") == 0) {
+            s->block_type = CM_BLOCK_TEXT;
+            text = ngx_http_llm_xlate_str(b, "text");
+
+            if (text == NULL || text[0] == '\0') {
+                return NGX_HTTP_LLM_XLATE_OK;
+            }
+
+            delta = cJSON_CreateObject();
+            ngx_http_llm_xlate_add_str(&x, delta, "content", text);
+
+            return x.oom ? NGX_HTTP_LLM_XLATE_NOMEM
+                         : cm_chunk(s, delta, NULL, out);
+        }
+
+        if (t && strcmp(t, "thinking") == 0) {
+            s->block_type = CM_BLOCK_THINK;
+            return NGX_HTTP_LLM_XLATE_OK;
+        }
+
+        if (t == NULL || strcmp(t, "tool_use") != 0) {
+            s->block_type = CM_BLOCK_OTHER;
+            return NGX_HTTP_LLM_XLATE_OK;
+        }
+
+        s->block_type = CM_BLOCK_TOOL;
+        s->tool = s->ntools++;
+
+        delta = cJSON_CreateObject();
+        calls = ngx_http_llm_xlate_add(&x, delta, "tool_calls",
+                                       cJSON_CreateArray());
+        c = ngx_http_llm_xlate_add(&x, calls, NULL, cJSON_CreateObject());
+        ngx_http_llm_xlate_add(&x, c, "index", cJSON_CreateNumber(s->tool));
+        ngx_http_llm_xlate_add_str(&x, c, "id",
+                                   ngx_http_llm_xlate_str(b, "id"));
+        ngx_http_llm_xlate_add_str(&x, c, "type", "function");
+        fn = ngx_http_llm_xlate_add(&x, c, "function", cJSON_CreateObject());
+        ngx_http_llm_xlate_add_str(&x, fn, "name",
+                                   ngx_http_llm_xlate_str(b, "name"));
+        ngx_http_llm_xlate_add_str(&x, fn, "arguments", "");
+
+        if (x.oom) {
+            cJSON_Delete(delta);
+            return NGX_HTTP_LLM_XLATE_NOMEM;
+        }
+
+        return cm_chunk(s, delta, NULL, out);
+    }
+
+    if (strcmp(type, "content_block_delta") == 0) {
+        d = cJSON_GetObjectItemCaseSensitive(data, "delta");
+        t = ngx_http_llm_xlate_str(d, "type");
+
+        if (t == NULL) {
+            return NGX_HTTP_LLM_XLATE_OK;
+        }
+
+        delta = NULL;
+
+        if (strcmp(t, "text_delta") == 0
+            && (text = ngx_http_llm_xlate_str(d, "text")) != NULL)
+        {
+            delta = cJSON_CreateObject();
+            ngx_http_llm_xlate_add_str(&x, delta, "content", text);
+
+        } else if (strcmp(t, "thinking_delta") == 0
+                   && (text = ngx_http_llm_xlate_str(d, "thinking")) != NULL)
+        {
+            delta = cJSON_CreateObject();
+            ngx_http_llm_xlate_add_str(&x, delta, "reasoning_content", text);
+
+        } else if (strcmp(t, "input_json_delta") == 0
+                   && s->block_type == CM_BLOCK_TOOL
+                   && (text = ngx_http_llm_xlate_str(d, "partial_json"))
+                      != NULL
+                   && text[0])
+        {
+            delta = cJSON_CreateObject();
+            calls = ngx_http_llm_xlate_add(&x, delta, "tool_calls",
+                                           cJSON_CreateArray());
+            c = ngx_http_llm_xlate_add(&x, calls, NULL, cJSON_CreateObject());
+            ngx_http_llm_xlate_add(&x, c, "index",
+                                   cJSON_CreateNumber(s->tool));
+            fn = ngx_http_llm_xlate_add(&x, c, "function",
+                                        cJSON_CreateObject());
+            ngx_http_llm_xlate_add_str(&x, fn, "arguments", text);
+        }
+
+        if (delta == NULL) {
+            /* signatures, citations, server tools: no chat form */
+            return NGX_HTTP_LLM_XLATE_OK;
+        }
+
+        if (x.oom) {
+            cJSON_Delete(delta);
+            return NGX_HTTP_LLM_XLATE_NOMEM;
+        }
+
+        return cm_chunk(s, delta, NULL, out);
+    }
+
+    if (strcmp(type, "content_block_stop") == 0) {
+        s->block = -1;
+        s->block_type = CM_BLOCK_NONE;
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    if (strcmp(type, "message_delta") == 0) {
+        d = cJSON_GetObjectItemCaseSensitive(data, "delta");
+        t = ngx_http_llm_xlate_stop(ngx_http_llm_xlate_str(d, "stop_reason"),
+                                    NGX_HTTP_LLM_XLATE_CHAT);
+
+        snprintf(s->stop, sizeof(s->stop), "%s", t);
+        cm_event_usage(s, cJSON_GetObjectItemCaseSensitive(data, "usage"));
+
+        return cm_chunk(s, cJSON_CreateObject(), s->stop, out);
+    }
+
+    if (strcmp(type, "message_stop") != 0) {
+        /* ping, and events added after this was written */
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    s->done = 1;
+
+    if (s->include_usage) {
+        m = cJSON_CreateObject();
+        ngx_http_llm_xlate_add_str(&x, m, "id", s->id);
+        ngx_http_llm_xlate_add_str(&x, m, "object", "chat.completion.chunk");
+        ngx_http_llm_xlate_add(&x, m, "created",
+                               cJSON_CreateNumber((double) s->created));
+        ngx_http_llm_xlate_add_str(&x, m, "model", s->model);
+        ngx_http_llm_xlate_add(&x, m, "choices", cJSON_CreateArray());
+
+        b = ngx_http_llm_xlate_add(&x, m, "usage", cJSON_CreateObject());
+        ngx_http_llm_xlate_add(&x, b, "prompt_tokens",
+                               cJSON_CreateNumber((double) s->prompt_tokens));
+        ngx_http_llm_xlate_add(&x, b, "completion_tokens",
+            cJSON_CreateNumber((double) s->completion_tokens));
+        ngx_http_llm_xlate_add(&x, b, "total_tokens",
+            cJSON_CreateNumber((double) (s->prompt_tokens
+                                         + s->completion_tokens)));
+        d = ngx_http_llm_xlate_add(&x, b, "prompt_tokens_details",
+                                   cJSON_CreateObject());
+        ngx_http_llm_xlate_add(&x, d, "cached_tokens",
+                               cJSON_CreateNumber((double) s->cached_tokens));
+
+        if (x.oom) {
+            cJSON_Delete(m);
+            return NGX_HTTP_LLM_XLATE_NOMEM;
+        }
+
+        rc = ngx_http_llm_xlate_emit(out, NULL, m);
+        if (rc != NGX_HTTP_LLM_XLATE_OK) {
+            return rc;
+        }
+    }
+
+    return ngx_http_llm_xlate_buf_append(out, "data: [DONE]\n\n", 14);
+}
+
+
+/* message_start has the input, message_delta the output (and maybe more) */
+
+static void
+cm_event_usage(ngx_http_llm_xlate_sse_t *s, cJSON *usage)
+{
+    int64_t  in, out, read, write;
+
+    if (!cJSON_IsObject(usage)) {
+        return;
+    }
+
+    in = ngx_http_llm_xlate_int(usage, "input_tokens");
+    out = ngx_http_llm_xlate_int(usage, "output_tokens");
+    read = ngx_http_llm_xlate_int(usage, "cache_read_input_tokens");
+    write = ngx_http_llm_xlate_int(usage, "cache_creation_input_tokens");
+
+    if (read >= 0) {
+        s->cached_tokens = read;
+    }
+
+    if (write >= 0) {
+        s->cache_write_tokens = write;
+    }
+
+    if (in >= 0) {
+        s->prompt_tokens = in + s->cached_tokens + s->cache_write_tokens;
+        s->usage_seen = 1;
+    }
+
+    if (out >= 0) {
+        s->completion_tokens = out;
+        s->usage_seen = 1;
+    }
+}
+
+
+static int
+cm_chunk(ngx_http_llm_xlate_sse_t *s, cJSON *delta, const char *finish,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    cJSON                     *m, *choices, *c;
+    ngx_http_llm_xlate_req_t   x;
+
+    memset(&x, 0, sizeof(ngx_http_llm_xlate_req_t));
+
+    m = cJSON_CreateObject();
+    ngx_http_llm_xlate_add_str(&x, m, "id", s->id);
+    ngx_http_llm_xlate_add_str(&x, m, "object", "chat.completion.chunk");
+    ngx_http_llm_xlate_add(&x, m, "created",
+                           cJSON_CreateNumber((double) s->created));
+    ngx_http_llm_xlate_add_str(&x, m, "model", s->model);
+    choices = ngx_http_llm_xlate_add(&x, m, "choices", cJSON_CreateArray());
+    c = ngx_http_llm_xlate_add(&x, choices, NULL, cJSON_CreateObject());
+    ngx_http_llm_xlate_add(&x, c, "index", cJSON_CreateNumber(0));
+    ngx_http_llm_xlate_add(&x, c, "delta", delta);
+    ngx_http_llm_xlate_add(&x, c, "finish_reason",
+                           finish ? cJSON_CreateString(finish)
+                                  : cJSON_CreateNull());
+
+    if (x.oom) {
+        cJSON_Delete(m);
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return ngx_http_llm_xlate_emit(out, NULL, m);
+}
