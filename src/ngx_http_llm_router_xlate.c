@@ -19,8 +19,8 @@
 static const ngx_http_llm_xlate_pair_t *ngx_http_llm_xlate_pair(int client,
     int provider);
 static size_t ngx_http_llm_xlate_frame(ngx_http_llm_xlate_sse_t *s,
-    const unsigned char *p, size_t n, ngx_http_llm_xlate_buf_t *out,
-    int *rc);
+    const unsigned char *p, size_t n, size_t *scan,
+    ngx_http_llm_xlate_buf_t *out, int *rc);
 static int ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
     const unsigned char *p, const unsigned char *last,
     ngx_http_llm_xlate_buf_t *out);
@@ -739,7 +739,7 @@ ngx_http_llm_xlate_sse_feed(ngx_http_llm_xlate_sse_t *s,
     const unsigned char *p, size_t n, ngx_http_llm_xlate_buf_t *out)
 {
     int             rc;
-    size_t          used, size;
+    size_t          used, size, scan;
     unsigned char  *carry;
 
     if (s->done || s->failed || n == 0) {
@@ -751,9 +751,11 @@ ngx_http_llm_xlate_sse_feed(ngx_http_llm_xlate_sse_t *s,
 
     if (s->carry_len == 0) {
         /* whole events straight from the input, the rest is carried */
-        used = ngx_http_llm_xlate_frame(s, p, n, out, &rc);
+        scan = 0;
+        used = ngx_http_llm_xlate_frame(s, p, n, &scan, out, &rc);
         p += used;
         n -= used;
+        s->carry_scan = scan - used;
 
         if (rc != NGX_HTTP_LLM_XLATE_OK || s->done || s->failed) {
             return rc;
@@ -766,6 +768,7 @@ ngx_http_llm_xlate_sse_feed(ngx_http_llm_xlate_sse_t *s,
 
     if (s->carry_len + n > NGX_HTTP_LLM_XLATE_EVENT_MAX) {
         s->carry_len = 0;
+        s->carry_scan = 0;
         ngx_http_llm_xlate_sse_error(s, NULL,
                                      "the provider sent an oversized event",
                                      out);
@@ -791,12 +794,16 @@ ngx_http_llm_xlate_sse_feed(ngx_http_llm_xlate_sse_t *s,
     memcpy(s->carry + s->carry_len, p, n);
     s->carry_len += n;
 
-    used = ngx_http_llm_xlate_frame(s, s->carry, s->carry_len, out, &rc);
+    scan = s->carry_scan;
+    used = ngx_http_llm_xlate_frame(s, s->carry, s->carry_len, &scan, out,
+                                    &rc);
 
     if (used) {
         memmove(s->carry, s->carry + used, s->carry_len - used);
         s->carry_len -= used;
     }
+
+    s->carry_scan = scan - used;
 
     return rc;
 }
@@ -804,17 +811,20 @@ ngx_http_llm_xlate_sse_feed(ngx_http_llm_xlate_sse_t *s,
 
 /*
  * Dispatches every complete event of p[0 .. n); returns the bytes used.
- * An event ends with an empty line; lines end with LF or CRLF.
+ * An event ends with an empty line; lines end with LF or CRLF.  Lines
+ * before *scan were looked at already (an event that comes in small
+ * pieces is not scanned again from its start each time); on return
+ * *scan is where the next unfinished line starts.
  */
 
 static size_t
 ngx_http_llm_xlate_frame(ngx_http_llm_xlate_sse_t *s, const unsigned char *p,
-    size_t n, ngx_http_llm_xlate_buf_t *out, int *rc)
+    size_t n, size_t *scan, ngx_http_llm_xlate_buf_t *out, int *rc)
 {
     const unsigned char  *start, *line, *nl, *end;
 
     start = p;
-    line = p;
+    line = p + *scan;
     end = p + n;
 
     while (line < end) {
@@ -830,6 +840,7 @@ ngx_http_llm_xlate_frame(ngx_http_llm_xlate_sse_t *s, const unsigned char *p,
                 *rc = ngx_http_llm_xlate_dispatch(s, start, line, out);
 
                 if (*rc != NGX_HTTP_LLM_XLATE_OK || s->done || s->failed) {
+                    *scan = n;
                     return n;
                 }
             }
@@ -839,6 +850,8 @@ ngx_http_llm_xlate_frame(ngx_http_llm_xlate_sse_t *s, const unsigned char *p,
 
         line = nl + 1;
     }
+
+    *scan = line - p;
 
     return start - p;
 }

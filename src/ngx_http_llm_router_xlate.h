@@ -118,6 +118,7 @@ typedef struct {
     unsigned char                  *carry;
     size_t                          carry_len;
     size_t                          carry_size;
+    size_t                          carry_scan;   /* lines looked at */
 } ngx_http_llm_xlate_sse_t;
 
 
