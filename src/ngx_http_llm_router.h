@@ -240,6 +240,8 @@ typedef struct {
 
     ngx_array_t                     *keys;    /* ngx_str_t, header values */
 
+    ngx_int_t                        max_tokens_default;  /* api=anthropic */
+
     ngx_uint_t                       max_fails;
     ngx_msec_t                       fail_timeout;
     uint64_t                         fail_status[4];  /* 400..655 */
@@ -445,6 +447,9 @@ typedef struct {
     ngx_uint_t                       retry_after_budget;
     void                            *json_usage;   /* usage scanner state */
 
+    /* API translation (ngx_http_llm_xlate_ctx_t), NULL: never needed */
+    void                            *xlate;
+
     /* filters */
     ngx_buf_t                       *error_body;   /* JSON error to send */
     ngx_str_t                        error_message;
@@ -485,6 +490,7 @@ typedef struct {
     unsigned                         error_sent:1;
     unsigned                         body_ready:1;
     unsigned                         waiting_body:1;
+    unsigned                         xlate_on:1;   /* answer translated */
     ngx_int_t                        status;       /* precontent result */
 } ngx_http_llm_ctx_t;
 
@@ -555,6 +561,19 @@ ngx_int_t ngx_http_llm_balancer_init(ngx_conf_t *cf,
 
 /* filters */
 ngx_int_t ngx_http_llm_filter_init(ngx_conf_t *cf);
+
+/* API translation */
+ngx_int_t ngx_http_llm_xlate_build(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_http_llm_target_t *t);
+ngx_uint_t ngx_http_llm_xlate_serves(ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_provider_t *prov);
+ngx_int_t ngx_http_llm_xlate_refused(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+ngx_int_t ngx_http_llm_xlate_header(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
+ngx_int_t ngx_http_llm_xlate_body(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_chain_t *in,
+    ngx_http_output_body_filter_pt next);
 
 /* errors */
 ngx_int_t ngx_http_llm_set_error(ngx_http_request_t *r,

@@ -159,7 +159,14 @@ ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
                 }
             }
 
-            if (ngx_http_llm_build_request(r, ctx, t) != NGX_OK) {
+            rc = ngx_http_llm_build_request(r, ctx, t);
+
+            if (rc == NGX_DECLINED) {
+                /* the request has what this target's API cannot take */
+                continue;
+            }
+
+            if (rc != NGX_OK) {
                 return NGX_ERROR;
             }
 

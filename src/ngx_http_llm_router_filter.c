@@ -138,6 +138,10 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
         ctx->json_watch = 1;
     }
 
+    if (ctx->xlate && ngx_http_llm_xlate_header(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_next_header_filter(r);
 }
 
@@ -262,7 +266,11 @@ ngx_http_llm_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         last |= b->last_buf;
     }
 
-    if (ctx->sse) {
+    if (ctx->xlate_on) {
+        /* another API's answer, in the client's (it is sent there) */
+        rc = ngx_http_llm_xlate_body(r, ctx, in, ngx_http_next_body_filter);
+
+    } else if (ctx->sse) {
         rc = ngx_http_llm_sse_filter(r, ctx, in);
 
     } else {
@@ -279,7 +287,7 @@ ngx_http_llm_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return NGX_ERROR;
     }
 
-    if (ctx->sse) {
+    if (ctx->sse || ctx->xlate_on) {
         return rc;
     }
 

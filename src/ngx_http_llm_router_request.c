@@ -455,8 +455,23 @@ ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         t = ngx_http_llm_next_target(r, ctx, 1);
     }
 
-    if (ngx_http_llm_build_request(r, ctx, t) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    for ( ;; ) {
+        if (t == NULL) {
+            /* no target serves this endpoint, or takes this request */
+            return ngx_http_llm_xlate_refused(r, ctx);
+        }
+
+        rc = ngx_http_llm_build_request(r, ctx, t);
+
+        if (rc == NGX_OK) {
+            break;
+        }
+
+        if (rc != NGX_DECLINED) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        t = ngx_http_llm_next_target(r, ctx, ctx->force);
     }
 
     /*
@@ -647,6 +662,13 @@ ngx_http_llm_next_target(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     while (ctx->next < ctx->nplan) {
         t = ctx->plan[ctx->next++];
 
+        if (!ngx_http_llm_xlate_serves(ctx, t->provider)) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "llm router: provider \"%V\" skipped, its API "
+                           "cannot serve the endpoint", &t->provider->name);
+            continue;
+        }
+
         /* a provider that probes found down is skipped like an open one */
 
         if (force || (!ngx_http_llm_health_down(t->provider)
@@ -689,6 +711,23 @@ ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ctx->built = t;
     ctx->upstream_model = t->model.len ? t->model : ctx->model;
     ctx->strip_usage = 0;
+
+    /* another API: a new body (NGX_DECLINED: the target cannot take it) */
+
+    switch (ngx_http_llm_xlate_build(r, ctx, t)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DONE:
+        goto key;
+
+    case NGX_DECLINED:
+        return NGX_DECLINED;
+
+    default:
+        return NGX_ERROR;
+    }
 
     /* edits, in body order: the model value, then stream_options */
 
@@ -813,6 +852,8 @@ ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     r->uri = prov->uri[ctx->endpoint];
     r->valid_unparsed_uri = 0;
     ngx_str_null(&r->args);
+
+key:
 
     /* the key, in turn among the provider's keys, or the retry's */
 

@@ -274,6 +274,16 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "max_tokens_default=", 19) == 0) {
+            n = ngx_atoi(value[i].data + 19, value[i].len - 19);
+            if (n == NGX_ERROR || n == 0) {
+                goto invalid;
+            }
+
+            prov->max_tokens_default = n;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "max_fails=", 10) == 0) {
             n = ngx_atoi(value[i].data + 10, value[i].len - 10);
             if (n == NGX_ERROR) {

@@ -220,6 +220,7 @@ Content-Type: application/json
 
 
 === TEST 6: path= maps every endpoint
+(messages to this api=openai provider is translated to chat/completions)
 --- http_config
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
@@ -242,7 +243,7 @@ Content-Type: application/json
 --- response_headers eval
 ["X-Mock-Uri: /mock/a/v1/chat/completions", "X-Mock-Uri: /mock/a/v1/completions",
  "X-Mock-Uri: /mock/a/v1/embeddings", "X-Mock-Uri: /mock/a/v1/responses",
- "X-Mock-Uri: /mock/a/v1/messages"]
+ "X-Mock-Uri: /mock/a/v1/chat/completions"]
 --- no_error_log
 [error]
 
@@ -396,7 +397,8 @@ location /openai/ { llm_mock; }
 location /own/ { llm_mock; }
 location /compatible-mode/ { llm_mock echo=headers; }
 --- request eval
-[map { "POST /gw/embeddings\n{\"model\":\"m$_\",\"input\":\"x\"}" } 1 .. 14]
+[(map { "POST /gw/embeddings\n{\"model\":\"m$_\",\"input\":\"x\"}" } 1 .. 13),
+ "POST /gw/messages\n{\"model\":\"m14\",\"max_tokens\":1,\"messages\":[]}"]
 --- more_headers
 Content-Type: application/json
 --- error_code eval
@@ -415,10 +417,10 @@ Content-Type: application/json
  "X-Mock-Uri: /v1/embeddings",
  "X-Mock-Uri: /v1/embeddings\nX-Upstream-Host: 127.0.0.1:\$ServerPort",
  "X-Mock-Uri: /own/v2/embeddings",
- "X-Mock-Uri: /compatible-mode/v1/embeddings"]
+ "X-Mock-Uri: /compatible-mode/v1/messages"]
 --- response_body_like eval
 [("\"object\":\"list\"") x 13,
- "\\APOST /compatible-mode/v1/embeddings\nHost: 127\\.0\\.0\\.1:\\d+\nx-api-key: sk-q\nanthropic-version: 2023-06-01\n"]
+ "\\APOST /compatible-mode/v1/messages\nHost: 127\\.0\\.0\\.1:\\d+\nx-api-key: sk-q\nanthropic-version: 2023-06-01\n"]
 --- no_error_log
 [error]
 

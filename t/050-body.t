@@ -639,17 +639,29 @@ X-Mock-Uri: /mock/a/v1/messages
 
 
 === TEST 31: no insertion for an api=anthropic provider on chat/completions either
+chat/completions is translated to Anthropic's messages (see
+t/200-xlate-anthropic.t): stream_options is not sent there.
 --- http_config
-llm_upstream a api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream a api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/relay/a/v1 key=sk-a;
 llm_route m a;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /relay/ {
+    proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mock/;
+    add_header X-Body $request_body;
+}
+location /mock/a/v1/ { llm_mock; }
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":true,"stream_options":{"include_usage":false}}
 --- more_headers
 Content-Type: application/json
 --- error_code: 200
---- response_body chomp
-{"model":"m","stream":true,"stream_options":{"include_usage":false}}
+--- response_headers
+X-Body: {"model":"m","stream":true,"max_tokens":4096}
+X-Mock-Uri: /mock/a/v1/messages
 --- no_error_log
 [error]
 [alert]

@@ -246,8 +246,11 @@ split_server_start();
 our $SplitHttpConfig = <<'_EOC_';
 log_format split '$llm_model $llm_prompt_tokens $llm_completion_tokens $llm_total_tokens $llm_cost';
 llm_upstream s host=127.0.0.1 port=$TEST_NGINX_SPLIT_PORT tls=off path=/v1 key=sk-s;
+llm_upstream sa api=anthropic host=127.0.0.1 port=$TEST_NGINX_SPLIT_PORT tls=off path=/v1 key=sk-s;
 llm_route default s;
+llm_route ~^(an|ancrlf|aj)- sa;
 llm_price s:* input=3 output=15 cached_input=0.3;
+llm_price sa:* input=3 output=15 cached_input=0.3;
 _EOC_
 
 our $SplitConfig = <<'_EOC_';

@@ -1,0 +1,587 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * API translation inside nginx: which targets need it, the provider's body
+ * and URI for such a target, and the answer turned back into the client's
+ * API (JSON collected to its end, SSE event by event).  The translators
+ * themselves are the pure functions of ngx_http_llm_router_xlate*.c.
+ */
+
+
+#include "ngx_http_llm_router.h"
+#include "ngx_http_llm_router_xlate.h"
+
+
+/* a JSON answer is small; anything larger is not one to translate */
+#define NGX_HTTP_LLM_XLATE_JSON_MAX  (16 * 1024 * 1024)
+
+
+typedef struct {
+    int                          client;      /* format */
+    int                          provider;    /* of the built target */
+    unsigned                     active:1;    /* the built target */
+    unsigned                     include_usage:1;
+    unsigned                     refused:1;
+
+    ngx_str_t                    dropped;     /* x-llm-dropped */
+    u_char                      *message;     /* first refusal */
+    u_char                      *param;
+    u_char                      *model;       /* the client's, with NUL */
+
+    ngx_uint_t                   status;      /* of the answer */
+    ngx_http_llm_xlate_sse_t     sse;
+    ngx_http_llm_xlate_buf_t     out;         /* reused */
+    u_char                      *json;        /* collected answer */
+    size_t                       json_len;
+    size_t                       json_size;
+    unsigned                     json_over:1;
+
+    ngx_chain_t                 *free;
+    ngx_chain_t                 *busy;
+} ngx_http_llm_xlate_ctx_t;
+
+
+static int ngx_http_llm_xlate_client(ngx_http_llm_ctx_t *ctx);
+static int ngx_http_llm_xlate_provider(ngx_http_llm_provider_t *prov);
+static ngx_http_llm_xlate_ctx_t *ngx_http_llm_xlate_ctx(
+    ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
+static void ngx_http_llm_xlate_cleanup(void *data);
+static ngx_int_t ngx_http_llm_xlate_collect(ngx_http_request_t *r,
+    ngx_http_llm_xlate_ctx_t *x, ngx_buf_t *b);
+static ngx_int_t ngx_http_llm_xlate_send(ngx_http_request_t *r,
+    ngx_http_llm_xlate_ctx_t *x, ngx_uint_t flush, ngx_uint_t last,
+    ngx_http_output_body_filter_pt next);
+
+
+static ngx_str_t  ngx_http_llm_xlate_dropped_name =
+    ngx_string("x-llm-dropped");
+
+
+/* the client's format by endpoint, -1: no translator takes it */
+
+static int
+ngx_http_llm_xlate_client(ngx_http_llm_ctx_t *ctx)
+{
+    switch (ctx->endpoint) {
+
+    case NGX_HTTP_LLM_EP_CHAT:
+        return NGX_HTTP_LLM_XLATE_CHAT;
+
+    case NGX_HTTP_LLM_EP_MESSAGES:
+        return NGX_HTTP_LLM_XLATE_MESSAGES;
+
+    default:
+        return -1;
+    }
+}
+
+
+static int
+ngx_http_llm_xlate_provider(ngx_http_llm_provider_t *prov)
+{
+    return (prov->api == NGX_HTTP_LLM_API_ANTHROPIC)
+           ? NGX_HTTP_LLM_XLATE_MESSAGES : NGX_HTTP_LLM_XLATE_CHAT;
+}
+
+
+/*
+ * Whether prov can answer this request: in its own API, or translated.
+ * Endpoints no translator takes (embeddings, completions, responses) go
+ * to OpenAI-API providers only.
+ */
+
+ngx_uint_t
+ngx_http_llm_xlate_serves(ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_provider_t *prov)
+{
+    int  client, provider;
+
+    client = ngx_http_llm_xlate_client(ctx);
+    provider = ngx_http_llm_xlate_provider(prov);
+
+    if (client < 0) {
+        return prov->api == NGX_HTTP_LLM_API_OPENAI;
+    }
+
+    return client == provider || ngx_http_llm_xlate_supported(client,
+                                                              provider);
+}
+
+
+static ngx_http_llm_xlate_ctx_t *
+ngx_http_llm_xlate_ctx(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_llm_xlate_ctx_t  *x;
+
+    if (ctx->xlate) {
+        return ctx->xlate;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    x = ngx_pcalloc(r->pool, sizeof(ngx_http_llm_xlate_ctx_t));
+    if (x == NULL) {
+        return NULL;
+    }
+
+    x->client = ngx_http_llm_xlate_client(ctx);
+
+    cln->handler = ngx_http_llm_xlate_cleanup;
+    cln->data = x;
+
+    ctx->xlate = x;
+
+    return x;
+}
+
+
+/* what the translators allocated with malloc */
+
+static void
+ngx_http_llm_xlate_cleanup(void *data)
+{
+    ngx_http_llm_xlate_ctx_t  *x = data;
+
+    ngx_http_llm_xlate_sse_free(&x->sse);
+    ngx_http_llm_xlate_buf_free(&x->out);
+}
+
+
+/*
+ * The provider's body and URI for target t when its API is not the
+ * client's.  Returns NGX_OK when nothing is to translate (the splice
+ * does it), NGX_DONE when the request was built, NGX_DECLINED when the
+ * request has something the target's API cannot represent (the next
+ * target is tried; the first refusal is what the client gets if none is
+ * left), NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_llm_xlate_build(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_target_t *t)
+{
+    int                           rc, client, provider;
+    u_char                       *model;
+    ngx_buf_t                    *b;
+    ngx_chain_t                  *cl;
+    ngx_http_llm_provider_t      *prov;
+    ngx_http_llm_xlate_ctx_t     *x;
+    ngx_http_llm_xlate_conf_t     conf;
+    ngx_http_llm_xlate_result_t   res;
+
+    prov = t->provider;
+    client = ngx_http_llm_xlate_client(ctx);
+    provider = ngx_http_llm_xlate_provider(prov);
+
+    if (client < 0 || client == provider) {
+        if (ctx->xlate) {
+            ((ngx_http_llm_xlate_ctx_t *) ctx->xlate)->active = 0;
+        }
+
+        return NGX_OK;
+    }
+
+    x = ngx_http_llm_xlate_ctx(r, ctx);
+    if (x == NULL) {
+        return NGX_ERROR;
+    }
+
+    x->active = 0;
+
+    model = ngx_pnalloc(r->pool, ctx->upstream_model.len + 1);
+    if (model == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_cpystrn(model, ctx->upstream_model.data,
+                       ctx->upstream_model.len + 1);
+
+    ngx_memzero(&conf, sizeof(ngx_http_llm_xlate_conf_t));
+    conf.model = (char *) model;
+    conf.max_tokens_default = prov->max_tokens_default;
+
+    rc = ngx_http_llm_xlate_request(client, provider, ctx->body,
+                                    ctx->body_len, &conf, &res);
+
+    if (rc == NGX_HTTP_LLM_XLATE_NOMEM) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_HTTP_LLM_XLATE_OK || res.status) {
+        if (!x->refused) {
+            x->refused = 1;
+            if (rc != NGX_HTTP_LLM_XLATE_OK) {
+                res.param[0] = '\0';
+                ngx_cpystrn((u_char *) res.message,
+                            (u_char *) "The request body could not be "
+                            "translated", sizeof(res.message));
+            }
+
+            x->message = ngx_pnalloc(r->pool, ngx_strlen(res.message) + 1);
+            x->param = ngx_pnalloc(r->pool, ngx_strlen(res.param) + 1);
+
+            if (x->message == NULL || x->param == NULL) {
+                return NGX_ERROR;
+            }
+
+            (void) ngx_cpystrn(x->message, (u_char *) res.message,
+                               ngx_strlen(res.message) + 1);
+            (void) ngx_cpystrn(x->param, (u_char *) res.param,
+                               ngx_strlen(res.param) + 1);
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "llm router: provider \"%V\" skipped: %s",
+                      &prov->name, x->message);
+
+        return NGX_DECLINED;
+    }
+
+    b = ngx_create_temp_buf(r->pool, res.body.len);
+    if (b == NULL) {
+        ngx_http_llm_xlate_buf_free(&res.body);
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->pos, res.body.data, res.body.len);
+    ngx_http_llm_xlate_buf_free(&res.body);
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    r->request_body->bufs = cl;
+    r->request_body->temp_file = NULL;
+    r->headers_in.content_length_n = b->last - b->pos;
+
+    r->uri = prov->uri[provider == NGX_HTTP_LLM_XLATE_MESSAGES
+                       ? NGX_HTTP_LLM_EP_MESSAGES : NGX_HTTP_LLM_EP_CHAT];
+    r->valid_unparsed_uri = 0;
+    ngx_str_null(&r->args);
+
+    x->provider = provider;
+    x->active = 1;
+    x->include_usage = res.include_usage;
+
+    x->dropped.len = ngx_strlen(res.dropped);
+    x->dropped.data = ngx_pnalloc(r->pool, x->dropped.len);
+    if (x->dropped.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(x->dropped.data, res.dropped, x->dropped.len);
+
+    return NGX_DONE;
+}
+
+
+/* no target took the request: the first refusal, in the client's API */
+
+ngx_int_t
+ngx_http_llm_xlate_refused(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    ngx_http_llm_xlate_ctx_t  *x;
+
+    x = ctx->xlate;
+
+    if (x && x->refused) {
+        return ngx_http_llm_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                      "unsupported_parameter",
+                                      x->param[0] ? (char *) x->param : NULL,
+                                      "%s", x->message);
+    }
+
+    return ngx_http_llm_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                  "unsupported_endpoint", NULL,
+                                  "No provider of the route of model `%V` "
+                                  "serves %V",
+                                  ngx_http_llm_error_quote(r->pool,
+                                                           &ctx->model),
+                                  &ngx_http_llm_endpoint_names[ctx->endpoint]);
+}
+
+
+/*
+ * The answer of a translated target: its length changes, SSE stays SSE,
+ * JSON (answers and errors alike) is collected and rewritten at its end.
+ */
+
+ngx_int_t
+ngx_http_llm_xlate_header(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    ngx_table_elt_t           *h;
+    ngx_http_llm_xlate_ctx_t  *x;
+
+    x = ctx->xlate;
+
+    if (x == NULL || !x->active || r->upstream == NULL) {
+        return NGX_OK;
+    }
+
+    ctx->xlate_on = 1;
+    x->status = r->upstream->headers_in.status_n;
+
+    x->model = ngx_pnalloc(r->pool, ctx->model.len + 1);
+    if (x->model == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_cpystrn(x->model, ctx->model.data, ctx->model.len + 1);
+
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_clear_etag(r);
+
+    if (ctx->sse) {
+        ngx_http_llm_xlate_sse_init(&x->sse, x->provider, x->client,
+                                    (char *) x->model, x->include_usage,
+                                    ngx_time());
+
+    } else {
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+        r->headers_out.content_type_lowcase = NULL;
+        ngx_str_null(&r->headers_out.charset);
+    }
+
+    if (x->dropped.len) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = 1;
+        h->key = ngx_http_llm_xlate_dropped_name;
+        h->value = x->dropped;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The body of a translated answer.  Every input byte is consumed here (the
+ * upstream reuses its buffers); what the client gets is written anew.
+ */
+
+ngx_int_t
+ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_chain_t *in, ngx_http_output_body_filter_pt next)
+{
+    int                        rc;
+    ngx_buf_t                 *b;
+    ngx_uint_t                 last, flush;
+    ngx_chain_t               *cl;
+    ngx_http_llm_xlate_ctx_t  *x;
+
+    x = ctx->xlate;
+    x->out.len = 0;
+    last = 0;
+    flush = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+        last |= b->last_buf;
+        flush |= b->flush;
+
+        if (!ngx_buf_in_memory(b) || b->last == b->pos) {
+            b->pos = b->last;
+            continue;
+        }
+
+        if (ctx->sse) {
+            rc = ngx_http_llm_xlate_sse_feed(&x->sse, b->pos,
+                                             b->last - b->pos, &x->out);
+
+            if (rc == NGX_HTTP_LLM_XLATE_NOMEM) {
+                return NGX_ERROR;
+            }
+
+            if (rc == NGX_HTTP_LLM_XLATE_TOO_BIG) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "llm router: provider \"%V\" sent an SSE "
+                              "event over %uz bytes",
+                              &ctx->target->provider->name,
+                              (size_t) NGX_HTTP_LLM_XLATE_EVENT_MAX);
+            }
+
+        } else if (ngx_http_llm_xlate_collect(r, x, b) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        b->pos = b->last;
+    }
+
+    if (ctx->sse) {
+        if (x->sse.usage_seen) {
+            ctx->prompt_tokens = x->sse.prompt_tokens;
+            ctx->completion_tokens = x->sse.completion_tokens;
+            ctx->cached_tokens = x->sse.cached_tokens;
+            ctx->usage_seen = 1;
+        }
+
+        if (last) {
+            if (ngx_http_llm_xlate_sse_end(&x->sse, &x->out)
+                == NGX_HTTP_LLM_XLATE_NOMEM)
+            {
+                return NGX_ERROR;
+            }
+
+            if (!x->sse.done) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "llm router: the event stream of provider "
+                              "\"%V\" ended without its final event",
+                              &ctx->target->provider->name);
+            }
+        }
+
+        ctx->sse_done = x->sse.done;
+
+        return ngx_http_llm_xlate_send(r, x, 1, last, next);
+    }
+
+    if (!last) {
+        return NGX_OK;
+    }
+
+    if (x->json_over) {
+        rc = NGX_HTTP_LLM_XLATE_BAD;
+
+    } else if (x->status >= 200 && x->status < 300) {
+        rc = ngx_http_llm_xlate_response(x->provider, x->client, x->json,
+                                         x->json_len,
+                                         (char *) x->model, ngx_time(),
+                                         &x->out);
+
+    } else {
+        rc = ngx_http_llm_xlate_error(x->provider, x->client, x->status,
+                                      x->json, x->json_len, &x->out);
+    }
+
+    if (rc == NGX_HTTP_LLM_XLATE_NOMEM) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_HTTP_LLM_XLATE_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llm router: the answer of provider \"%V\" is not "
+                      "%s JSON", &ctx->target->provider->name,
+                      ngx_http_llm_xlate_format_name(x->provider));
+
+        x->out.len = 0;
+
+        if (ngx_http_llm_xlate_error_write(x->client, 502, NULL,
+                                           "the provider's answer could "
+                                           "not be translated", NULL,
+                                           &x->out)
+            != NGX_HTTP_LLM_XLATE_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_llm_xlate_send(r, x, 1, 1, next);
+}
+
+
+static ngx_int_t
+ngx_http_llm_xlate_collect(ngx_http_request_t *r, ngx_http_llm_xlate_ctx_t *x,
+    ngx_buf_t *b)
+{
+    u_char  *p;
+    size_t   len, size;
+
+    len = b->last - b->pos;
+
+    if (x->json_over || x->json_len + len > NGX_HTTP_LLM_XLATE_JSON_MAX) {
+        x->json_over = 1;
+        return NGX_OK;
+    }
+
+    if (x->json_len + len > x->json_size) {
+        size = ngx_max(x->json_size * 2, 4096);
+
+        while (size < x->json_len + len) {
+            size *= 2;
+        }
+
+        p = ngx_pnalloc(r->pool, size);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (x->json_len) {
+            ngx_memcpy(p, x->json, x->json_len);
+        }
+
+        x->json = p;
+        x->json_size = size;
+    }
+
+    ngx_memcpy(x->json + x->json_len, b->pos, len);
+    x->json_len += len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Sends x->out as one buffer; buffers come back once sent (x->free), so a
+ * long stream does not grow the pool.
+ */
+
+static ngx_int_t
+ngx_http_llm_xlate_send(ngx_http_request_t *r, ngx_http_llm_xlate_ctx_t *x,
+    ngx_uint_t flush, ngx_uint_t last, ngx_http_output_body_filter_pt next)
+{
+    size_t        size;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (x->out.len == 0 && !last) {
+        return NGX_OK;
+    }
+
+    cl = ngx_chain_get_free_buf(r->pool, &x->free);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = cl->buf;
+    size = x->out.len;
+
+    if (size && (b->start == NULL || (size_t) (b->end - b->start) < size)) {
+        b->start = ngx_palloc(r->pool, ngx_max(size, 1024));
+        if (b->start == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->end = b->start + ngx_max(size, 1024);
+    }
+
+    b->pos = b->start;
+    b->last = size ? ngx_cpymem(b->pos, x->out.data, size) : b->pos;
+    b->temporary = size ? 1 : 0;
+    b->flush = flush;
+    b->last_buf = last;
+    b->last_in_chain = 1;
+    b->tag = (ngx_buf_tag_t) &ngx_http_llm_router_module;
+
+    rc = next(r, cl);
+
+    ngx_chain_update_chains(r->pool, &x->free, &x->busy, &cl,
+                            (ngx_buf_tag_t) &ngx_http_llm_router_module);
+
+    return rc;
+}
