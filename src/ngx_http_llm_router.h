@@ -502,6 +502,9 @@ typedef struct {
     in_port_t                        port;
     ngx_flag_t                       tls;
     const char                      *path;
+    /* the provider's Anthropic-compatible endpoint, for api=anthropic */
+    const char                      *anthropic_host;   /* NULL: host */
+    const char                      *anthropic_path;   /* NULL: none */
 } ngx_http_llm_preset_t;
 
 

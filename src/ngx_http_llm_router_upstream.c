@@ -22,35 +22,61 @@ static ngx_int_t ngx_http_llm_read_key_file(ngx_conf_t *cf,
     ngx_http_llm_provider_t *p, ngx_str_t *name);
 
 
+/*
+ * Anthropic-compatible endpoints (for Claude Code), per the providers'
+ * references:
+ *   deepseek  https://api-docs.deepseek.com/guides/anthropic_api
+ *   qwen      https://help.aliyun.com/zh/model-studio/anthropic-api-messages
+ *   moonshot  https://platform.moonshot.cn/docs (/anthropic/v1/messages)
+ *   zhipu     https://docs.bigmodel.cn (Claude Code: /api/anthropic)
+ *   minimax   https://platform.minimax.io/docs/api-reference/text-anthropic-api
+ * OpenAI-compatible ones:
+ *   hunyuan   https://cloud.tencent.com/document/product/1729/111007
+ *   qianfan   https://cloud.baidu.com/doc/WENXINWORKSHOP/s/2m3fihw8s
+ *   siliconflow https://docs.siliconflow.cn/docs/userguide/quickstart
+ */
+
 static ngx_http_llm_preset_t  ngx_http_llm_presets[] = {
-    { "openai", NGX_HTTP_LLM_API_OPENAI, "api.openai.com", 443, 1, "/v1" },
+    { "openai", NGX_HTTP_LLM_API_OPENAI, "api.openai.com", 443, 1, "/v1",
+      NULL, NULL },
     { "anthropic", NGX_HTTP_LLM_API_ANTHROPIC, "api.anthropic.com", 443, 1,
-      "/v1" },
+      "/v1", NULL, NULL },
     { "deepseek", NGX_HTTP_LLM_API_OPENAI, "api.deepseek.com", 443, 1,
-      "/v1" },
+      "/v1", NULL, "/anthropic/v1" },
     { "qwen", NGX_HTTP_LLM_API_OPENAI, "dashscope.aliyuncs.com", 443, 1,
-      "/compatible-mode/v1" },
+      "/compatible-mode/v1", NULL, "/apps/anthropic/v1" },
     { "moonshot", NGX_HTTP_LLM_API_OPENAI, "api.moonshot.cn", 443, 1,
-      "/v1" },
+      "/v1", NULL, "/anthropic/v1" },
     { "zhipu", NGX_HTTP_LLM_API_OPENAI, "open.bigmodel.cn", 443, 1,
-      "/api/paas/v4" },
+      "/api/paas/v4", NULL, "/api/anthropic/v1" },
     { "doubao", NGX_HTTP_LLM_API_OPENAI, "ark.cn-beijing.volces.com", 443, 1,
-      "/api/v3" },
+      "/api/v3", NULL, NULL },
     { "minimax", NGX_HTTP_LLM_API_OPENAI, "api.minimax.chat", 443, 1,
-      "/v1" },
+      "/v1", "api.minimax.io", "/anthropic/v1" },
     { "gemini", NGX_HTTP_LLM_API_OPENAI,
-      "generativelanguage.googleapis.com", 443, 1, "/v1beta/openai" },
-    { "mistral", NGX_HTTP_LLM_API_OPENAI, "api.mistral.ai", 443, 1, "/v1" },
+      "generativelanguage.googleapis.com", 443, 1, "/v1beta/openai",
+      NULL, NULL },
+    { "mistral", NGX_HTTP_LLM_API_OPENAI, "api.mistral.ai", 443, 1, "/v1",
+      NULL, NULL },
     { "groq", NGX_HTTP_LLM_API_OPENAI, "api.groq.com", 443, 1,
-      "/openai/v1" },
+      "/openai/v1", NULL, NULL },
     { "openrouter", NGX_HTTP_LLM_API_OPENAI, "openrouter.ai", 443, 1,
-      "/api/v1" },
+      "/api/v1", NULL, NULL },
     { "together", NGX_HTTP_LLM_API_OPENAI, "api.together.xyz", 443, 1,
-      "/v1" },
-    { "xai", NGX_HTTP_LLM_API_OPENAI, "api.x.ai", 443, 1, "/v1" },
-    { "ollama", NGX_HTTP_LLM_API_OPENAI, "127.0.0.1", 11434, 0, "/v1" },
-    { "vllm", NGX_HTTP_LLM_API_OPENAI, "127.0.0.1", 8000, 0, "/v1" },
-    { NULL, 0, NULL, 0, 0, NULL }
+      "/v1", NULL, NULL },
+    { "xai", NGX_HTTP_LLM_API_OPENAI, "api.x.ai", 443, 1, "/v1",
+      NULL, NULL },
+    { "hunyuan", NGX_HTTP_LLM_API_OPENAI, "api.hunyuan.cloud.tencent.com",
+      443, 1, "/v1", NULL, NULL },
+    { "qianfan", NGX_HTTP_LLM_API_OPENAI, "qianfan.baidubce.com", 443, 1,
+      "/v2", NULL, NULL },
+    { "siliconflow", NGX_HTTP_LLM_API_OPENAI, "api.siliconflow.cn", 443, 1,
+      "/v1", NULL, NULL },
+    { "ollama", NGX_HTTP_LLM_API_OPENAI, "127.0.0.1", 11434, 0, "/v1",
+      NULL, NULL },
+    { "vllm", NGX_HTTP_LLM_API_OPENAI, "127.0.0.1", 8000, 0, "/v1",
+      NULL, NULL },
+    { NULL, 0, NULL, 0, 0, NULL, NULL, NULL }
 };
 
 
@@ -75,6 +101,7 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_msec_t                ms;
     ngx_flag_t                tls;
     in_port_t                 port;
+    const char               *phost, *ppath;
     ngx_http_llm_preset_t    *preset;
     ngx_http_llm_provider_t  *prov;
 
@@ -369,13 +396,26 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             api = preset->api;
         }
 
+        /* the preset's endpoint for the API it is given */
+
+        phost = preset->host;
+        ppath = preset->path;
+
+        if (api == NGX_HTTP_LLM_API_ANTHROPIC && preset->anthropic_path) {
+            ppath = preset->anthropic_path;
+
+            if (preset->anthropic_host) {
+                phost = preset->anthropic_host;
+            }
+        }
+
         if (tls == NGX_CONF_UNSET) {
             tls = preset->tls;
         }
 
         if (host.data == NULL) {
-            host.data = (u_char *) preset->host;
-            host.len = ngx_strlen(preset->host);
+            host.data = (u_char *) phost;
+            host.len = ngx_strlen(phost);
 
             if (port == 0) {
                 port = preset->port;
@@ -383,8 +423,8 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         }
 
         if (path.data == NULL) {
-            path.data = (u_char *) preset->path;
-            path.len = ngx_strlen(preset->path);
+            path.data = (u_char *) ppath;
+            path.len = ngx_strlen(ppath);
         }
     }
 

@@ -395,7 +395,7 @@ location /v1beta/ { llm_mock; }
 location /api/ { llm_mock; }
 location /openai/ { llm_mock; }
 location /own/ { llm_mock; }
-location /compatible-mode/ { llm_mock echo=headers; }
+location /apps/ { llm_mock echo=headers; }
 --- request eval
 [(map { "POST /gw/embeddings\n{\"model\":\"m$_\",\"input\":\"x\"}" } 1 .. 13),
  "POST /gw/messages\n{\"model\":\"m14\",\"max_tokens\":1,\"messages\":[]}"]
@@ -417,10 +417,10 @@ Content-Type: application/json
  "X-Mock-Uri: /v1/embeddings",
  "X-Mock-Uri: /v1/embeddings\nX-Upstream-Host: 127.0.0.1:\$ServerPort",
  "X-Mock-Uri: /own/v2/embeddings",
- "X-Mock-Uri: /compatible-mode/v1/messages"]
+ "X-Mock-Uri: /apps/anthropic/v1/messages"]
 --- response_body_like eval
 [("\"object\":\"list\"") x 13,
- "\\APOST /compatible-mode/v1/messages\nHost: 127\\.0\\.0\\.1:\\d+\nx-api-key: sk-q\nanthropic-version: 2023-06-01\n"]
+ "\\APOST /apps/anthropic/v1/messages\nHost: 127\\.0\\.0\\.1:\\d+\nx-api-key: sk-q\nanthropic-version: 2023-06-01\n"]
 --- no_error_log
 [error]
 

@@ -223,8 +223,8 @@ Content-Type: application/json
 --- error_code: 400
 --- response_headers
 X-Attempts: []
---- response_body_like
-^\{"error":\{"message":"'n' other than 1 has no equivalent at Anthropic \(one answer per request\)","type":"invalid_request_error","param":"n","code":"unsupported_parameter"\}\}$
+--- response_body_like eval
+qr/^\{"error":\{"message":"'n' other than 1 has no equivalent at Anthropic \(one answer per request\)","type":"invalid_request_error","param":"n","code":"unsupported_parameter"\}\}$/
 --- no_error_log
 [error]
 [alert]
