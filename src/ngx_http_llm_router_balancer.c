@@ -163,6 +163,7 @@ ngx_http_llm_balancer_get(ngx_peer_connection_t *pc, void *data)
 
             if (rc == NGX_DECLINED) {
                 /* the request has what this target's API cannot take */
+                ctx->key_retry = 0;
                 continue;
             }
 
