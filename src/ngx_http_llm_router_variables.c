@@ -28,6 +28,7 @@
 #define NGX_HTTP_LLM_VAR_COST            13
 #define NGX_HTTP_LLM_VAR_TENANT          14
 #define NGX_HTTP_LLM_VAR_TTFT            15
+#define NGX_HTTP_LLM_VAR_API             16
 
 
 static ngx_int_t ngx_http_llm_variable(ngx_http_request_t *r,
@@ -78,6 +79,9 @@ static ngx_http_variable_t  ngx_http_llm_vars[] = {
 
     { ngx_string("llm_ttft"), NULL, ngx_http_llm_variable,
       NGX_HTTP_LLM_VAR_TTFT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_api"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_API, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     /* secrets: for conf/llm_params' proxy_set_header only */
 
@@ -177,6 +181,16 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     case NGX_HTTP_LLM_VAR_AUTHORIZATION:
         if (prov && prov->api == NGX_HTTP_LLM_API_OPENAI) {
             s = ctx->key;
+        }
+        break;
+
+    case NGX_HTTP_LLM_VAR_API:
+        /* the API the provider spoke (the client's may differ) */
+        if (prov && prov->api == NGX_HTTP_LLM_API_ANTHROPIC) {
+            ngx_str_set(&s, "anthropic");
+
+        } else if (prov) {
+            ngx_str_set(&s, "openai");
         }
         break;
 

@@ -738,72 +738,84 @@ int
 ngx_http_llm_xlate_sse_feed(ngx_http_llm_xlate_sse_t *s,
     const unsigned char *p, size_t n, ngx_http_llm_xlate_buf_t *out)
 {
-    int             rc;
-    size_t          used, size, scan;
-    unsigned char  *carry;
-
-    if (s->done || s->failed || n == 0) {
-        /* anything after the terminal event is not for the client */
-        return NGX_HTTP_LLM_XLATE_OK;
-    }
+    int                   rc;
+    size_t                used, size, scan, m;
+    unsigned char        *carry;
+    const unsigned char  *nl;
 
     rc = NGX_HTTP_LLM_XLATE_OK;
 
-    if (s->carry_len == 0) {
-        /* whole events straight from the input, the rest is carried */
-        scan = 0;
-        used = ngx_http_llm_xlate_frame(s, p, n, &scan, out, &rc);
-        p += used;
-        n -= used;
+    /*
+     * Complete events are taken straight from the input; only a partial
+     * event is carried, and bytes join it a line at a time, so the carry
+     * never holds more than one event (and one line).
+     */
+
+    while (n && !s->done && !s->failed && rc == NGX_HTTP_LLM_XLATE_OK) {
+
+        if (s->carry_len == 0) {
+            scan = 0;
+            used = ngx_http_llm_xlate_frame(s, p, n, &scan, out, &rc);
+            p += used;
+            n -= used;
+            s->carry_scan = scan - used;
+
+            if (n == 0 || rc != NGX_HTTP_LLM_XLATE_OK || s->done
+                || s->failed)
+            {
+                break;
+            }
+
+            m = n;
+
+        } else {
+            nl = memchr(p, '\n', n);
+            m = nl ? (size_t) (nl - p) + 1 : n;
+        }
+
+        if (s->carry_len + m > NGX_HTTP_LLM_XLATE_EVENT_MAX) {
+            s->carry_len = 0;
+            s->carry_scan = 0;
+            ngx_http_llm_xlate_sse_error(s, NULL,
+                                         "the provider sent an oversized "
+                                         "event", out);
+            return NGX_HTTP_LLM_XLATE_TOO_BIG;
+        }
+
+        if (s->carry_len + m > s->carry_size) {
+            size = s->carry_size ? s->carry_size : 512;
+
+            while (size < s->carry_len + m) {
+                size *= 2;
+            }
+
+            carry = realloc(s->carry, size);
+            if (carry == NULL) {
+                return NGX_HTTP_LLM_XLATE_NOMEM;
+            }
+
+            s->carry = carry;
+            s->carry_size = size;
+        }
+
+        memcpy(s->carry + s->carry_len, p, m);
+        s->carry_len += m;
+        p += m;
+        n -= m;
+
+        scan = s->carry_scan;
+        used = ngx_http_llm_xlate_frame(s, s->carry, s->carry_len, &scan,
+                                        out, &rc);
+
+        if (used) {
+            memmove(s->carry, s->carry + used, s->carry_len - used);
+            s->carry_len -= used;
+        }
+
         s->carry_scan = scan - used;
-
-        if (rc != NGX_HTTP_LLM_XLATE_OK || s->done || s->failed) {
-            return rc;
-        }
     }
 
-    if (n == 0) {
-        return rc;
-    }
-
-    if (s->carry_len + n > NGX_HTTP_LLM_XLATE_EVENT_MAX) {
-        s->carry_len = 0;
-        s->carry_scan = 0;
-        ngx_http_llm_xlate_sse_error(s, NULL,
-                                     "the provider sent an oversized event",
-                                     out);
-        return NGX_HTTP_LLM_XLATE_TOO_BIG;
-    }
-
-    if (s->carry_len + n > s->carry_size) {
-        size = s->carry_size ? s->carry_size : 512;
-
-        while (size < s->carry_len + n) {
-            size *= 2;
-        }
-
-        carry = realloc(s->carry, size);
-        if (carry == NULL) {
-            return NGX_HTTP_LLM_XLATE_NOMEM;
-        }
-
-        s->carry = carry;
-        s->carry_size = size;
-    }
-
-    memcpy(s->carry + s->carry_len, p, n);
-    s->carry_len += n;
-
-    scan = s->carry_scan;
-    used = ngx_http_llm_xlate_frame(s, s->carry, s->carry_len, &scan, out,
-                                    &rc);
-
-    if (used) {
-        memmove(s->carry, s->carry + used, s->carry_len - used);
-        s->carry_len -= used;
-    }
-
-    s->carry_scan = scan - used;
+    /* anything after the terminal event is not for the client */
 
     return rc;
 }

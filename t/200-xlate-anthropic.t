@@ -312,6 +312,7 @@ llm_route gpt-4o c:claude-x o;
 location /v1/ {
     include ../../../conf/llm_params;
     add_header X-Attempts $llm_attempts always;
+    add_header X-Api $llm_api always;
 }
 location /mock/c/v1/ { llm_mock status=529; }
 location /mock/o/v1/ { llm_mock "content=Hi there" prompt_tokens=5 completion_tokens=2; }
@@ -323,6 +324,7 @@ Content-Type: application/json
 --- error_code: 200
 --- response_headers
 X-Attempts: c:529 o:200
+X-Api: openai
 X-Mock-Uri: /mock/o/v1/chat/completions
 --- response_body chomp
 {"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Hi there"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}
@@ -341,6 +343,7 @@ llm_route claude-sonnet o c:claude-x;
 location /v1/ {
     include ../../../conf/llm_params;
     add_header X-Attempts $llm_attempts always;
+    add_header X-Api $llm_api always;
 }
 location /mock/o/v1/ { llm_mock status=503; }
 location /mock/c/v1/ { llm_mock "content=Hi there" prompt_tokens=5 completion_tokens=2; }
@@ -352,6 +355,7 @@ Content-Type: application/json
 --- error_code: 200
 --- response_headers
 X-Attempts: o:503 c:200
+X-Api: anthropic
 X-Mock-Uri: /mock/c/v1/messages
 --- response_body_like eval
 qr/^event: message_start\ndata: \{"type":"message_start","message":\{"id":"msg_mock".*"model":"claude-x".*event: message_stop\ndata: \{"type":"message_stop"\}\n\n\z/s
