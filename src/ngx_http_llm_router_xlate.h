@@ -236,6 +236,23 @@ typedef struct {
 extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_messages;
 extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_chat;
 
+/* the answers' halves of the pairs, in their _answer.c files */
+cJSON *ngx_http_llm_xlate_cm_response(cJSON *src, const char *model,
+    int64_t created);
+int ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s,
+    const char *name, cJSON *data, ngx_http_llm_xlate_buf_t *out);
+cJSON *ngx_http_llm_xlate_mc_response(cJSON *src, const char *model,
+    int64_t created);
+int ngx_http_llm_xlate_mc_event(ngx_http_llm_xlate_sse_t *s,
+    const char *name, cJSON *data, ngx_http_llm_xlate_buf_t *out);
+
+/* [client][provider]; NULL: no translator */
+const ngx_http_llm_xlate_pair_t *ngx_http_llm_xlate_pair(int client,
+    int provider);
+/* an error object (or NULL) in format "to"; sse: as an SSE event */
+int ngx_http_llm_xlate_error_json(int to, int status, cJSON *e,
+    ngx_http_llm_xlate_buf_t *out, int sse);
+
 int ngx_http_llm_xlate_fields(ngx_http_llm_xlate_req_t *x,
     const ngx_http_llm_xlate_field_t *table);
 int ngx_http_llm_xlate_refuse(ngx_http_llm_xlate_req_t *x, const char *param,

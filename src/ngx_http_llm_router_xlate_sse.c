@@ -1,0 +1,347 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * API translation: the SSE framer shared by the pairs.  A stream is cut
+ * into events (blank-line ends, LF or CRLF lines, several data lines
+ * joined) whatever the read boundaries; only a partial event is carried.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ngx_http_llm_router_xlate.h"
+
+
+static size_t ngx_http_llm_xlate_frame(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, size_t n, size_t *scan,
+    ngx_http_llm_xlate_buf_t *out, int *rc);
+static int ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_xlate_buf_t *out);
+static int ngx_http_llm_xlate_sse_error(ngx_http_llm_xlate_sse_t *s,
+    const char *type, const char *message, ngx_http_llm_xlate_buf_t *out);
+
+
+void
+ngx_http_llm_xlate_sse_init(ngx_http_llm_xlate_sse_t *s, int from, int to,
+    const char *model, int include_usage, int64_t created)
+{
+    memset(s, 0, sizeof(ngx_http_llm_xlate_sse_t));
+
+    s->from = from;
+    s->to = to;
+    s->created = created;
+    s->include_usage = include_usage ? 1 : 0;
+    s->block = -1;
+    s->tool = -1;
+
+    snprintf(s->model, sizeof(s->model), "%s", model ? model : "");
+}
+
+
+int
+ngx_http_llm_xlate_sse_feed(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, size_t n, ngx_http_llm_xlate_buf_t *out)
+{
+    int                   rc;
+    size_t                used, size, scan, m;
+    unsigned char        *carry;
+    const unsigned char  *nl;
+
+    rc = NGX_HTTP_LLM_XLATE_OK;
+
+    /*
+     * Complete events are taken straight from the input; only a partial
+     * event is carried, and bytes join it a line at a time, so the carry
+     * never holds more than one event (and one line).
+     */
+
+    while (n && !s->done && !s->failed && rc == NGX_HTTP_LLM_XLATE_OK) {
+
+        if (s->carry_len == 0) {
+            scan = 0;
+            used = ngx_http_llm_xlate_frame(s, p, n, &scan, out, &rc);
+            p += used;
+            n -= used;
+            s->carry_scan = scan - used;
+
+            if (n == 0 || rc != NGX_HTTP_LLM_XLATE_OK || s->done
+                || s->failed)
+            {
+                break;
+            }
+
+            m = n;
+
+        } else {
+            nl = memchr(p, '\n', n);
+            m = nl ? (size_t) (nl - p) + 1 : n;
+        }
+
+        if (s->carry_len + m > NGX_HTTP_LLM_XLATE_EVENT_MAX) {
+            s->carry_len = 0;
+            s->carry_scan = 0;
+            ngx_http_llm_xlate_sse_error(s, NULL,
+                                         "the provider sent an oversized "
+                                         "event", out);
+            return NGX_HTTP_LLM_XLATE_TOO_BIG;
+        }
+
+        if (s->carry_len + m > s->carry_size) {
+            size = s->carry_size ? s->carry_size : 512;
+
+            while (size < s->carry_len + m) {
+                size *= 2;
+            }
+
+            carry = realloc(s->carry, size);
+            if (carry == NULL) {
+                return NGX_HTTP_LLM_XLATE_NOMEM;
+            }
+
+            s->carry = carry;
+            s->carry_size = size;
+        }
+
+        memcpy(s->carry + s->carry_len, p, m);
+        s->carry_len += m;
+        p += m;
+        n -= m;
+
+        scan = s->carry_scan;
+        used = ngx_http_llm_xlate_frame(s, s->carry, s->carry_len, &scan,
+                                        out, &rc);
+
+        if (used) {
+            memmove(s->carry, s->carry + used, s->carry_len - used);
+            s->carry_len -= used;
+        }
+
+        s->carry_scan = scan - used;
+    }
+
+    /* anything after the terminal event is not for the client */
+
+    return rc;
+}
+
+
+/*
+ * Dispatches every complete event of p[0 .. n); returns the bytes used.
+ * An event ends with an empty line; lines end with LF or CRLF.  Lines
+ * before *scan were looked at already (an event that comes in small
+ * pieces is not scanned again from its start each time); on return
+ * *scan is where the next unfinished line starts.
+ */
+
+static size_t
+ngx_http_llm_xlate_frame(ngx_http_llm_xlate_sse_t *s, const unsigned char *p,
+    size_t n, size_t *scan, ngx_http_llm_xlate_buf_t *out, int *rc)
+{
+    const unsigned char  *start, *line, *nl, *end;
+
+    start = p;
+    line = p + *scan;
+    end = p + n;
+
+    while (line < end) {
+        nl = memchr(line, '\n', end - line);
+        if (nl == NULL) {
+            break;
+        }
+
+        if (nl == line || (nl == line + 1 && line[0] == '\r')) {
+            /* an empty line: the event is start .. line */
+
+            if (line > start) {
+                *rc = ngx_http_llm_xlate_dispatch(s, start, line, out);
+
+                if (*rc != NGX_HTTP_LLM_XLATE_OK || s->done || s->failed) {
+                    *scan = n;
+                    return n;
+                }
+            }
+
+            start = nl + 1;
+        }
+
+        line = nl + 1;
+    }
+
+    *scan = line - p;
+
+    return start - p;
+}
+
+
+static int
+ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int                               rc;
+    char                              name[64];
+    size_t                            len, nlen, ndata;
+    cJSON                            *data;
+    const unsigned char              *nl, *v, *d, *dlast;
+    ngx_http_llm_xlate_buf_t          joined;
+    const ngx_http_llm_xlate_pair_t  *pair;
+
+    name[0] = '\0';
+    d = NULL;
+    dlast = NULL;
+    ndata = 0;
+    memset(&joined, 0, sizeof(ngx_http_llm_xlate_buf_t));
+    rc = NGX_HTTP_LLM_XLATE_OK;
+
+    while (p < last) {
+        nl = memchr(p, '\n', last - p);
+        if (nl == NULL) {
+            nl = last;
+        }
+
+        len = nl - p;
+        if (len && p[len - 1] == '\r') {
+            len--;
+        }
+
+        v = memchr(p, ':', len);
+        nlen = v ? (size_t) (v - p) : len;
+
+        if (v) {
+            v++;
+            if (v < p + len && *v == ' ') {
+                v++;
+            }
+
+        } else {
+            v = p + len;
+        }
+
+        if (nlen == 5 && memcmp(p, "event", 5) == 0) {
+            snprintf(name, sizeof(name), "%.*s", (int) (p + len - v), v);
+
+        } else if (nlen == 4 && memcmp(p, "data", 4) == 0) {
+            if (ndata++ == 0) {
+                d = v;
+                dlast = p + len;
+
+            } else {
+                /* several data lines are one value joined by LF */
+                if (ndata == 2) {
+                    rc |= ngx_http_llm_xlate_buf_append(&joined, d,
+                                                        dlast - d);
+                }
+
+                rc |= ngx_http_llm_xlate_buf_append(&joined, "\n", 1);
+                rc |= ngx_http_llm_xlate_buf_append(&joined, v, p + len - v);
+            }
+        }
+
+        p = nl + 1;
+    }
+
+    if (rc != NGX_HTTP_LLM_XLATE_OK) {
+        ngx_http_llm_xlate_buf_free(&joined);
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    if (ndata > 1) {
+        d = joined.data;
+        dlast = joined.data + joined.len;
+    }
+
+    if (ndata == 0) {
+        /* comments and keep-alives carry nothing to translate */
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    if (dlast - d == 6 && memcmp(d, "[DONE]", 6) == 0) {
+        ngx_http_llm_xlate_buf_free(&joined);
+        pair = ngx_http_llm_xlate_pair(s->to, s->from);
+        return pair->event(s, "[DONE]", NULL, out);
+    }
+
+    data = cJSON_ParseWithLength((const char *) d, dlast - d);
+    ngx_http_llm_xlate_buf_free(&joined);
+
+    if (!cJSON_IsObject(data)) {
+        /* not an event of the provider's API: nothing a client can use */
+        cJSON_Delete(data);
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    if (cJSON_GetObjectItemCaseSensitive(data, "error")) {
+        /* the provider's error event, in the client's shape */
+        s->failed = 1;
+        rc = ngx_http_llm_xlate_error_json(s->to, 500, data, out, 1);
+        cJSON_Delete(data);
+        return rc;
+    }
+
+    pair = ngx_http_llm_xlate_pair(s->to, s->from);
+    rc = pair->event(s, name[0] ? name : NULL, data, out);
+    cJSON_Delete(data);
+
+    if (rc != NGX_HTTP_LLM_XLATE_OK) {
+        /* out of memory: the stream cannot go on consistently */
+        s->failed = 1;
+    }
+
+    return rc;
+}
+
+
+int
+ngx_http_llm_xlate_sse_end(ngx_http_llm_xlate_sse_t *s,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    if (s->done || s->failed) {
+        return s->done ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_BAD;
+    }
+
+    if (ngx_http_llm_xlate_sse_error(s, NULL,
+                                     "the provider's stream was cut", out)
+        != NGX_HTTP_LLM_XLATE_OK)
+    {
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return NGX_HTTP_LLM_XLATE_BAD;
+}
+
+
+static int
+ngx_http_llm_xlate_sse_error(ngx_http_llm_xlate_sse_t *s, const char *type,
+    const char *message, ngx_http_llm_xlate_buf_t *out)
+{
+    int  rc;
+
+    s->failed = 1;
+
+    if (s->to == NGX_HTTP_LLM_XLATE_MESSAGES) {
+        rc = ngx_http_llm_xlate_buf_append(out, "event: error\ndata: ", 19);
+
+    } else {
+        rc = ngx_http_llm_xlate_buf_append(out, "data: ", 6);
+    }
+
+    rc |= ngx_http_llm_xlate_error_write(s->to, 502, type, message, NULL, out);
+    rc |= ngx_http_llm_xlate_buf_append(out, "\n\n", 2);
+
+    return rc ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+void
+ngx_http_llm_xlate_sse_free(ngx_http_llm_xlate_sse_t *s)
+{
+    free(s->carry);
+    s->carry = NULL;
+    s->carry_len = 0;
+    s->carry_size = 0;
+}
