@@ -275,7 +275,7 @@ Content-Type: application/json
 --- response_headers
 Content-Type: application/json
 --- response_body chomp
-{"error":{"message":"mock error 400","type":"api_error","param":null,"code":null}}
+{"error":{"message":"mock error 400","type":"invalid_request_error","param":null,"code":null}}
 --- no_error_log
 [alert]
 [crit]
