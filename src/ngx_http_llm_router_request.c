@@ -21,7 +21,6 @@ static ngx_int_t ngx_http_llm_process_body(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 static ngx_int_t ngx_http_llm_process_target(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
-static ngx_int_t ngx_http_llm_body_in_place(ngx_http_request_t *r);
 static ngx_int_t ngx_http_llm_collect_body(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 static ngx_int_t ngx_http_llm_models(ngx_http_request_t *r,
@@ -154,10 +153,6 @@ ngx_http_llm_precontent_handler(ngx_http_request_t *r)
 
     /* one buffer: the scanner needs the body contiguous, uncopied */
     r->request_body_in_single_buf = 1;
-
-    if (ngx_http_llm_body_in_place(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_llm_body_handler);
 
@@ -541,70 +536,10 @@ ngx_http_llm_process_target(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 }
 
 
-/*
- * nginx keeps the part of the body that came with the header where it is,
- * in the header buffer, and reads the rest into a buffer of its own: two
- * pieces, which the scanner would need joined by a copy of the whole
- * body.  When the length is known and the body stays in memory, a header
- * buffer with room for the whole body makes nginx read the rest right
- * after the part already there (its "the whole request body may be
- * placed in r->header_in" case): only that part is copied, at most
- * client_header_buffer_size (or a large header buffer) bytes.
- */
-
-static ngx_int_t
-ngx_http_llm_body_in_place(ngx_http_request_t *r)
-{
-    off_t                      len;
-    size_t                     preread;
-    ngx_buf_t                 *b;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    len = r->headers_in.content_length_n;
-
-    if (r->request_body != NULL
-        || len <= 0
-        || r->headers_in.chunked
-        || r->http_version >= NGX_HTTP_VERSION_20
-        || r->request_body_in_file_only)
-    {
-        return NGX_OK;
-    }
-
-    preread = r->header_in->last - r->header_in->pos;
-
-    if (preread == 0
-        || (off_t) preread >= len
-        || r->header_in->end - r->header_in->last >= len - (off_t) preread)
-    {
-        /* nothing read yet, all read, or room enough: one piece anyway */
-        return NGX_OK;
-    }
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    if (len > (off_t) clcf->client_body_buffer_size) {
-        /* it goes to a temporary file */
-        return NGX_OK;
-    }
-
-    b = ngx_create_temp_buf(r->pool, (size_t) len);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->last = ngx_cpymem(b->pos, r->header_in->pos, preread);
-
-    r->header_in = b;
-
-    return NGX_OK;
-}
-
-
 static ngx_int_t
 ngx_http_llm_collect_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
-    u_char       *p, *start, *last;
+    u_char       *p;
     off_t         len;
     ssize_t       n;
     ngx_buf_t    *b;
@@ -615,46 +550,15 @@ ngx_http_llm_collect_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         return NGX_OK;
     }
 
-    /*
-     * the common case: pieces in memory that follow each other (nginx
-     * passes each read on as a piece of the same buffer), used in place
-     */
+    cl = r->request_body->bufs;
 
-    start = NULL;
-    last = NULL;
+    /* the common case: one buffer in memory, used in place */
 
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            break;
-        }
-
-        if (b->pos == b->last) {
-            continue;
-        }
-
-        if (start != NULL && b->pos != last) {
-            break;
-        }
-
-        if (start == NULL) {
-            start = b->pos;
-        }
-
-        last = b->last;
-    }
-
-    if (cl == NULL) {
-        ctx->body = start;
-        ctx->body_len = last - start;
+    if (cl->next == NULL && !cl->buf->in_file) {
+        ctx->body = cl->buf->pos;
+        ctx->body_len = cl->buf->last - cl->buf->pos;
         return NGX_OK;
     }
-
-    /*
-     * a copy: bodies in a temporary file, chunked bodies (each chunk
-     * is a piece), HTTP/2 bodies that came in more than one buffer
-     */
 
     len = 0;
 
