@@ -1,7 +1,7 @@
-# Bodies larger than the header buffer: nginx reads the rest right after
-# the part that came with the header, so the body is scanned and spliced
-# in place.  Whatever the packets, the provider gets the body byte for
-# byte, model and stream_options edits included (echo=body).
+# Bodies larger than the header buffer: the part that came with the
+# header and the rest are joined before the scan.  Whatever the packets,
+# the provider gets the body byte for byte, model and stream_options
+# edits included (echo=body).
 
 use Test::Nginx::Socket 'no_plan';
 
