@@ -475,7 +475,7 @@ ngx_http_llm_process_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
     ngx_http_llm_route_plan(ctx->route, ctx);
 
-    rc = ngx_http_llm_budget_reserve(r, ctx);
+    rc = ngx_http_llm_budget_reserve(r, ctx, ngx_http_llm_budget_done);
     if (rc != NGX_OK) {
         /* NGX_AGAIN: Redis answers later, ngx_http_llm_budget_done() */
         return rc;
