@@ -12,6 +12,7 @@
 
 #include "ngx_http_llm_router.h"
 #include "ngx_http_llm_router_redis.h"
+#include "ngx_http_llm_router_resp.h"
 
 
 #define NGX_HTTP_LLM_FLEET_MAX_JOBS     10000
@@ -46,25 +47,35 @@ ngx_http_llm_fleet_key(u_char *p, ngx_str_t *name, ngx_uint_t metric,
 }
 
 
-/* unique across the fleet: node, worker, sequence */
+/*
+ * Unique across the fleet: node, worker, sequence, and when the zone
+ * started, so that a node restarted with the same pids (pid 1 in a
+ * container) makes new markers and its merges are not taken for old ones.
+ */
 
 ngx_int_t
 ngx_http_llm_fleet_marker(ngx_pool_t *pool, ngx_str_t *m, const char *kind)
 {
-    u_char     *p;
-    ngx_str_t  *node;
+    u_char                    *p;
+    time_t                     started;
+    ngx_str_t                 *node;
+    ngx_http_llm_main_conf_t  *lmcf;
 
     node = ngx_http_llm_redis_node();
 
-    p = ngx_pnalloc(pool, sizeof("llm:x:::") + node->len
-                          + 2 * NGX_INT64_LEN);
+    lmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_llm_router_module);
+    started = lmcf->sh ? lmcf->sh->started : 0;
+
+    p = ngx_pnalloc(pool, sizeof("llm:x::::") + node->len
+                          + 3 * NGX_INT64_LEN);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     m->data = p;
-    m->len = ngx_sprintf(p, "llm:%s:%V:%P:%uL", kind, node, ngx_pid,
-                         ++ngx_http_llm_fleet_seq)
+    m->len = ngx_sprintf(p, "llm:%s:%V:%P:%T:%uL", kind, node, ngx_pid,
+                         started, ++ngx_http_llm_fleet_seq)
              - p;
 
     return NGX_OK;
@@ -94,7 +105,7 @@ ngx_http_llm_fleet_job(ngx_uint_t script, int argc, const char **argv,
     argv[1] = (char *) ngx_http_llm_redis_sha(script);
     argvlen[1] = 40;
 
-    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    len = ngx_http_llm_resp_format(&cmd, argc, argv, argvlen);
     if (len < 0) {
         return;
     }

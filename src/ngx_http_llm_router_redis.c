@@ -317,7 +317,7 @@ ngx_http_llm_redis_connect(void)
             argc = 3;
         }
 
-        rc = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+        rc = ngx_http_llm_resp_format(&cmd, argc, argv, argvlen);
 
         if (rc < 0
             || ngx_http_llm_redis_push(cmd, rc, ngx_http_llm_redis_handshake,
@@ -612,7 +612,7 @@ ngx_http_llm_redis_command(int argc, const char **argv, const size_t *argvlen,
         return NGX_DECLINED;
     }
 
-    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    len = ngx_http_llm_resp_format(&cmd, argc, argv, argvlen);
     if (len < 0) {
         return NGX_DECLINED;
     }
@@ -645,7 +645,7 @@ ngx_http_llm_redis_script(ngx_uint_t script, int argc, const char **argv,
     argv[1] = (char *) ngx_http_llm_redis.sha[script];
     ((size_t *) argvlen)[1] = 40;
 
-    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    len = ngx_http_llm_resp_format(&cmd, argc, argv, argvlen);
     if (len < 0) {
         return NGX_DECLINED;
     }
