@@ -71,7 +71,9 @@ static ngx_int_t ngx_http_llm_fleet_result(ngx_http_request_t *r,
 /*
  * NGX_AGAIN: the reservation is on its way, the request waits, and
  * handler(..., done) gets its outcome; NGX_DECLINED: Redis is down and
- * on_error=local; an HTTP status otherwise.
+ * on_error=local; an HTTP status otherwise.  Longer than 150 lines: the
+ * arguments of one EVALSHA are laid out in place, keys first, then four
+ * per key, in the order the script reads them.
  */
 
 ngx_int_t

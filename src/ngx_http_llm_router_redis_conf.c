@@ -16,6 +16,11 @@
 static ngx_int_t ngx_http_llm_redis_parse_time(ngx_str_t *s, ngx_msec_t *t);
 
 
+/*
+ * Longer than 150 lines: one flat block per parameter, each with its own
+ * nginx -t error; split up it would only pass the same state around.
+ */
+
 char *
 ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
