@@ -24,8 +24,15 @@ static u_char *ngx_http_llm_decimal(u_char *p, int64_t v);
 static u_char *ngx_http_llm_duration(u_char *p, time_t sec);
 static void ngx_http_llm_budget_fleet_done(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_int_t rc,
-    ngx_http_llm_reservation_t *refused, ngx_http_llm_budget_done_pt done);
+    ngx_http_llm_reservation_t *refused);
 
+
+/*
+ * llm_budget name key=... tokens=/requests=/cost=... [dry_run].  Long
+ * (over 150 lines) because it is one flat list of parameters, each
+ * checked where it is read, then the checks against budgets of the same
+ * name in other locations; no part of it is used twice.
+ */
 
 char *
 ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -195,7 +202,7 @@ ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        for (m = 0; m < 3; m++) {
+        for (m = 0; m < NGX_HTTP_LLM_NMETRICS; m++) {
             if (known[i]->limit[m].set != b->limit[m].set
                 || known[i]->limit[m].limit != b->limit[m].limit
                 || known[i]->limit[m].window != b->limit[m].window)
@@ -406,19 +413,21 @@ ngx_http_llm_budget_label(u_char *buf, size_t size, ngx_http_llm_budget_t *b,
 /*
  * Checks every budget that applies and, if all have room, reserves the
  * request's upper bound in all of them; a budget over its limit answers
- * 429 (unless dry_run, which only logs).  With llm_redis: NGX_AGAIN, the
- * request waits for Redis and done() is called with the outcome.
+ * 429 (unless dry_run, which only logs).  Over 150 lines: the estimate,
+ * the check and the reservation are one pass under one lock of the zone
+ * (all budgets or none), which a split would have to hand a dozen locals.
+ * With llm_redis: NGX_AGAIN, the request waits for Redis and
+ * ctx->budget.done() is called with the outcome.
  */
 
 ngx_int_t
-ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
-    ngx_http_llm_budget_done_pt done)
+ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
     u_char                       label[1024];
     size_t                       len;
     time_t                       now, reset;
-    int64_t                      est[3], completion, choices, in, out,
-                                 remaining, limit;
+    int64_t                      est[NGX_HTTP_LLM_NMETRICS], completion,
+                                 choices, in, out, remaining, limit;
     ngx_int_t                    rc;
     ngx_str_t                    keys[NGX_HTTP_LLM_MAX_RESERVATIONS];
     ngx_uint_t                   i, m, n, nbudgets, share;
@@ -511,8 +520,7 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     if (lmcf->redis) {
         if (!ctx->budget.fleet_local) {
             rc = ngx_http_llm_fleet_reserve(r, ctx, keys, est,
-                                            ngx_http_llm_budget_fleet_done,
-                                            done);
+                                            ngx_http_llm_budget_fleet_done);
             if (rc != NGX_DECLINED) {
                 return rc;
             }
@@ -540,7 +548,7 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             continue;
         }
 
-        for (m = 0; m < 3; m++) {
+        for (m = 0; m < NGX_HTTP_LLM_NMETRICS; m++) {
             if (!b[i].limit[m].set) {
                 continue;
             }
@@ -599,7 +607,7 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         reset = ngx_http_llm_window_end(now, rejected_b->limit[m].window)
                 - now;
 
-        if (m < 2) {
+        if (m < NGX_HTTP_LLM_RL_METRICS) {
             ctx->budget.rl_set |= 1 << m;
             ctx->budget.rl_limit[m] = rejected_b->limit[m].limit;
             ctx->budget.rl_remaining[m] = ngx_max(remaining, 0);
@@ -635,7 +643,9 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                     - s->v[NGX_HTTP_LLM_V_RESERVED];
         remaining = ngx_max(remaining, 0);
 
-        if (!(ctx->budget.rl_set & (1 << m)) || remaining < ctx->budget.rl_remaining[m]) {
+        if (!(ctx->budget.rl_set & (1 << m))
+            || remaining < ctx->budget.rl_remaining[m])
+        {
             ctx->budget.rl_set |= 1 << m;
             ctx->budget.rl_limit[m] = s->v[NGX_HTTP_LLM_V_LIMIT];
             ctx->budget.rl_remaining[m] = remaining;
@@ -721,8 +731,7 @@ ngx_http_llm_budget_settle_locked(ngx_http_request_t *r,
 
 static void
 ngx_http_llm_budget_fleet_done(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
-    ngx_int_t rc, ngx_http_llm_reservation_t *refused,
-    ngx_http_llm_budget_done_pt done)
+    ngx_int_t rc, ngx_http_llm_reservation_t *refused)
 {
     if (refused) {
         ngx_http_llm_budget_reject(r, refused->budget, &refused->key,
@@ -731,10 +740,10 @@ ngx_http_llm_budget_fleet_done(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     if (rc == NGX_DECLINED) {
         /* no answer: this node's share, in the zone (never NGX_AGAIN) */
-        rc = ngx_http_llm_budget_reserve(r, ctx, done);
+        rc = ngx_http_llm_budget_reserve(r, ctx);
     }
 
-    done(r, ctx, rc);
+    ctx->budget.done(r, ctx, rc);
 }
 
 
@@ -754,7 +763,8 @@ ngx_http_llm_budget_actual(ngx_http_llm_ctx_t *ctx,
     switch (res->metric) {
 
     case NGX_HTTP_LLM_METRIC_TOKENS:
-        return ctx->usage.seen ? ctx->usage.prompt_tokens + ctx->usage.completion_tokens
+        return ctx->usage.seen ? ctx->usage.prompt_tokens
+                                 + ctx->usage.completion_tokens
                                : res->amount;
 
     case NGX_HTTP_LLM_METRIC_REQUESTS:
@@ -843,7 +853,8 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     u_char      *p, *q;
     ngx_uint_t   m;
 
-    static ngx_str_t  names[2][3] = {
+    /* limit, remaining, reset; per metric with rate-limit headers */
+    static ngx_str_t  names[NGX_HTTP_LLM_RL_METRICS][3] = {
         { ngx_string("x-ratelimit-limit-tokens"),
           ngx_string("x-ratelimit-remaining-tokens"),
           ngx_string("x-ratelimit-reset-tokens") },
@@ -853,7 +864,7 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     };
     static ngx_str_t  retry_after = ngx_string("Retry-After");
 
-    for (m = 0; m < 2; m++) {
+    for (m = 0; m < NGX_HTTP_LLM_RL_METRICS; m++) {
         if (!(ctx->budget.rl_set & (1 << m))) {
             continue;
         }

@@ -102,7 +102,9 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
         ctx = ngx_http_get_module_ctx(r, ngx_http_llm_router_module);
     }
 
-    if (ctx && (ctx->budget.rl_set || ctx->budget.retry_after) && !ctx->budget.rl_sent) {
+    if (ctx && (ctx->budget.rl_set || ctx->budget.retry_after)
+        && !ctx->budget.rl_sent)
+    {
         ctx->budget.rl_sent = 1;
 
         if (ngx_http_llm_budget_headers(r, ctx) != NGX_OK) {
@@ -162,7 +164,7 @@ ngx_http_llm_json_error(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_uint_t   i, status, timeouts;
 
     if (ctx == NULL) {
-        /* e.g. 413 found before the precontent phase */
+        /* e.g. 413 found before the rewrite handler ran */
         ctx = ngx_http_llm_create_ctx(r);
         if (ctx == NULL) {
             return NGX_ERROR;
@@ -342,7 +344,9 @@ ngx_http_llm_send_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
  * event is copied into the carry buffer for inspection; only when an
  * event may be dropped (strip_usage) is a partial event held back until
  * it ends (or the stream does).  Buffers that need no change are passed
- * on as they are.
+ * on as they are.  Over 150 lines: one state machine over the bytes of a
+ * read (line ends, event ends, the carry), kept in one loop so that its
+ * state stays in locals.
  */
 
 static ngx_int_t
@@ -441,7 +445,8 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                     if (ev == NULL) {
                         /* too large to hold: what was held goes first */
                         if (ngx_http_llm_emit(r, &last, ctx->sse.carry,
-                                              ctx->sse.carry + ctx->sse.carry_len)
+                                              ctx->sse.carry
+                                              + ctx->sse.carry_len)
                             != NGX_OK)
                         {
                             return NGX_ERROR;

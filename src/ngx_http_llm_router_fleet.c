@@ -44,7 +44,6 @@ typedef struct {
     ngx_http_llm_ctx_t              *ctx;
     ngx_http_llm_fleet_wait_t       *wait;
     ngx_http_llm_fleet_done_pt       handler;
-    ngx_http_llm_budget_done_pt      done;
     ngx_http_llm_reservation_t      *refused;
     ngx_str_t                        marker;
     ngx_str_t                       *rkeys;     /* by reservation */
@@ -70,7 +69,7 @@ static ngx_int_t ngx_http_llm_fleet_result(ngx_http_request_t *r,
 
 /*
  * NGX_AGAIN: the reservation is on its way, the request waits, and
- * handler(..., done) gets its outcome; NGX_DECLINED: Redis is down and
+ * handler() gets its outcome; NGX_DECLINED: Redis is down and
  * on_error=local; an HTTP status otherwise.  Longer than 150 lines: the
  * arguments of one EVALSHA are laid out in place, keys first, then four
  * per key, in the order the script reads them.
@@ -78,8 +77,7 @@ static ngx_int_t ngx_http_llm_fleet_result(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
-    ngx_str_t *keys, int64_t *est, ngx_http_llm_fleet_done_pt handler,
-    ngx_http_llm_budget_done_pt done)
+    ngx_str_t *keys, int64_t *est, ngx_http_llm_fleet_done_pt handler)
 {
     int                          argc;
     u_char                      *p;
@@ -111,7 +109,6 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     fr->r = r;
     fr->ctx = ctx;
     fr->handler = handler;
-    fr->done = done;
     fr->amounts = (int64_t *) (fr + 1);
     fr->rkeys = (ngx_str_t *) (fr->amounts + nb * 3);
 
@@ -298,7 +295,7 @@ ngx_http_llm_fleet_reserved(void *data, redisReply *reply)
 
     rc = ngx_http_llm_fleet_result(r, ctx, fr, reply);
 
-    fr->handler(r, ctx, rc, fr->refused, fr->done);
+    fr->handler(r, ctx, rc, fr->refused);
 }
 
 
@@ -396,7 +393,9 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         remaining = ngx_max(left[i] - res->amount, 0);
 
-        if (!(ctx->budget.rl_set & (1 << m)) || remaining < ctx->budget.rl_remaining[m]) {
+        if (!(ctx->budget.rl_set & (1 << m))
+            || remaining < ctx->budget.rl_remaining[m])
+        {
             ctx->budget.rl_set |= 1 << m;
             ctx->budget.rl_limit[m] = res->budget->limit[m].limit;
             ctx->budget.rl_remaining[m] = remaining;

@@ -58,7 +58,7 @@ typedef void (*ngx_http_llm_redis_hook_pt)(ngx_log_t *log);
  */
 typedef void (*ngx_http_llm_fleet_done_pt)(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_int_t rc,
-    ngx_http_llm_reservation_t *refused, ngx_http_llm_budget_done_pt done);
+    ngx_http_llm_reservation_t *refused);
 
 
 char *ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -86,7 +86,7 @@ extern ngx_str_t  ngx_http_llm_scripts[NGX_HTTP_LLM_NSCRIPTS];
 
 ngx_int_t ngx_http_llm_fleet_reserve(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_str_t *keys, int64_t *est,
-    ngx_http_llm_fleet_done_pt handler, ngx_http_llm_budget_done_pt done);
+    ngx_http_llm_fleet_done_pt handler);
 void ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     int64_t *used);
 

@@ -17,7 +17,7 @@
 #define NGX_HTTP_LLM_USAGE_MAX  1024
 
 
-typedef struct {
+struct ngx_http_llm_json_usage_s {
     ngx_uint_t                       depth;
     u_char                           key[8];
     size_t                           key_len;
@@ -30,7 +30,7 @@ typedef struct {
     unsigned                         capture:1;
     unsigned                         done:1;
     u_char                          *cap;     /* the "usage" object */
-} ngx_http_llm_json_usage_t;
+};
 
 
 static ngx_int_t ngx_http_llm_usage_copy(ngx_http_request_t *r,
@@ -303,7 +303,8 @@ ngx_http_llm_cost_bound(int64_t tokens, int64_t price)
  * object's "usage" member is found and read where it lies in the buffer,
  * or from a copy (at most 1 KB) when reads split it.  The state lives in
  * locals while a buffer is scanned; string contents other than top-level
- * keys are skipped in a tight loop.
+ * keys are skipped in a tight loop.  Over 150 lines for that reason: one
+ * loop whose state stays in locals.
  */
 
 void

@@ -122,6 +122,11 @@ ngx_http_llm_add_variables(ngx_conf_t *cf)
 }
 
 
+/*
+ * The $llm_* variables of the context, one case per variable.  Over 150
+ * lines: a switch of short cases, one per variable.
+ */
+
 static ngx_int_t
 ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
@@ -222,7 +227,8 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
                             ? ctx->usage.prompt_tokens
                             : data == NGX_HTTP_LLM_VAR_COMPL_TOKENS
                             ? ctx->usage.completion_tokens
-                            : ctx->usage.prompt_tokens + ctx->usage.completion_tokens)
+                            : ctx->usage.prompt_tokens
+                              + ctx->usage.completion_tokens)
                 - p;
         break;
 
@@ -259,7 +265,8 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         }
 
         s.data = p;
-        s.len = ngx_sprintf(p, "%M.%03M", ctx->usage.ttft / 1000, ctx->usage.ttft % 1000)
+        s.len = ngx_sprintf(p, "%M.%03M", ctx->usage.ttft / 1000,
+                            ctx->usage.ttft % 1000)
                 - p;
         break;
 
