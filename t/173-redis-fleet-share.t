@@ -4,11 +4,12 @@
 # kills when it ends (END block, also on INT/TERM); ports derive from
 # TEST_NGINX_PORT (P), so parallel runs with their own P do not collide:
 #
-#   P+1  redis-server (Debian's), no automatic persistence
+#   P+1  redis-server (Debian's), no automatic persistence, DEBUG enabled
 #   P+3  a small HTTP control server (this file's perl, forked): the
 #        blocks' requests drive it through "location /ctl/" of the
 #        Test::Nginx nginx: stop (SAVE, then kill) and start Redis, read
-#        Redis, poll a node's status page until it shows what is expected,
+#        Redis, pause it (DEBUG SLEEP), poll a node's status page until
+#        it shows what is expected,
 #        switch the health of provider "h" (a file its probe URI tests)
 #   P+4  node 2: nginx with the router, its own conf in /tmp/llm-share-P
 #
@@ -67,7 +68,7 @@ sub redis_start {
     # that loses nothing), the restart loads that file
     $RPID = spawn('redis-server', '--port', $RPORT, '--bind', '127.0.0.1',
                   '--save', '', '--appendonly', 'no', '--dir', $DIR,
-                  '--requirepass', $PASS);
+                  '--requirepass', $PASS, '--enable-debug-command', 'yes');
     port_up($RPORT) or die "redis-server did not start on $RPORT";
 }
 
@@ -156,6 +157,14 @@ sub control {
         return "stopped\n";
     }
     if ($path =~ m{^/ctl/start$}) { redis_start(); return "started\n"; }
+    if ($path =~ m{^/ctl/pause/(\d+)$}) {
+        my $secs = $1;
+        # the reply comes when Redis wakes up: a child waits for it
+        my $pid = fork // return "fork failed\n";
+        if ($pid == 0) { redis_cmd('DEBUG', 'SLEEP', $secs); POSIX::_exit(0); }
+        select undef, undef, undef, 0.2;
+        return "paused\n";
+    }
     if ($path =~ m{^/ctl/hget/([^/]+)/(\w+)$}) {
         return (redis_cmd('HGET', $1, $2) // 'nil') . "\n";
     }
@@ -386,6 +395,51 @@ location /ctl/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CTL_PORT; proxy_read_ti
   qr/\Aup probes=\d+\n\z/,
   qr/\Aup probes=1\n\z/,
   qr/\A(?![\s\S]*\[(?:alert|crit|emerg)\])(?![\s\S]*share-secret)[\s\S]*\[warn\] [^\n]*provider "h" is down, as node [^\n]+ found[\s\S]*\[warn\] [^\n]*provider "h" is up, as node [^\n]+ found/ ]
+--- no_error_log
+[alert]
+[crit]
+share-secret
+
+
+
+=== TEST 3: a batch whose reply is lost (Redis paused past timeout) is sent again and added once
+Node 1 is a new nginx (a new node: the fleet has seen more than two in
+the last minute): its own count starts at 0, the fleet's is 7 from
+TEST 1.  Redis sleeps 3 s (timeout=1s): the batch of node 1's 2 requests
+is sent, gets no reply in time, and is sent again once Redis answers;
+Redis may run both copies, the marker lets only one count: 9, never 11.
+--- http_config
+llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT password=$TEST_NGINX_REDIS_PASSWORD timeout=1s sync=200ms;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+--- config
+location /v1/ { include ../../../conf/llm_params; }
+location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
+location = /status.json { llm_status json; }
+location /ctl/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CTL_PORT; proxy_read_timeout 60s; }
+location = /errlog { alias logs/error.log; }
+--- request eval
+[ "GET /ctl/fleet/1/7",
+  "GET /ctl/pause/3",
+  "POST /v1/chat/completions\n$::B",
+  "POST /v1/chat/completions\n$::B",
+  "GET /ctl/fleet/1/9",
+  "GET /ctl/hget/llm:u/requests",
+  "GET /ctl/fleet/2/9",
+  "GET /errlog" ]
+--- more_headers
+Content-Type: application/json
+--- timeout: 40
+--- error_code eval
+[200, 200, 200, 200, 200, 200, 200, 200]
+--- response_body_like eval
+[ qr/\Afleet nodes=\d+ requests=7 errors=1 prompt=60 completion=120\nnode nodes=1 requests=0 errors=0 /,
+  qr/paused/,
+  qr/chat\.completion/, qr/chat\.completion/,
+  qr/\Afleet nodes=\d+ requests=9 errors=1 prompt=80 completion=160\nnode nodes=1 requests=2 errors=0 prompt=20 completion=40\n\z/,
+  qr/\A9\n\z/,
+  qr/\Afleet nodes=\d+ requests=9 /,
+  qr/is down \(no reply within 1000 ms\)[\s\S]*is up again/ ]
 --- no_error_log
 [alert]
 [crit]
