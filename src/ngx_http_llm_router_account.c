@@ -17,8 +17,8 @@ static u_char *ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s);
 static ngx_str_t *ngx_http_llm_model_label(ngx_http_llm_ctx_t *ctx);
 static ngx_uint_t ngx_http_llm_model_listed(ngx_http_llm_routes_t *routes,
     ngx_str_t *model);
-static void ngx_http_llm_series_account(ngx_http_llm_series_t *s,
-    ngx_http_llm_ctx_t *ctx, ngx_uint_t missing);
+static void ngx_http_llm_series_account(int64_t *v, ngx_http_llm_ctx_t *ctx,
+    ngx_uint_t missing);
 static void ngx_http_llm_hist_add(int64_t *buckets, ngx_msec_t ms);
 
 
@@ -97,24 +97,22 @@ ngx_http_llm_model_listed(ngx_http_llm_routes_t *routes, ngx_str_t *model)
 }
 
 
+/* a request's counts added to a series' values (or the fleet's batch) */
+
 static void
-ngx_http_llm_series_account(ngx_http_llm_series_t *s, ngx_http_llm_ctx_t *ctx,
+ngx_http_llm_series_account(int64_t *v, ngx_http_llm_ctx_t *ctx,
     ngx_uint_t missing)
 {
-    if (s == NULL) {
-        return;
-    }
-
-    s->v[NGX_HTTP_LLM_V_REQUESTS]++;
+    v[NGX_HTTP_LLM_V_REQUESTS]++;
 
     if (ctx->usage.seen) {
-        s->v[NGX_HTTP_LLM_V_PROMPT] += ctx->usage.prompt_tokens;
-        s->v[NGX_HTTP_LLM_V_COMPLETION] += ctx->usage.completion_tokens;
-        s->v[NGX_HTTP_LLM_V_CACHED] += ctx->usage.cached_tokens;
-        s->v[NGX_HTTP_LLM_V_COST] += ctx->usage.cost;
+        v[NGX_HTTP_LLM_V_PROMPT] += ctx->usage.prompt_tokens;
+        v[NGX_HTTP_LLM_V_COMPLETION] += ctx->usage.completion_tokens;
+        v[NGX_HTTP_LLM_V_CACHED] += ctx->usage.cached_tokens;
+        v[NGX_HTTP_LLM_V_COST] += ctx->usage.cost;
     }
 
-    s->v[NGX_HTTP_LLM_V_USAGE_MISSING] += missing;
+    v[NGX_HTTP_LLM_V_USAGE_MISSING] += missing;
 }
 
 
@@ -247,7 +245,15 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_REQUESTS,
                                        label, p - label - 1,
                                        r->connection->log);
-    ngx_http_llm_series_account(s, ctx, missing);
+    if (s) {
+        ngx_http_llm_series_account(s->v, ctx, missing);
+    }
+
+    if (lmcf->redis) {
+        /* for the fleet's totals: added to Redis by the next sync */
+        ngx_http_llm_series_account(lmcf->sh->fleet.pending, ctx, missing);
+        lmcf->sh->fleet.pending[NGX_HTTP_LLM_V_ERRORS] += (code >= 400);
+    }
 
     /* spend by tenant and model */
 
@@ -259,7 +265,9 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_TENANT,
                                            label, p - label - 1,
                                            r->connection->log);
-        ngx_http_llm_series_account(s, ctx, missing);
+        if (s) {
+            ngx_http_llm_series_account(s->v, ctx, missing);
+        }
     }
 
     if (ctx->nattempts > 1) {
