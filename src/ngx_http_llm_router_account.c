@@ -20,6 +20,9 @@ static ngx_uint_t ngx_http_llm_model_listed(ngx_http_llm_routes_t *routes,
 static void ngx_http_llm_series_account(int64_t *v, ngx_http_llm_ctx_t *ctx,
     ngx_uint_t missing);
 static void ngx_http_llm_hist_add(int64_t *buckets, ngx_msec_t ms);
+static ngx_uint_t ngx_http_llm_account_usage(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_provider_t *prov, ngx_uint_t code);
 
 
 static u_char *
@@ -132,6 +135,51 @@ ngx_http_llm_hist_add(int64_t *buckets, ngx_msec_t ms)
 
 
 /*
+ * Whether a provider's 2xx answer reached the client (ctx->served), and
+ * its cost; returns 1 if such an answer said nothing of its usage.
+ */
+
+static ngx_uint_t
+ngx_http_llm_account_usage(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_provider_t *prov,
+    ngx_uint_t code)
+{
+    ngx_uint_t  missing;
+
+    ctx->served = (ctx->proxied && !r->err_status && code >= 200
+                   && code < 300 && ctx->nattempts
+                   && ctx->attempts[ctx->nattempts - 1].status < 300);
+
+    missing = 0;
+
+    if (ctx->served && !ctx->usage.seen) {
+        missing = 1;
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "llm router: no usage in the answer of provider "
+                      "\"%V\"%s", &prov->name,
+                      ctx->budget.nreservations
+                      ? ", the reservation is charged" : "");
+    }
+
+    if (ctx->usage.seen && prov) {
+        if (ctx->usage.cached_tokens > ctx->usage.prompt_tokens) {
+            ctx->usage.cached_tokens = ctx->usage.prompt_tokens;
+        }
+
+        ctx->usage.cost = ngx_http_llm_cost(
+                        ctx->target->price ? ctx->target->price
+                        : ngx_http_llm_price_find(lmcf, prov,
+                                                  &ctx->upstream_model),
+                        ctx->usage.prompt_tokens, ctx->usage.cached_tokens,
+                        ctx->usage.completion_tokens);
+    }
+
+    return missing;
+}
+
+
+/*
  * The end of a request in a router location: runs once, from the body
  * filter at the last buffer (so that the access log sees the values) or
  * else from the log handler (client gone, errors).
@@ -171,36 +219,7 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
     prov = ctx->target ? ctx->target->provider : NULL;
 
-    /* served: a provider's 2xx answer reached the client */
-
-    ctx->served = (ctx->proxied && !r->err_status && code >= 200
-                   && code < 300 && ctx->nattempts
-                   && ctx->attempts[ctx->nattempts - 1].status < 300);
-
-    missing = 0;
-
-    if (ctx->served && !ctx->usage.seen) {
-        missing = 1;
-
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "llm router: no usage in the answer of provider "
-                      "\"%V\"%s", &prov->name,
-                      ctx->budget.nreservations ? ", the reservation is charged"
-                                         : "");
-    }
-
-    if (ctx->usage.seen && prov) {
-        if (ctx->usage.cached_tokens > ctx->usage.prompt_tokens) {
-            ctx->usage.cached_tokens = ctx->usage.prompt_tokens;
-        }
-
-        ctx->usage.cost = ngx_http_llm_cost(
-                        ctx->target->price ? ctx->target->price
-                        : ngx_http_llm_price_find(lmcf, prov,
-                                                  &ctx->upstream_model),
-                        ctx->usage.prompt_tokens, ctx->usage.cached_tokens,
-                        ctx->usage.completion_tokens);
-    }
+    missing = ngx_http_llm_account_usage(r, ctx, lmcf, prov, code);
 
     tp = ngx_timeofday();
     ms = (ngx_msec_t) ((tp->sec - r->start_sec) * 1000
@@ -291,7 +310,7 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     }
 
     if (ctx->budget.nreservations || ctx->budget.fleet) {
-        /* ctx->budget.fleet: a reservation on Redis that got no reply, maybe */
+        /* budget.fleet: a reservation on Redis that got no reply, maybe */
         ngx_http_llm_budget_settle_locked(r, ctx, lmcf);
     }
 
