@@ -11,6 +11,8 @@
  *                                  JSON, stream and error replies
  *   ngx_http_llm_mock_openai.c     OpenAI's endpoints, events and errors
  *   ngx_http_llm_mock_anthropic.c  Anthropic's
+ *   ngx_http_llm_mock_gemini.c     Gemini's native API
+ *   ngx_http_llm_mock_azure.c      Azure OpenAI's deployment URLs
  *
  * How to add an API (e.g. Gemini's native one):
  *
@@ -36,6 +38,7 @@
  *   %o  completion/output tokens             %s  %p + %o
  *   %n  the status code                      %e  the API's error type
  *   %r  the method and path, JSON-escaped    %%  a '%'
+ *   %f  the unknown request field, JSON-escaped
  *   %[u ... %]  only when usage is reported (no "no_usage")
  *   %[i ... %]  only when the client asked for "include_usage"
  */
@@ -94,6 +97,18 @@ typedef struct {
     char                            *error;         /* reply to status=N */
     ngx_http_llm_mock_error_type_t  *error_types;   /* status 0 ends */
     char                            *not_found;     /* any other URI */
+
+    /*
+     * Optional, for APIs that refuse more than unknown paths:
+     * check: what the real API refuses before reading the body (path
+     * shape, arguments, credentials): 0, or the status with *tpl its
+     * reply; fields: the request's known top-level keys (NULL ends),
+     * any other is refused with 400 and the "unknown" template (%f).
+     */
+    ngx_uint_t                     (*check)(ngx_http_request_t *r,
+                                            char **tpl);
+    char                           **fields;
+    char                            *unknown;
 } ngx_http_llm_mock_api_t;
 
 
@@ -149,6 +164,7 @@ typedef struct {
     ngx_str_t                  text;
     ngx_str_t                  piece;
     ngx_str_t                  request;    /* "POST /v1/x", not escaped */
+    ngx_str_t                  field;      /* unknown, not escaped */
     char                      *error_type;
     ngx_uint_t                 prompt;
     ngx_uint_t                 completion;
@@ -164,6 +180,8 @@ extern ngx_http_llm_mock_api_t *ngx_http_llm_mock_apis[];
 
 extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_openai;
 extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_anthropic;
+extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_gemini;
+extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_azure;
 
 
 ngx_int_t ngx_http_llm_mock_handler(ngx_http_request_t *r);
@@ -178,6 +196,12 @@ ngx_int_t ngx_http_llm_mock_reply(ngx_http_request_t *r,
 ngx_int_t ngx_http_llm_mock_error(ngx_http_request_t *r,
     ngx_http_llm_mock_loc_conf_t *mlcf, ngx_http_llm_mock_ctx_t *ctx,
     ngx_http_llm_mock_api_t *api, ngx_uint_t status, ngx_uint_t unknown);
+
+ngx_int_t ngx_http_llm_mock_refuse(ngx_http_request_t *r,
+    ngx_http_llm_mock_ctx_t *ctx, char *tpl, ngx_uint_t status,
+    ngx_str_t *field);
+ngx_uint_t ngx_http_llm_mock_unknown_field(ngx_str_t *body, char **fields,
+    ngx_str_t *name);
 
 ngx_int_t ngx_http_llm_mock_out(ngx_http_request_t *r,
     ngx_http_llm_mock_ctx_t *ctx, ngx_buf_t *b);

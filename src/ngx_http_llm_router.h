@@ -18,6 +18,8 @@
 
 #define NGX_HTTP_LLM_API_OPENAI        0
 #define NGX_HTTP_LLM_API_ANTHROPIC     1
+#define NGX_HTTP_LLM_API_GEMINI        2   /* native generateContent */
+#define NGX_HTTP_LLM_API_AZURE         3   /* OpenAI's, deployment URLs */
 
 /* inbound endpoints, relative to the location */
 #define NGX_HTTP_LLM_EP_CHAT           0
@@ -243,6 +245,7 @@ typedef struct {
     ngx_array_t                     *keys;    /* ngx_str_t, header values */
 
     ngx_int_t                        max_tokens_default;  /* api=anthropic */
+    ngx_str_t                        api_version;  /* api=azure: the args */
 
     ngx_uint_t                       max_fails;
     ngx_msec_t                       fail_timeout;
@@ -552,6 +555,10 @@ u_char *ngx_http_llm_conf_line(u_char *pos, u_char *end, u_char **s,
 ngx_int_t ngx_http_llm_key_file_read(ngx_conf_t *cf, u_char *name,
     ngx_str_t *what, size_t max, ngx_str_t *content);
 void ngx_http_llm_key_file_wipe(ngx_str_t *content);
+ngx_int_t ngx_http_llm_xlate_uri(ngx_http_request_t *r,
+    ngx_http_llm_provider_t *prov, ngx_uint_t endpoint, ngx_str_t *model,
+    ngx_uint_t stream);
+extern ngx_str_t  ngx_http_llm_api_names[];
 ngx_uint_t ngx_http_llm_provider_fails_on(ngx_http_llm_provider_t *p,
     ngx_uint_t outcome);
 

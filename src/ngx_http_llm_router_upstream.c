@@ -34,7 +34,25 @@ static ngx_int_t ngx_http_llm_read_key_file(ngx_conf_t *cf,
  *   hunyuan   https://cloud.tencent.com/document/product/1729/111007
  *   qianfan   https://cloud.baidu.com/doc/WENXINWORKSHOP/s/2m3fihw8s
  *   siliconflow https://docs.siliconflow.cn/docs/userguide/quickstart
+ * Native APIs:
+ *   gemini    https://ai.google.dev/api/generate-content (api=gemini:
+ *             /v1beta/models/{model}:generateContent, x-goog-api-key)
+ *   azure     https://learn.microsoft.com/azure/ai-foundry/openai/reference
+ *             (host=RESOURCE.openai.azure.com, /openai/deployments/{model}/
+ *             ...?api-version=, api-key; 2024-10-21 is the latest GA
+ *             version of the dated inference API)
  */
+
+#define NGX_HTTP_LLM_AZURE_API_VERSION  "2024-10-21"
+
+
+/* $llm_api, by api= */
+ngx_str_t  ngx_http_llm_api_names[] = {
+    ngx_string("openai"),
+    ngx_string("anthropic"),
+    ngx_string("gemini"),
+    ngx_string("azure")
+};
 
 static ngx_http_llm_preset_t  ngx_http_llm_presets[] = {
     { "openai", NGX_HTTP_LLM_API_OPENAI, "api.openai.com", 443, 1, "/v1",
@@ -56,6 +74,8 @@ static ngx_http_llm_preset_t  ngx_http_llm_presets[] = {
     { "gemini", NGX_HTTP_LLM_API_OPENAI,
       "generativelanguage.googleapis.com", 443, 1, "/v1beta/openai",
       NULL, NULL },
+    /* the host is the resource's: host=RESOURCE.openai.azure.com */
+    { "azure", NGX_HTTP_LLM_API_AZURE, NULL, 443, 1, "", NULL, NULL },
     { "mistral", NGX_HTTP_LLM_API_OPENAI, "api.mistral.ai", 443, 1, "/v1",
       NULL, NULL },
     { "groq", NGX_HTTP_LLM_API_OPENAI, "api.groq.com", 443, 1,
@@ -95,7 +115,7 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     u_char                   *p;
     ngx_int_t                 n;
     ngx_str_t                *value, s, host, path, upstream, key, key_file,
-                              key_env, fail_on;
+                              key_env, fail_on, api_version;
     ngx_url_t                 u;
     ngx_uint_t                i, api, nkeysrc;
     ngx_msec_t                ms;
@@ -144,6 +164,7 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     nkeysrc = 0;
 
     ngx_str_null(&host);
+    ngx_str_null(&api_version);
     ngx_str_null(&path);
     ngx_str_null(&upstream);
     ngx_str_null(&key);
@@ -184,6 +205,12 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             } else if (s.len == 9 && ngx_strncmp(s.data, "anthropic", 9) == 0)
             {
                 api = NGX_HTTP_LLM_API_ANTHROPIC;
+
+            } else if (s.len == 6 && ngx_strncmp(s.data, "gemini", 6) == 0) {
+                api = NGX_HTTP_LLM_API_GEMINI;
+
+            } else if (s.len == 5 && ngx_strncmp(s.data, "azure", 5) == 0) {
+                api = NGX_HTTP_LLM_API_AZURE;
 
             } else {
                 goto invalid;
@@ -311,6 +338,30 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "api_version=", 12) == 0) {
+            api_version.data = value[i].data + 12;
+            api_version.len = value[i].len - 12;
+
+            /* it goes into the query string as it is */
+            for (p = api_version.data;
+                 p < api_version.data + api_version.len;
+                 p++)
+            {
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+                      || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'
+                      || *p == '_'))
+                {
+                    goto invalid;
+                }
+            }
+
+            if (api_version.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "max_fails=", 10) == 0) {
             n = ngx_atoi(value[i].data + 10, value[i].len - 10);
             if (n == NGX_ERROR) {
@@ -409,11 +460,27 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             }
         }
 
+        if (api == NGX_HTTP_LLM_API_GEMINI
+            && ngx_strcmp(preset->name, "gemini") == 0)
+        {
+            /* Google's native API, beside its OpenAI-compatible one */
+            ppath = "/v1beta";
+        }
+
+        if (phost == NULL && host.data == NULL && upstream.data == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "llm_upstream \"%V\" needs \"host=\" with "
+                               "preset \"%s\" (the resource's host, e.g. "
+                               "RESOURCE.openai.azure.com)", &prov->name,
+                               preset->name);
+            return NGX_CONF_ERROR;
+        }
+
         if (tls == NGX_CONF_UNSET) {
             tls = preset->tls;
         }
 
-        if (host.data == NULL) {
+        if (host.data == NULL && phost) {
             host.data = (u_char *) phost;
             host.len = ngx_strlen(phost);
 
@@ -453,6 +520,30 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     if (host.data == NULL) {
         host = upstream;
+    }
+
+    if (api_version.data && api != NGX_HTTP_LLM_API_AZURE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"api_version=\" in llm_upstream \"%V\" is for "
+                           "api=azure only", &prov->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (api == NGX_HTTP_LLM_API_AZURE) {
+        if (api_version.data == NULL) {
+            ngx_str_set(&api_version, NGX_HTTP_LLM_AZURE_API_VERSION);
+        }
+
+        /* the query string of every request */
+        prov->api_version.len = sizeof("api-version=") - 1 + api_version.len;
+        prov->api_version.data = ngx_pnalloc(cf->pool, prov->api_version.len);
+        if (prov->api_version.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(prov->api_version.data, "api-version=",
+                              sizeof("api-version=") - 1),
+                   api_version.data, api_version.len);
     }
 
     prov->api = api;
