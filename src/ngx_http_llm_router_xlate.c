@@ -340,6 +340,11 @@ ngx_http_llm_xlate_drop(ngx_http_llm_xlate_req_t *x, const char *name)
     char    *d, *p;
     size_t   len, n;
 
+    /* a member named "" (strstr() would find it everywhere, forever) */
+    if (name[0] == '\0') {
+        name = "\"\"";
+    }
+
     d = x->res->dropped;
     len = strlen(d);
     n = strlen(name);

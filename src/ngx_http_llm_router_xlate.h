@@ -255,6 +255,7 @@ int ngx_http_llm_xlate_mc_event(ngx_http_llm_xlate_sse_t *s,
 /* Gemini, in _chat_gemini*.c: chat and messages (through chat) */
 extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_gemini;
 extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_gemini;
+int ngx_http_llm_xlate_cg_messages(ngx_http_llm_xlate_req_t *x, cJSON *v);
 cJSON *ngx_http_llm_xlate_gc_response(cJSON *src, const char *model,
     int64_t created);
 cJSON *ngx_http_llm_xlate_gm_response(cJSON *src, const char *model,

@@ -342,9 +342,9 @@ ngx_http_llm_xlate_gm_response(cJSON *src, const char *model, int64_t created)
 
     rid = ngx_http_llm_xlate_str(src, "responseId");
 
-    if (dst && rid) {
+    if (dst) {
         /* Anthropic's ids are msg_... */
-        snprintf(id, sizeof(id), "msg_%.100s", rid);
+        snprintf(id, sizeof(id), "msg_%.100s", rid ? rid : "gemini");
         item = cJSON_CreateString(id);
 
         if (item == NULL

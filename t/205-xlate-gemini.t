@@ -585,3 +585,31 @@ ended without its final event
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 18: a member named "" is dropped and named, not looked for forever (translated requests hung a worker)
+--- http_config
+llm_upstream g api=gemini host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/g/v1beta key=gk-1;
+llm_upstream c api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/c/v1 key=sk-c;
+llm_route to-gemini g:gemini-2.5-flash;
+llm_route to-claude c:claude-x;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/g/v1beta/ { llm_mock api=gemini; }
+location /mock/c/v1/ { llm_mock api=anthropic; }
+--- request eval
+["POST /v1/chat/completions\n{\"model\":\"to-gemini\",\"\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"\":2}",
+ "POST /v1/chat/completions\n{\"model\":\"to-claude\",\"\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[200, 200]
+--- response_headers eval
+['x-llm-dropped: ""', 'x-llm-dropped: ""']
+--- timeout: 10
+--- no_error_log
+[alert]
+[crit]
