@@ -584,7 +584,7 @@ void ngx_http_llm_select_sample(ngx_http_request_t *r,
     ngx_http_llm_target_t *t, ngx_uint_t outcome);
 
 /* request path */
-ngx_int_t ngx_http_llm_precontent_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_llm_rewrite_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_llm_build_request(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_http_llm_target_t *t);
 ngx_http_llm_target_t *ngx_http_llm_next_target(ngx_http_request_t *r,

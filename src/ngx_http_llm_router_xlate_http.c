@@ -494,7 +494,7 @@ ngx_http_llm_xlate_header(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_http_clear_accept_ranges(r);
     ngx_http_clear_etag(r);
 
-    if (ctx->sse) {
+    if (ctx->sse.active) {
         ngx_http_llm_xlate_sse_init(&x->sse, x->provider, x->client,
                                     (char *) x->model, x->include_usage,
                                     ngx_time());
@@ -551,7 +551,7 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             continue;
         }
 
-        if (ctx->sse) {
+        if (ctx->sse.active) {
             rc = ngx_http_llm_xlate_sse_feed(&x->sse, b->pos,
                                              b->last - b->pos, &x->out);
 
@@ -574,12 +574,12 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         b->pos = b->last;
     }
 
-    if (ctx->sse) {
+    if (ctx->sse.active) {
         if (x->sse.usage_seen) {
-            ctx->prompt_tokens = x->sse.prompt_tokens;
-            ctx->completion_tokens = x->sse.completion_tokens;
-            ctx->cached_tokens = x->sse.cached_tokens;
-            ctx->usage_seen = 1;
+            ctx->usage.prompt_tokens = x->sse.prompt_tokens;
+            ctx->usage.completion_tokens = x->sse.completion_tokens;
+            ctx->usage.cached_tokens = x->sse.cached_tokens;
+            ctx->usage.seen = 1;
         }
 
         if (last) {
@@ -597,7 +597,7 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             }
         }
 
-        ctx->sse_done = x->sse.done;
+        ctx->sse.done = x->sse.done;
 
         return ngx_http_llm_xlate_send(r, x, 1, last, next);
     }
@@ -619,12 +619,12 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         if (rc == NGX_HTTP_LLM_XLATE_OK
             && x->provider == NGX_HTTP_LLM_XLATE_GEMINI
             && ngx_http_llm_xlate_gemini_usage(x->json, x->json_len,
-                                               &ctx->prompt_tokens,
-                                               &ctx->completion_tokens,
-                                               &ctx->cached_tokens)
+                                               &ctx->usage.prompt_tokens,
+                                               &ctx->usage.completion_tokens,
+                                               &ctx->usage.cached_tokens)
                == NGX_HTTP_LLM_XLATE_OK)
         {
-            ctx->usage_seen = 1;
+            ctx->usage.seen = 1;
         }
 
     } else {
