@@ -199,7 +199,7 @@ ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        for (m = 0; m < 3; m++) {
+        for (m = 0; m < NGX_HTTP_LLM_NMETRICS; m++) {
             if (known[i]->limit[m].set != b->limit[m].set
                 || known[i]->limit[m].limit != b->limit[m].limit
                 || known[i]->limit[m].window != b->limit[m].window)
@@ -457,8 +457,8 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     u_char                       label[1024];
     size_t                       len;
     time_t                       now, reset;
-    int64_t                      est[3], completion, choices, in, out,
-                                 remaining, limit;
+    int64_t                      est[NGX_HTTP_LLM_NMETRICS], completion,
+                                 choices, in, out, remaining, limit;
     ngx_int_t                    rc;
     ngx_str_t                    keys[NGX_HTTP_LLM_MAX_RESERVATIONS];
     ngx_uint_t                   i, m, n, nbudgets, share;
@@ -578,7 +578,7 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
             continue;
         }
 
-        for (m = 0; m < 3; m++) {
+        for (m = 0; m < NGX_HTTP_LLM_NMETRICS; m++) {
             if (!b[i].limit[m].set) {
                 continue;
             }
@@ -637,7 +637,7 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         reset = ngx_http_llm_window_end(now, rejected_b->limit[m].window)
                 - now;
 
-        if (m < 2) {
+        if (m < NGX_HTTP_LLM_RL_METRICS) {
             ctx->budget.rl_set |= 1 << m;
             ctx->budget.rl_limit[m] = rejected_b->limit[m].limit;
             ctx->budget.rl_remaining[m] = ngx_max(remaining, 0);
@@ -673,7 +673,9 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                     - s->v[NGX_HTTP_LLM_V_RESERVED];
         remaining = ngx_max(remaining, 0);
 
-        if (!(ctx->budget.rl_set & (1 << m)) || remaining < ctx->budget.rl_remaining[m]) {
+        if (!(ctx->budget.rl_set & (1 << m))
+            || remaining < ctx->budget.rl_remaining[m])
+        {
             ctx->budget.rl_set |= 1 << m;
             ctx->budget.rl_limit[m] = s->v[NGX_HTTP_LLM_V_LIMIT];
             ctx->budget.rl_remaining[m] = remaining;
@@ -764,7 +766,8 @@ ngx_http_llm_budget_actual(ngx_http_llm_ctx_t *ctx,
     switch (res->metric) {
 
     case NGX_HTTP_LLM_METRIC_TOKENS:
-        return ctx->usage.seen ? ctx->usage.prompt_tokens + ctx->usage.completion_tokens
+        return ctx->usage.seen ? ctx->usage.prompt_tokens
+                                 + ctx->usage.completion_tokens
                                : res->amount;
 
     case NGX_HTTP_LLM_METRIC_REQUESTS:
@@ -853,7 +856,8 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     u_char      *p, *q;
     ngx_uint_t   m;
 
-    static ngx_str_t  names[2][3] = {
+    /* limit, remaining, reset; per metric with rate-limit headers */
+    static ngx_str_t  names[NGX_HTTP_LLM_RL_METRICS][3] = {
         { ngx_string("x-ratelimit-limit-tokens"),
           ngx_string("x-ratelimit-remaining-tokens"),
           ngx_string("x-ratelimit-reset-tokens") },
@@ -863,7 +867,7 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     };
     static ngx_str_t  retry_after = ngx_string("Retry-After");
 
-    for (m = 0; m < 2; m++) {
+    for (m = 0; m < NGX_HTTP_LLM_RL_METRICS; m++) {
         if (!(ctx->budget.rl_set & (1 << m))) {
             continue;
         }

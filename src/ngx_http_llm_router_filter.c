@@ -102,7 +102,9 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
         ctx = ngx_http_get_module_ctx(r, ngx_http_llm_router_module);
     }
 
-    if (ctx && (ctx->budget.rl_set || ctx->budget.retry_after) && !ctx->budget.rl_sent) {
+    if (ctx && (ctx->budget.rl_set || ctx->budget.retry_after)
+        && !ctx->budget.rl_sent)
+    {
         ctx->budget.rl_sent = 1;
 
         if (ngx_http_llm_budget_headers(r, ctx) != NGX_OK) {
@@ -162,7 +164,7 @@ ngx_http_llm_json_error(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_uint_t   i, status, timeouts;
 
     if (ctx == NULL) {
-        /* e.g. 413 found before the precontent phase */
+        /* e.g. 413 found before the rewrite handler ran */
         ctx = ngx_http_llm_create_ctx(r);
         if (ctx == NULL) {
             return NGX_ERROR;
@@ -441,7 +443,8 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                     if (ev == NULL) {
                         /* too large to hold: what was held goes first */
                         if (ngx_http_llm_emit(r, &last, ctx->sse.carry,
-                                              ctx->sse.carry + ctx->sse.carry_len)
+                                              ctx->sse.carry
+                                              + ctx->sse.carry_len)
                             != NGX_OK)
                         {
                             return NGX_ERROR;

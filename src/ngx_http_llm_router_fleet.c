@@ -488,7 +488,9 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         remaining = ngx_max(left[i] - res->amount, 0);
 
-        if (!(ctx->budget.rl_set & (1 << m)) || remaining < ctx->budget.rl_remaining[m]) {
+        if (!(ctx->budget.rl_set & (1 << m))
+            || remaining < ctx->budget.rl_remaining[m])
+        {
             ctx->budget.rl_set |= 1 << m;
             ctx->budget.rl_limit[m] = res->budget->limit[m].limit;
             ctx->budget.rl_remaining[m] = remaining;

@@ -17,7 +17,7 @@
 #define NGX_HTTP_LLM_USAGE_MAX  1024
 
 
-typedef struct {
+struct ngx_http_llm_json_usage_s {
     ngx_uint_t                       depth;
     u_char                           key[8];
     size_t                           key_len;
@@ -30,7 +30,7 @@ typedef struct {
     unsigned                         capture:1;
     unsigned                         done:1;
     u_char                          *cap;     /* the "usage" object */
-} ngx_http_llm_json_usage_t;
+};
 
 
 static ngx_int_t ngx_http_llm_usage_copy(ngx_http_request_t *r,

@@ -239,7 +239,8 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
                             ? ctx->usage.prompt_tokens
                             : data == NGX_HTTP_LLM_VAR_COMPL_TOKENS
                             ? ctx->usage.completion_tokens
-                            : ctx->usage.prompt_tokens + ctx->usage.completion_tokens)
+                            : ctx->usage.prompt_tokens
+                              + ctx->usage.completion_tokens)
                 - p;
         break;
 
@@ -276,7 +277,8 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         }
 
         s.data = p;
-        s.len = ngx_sprintf(p, "%M.%03M", ctx->usage.ttft / 1000, ctx->usage.ttft % 1000)
+        s.len = ngx_sprintf(p, "%M.%03M", ctx->usage.ttft / 1000,
+                            ctx->usage.ttft % 1000)
                 - p;
         break;
 
