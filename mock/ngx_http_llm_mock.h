@@ -14,14 +14,16 @@
  *   ngx_http_llm_mock_gemini.c     Gemini's native API
  *   ngx_http_llm_mock_azure.c      Azure OpenAI's deployment URLs
  *
- * How to add an API (e.g. Gemini's native one):
+ * How to add an API (e.g. Cohere's):
  *
- *   1. mock/ngx_http_llm_mock_gemini.c defines one
+ *   1. mock/ngx_http_llm_mock_cohere.c defines one
  *      ngx_http_llm_mock_api_t: its name (the value of api=), its
  *      endpoints (URI suffix, how streaming is asked for, the JSON reply
  *      template, the stream's event template), its error templates and
- *      its status -> error type table.  Copy the shape of
- *      ngx_http_llm_mock_anthropic.c.
+ *      its status -> error type table; optionally a check of the path,
+ *      arguments and key, and its request's known fields.  Copy the
+ *      shape of ngx_http_llm_mock_anthropic.c (or _gemini.c for the
+ *      checks).
  *   2. Declare it below ("extern ngx_http_llm_mock_api_t ...") and add it
  *      to ngx_http_llm_mock_apis[] in ngx_http_llm_mock_module.c; the
  *      order of that array is the order api=auto tries suffixes in.
