@@ -57,6 +57,7 @@
 #define NGX_HTTP_LLM_V_CACHED           3
 #define NGX_HTTP_LLM_V_COST             4   /* nano-USD */
 #define NGX_HTTP_LLM_V_USAGE_MISSING    5
+#define NGX_HTTP_LLM_V_ERRORS           6   /* fleet counters only */
 
 /* values of BUDGET series */
 #define NGX_HTTP_LLM_V_USED             0
@@ -124,6 +125,9 @@ typedef struct {
     ngx_http_llm_health_t           *servers;
     ngx_uint_t                       nhkeys;
     ngx_http_llm_health_t           *keys;
+    uint64_t                         fleet_version;  /* llm_redis: of the
+                                                        last health change
+                                                        known */
 
     /* statistics */
     ngx_atomic_t                     attempts;
@@ -153,6 +157,21 @@ typedef struct {
 } ngx_http_llm_series_t;
 
 
+/*
+ * llm_redis: this node's request counters on their way to the fleet's
+ * totals (REQUESTS values, and errors), and those totals as last read
+ */
+typedef struct {
+    int64_t                          pending[NGX_HTTP_LLM_SERIES_NVALUES];
+    int64_t                          batch[NGX_HTTP_LLM_SERIES_NVALUES];
+    uint64_t                         batch_id;   /* sent, not answered */
+    int64_t                          node[NGX_HTTP_LLM_SERIES_NVALUES];
+    int64_t                          total[NGX_HTTP_LLM_SERIES_NVALUES];
+    time_t                           synced;     /* total read; 0: never */
+    int64_t                          nodes;
+} ngx_http_llm_fleet_counts_t;
+
+
 typedef struct {
     uint32_t                         magic;
     uint32_t                         version;
@@ -171,6 +190,7 @@ typedef struct {
     ngx_queue_t                      latency;  /* ngx_http_llm_latency_t */
     ngx_pid_t                        prober;         /* lease holder */
     ngx_msec_t                       prober_until;   /* lease expiry */
+    ngx_http_llm_fleet_counts_t      fleet;
 } ngx_http_llm_shctx_t;
 
 
@@ -475,6 +495,10 @@ typedef struct {
     time_t                           rl_reset[NGX_HTTP_LLM_RL_METRICS];
     ngx_uint_t                       retry_after;   /* of a refusal, s */
     void                            *fleet;  /* ngx_http_llm_fleet_req_t */
+    /* a reservation answered later (Redis): the request goes on here */
+    void                           (*done)(ngx_http_request_t *r,
+                                           ngx_http_llm_ctx_t *ctx,
+                                           ngx_int_t rc);
     unsigned                         rl_set:NGX_HTTP_LLM_RL_METRICS;
     unsigned                         rl_sent:1;
     unsigned                         fleet_local:1; /* Redis down: share */
@@ -578,25 +602,27 @@ typedef struct {
 extern ngx_module_t  ngx_http_llm_router_module;
 extern ngx_str_t     ngx_http_llm_endpoint_names[];
 
+/* helpers shared by the layers (util.c) */
 ngx_http_llm_ctx_t *ngx_http_llm_get_ctx(ngx_http_request_t *r);
 ngx_http_llm_ctx_t *ngx_http_llm_create_ctx(ngx_http_request_t *r);
 ngx_table_elt_t *ngx_http_llm_find_header(ngx_list_t *headers,
     ngx_str_t *name);
-
-/* llm_upstream */
-char *ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-ngx_http_llm_provider_t *ngx_http_llm_find_provider(
-    ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name);
 u_char *ngx_http_llm_conf_line(u_char *pos, u_char *end, u_char **s,
     u_char **e);
 ngx_int_t ngx_http_llm_key_file_read(ngx_conf_t *cf, u_char *name,
     ngx_str_t *what, size_t max, ngx_str_t *content);
 void ngx_http_llm_key_file_wipe(ngx_str_t *content);
-ngx_int_t ngx_http_llm_xlate_uri(ngx_http_request_t *r,
-    ngx_http_llm_provider_t *prov, ngx_uint_t endpoint, ngx_str_t *model,
-    ngx_uint_t stream);
-extern ngx_str_t  ngx_http_llm_api_names[];
+u_char *ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s,
+    size_t len);
+
+/* llm_upstream (presets.c: its tables) */
+#define NGX_HTTP_LLM_AZURE_API_VERSION  "2024-10-21"
+extern ngx_http_llm_preset_t  ngx_http_llm_presets[];
+extern ngx_str_t              ngx_http_llm_api_names[];
+char *ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_http_llm_provider_t *ngx_http_llm_find_provider(
+    ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name);
 ngx_uint_t ngx_http_llm_provider_fails_on(ngx_http_llm_provider_t *p,
     ngx_uint_t outcome);
 
@@ -621,12 +647,14 @@ void ngx_http_llm_select_order(ngx_http_llm_route_t *route,
 void ngx_http_llm_select_sample(ngx_http_request_t *r,
     ngx_http_llm_target_t *t, ngx_uint_t outcome);
 
-/* request path */
+/* request path (request.c) */
 ngx_int_t ngx_http_llm_rewrite_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_llm_build_request(ngx_http_request_t *r,
-    ngx_http_llm_ctx_t *ctx, ngx_http_llm_target_t *t);
 ngx_http_llm_target_t *ngx_http_llm_next_target(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_uint_t force);
+
+/* the request a provider gets (build.c) */
+ngx_int_t ngx_http_llm_build_request(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_http_llm_target_t *t);
 
 /* balancer */
 ngx_int_t ngx_http_llm_balancer_init(ngx_conf_t *cf,
@@ -636,6 +664,9 @@ ngx_int_t ngx_http_llm_balancer_init(ngx_conf_t *cf,
 ngx_int_t ngx_http_llm_filter_init(ngx_conf_t *cf);
 
 /* API translation */
+ngx_int_t ngx_http_llm_xlate_uri(ngx_http_request_t *r,
+    ngx_http_llm_provider_t *prov, ngx_uint_t endpoint, ngx_str_t *model,
+    ngx_uint_t stream);
 ngx_int_t ngx_http_llm_xlate_build(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_http_llm_target_t *t);
 ngx_uint_t ngx_http_llm_xlate_serves(ngx_http_llm_ctx_t *ctx,
@@ -658,11 +689,13 @@ ngx_buf_t *ngx_http_llm_error_body(ngx_http_request_t *r,
 ngx_int_t ngx_http_llm_attempts_string(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_str_t *s);
 
-/* shared memory */
+/* llm_zone (shm.c) */
 char *ngx_http_llm_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_llm_zone_default(ngx_conf_t *cf,
     ngx_http_llm_main_conf_t *lmcf);
+
+/* circuits and keys in the zone (circuit.c) */
 ngx_uint_t ngx_http_llm_circuit_allow(ngx_http_llm_provider_t *p);
 void ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t failed, ngx_msec_t retry_after);
@@ -671,6 +704,7 @@ ngx_int_t ngx_http_llm_key_next(ngx_http_llm_provider_t *p,
     ngx_uint_t current, uint64_t tried);
 void ngx_http_llm_fleet_circuit(ngx_http_llm_provider_t *p,
     ngx_msec_t open);
+void ngx_http_llm_fleet_health(ngx_http_llm_provider_t *p);
 void ngx_http_llm_key_cool(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t key, ngx_msec_t duration);
 
@@ -724,8 +758,6 @@ char *ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_llm_budget_reserve(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
-void ngx_http_llm_budget_done(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
-    ngx_int_t rc);
 void ngx_http_llm_budget_reject(ngx_http_request_t *r,
     ngx_http_llm_budget_t *b, ngx_str_t *key, ngx_uint_t metric);
 const char *ngx_http_llm_budget_metric_name(ngx_uint_t metric);
@@ -738,15 +770,15 @@ ngx_int_t ngx_http_llm_budget_headers(ngx_http_request_t *r,
 time_t ngx_http_llm_window_start(time_t now, time_t window);
 time_t ngx_http_llm_window_end(time_t now, time_t window);
 
-/* series and statistics */
+/* accounting: the end of a request (account.c) */
+void ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
+ngx_int_t ngx_http_llm_log_handler(ngx_http_request_t *r);
+
+/* the series store (stats.c) */
 ngx_http_llm_series_t *ngx_http_llm_series_get_locked(
     ngx_http_llm_main_conf_t *lmcf, ngx_uint_t type, u_char *label,
     size_t len, ngx_log_t *log);
 void ngx_http_llm_stats_init_locked(ngx_http_llm_shctx_t *sh);
-u_char *ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s,
-    size_t len);
-void ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
-ngx_int_t ngx_http_llm_log_handler(ngx_http_request_t *r);
 
 /* state file */
 ngx_int_t ngx_http_llm_state_load(ngx_http_llm_main_conf_t *lmcf,
