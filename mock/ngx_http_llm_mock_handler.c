@@ -114,9 +114,11 @@ static ngx_int_t
 ngx_http_llm_mock_prepare(ngx_http_request_t *r,
     ngx_http_llm_mock_loc_conf_t *mlcf, ngx_http_llm_mock_ctx_t *ctx)
 {
+    char                          *tpl;
     u_char                        *p, *last;
     ngx_int_t                      rc;
-    ngx_str_t                      body, uri;
+    ngx_str_t                      body, uri, field;
+    ngx_uint_t                     status;
     ngx_chain_t                   *cl;
     ngx_http_llm_mock_api_t       *api;
     ngx_http_llm_mock_req_t        rq;
@@ -162,6 +164,11 @@ ngx_http_llm_mock_prepare(ngx_http_request_t *r,
             break;
         }
 
+        if (api->check && (status = api->check(r, &tpl)) != 0) {
+            rc = ngx_http_llm_mock_refuse(r, ctx, tpl, status, NULL);
+            break;
+        }
+
         if (mlcf->status != NGX_HTTP_OK) {
             rc = ngx_http_llm_mock_error(r, mlcf, ctx, api, mlcf->status, 0);
             break;
@@ -169,6 +176,14 @@ ngx_http_llm_mock_prepare(ngx_http_request_t *r,
 
         if (ngx_http_llm_mock_read_body(r, &body) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (api->fields
+            && ngx_http_llm_mock_unknown_field(&body, api->fields, &field))
+        {
+            rc = ngx_http_llm_mock_refuse(r, ctx, api->unknown,
+                                          NGX_HTTP_BAD_REQUEST, &field);
+            break;
         }
 
         ngx_memzero(&rq, sizeof(ngx_http_llm_mock_req_t));

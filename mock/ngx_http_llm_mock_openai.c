@@ -174,5 +174,7 @@ ngx_http_llm_mock_api_t  ngx_http_llm_mock_openai = {
 
     /* what api.openai.com answers, with 404, to a URI it does not serve */
     "{\"error\":{\"message\":\"Invalid URL (%r)\","
-    "\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}"
+    "\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}",
+
+    NULL, NULL, NULL            /* no checks beyond the paths */
 };

@@ -20,7 +20,7 @@ static const char *ngx_http_llm_xlate_status_type(int format, int status);
 
 
 static const char  *ngx_http_llm_xlate_names[NGX_HTTP_LLM_XLATE_NFORMATS] = {
-    "openai", "anthropic"
+    "openai", "anthropic", "gemini"
 };
 
 
@@ -29,8 +29,11 @@ static const ngx_http_llm_xlate_pair_t
     *ngx_http_llm_xlate_pairs[NGX_HTTP_LLM_XLATE_NFORMATS]
                              [NGX_HTTP_LLM_XLATE_NFORMATS] =
 {
-    { NULL, &ngx_http_llm_xlate_chat_messages },
-    { &ngx_http_llm_xlate_messages_chat, NULL },
+    { NULL, &ngx_http_llm_xlate_chat_messages,
+      &ngx_http_llm_xlate_chat_gemini },
+    { &ngx_http_llm_xlate_messages_chat, NULL,
+      &ngx_http_llm_xlate_messages_gemini },
+    { NULL, NULL, NULL },       /* Gemini is a provider's API only */
 };
 
 
@@ -336,6 +339,11 @@ ngx_http_llm_xlate_drop(ngx_http_llm_xlate_req_t *x, const char *name)
 {
     char    *d, *p;
     size_t   len, n;
+
+    /* a member named "" (strstr() would find it everywhere, forever) */
+    if (name[0] == '\0') {
+        name = "\"\"";
+    }
 
     d = x->res->dropped;
     len = strlen(d);

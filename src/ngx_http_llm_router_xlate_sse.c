@@ -344,4 +344,10 @@ ngx_http_llm_xlate_sse_free(ngx_http_llm_xlate_sse_t *s)
     s->carry = NULL;
     s->carry_len = 0;
     s->carry_size = 0;
+
+    if (s->pivot) {
+        ngx_http_llm_xlate_sse_free(s->pivot);
+        free(s->pivot);
+        s->pivot = NULL;
+    }
 }
