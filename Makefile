@@ -131,21 +131,31 @@ test-compat: deps $(COMPAT_BINS)
 
 .PRECIOUS: $(COMPAT)/nginx-%/Makefile
 
+# One recipe extracts and configures nginx.org's source with this module and
+# the mock as dynamic modules (test-compat and test-asan); NGX_EXTRA_FLAGS
+# adds what a build needs beyond nginx.org's own flags.
+define nginx-configure
+rm -rf $(@D) && mkdir -p $(@D)
+tar -xzf $< -C $(@D) --strip-components=1
+@# a GitHub tarball has auto/configure, a release one ./configure
+cd $(@D) && c=./configure && { [ -x $$c ] || c=auto/configure; } \
+    && $$c --prefix=$(@D) $(COMPAT_FLAGS) $(NGX_EXTRA_FLAGS) \
+    --add-dynamic-module=$(CURDIR) \
+    --add-dynamic-module=$(CURDIR)/mock >configure.log 2>&1 \
+    || { tail -20 configure.log; exit 1; }
+endef
+
+define nginx-make
+$(MAKE) -s -C $(@D:%/objs=%) >$(@D:%/objs=%)/make.log 2>&1 \
+    || { tail -30 $(@D:%/objs=%)/make.log; exit 1; }
+touch $@
+endef
+
 $(COMPAT)/nginx-%/Makefile: $(COMPAT_SRC)/nginx-%.tar.gz config mock/config
-	@mkdir -p $(COMPAT)
-	rm -rf $(COMPAT)/nginx-$*
-	tar -xzf $< -C $(COMPAT)
-	@# a GitHub tarball has auto/configure, a release one ./configure
-	cd $(COMPAT)/nginx-$* && c=./configure && { [ -x $$c ] || c=auto/configure; } \
-	    && $$c --prefix=$(COMPAT)/nginx-$* \
-	    $(COMPAT_FLAGS) --add-dynamic-module=$(CURDIR) \
-	    --add-dynamic-module=$(CURDIR)/mock >configure.log 2>&1 \
-	    || { tail -20 configure.log; exit 1; }
+	$(nginx-configure)
 
 $(COMPAT)/nginx-%/objs/nginx: $(COMPAT)/nginx-%/Makefile $(SRCS) $(MOCK_SRCS)
-	$(MAKE) -s -C $(COMPAT)/nginx-$* >$(COMPAT)/nginx-$*/make.log 2>&1 \
-	    || { tail -30 $(COMPAT)/nginx-$*/make.log; exit 1; }
-	touch $@
+	$(nginx-make)
 
 demo: deps all
 	@bash demo/run.sh
@@ -182,21 +192,13 @@ ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:detect_odr_violation=0:$\
                 suppressions=$(CURDIR)/t/ubsan.suppress:$\
                 log_path=$(ASAN)/reports/ubsan
 
+$(ASAN)/nginx/Makefile: NGX_EXTRA_FLAGS = --with-cc-opt="$(ASAN_CFLAGS)" \
+    --with-ld-opt="-fsanitize=address,undefined"
 $(ASAN)/nginx/Makefile: $(ASAN_SRC) config mock/config | deps
-	rm -rf $(ASAN)/nginx && mkdir -p $(ASAN)/nginx
-	tar -xzf $(ASAN_SRC) -C $(ASAN)/nginx --strip-components=1
-	cd $(ASAN)/nginx && c=./configure && { [ -x $$c ] || c=auto/configure; } \
-	    && $$c --prefix=$(ASAN)/nginx $(COMPAT_FLAGS) \
-	    --with-cc-opt="$(ASAN_CFLAGS)" \
-	    --with-ld-opt="-fsanitize=address,undefined" \
-	    --add-dynamic-module=$(CURDIR) \
-	    --add-dynamic-module=$(CURDIR)/mock >configure.log 2>&1 \
-	    || { tail -20 configure.log; exit 1; }
+	$(nginx-configure)
 
 $(ASAN_NGINX): $(ASAN)/nginx/Makefile $(SRCS) $(MOCK_SRCS)
-	$(MAKE) -s -C $(ASAN)/nginx >$(ASAN)/make.log 2>&1 \
-	    || { tail -30 $(ASAN)/make.log; exit 1; }
-	touch $@
+	$(nginx-make)
 
 test-asan: EXTRA_PKGS = $(TEST_PKGS) libpcre2-dev zlib1g-dev
 test-asan: deps $(ASAN_NGINX)
