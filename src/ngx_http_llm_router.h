@@ -502,6 +502,8 @@ struct ngx_http_llm_ctx_s {
     unsigned                         sse_unframed:1;
     unsigned                         line_started:1;
     unsigned                         sse_cr:1;     /* read ended with CR */
+    unsigned                         sse_cr_ended:1; /* ... ending an event */
+    unsigned                         sse_cr_drop:1;  /* ... that was dropped */
     unsigned                         carry_overflow:1;
     unsigned                         usage_seen:1;
     unsigned                         ttft_set:1;
@@ -552,6 +554,8 @@ u_char *ngx_http_llm_conf_line(u_char *pos, u_char *end, u_char **s,
 ngx_int_t ngx_http_llm_key_file_read(ngx_conf_t *cf, u_char *name,
     ngx_str_t *what, size_t max, ngx_str_t *content);
 void ngx_http_llm_key_file_wipe(ngx_str_t *content);
+ngx_int_t ngx_http_llm_read_key_file(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *p, ngx_str_t *name);   /* fuzz/fuzz_keys.c */
 ngx_uint_t ngx_http_llm_provider_fails_on(ngx_http_llm_provider_t *p,
     ngx_uint_t outcome);
 

@@ -382,11 +382,19 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         start = p;
 
         if (ctx->sse_cr && p < end) {
-            /* the LF of a CRLF split across reads: no line of its own */
+            /*
+             * the LF of a CRLF split across reads: no line of its own,
+             * and part of the event the CR ended, if it ended one
+             */
             ctx->sse_cr = 0;
 
             if (*p == '\n') {
                 p++;
+
+                if (ctx->sse_cr_ended) {
+                    start = p;
+                    copy |= ctx->sse_cr_drop;
+                }
             }
         }
 
@@ -398,6 +406,8 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             if (*q == '\r') {
                 if (q + 1 == end) {
                     ctx->sse_cr = 1;
+                    ctx->sse_cr_ended = blank;
+                    ctx->sse_cr_drop = 0;
 
                 } else if (q[1] == '\n') {
                     q++;
@@ -427,6 +437,10 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             }
 
             drop = ev ? ngx_http_llm_sse_event(ctx, ev, ev_end) : 0;
+
+            if (ctx->sse_cr && ctx->strip_usage) {
+                ctx->sse_cr_drop = drop;
+            }
 
             if (ctx->strip_usage) {
                 if (drop && !copy) {
