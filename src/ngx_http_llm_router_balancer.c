@@ -409,6 +409,7 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
 {
     ngx_int_t             rc, next;
     ngx_uint_t            status, version;
+    ngx_table_elt_t      *h;
     ngx_http_upstream_t  *u;
     ngx_http_llm_ctx_t   *ctx;
 
@@ -451,6 +452,27 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "llm router: provider \"%V\" sent an invalid "
                       "chunked body", &ctx->target->provider->name);
+
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+
+    h = u->headers_in.content_encoding;
+
+    if (h && h->value.len
+        && !(h->value.len == 8
+             && ngx_strncasecmp(h->value.data, (u_char *) "identity", 8)
+                == 0))
+    {
+        /*
+         * llm_params asks for no encoding: neither the usage nor the
+         * events of an encoding not asked for can be read, nor can the
+         * client be assumed to read it
+         */
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llm router: provider \"%V\" sent an answer in "
+                      "\"Content-Encoding: %V\", which was not asked for",
+                      &ctx->target->provider->name, &h->value);
 
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
