@@ -11,6 +11,9 @@
 #                    UBSan (-DNGX_DEBUG_PALLOC=1), zero reports
 #   make soak        SOAK_SECONDS (600) of mixed traffic: worker RSS and
 #                    zone usage must stay flat
+#   make fault       FAULT_SECONDS (60) of load through a fault-injecting
+#                    provider, with 5 reloads and a binary upgrade: no
+#                    request lost, every counter adds up
 #   make deb         Debian package libnginx-mod-http-llm-router (build/deb)
 #   make test-deb    build it, install it on this machine's nginx, serve
 #                    a request through it, remove it again
@@ -63,7 +66,7 @@ export TEST_NGINX_BINARY       ?= $(NGINX)
 export TEST_NGINX_LOAD_MODULES ?= $(MODULE) $(MOCK)
 
 .PHONY: all deps bench-deps test test-valgrind test-compat demo bench \
-        bench-cost fuzz clean deb test-deb test-asan soak
+        bench-cost fuzz clean deb test-deb test-asan soak fault
 
 all: $(MODULE)
 
@@ -172,6 +175,10 @@ bench-cost: deps all
 soak: EXTRA_PKGS = $(BENCH_PKGS)
 soak: deps all
 	@bash bench/soak.sh
+
+fault: EXTRA_PKGS = $(BENCH_PKGS) curl
+fault: deps all
+	@bash bench/fault.sh
 
 fuzz: deps
 	$(MAKE) -C fuzz test fuzz
