@@ -209,10 +209,10 @@ fuzz_run(const u_char *body, size_t len, u_char flags, size_t *cuts,
     ctx->request = r;
     ctx->target = target;
     ctx->proxied = 1;
-    ctx->sse = (flags & 1) ? 1 : 0;
-    ctx->json_watch = !ctx->sse;
+    ctx->sse.active = (flags & 1) ? 1 : 0;
+    ctx->usage.json_watch = !ctx->sse.active;
     ctx->strip_usage = (flags & 2) ? 1 : 0;
-    ctx->sse_unframed = (flags & 4) ? 1 : 0;
+    ctx->sse.unframed = (flags & 4) ? 1 : 0;
     r->ctx[0] = ctx;
 
     rc = NGX_OK;
@@ -242,11 +242,11 @@ fuzz_run(const u_char *body, size_t len, u_char flags, size_t *cuts,
     }
 
     res->rc = rc;
-    res->prompt = ctx->prompt_tokens;
-    res->completion = ctx->completion_tokens;
-    res->cached = ctx->cached_tokens;
-    res->usage_seen = ctx->usage_seen;
-    res->sse_done = ctx->sse_done;
+    res->prompt = ctx->usage.prompt_tokens;
+    res->completion = ctx->usage.completion_tokens;
+    res->cached = ctx->usage.cached_tokens;
+    res->usage_seen = ctx->usage.seen;
+    res->sse_done = ctx->sse.done;
     res->pool_bytes = ngx_stubs_pool_bytes();
 
     ngx_stubs_pool_reset();

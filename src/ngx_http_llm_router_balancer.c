@@ -413,6 +413,8 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
     ngx_http_upstream_t  *u;
     ngx_http_llm_ctx_t   *ctx;
 
+    static ngx_str_t  encoding = ngx_string("Content-Encoding");
+
     ctx = ngx_http_llm_get_ctx(r);
     u = r->upstream;
     version = r->http_version;
@@ -456,7 +458,8 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
 
-    h = u->headers_in.content_encoding;
+    /* by name: nginx 1.23 dropped headers_in.content_encoding */
+    h = ngx_http_llm_find_header(&u->headers_in.headers, &encoding);
 
     if (h && h->value.len
         && !(h->value.len == 8

@@ -411,7 +411,7 @@ ngx_http_llm_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    *h = ngx_http_llm_precontent_handler;
+    *h = ngx_http_llm_rewrite_handler;
 
     /* requests that end without a last buffer are settled here */
 

@@ -55,7 +55,7 @@ static ngx_str_t  ngx_http_llm_true = ngx_string("true");
 
 
 ngx_int_t
-ngx_http_llm_precontent_handler(ngx_http_request_t *r)
+ngx_http_llm_rewrite_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
     ngx_str_t                 id;

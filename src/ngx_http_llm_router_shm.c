@@ -14,6 +14,12 @@
 #define NGX_HTTP_LLM_SHM_MAGIC    0x6c6c6d72   /* "llmr" */
 #define NGX_HTTP_LLM_SHM_VERSION  5
 
+/* what a result did to the circuit (ngx_http_llm_circuit_result) */
+#define NGX_HTTP_LLM_CIRCUIT_KEPT      0   /* no change */
+#define NGX_HTTP_LLM_CIRCUIT_CLOSED    1   /* a success closed it */
+#define NGX_HTTP_LLM_CIRCUIT_OPENED    2   /* max_fails reached */
+#define NGX_HTTP_LLM_CIRCUIT_REOPENED  3   /* a failed trial */
+
 
 static ngx_int_t ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
@@ -359,7 +365,7 @@ void
 ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t failed, ngx_msec_t retry_after)
 {
-    ngx_uint_t                    opened;
+    ngx_uint_t                    change;
     ngx_msec_t                    now, period;
     ngx_slab_pool_t              *shpool;
     ngx_http_llm_shm_provider_t  *n;
@@ -377,12 +383,13 @@ ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
     shpool = p->shpool;
     now = ngx_current_msec;
     period = ngx_max(p->fail_timeout, retry_after);
-    opened = 0;
+    change = NGX_HTTP_LLM_CIRCUIT_KEPT;
 
     ngx_shmtx_lock(&shpool->mutex);
 
     if (!failed) {
-        opened = (n->open_until != 0);
+        change = n->open_until ? NGX_HTTP_LLM_CIRCUIT_CLOSED
+                               : NGX_HTTP_LLM_CIRCUIT_KEPT;
 
         n->fails = 0;
         n->open_until = 0;
@@ -392,7 +399,7 @@ ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
         /* a failed trial, or a late failure: open again */
         n->open_until = now + period;
         n->trial_until = 0;
-        opened = 3;
+        change = NGX_HTTP_LLM_CIRCUIT_REOPENED;
 
     } else {
         if (n->fails == 0
@@ -409,23 +416,24 @@ ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
             n->open_until = now + period;
             n->trial_until = 0;
             n->circuit_opened++;
-            opened = 2;
+            change = NGX_HTTP_LLM_CIRCUIT_OPENED;
         }
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
 
-    if (opened) {
+    if (change != NGX_HTTP_LLM_CIRCUIT_KEPT) {
         /* the other nodes of a fleet learn it within llm_redis sync= */
-        ngx_http_llm_fleet_circuit(p, opened != 1 ? period : 0);
+        ngx_http_llm_fleet_circuit(p, change != NGX_HTTP_LLM_CIRCUIT_CLOSED
+                                      ? period : 0);
     }
 
-    if (opened == 2) {
+    if (change == NGX_HTTP_LLM_CIRCUIT_OPENED) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "llm router: provider \"%V\" circuit opened for %Mms "
                       "after %ui failures", &p->name, period, p->max_fails);
 
-    } else if (opened == 1) {
+    } else if (change == NGX_HTTP_LLM_CIRCUIT_CLOSED) {
         ngx_log_error(NGX_LOG_NOTICE, log, 0,
                       "llm router: provider \"%V\" circuit closed",
                       &p->name);

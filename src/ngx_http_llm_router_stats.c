@@ -435,11 +435,11 @@ ngx_http_llm_series_account(ngx_http_llm_series_t *s, ngx_http_llm_ctx_t *ctx,
 
     s->v[NGX_HTTP_LLM_V_REQUESTS]++;
 
-    if (ctx->usage_seen) {
-        s->v[NGX_HTTP_LLM_V_PROMPT] += ctx->prompt_tokens;
-        s->v[NGX_HTTP_LLM_V_COMPLETION] += ctx->completion_tokens;
-        s->v[NGX_HTTP_LLM_V_CACHED] += ctx->cached_tokens;
-        s->v[NGX_HTTP_LLM_V_COST] += ctx->cost;
+    if (ctx->usage.seen) {
+        s->v[NGX_HTTP_LLM_V_PROMPT] += ctx->usage.prompt_tokens;
+        s->v[NGX_HTTP_LLM_V_COMPLETION] += ctx->usage.completion_tokens;
+        s->v[NGX_HTTP_LLM_V_CACHED] += ctx->usage.cached_tokens;
+        s->v[NGX_HTTP_LLM_V_COST] += ctx->usage.cost;
     }
 
     s->v[NGX_HTTP_LLM_V_USAGE_MISSING] += missing;
@@ -509,27 +509,27 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
     missing = 0;
 
-    if (ctx->served && !ctx->usage_seen) {
+    if (ctx->served && !ctx->usage.seen) {
         missing = 1;
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "llm router: no usage in the answer of provider "
                       "\"%V\"%s", &prov->name,
-                      ctx->nreservations ? ", the reservation is charged"
+                      ctx->budget.nreservations ? ", the reservation is charged"
                                          : "");
     }
 
-    if (ctx->usage_seen && prov) {
-        if (ctx->cached_tokens > ctx->prompt_tokens) {
-            ctx->cached_tokens = ctx->prompt_tokens;
+    if (ctx->usage.seen && prov) {
+        if (ctx->usage.cached_tokens > ctx->usage.prompt_tokens) {
+            ctx->usage.cached_tokens = ctx->usage.prompt_tokens;
         }
 
-        ctx->cost = ngx_http_llm_cost(
+        ctx->usage.cost = ngx_http_llm_cost(
                         ctx->target->price ? ctx->target->price
                         : ngx_http_llm_price_find(lmcf, prov,
                                                   &ctx->upstream_model),
-                        ctx->prompt_tokens, ctx->cached_tokens,
-                        ctx->completion_tokens);
+                        ctx->usage.prompt_tokens, ctx->usage.cached_tokens,
+                        ctx->usage.completion_tokens);
     }
 
     tp = ngx_timeofday();
@@ -603,15 +603,15 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         node->latency_sum += ms;
         node->latency_count++;
 
-        if (ctx->ttft_set) {
-            ngx_http_llm_hist_add(node->ttft, ctx->ttft);
-            node->ttft_sum += ctx->ttft;
+        if (ctx->usage.ttft_set) {
+            ngx_http_llm_hist_add(node->ttft, ctx->usage.ttft);
+            node->ttft_sum += ctx->usage.ttft;
             node->ttft_count++;
         }
     }
 
-    if (ctx->nreservations || ctx->fleet) {
-        /* ctx->fleet: a reservation on Redis that got no reply, maybe */
+    if (ctx->budget.nreservations || ctx->budget.fleet) {
+        /* ctx->budget.fleet: a reservation on Redis that got no reply, maybe */
         ngx_http_llm_budget_settle_locked(r, ctx, lmcf);
     }
 
