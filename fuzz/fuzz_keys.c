@@ -49,8 +49,22 @@ static char    fuzz_file[64];
 
 /* the module's other files: never reached by the readers */
 
-ngx_table_elt_t *
-ngx_http_llm_find_header(ngx_list_t *headers, ngx_str_t *name)
+ngx_pool_cleanup_t *
+ngx_pool_cleanup_add(ngx_pool_t *p, size_t size)
+{
+    abort();
+}
+
+
+uint32_t
+ngx_utf8_decode(u_char **p, size_t n)
+{
+    abort();
+}
+
+
+time_t
+ngx_parse_http_time(u_char *value, size_t len)
 {
     abort();
 }

@@ -27,8 +27,10 @@ usage_SRCS   := $(SRC)/ngx_http_llm_router_usage.c \
 usage_LIBS   := -lcjson
 
 keys_SRCS    := $(SRC)/ngx_http_llm_router_keys.c \
-                $(SRC)/ngx_http_llm_router_upstream.c
+                $(SRC)/ngx_http_llm_router_upstream.c \
+                $(SRC)/ngx_http_llm_router_util.c
 keys_LIBS    := -lcrypto
+
 
 state_SRCS   := $(SRC)/ngx_http_llm_router_state_load.c \
                 $(SRC)/ngx_http_llm_router_state.c \

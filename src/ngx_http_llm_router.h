@@ -474,6 +474,10 @@ typedef struct {
     time_t                           rl_reset[NGX_HTTP_LLM_RL_METRICS];
     ngx_uint_t                       retry_after;   /* of a refusal, s */
     void                            *fleet;  /* ngx_http_llm_fleet_req_t */
+    /* a reservation answered later (Redis): the request goes on here */
+    void                           (*done)(ngx_http_request_t *r,
+                                           ngx_http_llm_ctx_t *ctx,
+                                           ngx_int_t rc);
     unsigned                         rl_set:NGX_HTTP_LLM_RL_METRICS;
     unsigned                         rl_sent:1;
     unsigned                         fleet_local:1; /* Redis down: share */
@@ -577,21 +581,24 @@ typedef struct {
 extern ngx_module_t  ngx_http_llm_router_module;
 extern ngx_str_t     ngx_http_llm_endpoint_names[];
 
+/* helpers shared by the layers (util.c) */
 ngx_http_llm_ctx_t *ngx_http_llm_get_ctx(ngx_http_request_t *r);
 ngx_http_llm_ctx_t *ngx_http_llm_create_ctx(ngx_http_request_t *r);
 ngx_table_elt_t *ngx_http_llm_find_header(ngx_list_t *headers,
     ngx_str_t *name);
+u_char *ngx_http_llm_conf_line(u_char *pos, u_char *end, u_char **s,
+    u_char **e);
+ngx_int_t ngx_http_llm_key_file_read(ngx_conf_t *cf, u_char *name,
+    ngx_str_t *what, size_t max, ngx_str_t *content);
+void ngx_http_llm_key_file_wipe(ngx_str_t *content);
+u_char *ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s,
+    size_t len);
 
 /* llm_upstream */
 char *ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_http_llm_provider_t *ngx_http_llm_find_provider(
     ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name);
-u_char *ngx_http_llm_conf_line(u_char *pos, u_char *end, u_char **s,
-    u_char **e);
-ngx_int_t ngx_http_llm_key_file_read(ngx_conf_t *cf, u_char *name,
-    ngx_str_t *what, size_t max, ngx_str_t *content);
-void ngx_http_llm_key_file_wipe(ngx_str_t *content);
 ngx_int_t ngx_http_llm_read_key_file(ngx_conf_t *cf,
     ngx_http_llm_provider_t *p, ngx_str_t *name);   /* fuzz/fuzz_keys.c */
 ngx_uint_t ngx_http_llm_provider_fails_on(ngx_http_llm_provider_t *p,
@@ -618,12 +625,14 @@ void ngx_http_llm_select_order(ngx_http_llm_route_t *route,
 void ngx_http_llm_select_sample(ngx_http_request_t *r,
     ngx_http_llm_target_t *t, ngx_uint_t outcome);
 
-/* request path */
+/* request path (request.c) */
 ngx_int_t ngx_http_llm_rewrite_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_llm_build_request(ngx_http_request_t *r,
-    ngx_http_llm_ctx_t *ctx, ngx_http_llm_target_t *t);
 ngx_http_llm_target_t *ngx_http_llm_next_target(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_uint_t force);
+
+/* the request a provider gets (build.c) */
+ngx_int_t ngx_http_llm_build_request(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_http_llm_target_t *t);
 
 /* balancer */
 ngx_int_t ngx_http_llm_balancer_init(ngx_conf_t *cf,
@@ -655,11 +664,13 @@ ngx_buf_t *ngx_http_llm_error_body(ngx_http_request_t *r,
 ngx_int_t ngx_http_llm_attempts_string(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_str_t *s);
 
-/* shared memory */
+/* llm_zone (shm.c) */
 char *ngx_http_llm_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_llm_zone_default(ngx_conf_t *cf,
     ngx_http_llm_main_conf_t *lmcf);
+
+/* circuits and keys in the zone (circuit.c) */
 ngx_uint_t ngx_http_llm_circuit_allow(ngx_http_llm_provider_t *p);
 void ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t failed, ngx_msec_t retry_after);
@@ -721,8 +732,6 @@ char *ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_llm_budget_reserve(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
-void ngx_http_llm_budget_done(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
-    ngx_int_t rc);
 void ngx_http_llm_budget_reject(ngx_http_request_t *r,
     ngx_http_llm_budget_t *b, ngx_str_t *key, ngx_uint_t metric);
 const char *ngx_http_llm_budget_metric_name(ngx_uint_t metric);
@@ -735,15 +744,15 @@ ngx_int_t ngx_http_llm_budget_headers(ngx_http_request_t *r,
 time_t ngx_http_llm_window_start(time_t now, time_t window);
 time_t ngx_http_llm_window_end(time_t now, time_t window);
 
-/* series and statistics */
+/* accounting: the end of a request (account.c) */
+void ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
+ngx_int_t ngx_http_llm_log_handler(ngx_http_request_t *r);
+
+/* the series store (stats.c) */
 ngx_http_llm_series_t *ngx_http_llm_series_get_locked(
     ngx_http_llm_main_conf_t *lmcf, ngx_uint_t type, u_char *label,
     size_t len, ngx_log_t *log);
 void ngx_http_llm_stats_init_locked(ngx_http_llm_shctx_t *sh);
-u_char *ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s,
-    size_t len);
-void ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
-ngx_int_t ngx_http_llm_log_handler(ngx_http_request_t *r);
 
 /* state file */
 ngx_int_t ngx_http_llm_state_load(ngx_http_llm_main_conf_t *lmcf,

@@ -31,6 +31,13 @@ ngx_str_t  ngx_http_llm_budget_metric_names[NGX_HTTP_LLM_NMETRICS] = {
 };
 
 
+/*
+ * llm_budget name key=... tokens=/requests=/cost=... [dry_run].  Long
+ * (over 150 lines) because it is one flat list of parameters, each
+ * checked where it is read, then the checks against budgets of the same
+ * name in other locations; no part of it is used twice.
+ */
+
 char *
 ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -448,7 +455,9 @@ ngx_http_llm_budget_label(u_char *buf, size_t size, ngx_http_llm_budget_t *b,
 /*
  * Checks every budget that applies and, if all have room, reserves the
  * request's upper bound in all of them; a budget over its limit answers
- * 429 (unless dry_run, which only logs).
+ * 429 (unless dry_run, which only logs).  Over 150 lines: the estimate,
+ * the check and the reservation are one pass under one lock of the zone
+ * (all budgets or none), which a split would have to hand a dozen locals.
  */
 
 ngx_int_t

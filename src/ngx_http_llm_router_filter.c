@@ -344,7 +344,9 @@ ngx_http_llm_send_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
  * event is copied into the carry buffer for inspection; only when an
  * event may be dropped (strip_usage) is a partial event held back until
  * it ends (or the stream does).  Buffers that need no change are passed
- * on as they are.
+ * on as they are.  Over 150 lines: one state machine over the bytes of a
+ * read (line ends, event ends, the carry), kept in one loop so that its
+ * state stays in locals.
  */
 
 static ngx_int_t

@@ -392,7 +392,7 @@ ngx_http_llm_fleet_reserved(void *data, redisReply *reply)
 
     rc = ngx_http_llm_fleet_result(r, ctx, fr, reply);
 
-    ngx_http_llm_budget_done(r, ctx, rc);
+    ctx->budget.done(r, ctx, rc);
 }
 
 

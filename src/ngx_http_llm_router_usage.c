@@ -303,7 +303,8 @@ ngx_http_llm_cost_bound(int64_t tokens, int64_t price)
  * object's "usage" member is found and read where it lies in the buffer,
  * or from a copy (at most 1 KB) when reads split it.  The state lives in
  * locals while a buffer is scanned; string contents other than top-level
- * keys are skipped in a tight loop.
+ * keys are skipped in a tight loop.  Over 150 lines for that reason: one
+ * loop whose state stays in locals.
  */
 
 void

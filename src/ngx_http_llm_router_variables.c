@@ -122,6 +122,11 @@ ngx_http_llm_add_variables(ngx_conf_t *cf)
 }
 
 
+/*
+ * The $llm_* variables of the context, one case per variable.  Over 150
+ * lines: a switch of short cases, one per variable.
+ */
+
 static ngx_int_t
 ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
