@@ -5,7 +5,7 @@
 #
 #   make parsers-test              build each harness, replay its corpus
 #   make fuzz-all [FUZZ_SECONDS=60]    run each harness for FUZZ_SECONDS
-#   make fuzz-NAME                 one of them (NAME: usage keys state)
+#   make fuzz-NAME                 one of them (NAME: usage keys state retry)
 
 NGINX_SRC    ?= /usr/share/nginx/src
 NGX_OBJS     ?= $(ROOT)/build/nginx
@@ -19,7 +19,7 @@ NGX_WARN     := -Wall -Wextra -Werror -Wno-unused-parameter \
 NGX_FUZZ     := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all
 
-PARSERS      := usage keys state
+PARSERS      := usage keys state retry
 STUBS        := ngx_stubs.c ngx_stubs.h
 
 usage_SRCS   := $(SRC)/ngx_http_llm_router_usage.c \
@@ -31,6 +31,8 @@ keys_SRCS    := $(SRC)/ngx_http_llm_router_keys.c \
                 $(SRC)/ngx_http_llm_router_util.c
 keys_LIBS    := -lcrypto
 
+retry_SRCS   := $(SRC)/ngx_http_llm_router_util.c
+retry_LIBS   := -lcrypto
 
 state_SRCS   := $(SRC)/ngx_http_llm_router_state_load.c \
                 $(SRC)/ngx_http_llm_router_state.c \

@@ -593,6 +593,7 @@ ngx_int_t ngx_http_llm_key_file_read(ngx_conf_t *cf, u_char *name,
 void ngx_http_llm_key_file_wipe(ngx_str_t *content);
 u_char *ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s,
     size_t len);
+time_t ngx_http_llm_retry_after_parse(u_char *p, size_t len, time_t now);
 
 /* llm_upstream */
 char *ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,

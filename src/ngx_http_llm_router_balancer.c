@@ -703,48 +703,23 @@ ngx_http_llm_set_timeouts(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 }
 
 
-/*
- * Retry-After in seconds or as an HTTP date, capped: a provider's bogus or
- * huge value must not park it for long; a number too large to read is
- * the cap too.
- */
+/* a provider's Retry-After, parsed by util.c (and fuzz/fuzz_retry.c) */
 
 static ngx_msec_t
 ngx_http_llm_retry_after(ngx_http_request_t *r)
 {
-    u_char           *p, *last;
-    time_t            t, n;
     ngx_table_elt_t  *h;
 
     static ngx_str_t  name = ngx_string("Retry-After");
 
     h = ngx_http_llm_find_header(&r->upstream->headers_in.headers, &name);
 
-    if (h == NULL || h->value.len == 0) {
+    if (h == NULL) {
         return 0;
     }
 
-    p = h->value.data;
-    last = p + h->value.len;
-
-    if (*p >= '0' && *p <= '9') {
-
-        for (n = 0; p < last && *p >= '0' && *p <= '9'; p++) {
-            n = ngx_min(n * 10 + (*p - '0'), NGX_HTTP_LLM_RETRY_AFTER_MAX);
-        }
-
-        if (p < last) {
-            return 0;
-        }
-
-    } else {
-        t = ngx_parse_http_time(h->value.data, h->value.len);
-        if (t == NGX_ERROR || t <= ngx_time()) {
-            return 0;
-        }
-
-        n = ngx_min(t - ngx_time(), NGX_HTTP_LLM_RETRY_AFTER_MAX);
-    }
-
-    return (ngx_msec_t) n * 1000;
+    return (ngx_msec_t) ngx_http_llm_retry_after_parse(h->value.data,
+                                                       h->value.len,
+                                                       ngx_time())
+           * 1000;
 }
