@@ -33,7 +33,7 @@ MOCK_SRCS    := $(wildcard mock/*.c mock/*.h) mock/config
 DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libhiredis-dev \
                 libtest-base-perl curl ca-certificates
 TEST_PKGS    := chromium redis-server
-BENCH_PKGS   := wrk bc python3
+BENCH_PKGS   := wrk bc python3 redis-server
 COST_PKGS    := valgrind python3
 
 COMPAT_PKGS  := libpcre2-dev zlib1g-dev
@@ -114,6 +114,8 @@ test: EXTRA_PKGS = $(TEST_PKGS)
 test: deps all
 	$(MAKE) -s -C fuzz test test-resp
 	prove $(PROVE_INC) -r $(TEST_FILES)
+	@# many large bodies at once, which the suite never sends
+	python3 bench/body_stress.py $$(( $${TEST_NGINX_PORT:-1984} + 5 ))
 
 # Every nginx of the suite runs under valgrind memcheck; a block whose
 # valgrind log shows an error fails.
