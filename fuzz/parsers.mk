@@ -23,6 +23,7 @@ PARSERS      := usage keys state retry
 STUBS        := ngx_stubs.c ngx_stubs.h
 
 usage_SRCS   := $(SRC)/ngx_http_llm_router_usage.c \
+                $(SRC)/ngx_http_llm_router_scan.c \
                 $(SRC)/ngx_http_llm_router_filter.c
 usage_LIBS   := -lcjson
 
