@@ -11,6 +11,9 @@
 #                    UBSan (-DNGX_DEBUG_PALLOC=1), zero reports
 #   make soak        SOAK_SECONDS (600) of mixed traffic: worker RSS and
 #                    zone usage must stay flat
+#   make fault       FAULT_SECONDS (60) of load through a fault-injecting
+#                    provider, with 5 reloads and a binary upgrade: no
+#                    request lost, every counter adds up
 #   make deb         Debian package libnginx-mod-http-llm-router (build/deb)
 #   make test-deb    build it, install it on this machine's nginx, serve
 #                    a request through it, remove it again
@@ -65,7 +68,7 @@ export TEST_NGINX_BINARY       ?= $(NGINX)
 export TEST_NGINX_LOAD_MODULES ?= $(MODULE) $(MOCK)
 
 .PHONY: all deps bench-deps test test-valgrind test-compat demo bench \
-        bench-cost fuzz clean deb test-deb test-asan soak
+        bench-cost fuzz clean deb test-deb test-asan soak fault
 
 all: $(MODULE)
 
@@ -136,21 +139,31 @@ test-compat: deps $(COMPAT_BINS)
 
 .PRECIOUS: $(COMPAT)/nginx-%/Makefile
 
+# One recipe extracts and configures nginx.org's source with this module and
+# the mock as dynamic modules (test-compat and test-asan); NGX_EXTRA_FLAGS
+# adds what a build needs beyond nginx.org's own flags.
+define nginx-configure
+rm -rf $(@D) && mkdir -p $(@D)
+tar -xzf $< -C $(@D) --strip-components=1
+@# a GitHub tarball has auto/configure, a release one ./configure
+cd $(@D) && c=./configure && { [ -x $$c ] || c=auto/configure; } \
+    && $$c --prefix=$(@D) $(COMPAT_FLAGS) $(NGX_EXTRA_FLAGS) \
+    --add-dynamic-module=$(CURDIR) \
+    --add-dynamic-module=$(CURDIR)/mock >configure.log 2>&1 \
+    || { tail -20 configure.log; exit 1; }
+endef
+
+define nginx-make
+$(MAKE) -s -C $(@D:%/objs=%) >$(@D:%/objs=%)/make.log 2>&1 \
+    || { tail -30 $(@D:%/objs=%)/make.log; exit 1; }
+touch $@
+endef
+
 $(COMPAT)/nginx-%/Makefile: $(COMPAT_SRC)/nginx-%.tar.gz config mock/config
-	@mkdir -p $(COMPAT)
-	rm -rf $(COMPAT)/nginx-$*
-	tar -xzf $< -C $(COMPAT)
-	@# a GitHub tarball has auto/configure, a release one ./configure
-	cd $(COMPAT)/nginx-$* && c=./configure && { [ -x $$c ] || c=auto/configure; } \
-	    && $$c --prefix=$(COMPAT)/nginx-$* \
-	    $(COMPAT_FLAGS) --add-dynamic-module=$(CURDIR) \
-	    --add-dynamic-module=$(CURDIR)/mock >configure.log 2>&1 \
-	    || { tail -20 configure.log; exit 1; }
+	$(nginx-configure)
 
 $(COMPAT)/nginx-%/objs/nginx: $(COMPAT)/nginx-%/Makefile $(SRCS) $(MOCK_SRCS)
-	$(MAKE) -s -C $(COMPAT)/nginx-$* >$(COMPAT)/nginx-$*/make.log 2>&1 \
-	    || { tail -30 $(COMPAT)/nginx-$*/make.log; exit 1; }
-	touch $@
+	$(nginx-make)
 
 demo: deps all
 	@bash demo/run.sh
@@ -167,6 +180,10 @@ bench-cost: deps all
 soak: EXTRA_PKGS = $(BENCH_PKGS)
 soak: deps all
 	@bash bench/soak.sh
+
+fault: EXTRA_PKGS = $(BENCH_PKGS) curl
+fault: deps all
+	@bash bench/fault.sh
 
 fuzz: deps
 	$(MAKE) -C fuzz test fuzz
@@ -187,21 +204,13 @@ ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:detect_odr_violation=0:$\
                 suppressions=$(CURDIR)/t/ubsan.suppress:$\
                 log_path=$(ASAN)/reports/ubsan
 
+$(ASAN)/nginx/Makefile: NGX_EXTRA_FLAGS = --with-cc-opt="$(ASAN_CFLAGS)" \
+    --with-ld-opt="-fsanitize=address,undefined"
 $(ASAN)/nginx/Makefile: $(ASAN_SRC) config mock/config | deps
-	rm -rf $(ASAN)/nginx && mkdir -p $(ASAN)/nginx
-	tar -xzf $(ASAN_SRC) -C $(ASAN)/nginx --strip-components=1
-	cd $(ASAN)/nginx && c=./configure && { [ -x $$c ] || c=auto/configure; } \
-	    && $$c --prefix=$(ASAN)/nginx $(COMPAT_FLAGS) \
-	    --with-cc-opt="$(ASAN_CFLAGS)" \
-	    --with-ld-opt="-fsanitize=address,undefined" \
-	    --add-dynamic-module=$(CURDIR) \
-	    --add-dynamic-module=$(CURDIR)/mock >configure.log 2>&1 \
-	    || { tail -20 configure.log; exit 1; }
+	$(nginx-configure)
 
 $(ASAN_NGINX): $(ASAN)/nginx/Makefile $(SRCS) $(MOCK_SRCS)
-	$(MAKE) -s -C $(ASAN)/nginx >$(ASAN)/make.log 2>&1 \
-	    || { tail -30 $(ASAN)/make.log; exit 1; }
-	touch $@
+	$(nginx-make)
 
 test-asan: EXTRA_PKGS = $(TEST_PKGS) libpcre2-dev zlib1g-dev
 test-asan: deps $(ASAN_NGINX)

@@ -472,6 +472,8 @@ typedef struct {
     unsigned                         unframed:1; /* close-delimited */
     unsigned                         line_started:1;
     unsigned                         cr:1;       /* read ended with CR */
+    unsigned                         cr_ended:1; /* ... ending an event */
+    unsigned                         cr_drop:1;  /* ... that was dropped */
     unsigned                         carry_overflow:1;
 } ngx_http_llm_sse_t;
 
@@ -614,6 +616,7 @@ ngx_int_t ngx_http_llm_key_file_read(ngx_conf_t *cf, u_char *name,
 void ngx_http_llm_key_file_wipe(ngx_str_t *content);
 u_char *ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s,
     size_t len);
+time_t ngx_http_llm_retry_after_parse(u_char *p, size_t len, time_t now);
 
 /* llm_upstream (presets.c: its tables) */
 #define NGX_HTTP_LLM_AZURE_API_VERSION  "2024-10-21"
@@ -623,6 +626,8 @@ char *ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_http_llm_provider_t *ngx_http_llm_find_provider(
     ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name);
+ngx_int_t ngx_http_llm_read_key_file(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *p, ngx_str_t *name);   /* fuzz/fuzz_keys.c */
 ngx_uint_t ngx_http_llm_provider_fails_on(ngx_http_llm_provider_t *p,
     ngx_uint_t outcome);
 

@@ -409,8 +409,11 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
 {
     ngx_int_t             rc, next;
     ngx_uint_t            status, version;
+    ngx_table_elt_t      *h;
     ngx_http_upstream_t  *u;
     ngx_http_llm_ctx_t   *ctx;
+
+    static ngx_str_t  encoding = ngx_string("Content-Encoding");
 
     ctx = ngx_http_llm_get_ctx(r);
     u = r->upstream;
@@ -451,6 +454,28 @@ ngx_http_llm_process_header(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "llm router: provider \"%V\" sent an invalid "
                       "chunked body", &ctx->target->provider->name);
+
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+
+    /* by name: nginx 1.23 dropped headers_in.content_encoding */
+    h = ngx_http_llm_find_header(&u->headers_in.headers, &encoding);
+
+    if (h && h->value.len
+        && !(h->value.len == 8
+             && ngx_strncasecmp(h->value.data, (u_char *) "identity", 8)
+                == 0))
+    {
+        /*
+         * llm_params asks for no encoding: neither the usage nor the
+         * events of an encoding not asked for can be read, nor can the
+         * client be assumed to read it
+         */
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llm router: provider \"%V\" sent an answer in "
+                      "\"Content-Encoding: %V\", which was not asked for",
+                      &ctx->target->provider->name, &h->value);
 
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
@@ -678,48 +703,23 @@ ngx_http_llm_set_timeouts(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 }
 
 
-/*
- * Retry-After in seconds or as an HTTP date, capped: a provider's bogus or
- * huge value must not park it for long; a number too large to read is
- * the cap too.
- */
+/* a provider's Retry-After, parsed by util.c (and fuzz/fuzz_retry.c) */
 
 static ngx_msec_t
 ngx_http_llm_retry_after(ngx_http_request_t *r)
 {
-    u_char           *p, *last;
-    time_t            t, n;
     ngx_table_elt_t  *h;
 
     static ngx_str_t  name = ngx_string("Retry-After");
 
     h = ngx_http_llm_find_header(&r->upstream->headers_in.headers, &name);
 
-    if (h == NULL || h->value.len == 0) {
+    if (h == NULL) {
         return 0;
     }
 
-    p = h->value.data;
-    last = p + h->value.len;
-
-    if (*p >= '0' && *p <= '9') {
-
-        for (n = 0; p < last && *p >= '0' && *p <= '9'; p++) {
-            n = ngx_min(n * 10 + (*p - '0'), NGX_HTTP_LLM_RETRY_AFTER_MAX);
-        }
-
-        if (p < last) {
-            return 0;
-        }
-
-    } else {
-        t = ngx_parse_http_time(h->value.data, h->value.len);
-        if (t == NGX_ERROR || t <= ngx_time()) {
-            return 0;
-        }
-
-        n = ngx_min(t - ngx_time(), NGX_HTTP_LLM_RETRY_AFTER_MAX);
-    }
-
-    return (ngx_msec_t) n * 1000;
+    return (ngx_msec_t) ngx_http_llm_retry_after_parse(h->value.data,
+                                                       h->value.len,
+                                                       ngx_time())
+           * 1000;
 }

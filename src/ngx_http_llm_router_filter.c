@@ -388,11 +388,19 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         eol1 = NULL;
 
         if (ctx->sse.cr && p < end) {
-            /* the LF of a CRLF split across reads: no line of its own */
+            /*
+             * the LF of a CRLF split across reads: no line of its own,
+             * and part of the event the CR ended, if it ended one
+             */
             ctx->sse.cr = 0;
 
             if (*p == '\n') {
                 p++;
+
+                if (ctx->sse.cr_ended) {
+                    start = p;
+                    copy |= ctx->sse.cr_drop;
+                }
             }
         }
 
@@ -409,6 +417,8 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             if (*q == '\r') {
                 if (q + 1 == end) {
                     ctx->sse.cr = 1;
+                    ctx->sse.cr_ended = blank;
+                    ctx->sse.cr_drop = 0;
 
                 } else if (q[1] == '\n') {
                     q++;
@@ -440,6 +450,10 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             drop = ev ? ngx_http_llm_sse_event(ctx, ev, ev_end,
                                                ev == start ? eol1 : NULL)
                       : 0;
+
+            if (ctx->sse.cr && ctx->strip_usage) {
+                ctx->sse.cr_drop = drop;
+            }
 
             if (ctx->strip_usage) {
                 if (drop && !copy) {

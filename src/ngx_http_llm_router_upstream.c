@@ -46,8 +46,6 @@ static ngx_int_t ngx_http_llm_parse_fail_on(ngx_conf_t *cf,
 static void ngx_http_llm_fail_on_default(ngx_http_llm_provider_t *p);
 static ngx_int_t ngx_http_llm_add_key(ngx_conf_t *cf,
     ngx_http_llm_provider_t *p, u_char *key, size_t len);
-static ngx_int_t ngx_http_llm_read_key_file(ngx_conf_t *cf,
-    ngx_http_llm_provider_t *p, ngx_str_t *name);
 
 
 /* statuses that fail over unless fail_on= says otherwise */
@@ -864,7 +862,7 @@ ngx_http_llm_add_key(ngx_conf_t *cf, ngx_http_llm_provider_t *p, u_char *key,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_llm_read_key_file(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
     ngx_str_t *name)
 {

@@ -6,7 +6,8 @@
  * Helpers shared by the layers; they call nothing else of the module:
  * the request context (found again after an internal redirect), a header
  * by name, files read whole (secrets included) and their lines, and text
- * made fit for labels and output (UTF-8 cleaning).
+ * made fit for labels and output (UTF-8 cleaning), a provider's
+ * Retry-After.
  */
 
 
@@ -301,4 +302,41 @@ ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s, size_t len)
     }
 
     return p;
+}
+
+
+/*
+ * A provider's Retry-After in seconds or as an HTTP date, capped: a bogus
+ * or huge value must not park it for long; a number too large to read is
+ * the cap too.  0: none, invalid, or a date that is not in the future.
+ */
+
+time_t
+ngx_http_llm_retry_after_parse(u_char *p, size_t len, time_t now)
+{
+    u_char  *last;
+    time_t   t, n;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    last = p + len;
+
+    if (*p >= '0' && *p <= '9') {
+
+        for (n = 0; p < last && *p >= '0' && *p <= '9'; p++) {
+            n = ngx_min(n * 10 + (*p - '0'), NGX_HTTP_LLM_RETRY_AFTER_MAX);
+        }
+
+        return (p < last) ? 0 : n;
+    }
+
+    t = ngx_parse_http_time(p, len);
+
+    if (t == NGX_ERROR || t <= now) {
+        return 0;
+    }
+
+    return ngx_min(t - now, NGX_HTTP_LLM_RETRY_AFTER_MAX);
 }

@@ -102,12 +102,18 @@ our $OA_BIG1 = qq{data: {"id":"c1","choices":[{"index":0,"delta":{"content":"$BI
 our $OJ_BIG = qq({"id":"c3","choices":[{"index":0,"message":{"role":"assistant","content":"$BIG"}}],)
             . q("usage":{"prompt_tokens":40,"completion_tokens":2}});
 
+# The OpenAI stream with CRLF line ends: a read may end between the CR and
+# the LF of the blank line that ends the usage chunk the router removes.
+our ($OA1_CRLF, $OA2_CRLF, $OA3_CRLF) = map { (my $e = $_) =~ s/\n/\r\n/g; $e }
+                                        $OA1, $OA2, $OA3;
+
 our %Answer = (
     big_openai_sse       => ['close',  $OA_BIG1 . $OA3],
     big_openai_sse_usage => ['close',  $OA_BIG1 . $OA2 . $OA3],
     big_openai_json      => ['length', $OJ_BIG],
     openai_sse         => ['close',   $OA1 . $OA3],    # no usage unless asked
     openai_sse_usage   => ['close',   $OA1 . $OA2 . $OA3],
+    openai_sse_usage_crlf => ['close', $OA1_CRLF . $OA2_CRLF . $OA3_CRLF],
     anthropic_sse      => ['chunked', $AN],
     anthropic_sse_crlf => ['chunked', $AN_CRLF],
     responses_sse      => ['close',   $RS],
@@ -127,6 +133,8 @@ sub split_models {
 
 our @OA_SPLIT     = split_models('oa', length($OA1 . $OA2 . $OA3), 0);
 our @OAU_SPLIT    = split_models('oau', 0, 8);
+our @OACRLF_SPLIT = split_models('oacrlf',
+                                  length($OA1_CRLF . $OA2_CRLF . $OA3_CRLF), 0);
 # Anthropic: every offset of message_start and of message_delta (from the
 # end of the event before), and the blank line that ends each
 our @AN_SPLIT     = grep { my ($k) = /^an-(\d+)-0$/; !defined $k
@@ -178,7 +186,8 @@ sub split_serve {
     } elsif ($path =~ m{/chat/completions$}) {
         # the usage chunk only if asked for, as OpenAI does
         $name = $body !~ /"stream":true/ ? 'openai_json'
-              : $body =~ /"stream_options":\{"include_usage":true\}/ ? 'openai_sse_usage'
+              : $body =~ /"stream_options":\{"include_usage":true\}/
+                ? ($tag =~ /crlf/ ? 'openai_sse_usage_crlf' : 'openai_sse_usage')
               : 'openai_sse';
     }
 
@@ -203,7 +212,9 @@ sub split_serve {
         $piece = sprintf("%x\r\n%s\r\n", length $piece, $piece) if $framing eq 'chunked';
         $piece = $hdr . $piece if $i == 0;
         $piece .= "0\r\n\r\n" if $framing eq 'chunked' && $i == $#cuts - 1;
-        Time::HiRes::sleep($s == 1 ? 0.0005 : 0.001) if $i > 0;
+        # the CRLF blocks pause longer: their two reads must stay two
+        Time::HiRes::sleep($tag =~ /crlf/ && $s == 0 ? 0.02
+                           : $s == 1 ? 0.0005 : 0.001) if $i > 0;
         syswrite($c, $piece) or return;
     }
 }
@@ -1555,3 +1566,24 @@ location /v1/ {
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*"llm_price" directive is not allowed here}
+
+
+
+=== TEST 58: split: OpenAI stream with CRLF line ends, usage not asked: two reads cut at every byte offset
+The usage chunk the router removes goes with both bytes of its blank
+line's CRLF, also when a read ends between them (a CR ends a line, and
+the LF after it, in the next read, belongs to the same line end).
+--- request eval
+[ (map { qq{POST /v1/chat/completions\n{"model":"$_","stream":true,"messages":[]}} }
+   @::OACRLF_SPLIT),
+  "GET /splitlog" ]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[ (map { 200 } @::OACRLF_SPLIT), 200 ]
+--- response_body eval
+[ (map { $::OA1_CRLF . $::OA3_CRLF } @::OACRLF_SPLIT),
+  CORE::join '', map { "$_ 1200 34 1234 0.001410000\n" } @::OACRLF_SPLIT ]
+--- no_error_log
+[error]
+[warn]

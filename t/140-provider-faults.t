@@ -282,3 +282,51 @@ location /mock/b/v1/ { llm_mock status=500; }
 X-Attempts: a:503 b:500
 --- error_log
 no provider answered "m": a:503 b:500
+
+
+
+=== TEST 14: an answer gzipped though no encoding was asked for: fails over
+Its usage cannot be read, and the client did not ask for gzip either.
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_reply eval
+"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+. "Content-Length: 10\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
+--- error_code: 200
+--- response_headers
+X-Attempts: bad:error good:200
+Content-Encoding:
+--- response_body eval
+$::Good
+--- error_log
+provider "bad" sent an answer in "Content-Encoding: gzip", which was not asked for
+provider "bad" failed (error)
+
+
+
+=== TEST 15: a gzipped answer and no other target: the router's 502
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_reply eval
+"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Encoding: br\r\n"
+. "Content-Length: 4\r\n\r\nxxxx"
+--- request eval
+"POST /v1/chat/completions\n" . '{"model":"solo","stream":true,"messages":[]}'
+--- error_code: 502
+--- response_body_like: All providers failed: bad:error
+--- error_log
+sent an answer in "Content-Encoding: br", which was not asked for
+
+
+
+=== TEST 16: "Content-Encoding: identity" is no encoding: the answer
+--- tcp_listen: $TEST_NGINX_RAND_PORT_1
+--- tcp_reply eval
+"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: identity\r\n"
+. "Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+--- error_code: 200
+--- response_headers
+X-Attempts: bad:200
+--- response_body: {}
+--- no_error_log
+which was not asked for
+[alert]
+[crit]
