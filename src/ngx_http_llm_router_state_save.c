@@ -609,8 +609,6 @@ ngx_http_llm_out_need(ngx_http_llm_state_out_t *out, size_t n)
 
 /* literals are short */
 
-/* literals are short */
-
 static void
 ngx_http_llm_out_lit(ngx_http_llm_state_out_t *out, const char *s)
 {
