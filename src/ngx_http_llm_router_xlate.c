@@ -341,6 +341,12 @@ ngx_http_llm_xlate_drop(ngx_http_llm_xlate_req_t *x, const char *name)
     len = strlen(d);
     n = strlen(name);
 
+    if (n == 0) {
+        /* a member named "" (the search below would never move on) */
+        name = "\"\"";
+        n = 2;
+    }
+
     for (p = d; (p = strstr(p, name)) != NULL; p += n) {
         if ((p == d || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0')) {
             return;
