@@ -11,6 +11,8 @@
  *                                  JSON, stream and error replies
  *   ngx_http_llm_mock_openai.c     OpenAI's endpoints, events and errors
  *   ngx_http_llm_mock_anthropic.c  Anthropic's
+ *   ngx_http_llm_mock_fields.c     the top-level fields each endpoint
+ *                                  takes (api=NAME only)
  *
  * How to add an API (e.g. Gemini's native one):
  *
@@ -164,6 +166,7 @@ extern ngx_http_llm_mock_api_t *ngx_http_llm_mock_apis[];
 
 extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_openai;
 extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_anthropic;
+extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_chat;
 
 
 ngx_int_t ngx_http_llm_mock_handler(ngx_http_request_t *r);
@@ -175,6 +178,10 @@ ngx_int_t ngx_http_llm_mock_reply(ngx_http_request_t *r,
     ngx_http_llm_mock_loc_conf_t *mlcf, ngx_http_llm_mock_ctx_t *ctx,
     ngx_http_llm_mock_endpoint_t *ep, ngx_http_llm_mock_req_t *rq,
     size_t body_len);
+char *ngx_http_llm_mock_unknown_field(ngx_http_llm_mock_api_t *api,
+    ngx_http_llm_mock_endpoint_t *ep, ngx_str_t *body, ngx_str_t *field);
+ngx_int_t ngx_http_llm_mock_field_error(ngx_http_request_t *r,
+    ngx_http_llm_mock_ctx_t *ctx, char *tpl, ngx_str_t *field);
 ngx_int_t ngx_http_llm_mock_error(ngx_http_request_t *r,
     ngx_http_llm_mock_loc_conf_t *mlcf, ngx_http_llm_mock_ctx_t *ctx,
     ngx_http_llm_mock_api_t *api, ngx_uint_t status, ngx_uint_t unknown);

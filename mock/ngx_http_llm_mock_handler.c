@@ -114,9 +114,10 @@ static ngx_int_t
 ngx_http_llm_mock_prepare(ngx_http_request_t *r,
     ngx_http_llm_mock_loc_conf_t *mlcf, ngx_http_llm_mock_ctx_t *ctx)
 {
+    char                          *tpl;
     u_char                        *p, *last;
     ngx_int_t                      rc;
-    ngx_str_t                      body, uri;
+    ngx_str_t                      body, uri, field;
     ngx_chain_t                   *cl;
     ngx_http_llm_mock_api_t       *api;
     ngx_http_llm_mock_req_t        rq;
@@ -169,6 +170,16 @@ ngx_http_llm_mock_prepare(ngx_http_request_t *r,
 
         if (ngx_http_llm_mock_read_body(r, &body) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* a named API is strict about the fields, as the real one is */
+
+        tpl = mlcf->api ? ngx_http_llm_mock_unknown_field(mlcf->api, ep,
+                                                          &body, &field)
+                        : NULL;
+        if (tpl) {
+            rc = ngx_http_llm_mock_field_error(r, ctx, tpl, &field);
+            break;
         }
 
         ngx_memzero(&rq, sizeof(ngx_http_llm_mock_req_t));

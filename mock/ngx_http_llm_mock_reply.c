@@ -189,6 +189,31 @@ ngx_http_llm_mock_error(ngx_http_request_t *r,
 }
 
 
+/* a 400 for a member the endpoint does not take (tpl's %r: its name) */
+
+ngx_int_t
+ngx_http_llm_mock_field_error(ngx_http_request_t *r,
+    ngx_http_llm_mock_ctx_t *ctx, char *tpl, ngx_str_t *field)
+{
+    ngx_int_t                 rc;
+    ngx_http_llm_mock_vars_t  v;
+
+    ngx_memzero(&v, sizeof(ngx_http_llm_mock_vars_t));
+
+    v.request = *field;
+    v.status = NGX_HTTP_BAD_REQUEST;
+
+    rc = ngx_http_llm_mock_json(r, ctx, tpl, &v);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    r->headers_out.status = NGX_HTTP_BAD_REQUEST;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_llm_mock_json(ngx_http_request_t *r, ngx_http_llm_mock_ctx_t *ctx,
     char *tpl, ngx_http_llm_mock_vars_t *v)
