@@ -243,6 +243,8 @@ typedef struct {
     ngx_array_t                     *keys;    /* ngx_str_t, header values */
 
     ngx_int_t                        max_tokens_default;  /* api=anthropic */
+    /* serves the Responses API itself (else it gets chat completions) */
+    ngx_flag_t                       responses;
 
     ngx_uint_t                       max_fails;
     ngx_msec_t                       fail_timeout;

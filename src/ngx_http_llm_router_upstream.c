@@ -20,6 +20,9 @@ static ngx_int_t ngx_http_llm_add_key(ngx_conf_t *cf,
     ngx_http_llm_provider_t *p, u_char *key, size_t len);
 static ngx_int_t ngx_http_llm_read_key_file(ngx_conf_t *cf,
     ngx_http_llm_provider_t *p, ngx_str_t *name);
+static ngx_int_t ngx_http_llm_upstream_responses(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *p, ngx_uint_t api,
+    ngx_http_llm_preset_t *preset);
 
 
 /*
@@ -81,6 +84,15 @@ static ngx_http_llm_preset_t  ngx_http_llm_presets[] = {
 
 
 /* statuses that fail over unless fail_on= says otherwise */
+/*
+ * Presets whose provider serves the Responses API itself; every other
+ * OpenAI-API provider gets Responses requests as chat completions.
+ */
+static const char  *ngx_http_llm_responses_presets[] = {
+    "openai", "azure", NULL
+};
+
+
 static ngx_uint_t  ngx_http_llm_default_fail_status[] = {
     429, 500, 502, 503, 504, 529, 0
 };
@@ -136,6 +148,7 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     prov->fail_timeout = NGX_CONF_UNSET_MSEC;
     prov->connect_timeout = NGX_CONF_UNSET_MSEC;
     prov->read_timeout = NGX_CONF_UNSET_MSEC;
+    prov->responses = NGX_CONF_UNSET;
 
     preset = NULL;
     api = NGX_CONF_UNSET_UINT;
@@ -311,6 +324,13 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        if (ngx_strcmp(value[i].data, "responses=on") == 0
+            || ngx_strcmp(value[i].data, "responses=off") == 0)
+        {
+            prov->responses = (value[i].data[11] == 'n');
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "max_fails=", 10) == 0) {
             n = ngx_atoi(value[i].data + 10, value[i].len - 10);
             if (n == NGX_ERROR) {
@@ -430,6 +450,10 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     if (api == NGX_CONF_UNSET_UINT) {
         api = NGX_HTTP_LLM_API_OPENAI;
+    }
+
+    if (ngx_http_llm_upstream_responses(cf, prov, api, preset) != NGX_OK) {
+        return NGX_CONF_ERROR;
     }
 
     if (tls == NGX_CONF_UNSET) {
@@ -855,4 +879,39 @@ ngx_http_llm_find_provider(ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name)
     }
 
     return NULL;
+}
+
+
+/* responses=on|off: the preset's default; only an OpenAI API has it */
+
+static ngx_int_t
+ngx_http_llm_upstream_responses(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
+    ngx_uint_t api, ngx_http_llm_preset_t *preset)
+{
+    const char  **name;
+
+    if (p->responses == 1 && api != NGX_HTTP_LLM_API_OPENAI) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"responses=on\" of llm_upstream \"%V\" needs "
+                           "\"api=openai\"", &p->name);
+        return NGX_ERROR;
+    }
+
+    if (p->responses != NGX_CONF_UNSET) {
+        return NGX_OK;
+    }
+
+    p->responses = 0;
+
+    for (name = ngx_http_llm_responses_presets;
+         preset && api == NGX_HTTP_LLM_API_OPENAI && *name;
+         name++)
+    {
+        if (ngx_strcmp(preset->name, *name) == 0) {
+            p->responses = 1;
+            break;
+        }
+    }
+
+    return NGX_OK;
 }
