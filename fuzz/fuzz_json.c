@@ -3,7 +3,8 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I../src \
  *       fuzz_json.c json_diff.c json_ref.c \
- *       ../src/ngx_http_llm_router_json.c -lcjson
+ *       ../src/ngx_http_llm_router_json.c \
+ *       ../src/ngx_http_llm_router_json_string.c -lcjson
  *
  * Every input goes through json_diff_check(): the scanner must agree with
  * the strict reference exactly and with cJSON up to cJSON's documented

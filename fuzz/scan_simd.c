@@ -6,5 +6,8 @@
 
 #define ngx_http_llm_json_scan      ngx_http_llm_json_scan_simd
 #define ngx_http_llm_json_strerror  ngx_http_llm_json_strerror_simd
+#define ngx_http_llm_json_string    ngx_http_llm_json_string_simd
+#define ngx_http_llm_json_unescape  ngx_http_llm_json_unescape_simd
 
 #include "../src/ngx_http_llm_router_json.c"
+#include "../src/ngx_http_llm_router_json_string.c"

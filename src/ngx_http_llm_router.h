@@ -70,6 +70,11 @@
 #define NGX_HTTP_LLM_METRIC_REQUESTS    1
 #define NGX_HTTP_LLM_METRIC_COST        2
 #define NGX_HTTP_LLM_NMETRICS           3
+/* the metrics with rate-limit headers: tokens and requests */
+#define NGX_HTTP_LLM_RL_METRICS         2
+
+/* fail_on statuses 400..655, a bit each */
+#define NGX_HTTP_LLM_FAIL_STATUS_WORDS  4
 
 /* budget windows */
 #define NGX_HTTP_LLM_WINDOW_MONTH       0   /* calendar month, UTC */
@@ -248,7 +253,7 @@ typedef struct {
 
     ngx_uint_t                       max_fails;
     ngx_msec_t                       fail_timeout;
-    uint64_t                         fail_status[4];  /* 400..655 */
+    uint64_t                        fail_status[NGX_HTTP_LLM_FAIL_STATUS_WORDS];
     unsigned                         fail_error:1;
     unsigned                         fail_timeout_on:1;
 
@@ -289,7 +294,7 @@ typedef struct {
 typedef struct {
     ngx_str_t                        name;
     ngx_http_complex_value_t         key;
-    ngx_http_llm_limit_t             limit[3];    /* by METRIC */
+    ngx_http_llm_limit_t             limit[NGX_HTTP_LLM_NMETRICS];
     unsigned                         dry_run:1;
     u_char                          *file_name;
     ngx_uint_t                       line;
@@ -393,6 +398,12 @@ typedef struct {
 
 typedef struct ngx_http_llm_ctx_s  ngx_http_llm_ctx_t;
 
+/* the usage scanner of a JSON answer (usage.c) */
+typedef struct ngx_http_llm_json_usage_s  ngx_http_llm_json_usage_t;
+
+/* a hedged request's held attempt (hedge.c) */
+typedef struct ngx_http_llm_hedge_s  ngx_http_llm_hedge_t;
+
 
 /*
  * The router's peer data: the current provider's balancer, whose
@@ -412,6 +423,73 @@ typedef struct {
 } ngx_http_llm_peer_t;
 
 
+/* usage and cost of the answer, read by the filters */
+typedef struct {
+    int64_t                          prompt_tokens;
+    int64_t                          completion_tokens;
+    int64_t                          cached_tokens;
+    int64_t                          cost;          /* nano-USD */
+    ngx_msec_t                       ttft;          /* ms */
+    ngx_http_llm_json_usage_t       *json;     /* scanner of a JSON answer */
+    unsigned                         seen:1;
+    unsigned                         ttft_set:1;
+    unsigned                         json_watch:1;  /* a JSON answer */
+} ngx_http_llm_usage_t;
+
+
+/* the event stream filter: a partial event held or inspected */
+typedef struct {
+    ngx_chain_t                     *free;       /* copies, reused */
+    ngx_chain_t                     *busy;
+    u_char                          *carry;      /* partial event */
+    size_t                           carry_len;
+    size_t                           carry_size;
+    u_char                          *join;       /* joined data lines */
+    size_t                           join_size;
+    unsigned                         active:1;   /* text/event-stream */
+    unsigned                         done:1;     /* terminal event seen */
+    unsigned                         unframed:1; /* close-delimited */
+    unsigned                         line_started:1;
+    unsigned                         cr:1;       /* read ended with CR */
+    unsigned                         carry_overflow:1;
+} ngx_http_llm_sse_t;
+
+
+/* the router's own JSON error, in the client's API format */
+typedef struct {
+    ngx_buf_t                       *body;     /* to send */
+    ngx_str_t                        message;
+    ngx_str_t                        code;
+    ngx_str_t                        param;
+    unsigned                         sent:1;
+} ngx_http_llm_error_t;
+
+
+/* what the request reserved in its budgets, and the rate-limit headers */
+typedef struct {
+    ngx_http_llm_reservation_t      *reservations;
+    ngx_uint_t                       nreservations;
+    int64_t                          rl_limit[NGX_HTTP_LLM_RL_METRICS];
+    int64_t                          rl_remaining[NGX_HTTP_LLM_RL_METRICS];
+    time_t                           rl_reset[NGX_HTTP_LLM_RL_METRICS];
+    ngx_uint_t                       retry_after;   /* of a refusal, s */
+    void                            *fleet;  /* ngx_http_llm_fleet_req_t */
+    /* a reservation answered later (Redis): the request goes on here */
+    void                           (*done)(ngx_http_request_t *r,
+                                           ngx_http_llm_ctx_t *ctx,
+                                           ngx_int_t rc);
+    unsigned                         rl_set:NGX_HTTP_LLM_RL_METRICS;
+    unsigned                         rl_sent:1;
+    unsigned                         fleet_local:1; /* Redis down: share */
+} ngx_http_llm_budget_state_t;
+
+
+/*
+ * The request context.  Its parts: the client's request and its plan;
+ * the balancer's wrapping of the provider's balancer (peer); the budgets'
+ * reservations (budget); the answer's usage (usage); the event stream
+ * (sse); the router's error (error).
+ */
 struct ngx_http_llm_ctx_s {
     ngx_http_request_t              *request;
     ngx_http_llm_loc_conf_t         *lcf;
@@ -446,45 +524,22 @@ struct ngx_http_llm_ctx_s {
     ngx_http_llm_attempt_t           attempts[NGX_HTTP_LLM_MAX_ATTEMPTS];
     ngx_uint_t                       nattempts;
 
+    /* the balancer's wrapping of the provider's, and proxy's callbacks */
     ngx_http_llm_peer_t              peer;
     ngx_int_t                      (*process_header)(ngx_http_request_t *r);
     ngx_int_t                      (*reinit_request)(ngx_http_request_t *r);
     ngx_uint_t                       tries;
     ngx_uint_t                       log_level;
     ngx_msec_t                       retry_after;   /* from a 429/503 */
-
-    /* usage, cost, budgets */
-    int64_t                          prompt_tokens;
-    int64_t                          completion_tokens;
-    int64_t                          cached_tokens;
-    int64_t                          cost;          /* nano-USD */
-    ngx_msec_t                       ttft;          /* ms */
-    ngx_http_llm_reservation_t      *reservations;
-    ngx_uint_t                       nreservations;
-    int64_t                          rl_limit[2];   /* tokens, requests */
-    int64_t                          rl_remaining[2];
-    time_t                           rl_reset[2];
-    ngx_uint_t                       retry_after_budget;
-    void                            *fleet;        /* budgets on Redis */
-    void                            *json_usage;   /* usage scanner state */
-    void                            *hedge;        /* hedge= state */
+    ngx_http_llm_hedge_t            *hedge;         /* hedge= state */
 
     /* API translation (ngx_http_llm_xlate_ctx_t), NULL: never needed */
     void                            *xlate;
 
-    /* filters */
-    ngx_buf_t                       *error_body;   /* JSON error to send */
-    ngx_str_t                        error_message;
-    ngx_str_t                        error_type;
-    ngx_str_t                        error_code;
-    ngx_str_t                        error_param;
-    ngx_chain_t                     *free;       /* SSE copies, reused */
-    ngx_chain_t                     *busy;
-    u_char                          *carry;      /* partial SSE event */
-    size_t                           carry_len;
-    size_t                           carry_size;
-    u_char                          *join;       /* joined data lines */
-    size_t                           join_size;
+    ngx_http_llm_budget_state_t      budget;
+    ngx_http_llm_usage_t             usage;
+    ngx_http_llm_sse_t               sse;
+    ngx_http_llm_error_t             error;
 
     unsigned                         stream:1;
     unsigned                         strip_usage:1;
@@ -499,26 +554,13 @@ struct ngx_http_llm_ctx_s {
     unsigned                         exhausted:1;
     unsigned                         log_muted:1;
     unsigned                         proxied:1;    /* reached proxy_pass */
-    unsigned                         sse:1;
-    unsigned                         sse_done:1;   /* terminal event seen */
-    unsigned                         sse_unframed:1;
-    unsigned                         line_started:1;
-    unsigned                         sse_cr:1;     /* read ended with CR */
-    unsigned                         carry_overflow:1;
-    unsigned                         usage_seen:1;
-    unsigned                         ttft_set:1;
     unsigned                         finalized:1;
-    unsigned                         rl_set:2;      /* bit per metric */
     unsigned                         served:1;     /* 2xx from a provider */
-    unsigned                         json_watch:1;
-    unsigned                         rl_sent:1;
-    unsigned                         error_sent:1;
     unsigned                         body_ready:1;
     unsigned                         waiting_body:1;
-    unsigned                         fleet_local:1; /* Redis down: share */
     unsigned                         cache_hit:1;  /* from proxy_cache */
     unsigned                         xlate_on:1;   /* answer translated */
-    ngx_int_t                        status;       /* precontent result */
+    ngx_int_t                        status;  /* rewrite handler's result */
 };
 
 
@@ -539,21 +581,24 @@ typedef struct {
 extern ngx_module_t  ngx_http_llm_router_module;
 extern ngx_str_t     ngx_http_llm_endpoint_names[];
 
+/* helpers shared by the layers (util.c) */
 ngx_http_llm_ctx_t *ngx_http_llm_get_ctx(ngx_http_request_t *r);
 ngx_http_llm_ctx_t *ngx_http_llm_create_ctx(ngx_http_request_t *r);
 ngx_table_elt_t *ngx_http_llm_find_header(ngx_list_t *headers,
     ngx_str_t *name);
+u_char *ngx_http_llm_conf_line(u_char *pos, u_char *end, u_char **s,
+    u_char **e);
+ngx_int_t ngx_http_llm_key_file_read(ngx_conf_t *cf, u_char *name,
+    ngx_str_t *what, size_t max, ngx_str_t *content);
+void ngx_http_llm_key_file_wipe(ngx_str_t *content);
+u_char *ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s,
+    size_t len);
 
 /* llm_upstream */
 char *ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_http_llm_provider_t *ngx_http_llm_find_provider(
     ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name);
-u_char *ngx_http_llm_conf_line(u_char *pos, u_char *end, u_char **s,
-    u_char **e);
-ngx_int_t ngx_http_llm_key_file_read(ngx_conf_t *cf, u_char *name,
-    ngx_str_t *what, size_t max, ngx_str_t *content);
-void ngx_http_llm_key_file_wipe(ngx_str_t *content);
 ngx_uint_t ngx_http_llm_provider_fails_on(ngx_http_llm_provider_t *p,
     ngx_uint_t outcome);
 
@@ -578,12 +623,14 @@ void ngx_http_llm_select_order(ngx_http_llm_route_t *route,
 void ngx_http_llm_select_sample(ngx_http_request_t *r,
     ngx_http_llm_target_t *t, ngx_uint_t outcome);
 
-/* request path */
-ngx_int_t ngx_http_llm_precontent_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_llm_build_request(ngx_http_request_t *r,
-    ngx_http_llm_ctx_t *ctx, ngx_http_llm_target_t *t);
+/* request path (request.c) */
+ngx_int_t ngx_http_llm_rewrite_handler(ngx_http_request_t *r);
 ngx_http_llm_target_t *ngx_http_llm_next_target(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_uint_t force);
+
+/* the request a provider gets (build.c) */
+ngx_int_t ngx_http_llm_build_request(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_http_llm_target_t *t);
 
 /* balancer */
 ngx_int_t ngx_http_llm_balancer_init(ngx_conf_t *cf,
@@ -615,11 +662,13 @@ ngx_buf_t *ngx_http_llm_error_body(ngx_http_request_t *r,
 ngx_int_t ngx_http_llm_attempts_string(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_str_t *s);
 
-/* shared memory */
+/* llm_zone (shm.c) */
 char *ngx_http_llm_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_llm_zone_default(ngx_conf_t *cf,
     ngx_http_llm_main_conf_t *lmcf);
+
+/* circuits and keys in the zone (circuit.c) */
 ngx_uint_t ngx_http_llm_circuit_allow(ngx_http_llm_provider_t *p);
 void ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t failed, ngx_msec_t retry_after);
@@ -681,8 +730,6 @@ char *ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_llm_budget_reserve(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
-void ngx_http_llm_budget_done(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
-    ngx_int_t rc);
 void ngx_http_llm_budget_reject(ngx_http_request_t *r,
     ngx_http_llm_budget_t *b, ngx_str_t *key, ngx_uint_t metric);
 const char *ngx_http_llm_budget_metric_name(ngx_uint_t metric);
@@ -695,15 +742,15 @@ ngx_int_t ngx_http_llm_budget_headers(ngx_http_request_t *r,
 time_t ngx_http_llm_window_start(time_t now, time_t window);
 time_t ngx_http_llm_window_end(time_t now, time_t window);
 
-/* series and statistics */
+/* accounting: the end of a request (account.c) */
+void ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
+ngx_int_t ngx_http_llm_log_handler(ngx_http_request_t *r);
+
+/* the series store (stats.c) */
 ngx_http_llm_series_t *ngx_http_llm_series_get_locked(
     ngx_http_llm_main_conf_t *lmcf, ngx_uint_t type, u_char *label,
     size_t len, ngx_log_t *log);
 void ngx_http_llm_stats_init_locked(ngx_http_llm_shctx_t *sh);
-u_char *ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s,
-    size_t len);
-void ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
-ngx_int_t ngx_http_llm_log_handler(ngx_http_request_t *r);
 
 /* state file */
 ngx_int_t ngx_http_llm_state_load(ngx_http_llm_main_conf_t *lmcf,

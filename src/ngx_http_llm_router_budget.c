@@ -31,6 +31,13 @@ ngx_str_t  ngx_http_llm_budget_metric_names[NGX_HTTP_LLM_NMETRICS] = {
 };
 
 
+/*
+ * llm_budget name key=... tokens=/requests=/cost=... [dry_run].  Long
+ * (over 150 lines) because it is one flat list of parameters, each
+ * checked where it is read, then the checks against budgets of the same
+ * name in other locations; no part of it is used twice.
+ */
+
 char *
 ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -199,7 +206,7 @@ ngx_http_llm_budget_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        for (m = 0; m < 3; m++) {
+        for (m = 0; m < NGX_HTTP_LLM_NMETRICS; m++) {
             if (known[i]->limit[m].set != b->limit[m].set
                 || known[i]->limit[m].limit != b->limit[m].limit
                 || known[i]->limit[m].window != b->limit[m].window)
@@ -448,7 +455,9 @@ ngx_http_llm_budget_label(u_char *buf, size_t size, ngx_http_llm_budget_t *b,
 /*
  * Checks every budget that applies and, if all have room, reserves the
  * request's upper bound in all of them; a budget over its limit answers
- * 429 (unless dry_run, which only logs).
+ * 429 (unless dry_run, which only logs).  Over 150 lines: the estimate,
+ * the check and the reservation are one pass under one lock of the zone
+ * (all budgets or none), which a split would have to hand a dozen locals.
  */
 
 ngx_int_t
@@ -457,8 +466,8 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     u_char                       label[1024];
     size_t                       len;
     time_t                       now, reset;
-    int64_t                      est[3], completion, choices, in, out,
-                                 remaining, limit;
+    int64_t                      est[NGX_HTTP_LLM_NMETRICS], completion,
+                                 choices, in, out, remaining, limit;
     ngx_int_t                    rc;
     ngx_str_t                    keys[NGX_HTTP_LLM_MAX_RESERVATIONS];
     ngx_uint_t                   i, m, n, nbudgets, share;
@@ -540,16 +549,16 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                     ngx_http_llm_cost_bound((int64_t) ctx->body_len, in)
                     + ngx_http_llm_cost_bound(completion, out);
 
-    ctx->reservations = ngx_palloc(r->pool, nbudgets * 3
+    ctx->budget.reservations = ngx_palloc(r->pool, nbudgets * 3
                                        * sizeof(ngx_http_llm_reservation_t));
-    if (ctx->reservations == NULL) {
+    if (ctx->budget.reservations == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     share = 1;
 
     if (lmcf->redis) {
-        if (!ctx->fleet_local) {
+        if (!ctx->budget.fleet_local) {
             rc = ngx_http_llm_fleet_reserve(r, ctx, keys, est);
             if (rc != NGX_DECLINED) {
                 return rc;
@@ -557,7 +566,7 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         }
 
         /* Redis is down: this node's share, its usage since counted */
-        ctx->fleet_local = 1;
+        ctx->budget.fleet_local = 1;
         share = ngx_http_llm_fleet_nodes();
     }
 
@@ -578,7 +587,7 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
             continue;
         }
 
-        for (m = 0; m < 3; m++) {
+        for (m = 0; m < NGX_HTTP_LLM_NMETRICS; m++) {
             if (!b[i].limit[m].set) {
                 continue;
             }
@@ -615,7 +624,7 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                               &ngx_http_llm_budget_metric_names[m]);
             }
 
-            res = &ctx->reservations[n];
+            res = &ctx->budget.reservations[n];
             res->budget = &b[i];
             res->metric = m;
             res->key = keys[i];
@@ -637,14 +646,14 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         reset = ngx_http_llm_window_end(now, rejected_b->limit[m].window)
                 - now;
 
-        if (m < 2) {
-            ctx->rl_set |= 1 << m;
-            ctx->rl_limit[m] = rejected_b->limit[m].limit;
-            ctx->rl_remaining[m] = ngx_max(remaining, 0);
-            ctx->rl_reset[m] = reset;
+        if (m < NGX_HTTP_LLM_RL_METRICS) {
+            ctx->budget.rl_set |= 1 << m;
+            ctx->budget.rl_limit[m] = rejected_b->limit[m].limit;
+            ctx->budget.rl_remaining[m] = ngx_max(remaining, 0);
+            ctx->budget.rl_reset[m] = reset;
         }
 
-        ctx->retry_after_budget = (ngx_uint_t) ngx_max(reset, 1);
+        ctx->budget.retry_after = (ngx_uint_t) ngx_max(reset, 1);
 
         return ngx_http_llm_set_error(r, ctx, NGX_HTTP_TOO_MANY_REQUESTS,
                                       "budget_exceeded", NULL,
@@ -656,7 +665,7 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     }
 
     for (i = 0; i < n; i++) {
-        res = &ctx->reservations[i];
+        res = &ctx->budget.reservations[i];
         s = series[i];
         m = res->metric;
 
@@ -673,17 +682,19 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
                     - s->v[NGX_HTTP_LLM_V_RESERVED];
         remaining = ngx_max(remaining, 0);
 
-        if (!(ctx->rl_set & (1 << m)) || remaining < ctx->rl_remaining[m]) {
-            ctx->rl_set |= 1 << m;
-            ctx->rl_limit[m] = s->v[NGX_HTTP_LLM_V_LIMIT];
-            ctx->rl_remaining[m] = remaining;
-            ctx->rl_reset[m] = ngx_http_llm_window_end(now,
+        if (!(ctx->budget.rl_set & (1 << m))
+            || remaining < ctx->budget.rl_remaining[m])
+        {
+            ctx->budget.rl_set |= 1 << m;
+            ctx->budget.rl_limit[m] = s->v[NGX_HTTP_LLM_V_LIMIT];
+            ctx->budget.rl_remaining[m] = remaining;
+            ctx->budget.rl_reset[m] = ngx_http_llm_window_end(now,
                                                 res->budget->limit[m].window)
                                - now;
         }
     }
 
-    ctx->nreservations = n;
+    ctx->budget.nreservations = n;
 
     ngx_shmtx_unlock(&lmcf->shpool->mutex);
 
@@ -708,20 +719,20 @@ ngx_http_llm_budget_settle_locked(ngx_http_request_t *r,
     ngx_http_llm_series_t       *s;
     ngx_http_llm_reservation_t  *res;
 
-    if (ctx->fleet) {
+    if (ctx->budget.fleet) {
         /* reserved on Redis (or maybe, after a timeout): settled there */
         ngx_http_llm_fleet_settle(r, ctx);
 
-        if (!ctx->fleet_local) {
-            ctx->nreservations = 0;
+        if (!ctx->budget.fleet_local) {
+            ctx->budget.nreservations = 0;
             return;
         }
     }
 
     now = ngx_time();
 
-    for (i = 0; i < ctx->nreservations; i++) {
-        res = &ctx->reservations[i];
+    for (i = 0; i < ctx->budget.nreservations; i++) {
+        res = &ctx->budget.reservations[i];
 
         len = ngx_http_llm_budget_label(label, sizeof(label), res->budget,
                                         &res->key, res->metric);
@@ -744,7 +755,7 @@ ngx_http_llm_budget_settle_locked(ngx_http_request_t *r,
         s->v[NGX_HTTP_LLM_V_USED] += ngx_http_llm_budget_actual(ctx, res);
     }
 
-    ctx->nreservations = 0;
+    ctx->budget.nreservations = 0;
 }
 
 
@@ -764,14 +775,15 @@ ngx_http_llm_budget_actual(ngx_http_llm_ctx_t *ctx,
     switch (res->metric) {
 
     case NGX_HTTP_LLM_METRIC_TOKENS:
-        return ctx->usage_seen ? ctx->prompt_tokens + ctx->completion_tokens
+        return ctx->usage.seen ? ctx->usage.prompt_tokens
+                                 + ctx->usage.completion_tokens
                                : res->amount;
 
     case NGX_HTTP_LLM_METRIC_REQUESTS:
         return 1;
 
     default: /* NGX_HTTP_LLM_METRIC_COST */
-        return ctx->usage_seen ? ctx->cost : res->amount;
+        return ctx->usage.seen ? ctx->usage.cost : res->amount;
     }
 }
 
@@ -853,7 +865,8 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     u_char      *p, *q;
     ngx_uint_t   m;
 
-    static ngx_str_t  names[2][3] = {
+    /* limit, remaining, reset; per metric with rate-limit headers */
+    static ngx_str_t  names[NGX_HTTP_LLM_RL_METRICS][3] = {
         { ngx_string("x-ratelimit-limit-tokens"),
           ngx_string("x-ratelimit-remaining-tokens"),
           ngx_string("x-ratelimit-reset-tokens") },
@@ -863,8 +876,8 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     };
     static ngx_str_t  retry_after = ngx_string("Retry-After");
 
-    for (m = 0; m < 2; m++) {
-        if (!(ctx->rl_set & (1 << m))) {
+    for (m = 0; m < NGX_HTTP_LLM_RL_METRICS; m++) {
+        if (!(ctx->budget.rl_set & (1 << m))) {
             continue;
         }
 
@@ -875,11 +888,11 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
         /* negative values never happen; "-1" as ngx_sprintf() wrote it */
 
-        if (ctx->rl_limit[m] < 0) {
-            q = ngx_sprintf(p, "%L", ctx->rl_limit[m]);
+        if (ctx->budget.rl_limit[m] < 0) {
+            q = ngx_sprintf(p, "%L", ctx->budget.rl_limit[m]);
 
         } else {
-            q = ngx_http_llm_decimal(p, ctx->rl_limit[m]);
+            q = ngx_http_llm_decimal(p, ctx->budget.rl_limit[m]);
         }
 
         if (ngx_http_llm_add_header(r, &names[m][0], p, q - p) != NGX_OK) {
@@ -888,11 +901,11 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
         p = q;
 
-        if (ctx->rl_remaining[m] < 0) {
-            q = ngx_sprintf(p, "%L", ctx->rl_remaining[m]);
+        if (ctx->budget.rl_remaining[m] < 0) {
+            q = ngx_sprintf(p, "%L", ctx->budget.rl_remaining[m]);
 
         } else {
-            q = ngx_http_llm_decimal(p, ctx->rl_remaining[m]);
+            q = ngx_http_llm_decimal(p, ctx->budget.rl_remaining[m]);
         }
 
         if (ngx_http_llm_add_header(r, &names[m][1], p, q - p) != NGX_OK) {
@@ -900,19 +913,19 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         }
 
         p = q;
-        q = ngx_http_llm_duration(p, ctx->rl_reset[m]);
+        q = ngx_http_llm_duration(p, ctx->budget.rl_reset[m]);
         if (ngx_http_llm_add_header(r, &names[m][2], p, q - p) != NGX_OK) {
             return NGX_ERROR;
         }
     }
 
-    if (ctx->retry_after_budget) {
+    if (ctx->budget.retry_after) {
         p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
         if (p == NULL) {
             return NGX_ERROR;
         }
 
-        q = ngx_sprintf(p, "%ui", ctx->retry_after_budget);
+        q = ngx_sprintf(p, "%ui", ctx->budget.retry_after);
         if (ngx_http_llm_add_header(r, &retry_after, p, q - p) != NGX_OK) {
             return NGX_ERROR;
         }

@@ -179,18 +179,18 @@ ngx_http_llm_set_error(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
     va_end(args);
 
-    ctx->error_message.data = ngx_pnalloc(r->pool, p - buf);
-    if (ctx->error_message.data == NULL) {
+    ctx->error.message.data = ngx_pnalloc(r->pool, p - buf);
+    if (ctx->error.message.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->error_message.len = p - buf;
-    ngx_memcpy(ctx->error_message.data, buf, p - buf);
+    ctx->error.message.len = p - buf;
+    ngx_memcpy(ctx->error.message.data, buf, p - buf);
 
-    ctx->error_code.data = (u_char *) code;
-    ctx->error_code.len = code ? ngx_strlen(code) : 0;
-    ctx->error_param.data = (u_char *) param;
-    ctx->error_param.len = param ? ngx_strlen(param) : 0;
+    ctx->error.code.data = (u_char *) code;
+    ctx->error.code.len = code ? ngx_strlen(code) : 0;
+    ctx->error.param.data = (u_char *) param;
+    ctx->error.param.len = param ? ngx_strlen(param) : 0;
 
     ctx->body_ready = 1;
     ctx->status = status;
@@ -306,8 +306,8 @@ ngx_http_llm_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     type = ngx_http_llm_error_type(status);
 
-    if (ctx->error_message.len) {
-        msg = ngx_http_llm_cstr(r->pool, &ctx->error_message);
+    if (ctx->error.message.len) {
+        msg = ngx_http_llm_cstr(r->pool, &ctx->error.message);
 
     } else if (ctx->nattempts
                && (status == NGX_HTTP_BAD_GATEWAY
@@ -346,8 +346,8 @@ ngx_http_llm_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         return NULL;
     }
 
-    code = ctx->error_code.len ? (char *) ctx->error_code.data : NULL;
-    param = ctx->error_param.len ? (char *) ctx->error_param.data : NULL;
+    code = ctx->error.code.len ? (char *) ctx->error.code.data : NULL;
+    param = ctx->error.param.len ? (char *) ctx->error.param.data : NULL;
 
     root = cJSON_CreateObject();
     if (root == NULL) {

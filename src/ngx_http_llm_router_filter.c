@@ -102,8 +102,10 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
         ctx = ngx_http_get_module_ctx(r, ngx_http_llm_router_module);
     }
 
-    if (ctx && (ctx->rl_set || ctx->retry_after_budget) && !ctx->rl_sent) {
-        ctx->rl_sent = 1;
+    if (ctx && (ctx->budget.rl_set || ctx->budget.retry_after)
+        && !ctx->budget.rl_sent)
+    {
+        ctx->budget.rl_sent = 1;
 
         if (ngx_http_llm_budget_headers(r, ctx) != NGX_OK) {
             return NGX_ERROR;
@@ -114,7 +116,7 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
         ngx_http_llm_cache_served(r, ctx);
     }
 
-    if (ctx == NULL || ctx->error_body || !ctx->proxied
+    if (ctx == NULL || ctx->error.body || !ctx->proxied
         || r->upstream == NULL)
     {
         return ngx_http_next_header_filter(r);
@@ -129,11 +131,11 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
                            sizeof("text/event-stream") - 1)
            == 0)
     {
-        ctx->sse = 1;
+        ctx->sse.active = 1;
 
         /* without framing only the final event tells a cut from an end */
 
-        ctx->sse_unframed = (u->headers_in.content_length_n == -1
+        ctx->sse.unframed = (u->headers_in.content_length_n == -1
                              && !u->headers_in.chunked);
 
         if (ctx->strip_usage) {
@@ -143,7 +145,7 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
     } else if (u->headers_in.status_n >= 200 && u->headers_in.status_n < 300)
     {
         /* a JSON answer: its top-level "usage" is watched for */
-        ctx->json_watch = 1;
+        ctx->usage.json_watch = 1;
     }
 
     if (ctx->xlate && ngx_http_llm_xlate_header(r, ctx) != NGX_OK) {
@@ -162,7 +164,7 @@ ngx_http_llm_json_error(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_uint_t   i, status, timeouts;
 
     if (ctx == NULL) {
-        /* e.g. 413 found before the precontent phase */
+        /* e.g. 413 found before the rewrite handler ran */
         ctx = ngx_http_llm_create_ctx(r);
         if (ctx == NULL) {
             return NGX_ERROR;
@@ -201,15 +203,15 @@ ngx_http_llm_json_error(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         }
     }
 
-    ctx->error_body = ngx_http_llm_error_body(r, ctx, status);
-    if (ctx->error_body == NULL) {
+    ctx->error.body = ngx_http_llm_error_body(r, ctx, status);
+    if (ctx->error.body == NULL) {
         return NGX_ERROR;
     }
 
-    ctx->error_sent = 0;
+    ctx->error.sent = 0;
 
-    r->headers_out.content_length_n = ctx->error_body->last
-                                      - ctx->error_body->pos;
+    r->headers_out.content_length_n = ctx->error.body->last
+                                      - ctx->error.body->pos;
     if (r->headers_out.content_length) {
         r->headers_out.content_length->hash = 0;
         r->headers_out.content_length = NULL;
@@ -247,7 +249,7 @@ ngx_http_llm_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_next_body_filter(r, in);
     }
 
-    if (ctx->error_body) {
+    if (ctx->error.body) {
         return ngx_http_llm_send_error_body(r, ctx, in);
     }
 
@@ -260,14 +262,14 @@ ngx_http_llm_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     for (cl = in; cl; cl = cl->next) {
         b = cl->buf;
 
-        if (!ctx->ttft_set && b->last > b->pos) {
+        if (!ctx->usage.ttft_set && b->last > b->pos) {
             tp = ngx_timeofday();
-            ctx->ttft = (ngx_msec_t) ((tp->sec - r->start_sec) * 1000
+            ctx->usage.ttft = (ngx_msec_t) ((tp->sec - r->start_sec) * 1000
                                       + (tp->msec - r->start_msec));
-            ctx->ttft_set = 1;
+            ctx->usage.ttft_set = 1;
         }
 
-        if (ctx->json_watch && ngx_buf_in_memory(b)) {
+        if (ctx->usage.json_watch && ngx_buf_in_memory(b)) {
             ngx_http_llm_usage_body(r, ctx, b->pos, b->last);
         }
 
@@ -278,7 +280,7 @@ ngx_http_llm_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         /* another API's answer, in the client's (it is sent there) */
         rc = ngx_http_llm_xlate_body(r, ctx, in, ngx_http_next_body_filter);
 
-    } else if (ctx->sse) {
+    } else if (ctx->sse.active) {
         rc = ngx_http_llm_sse_filter(r, ctx, in);
 
     } else {
@@ -295,7 +297,7 @@ ngx_http_llm_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return NGX_ERROR;
     }
 
-    if (ctx->sse || ctx->xlate_on) {
+    if (ctx->sse.active || ctx->xlate_on) {
         return rc;
     }
 
@@ -316,20 +318,20 @@ ngx_http_llm_send_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         cl->buf->file_pos = cl->buf->file_last;
     }
 
-    if (ctx->error_sent) {
+    if (ctx->error.sent) {
         return NGX_OK;
     }
 
-    ctx->error_sent = 1;
+    ctx->error.sent = 1;
 
     if (ctx->body_ready) {
         ngx_http_llm_finalize(r, ctx);
     }
 
-    ctx->error_body->last_buf = 1;
-    ctx->error_body->last_in_chain = 1;
+    ctx->error.body->last_buf = 1;
+    ctx->error.body->last_in_chain = 1;
 
-    out.buf = ctx->error_body;
+    out.buf = ctx->error.body;
     out.next = NULL;
 
     return ngx_http_next_body_filter(r, &out);
@@ -342,7 +344,9 @@ ngx_http_llm_send_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
  * event is copied into the carry buffer for inspection; only when an
  * event may be dropped (strip_usage) is a partial event held back until
  * it ends (or the stream does).  Buffers that need no change are passed
- * on as they are.
+ * on as they are.  Over 150 lines: one state machine over the bytes of a
+ * read (line ends, event ends, the carry), kept in one loop so that its
+ * state stays in locals.
  */
 
 static ngx_int_t
@@ -375,15 +379,15 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         /* copy: this buf is replaced by copies of what is kept */
 
-        copy = (ctx->strip_usage && ctx->carry_len) ? 1 : 0;
+        copy = (ctx->strip_usage && ctx->sse.carry_len) ? 1 : 0;
 
         p = b->pos;
         end = b->last;
         start = p;
 
-        if (ctx->sse_cr && p < end) {
+        if (ctx->sse.cr && p < end) {
             /* the LF of a CRLF split across reads: no line of its own */
-            ctx->sse_cr = 0;
+            ctx->sse.cr = 0;
 
             if (*p == '\n') {
                 p++;
@@ -391,13 +395,13 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         }
 
         while ((q = ngx_http_llm_sse_eol(p, end)) != NULL) {
-            blank = !ctx->line_started && q == p;
+            blank = !ctx->sse.line_started && q == p;
 
-            ctx->line_started = 0;
+            ctx->sse.line_started = 0;
 
             if (*q == '\r') {
                 if (q + 1 == end) {
-                    ctx->sse_cr = 1;
+                    ctx->sse.cr = 1;
 
                 } else if (q[1] == '\n') {
                     q++;
@@ -412,14 +416,14 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
             /* [start, p) ends an event, which may have begun earlier */
 
-            if (ctx->carry_len || ctx->carry_overflow) {
+            if (ctx->sse.carry_len || ctx->sse.carry_overflow) {
                 rc = ngx_http_llm_carry(r, ctx, start, p);
                 if (rc == NGX_ERROR) {
                     return NGX_ERROR;
                 }
 
-                ev = (rc == NGX_OK) ? ctx->carry : NULL;
-                ev_end = ctx->carry + ctx->carry_len;
+                ev = (rc == NGX_OK) ? ctx->sse.carry : NULL;
+                ev_end = ctx->sse.carry + ctx->sse.carry_len;
 
             } else {
                 ev = start;
@@ -440,17 +444,18 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                 } else if (!drop && copy) {
                     if (ev == NULL) {
                         /* too large to hold: what was held goes first */
-                        if (ngx_http_llm_emit(r, &last, ctx->carry,
-                                              ctx->carry + ctx->carry_len)
+                        if (ngx_http_llm_emit(r, &last, ctx->sse.carry,
+                                              ctx->sse.carry
+                                              + ctx->sse.carry_len)
                             != NGX_OK)
                         {
                             return NGX_ERROR;
                         }
                     }
 
-                    if ((ev == ctx->carry
+                    if ((ev == ctx->sse.carry
                          && ngx_http_llm_emit(r, &last, ev, ev_end) != NGX_OK)
-                        || (ev != ctx->carry
+                        || (ev != ctx->sse.carry
                             && ngx_http_llm_emit(r, &last, start, p)
                                != NGX_OK))
                     {
@@ -459,15 +464,15 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                 }
             }
 
-            ctx->carry_len = 0;
-            ctx->carry_overflow = 0;
+            ctx->sse.carry_len = 0;
+            ctx->sse.carry_overflow = 0;
             start = p;
         }
 
         /* an unfinished line */
 
         if (p < end) {
-            ctx->line_started = 1;
+            ctx->sse.line_started = 1;
         }
 
         if (start < end) {
@@ -491,19 +496,19 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                 if (rc == NGX_DECLINED) {
                     /* too large to hold: it goes on untouched */
 
-                    if (ngx_http_llm_emit(r, &last, ctx->carry,
-                                          ctx->carry + ctx->carry_len)
+                    if (ngx_http_llm_emit(r, &last, ctx->sse.carry,
+                                          ctx->sse.carry + ctx->sse.carry_len)
                         != NGX_OK
                         || ngx_http_llm_emit(r, &last, start, end) != NGX_OK)
                     {
                         return NGX_ERROR;
                     }
 
-                    ctx->carry_len = 0;
+                    ctx->sse.carry_len = 0;
                 }
 
             } else if (rc == NGX_DECLINED) {
-                ctx->carry_len = 0;
+                ctx->sse.carry_len = 0;
             }
         }
 
@@ -532,7 +537,7 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     *last = NULL;
 
-    if (last_buf && ctx->sse_unframed && !ctx->sse_done) {
+    if (last_buf && ctx->sse.unframed && !ctx->sse.done) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "llm router: the event stream of provider \"%V\" "
                       "ended without its final event",
@@ -548,7 +553,7 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     rc = ngx_http_next_body_filter(r, out);
 
-    ngx_chain_update_chains(r->pool, &ctx->free, &ctx->busy, &out,
+    ngx_chain_update_chains(r->pool, &ctx->sse.free, &ctx->sse.busy, &out,
                             (ngx_buf_tag_t) &ngx_http_llm_router_module);
 
     return rc;
@@ -567,22 +572,22 @@ ngx_http_llm_sse_end(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 {
     ngx_uint_t  drop;
 
-    if (ctx->carry_len == 0 || ctx->carry_overflow) {
+    if (ctx->sse.carry_len == 0 || ctx->sse.carry_overflow) {
         return NGX_OK;
     }
 
-    drop = ngx_http_llm_sse_event(ctx, ctx->carry,
-                                  ctx->carry + ctx->carry_len);
+    drop = ngx_http_llm_sse_event(ctx, ctx->sse.carry,
+                                  ctx->sse.carry + ctx->sse.carry_len);
 
     if (ctx->strip_usage && !drop
-        && ngx_http_llm_emit(r, last, ctx->carry,
-                             ctx->carry + ctx->carry_len)
+        && ngx_http_llm_emit(r, last, ctx->sse.carry,
+                             ctx->sse.carry + ctx->sse.carry_len)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    ctx->carry_len = 0;
+    ctx->sse.carry_len = 0;
 
     return NGX_OK;
 }
@@ -685,7 +690,7 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
             || (name_end - name >= 19
                 && ngx_strncmp(name, "response.incomplete", 19) == 0))
         {
-            ctx->sse_done = 1;
+            ctx->sse.done = 1;
         }
     }
 
@@ -694,7 +699,7 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
     }
 
     if (data_end - data == 6 && ngx_strncmp(data, "[DONE]", 6) == 0) {
-        ctx->sse_done = 1;
+        ctx->sse.done = 1;
         return 0;
     }
 
@@ -749,7 +754,7 @@ ngx_http_llm_sse_join(ngx_http_llm_ctx_t *ctx, size_t size)
 {
     u_char  *p;
 
-    if (ctx->join_size < size) {
+    if (ctx->sse.join_size < size) {
         size = ngx_max(size, 1024);
 
         p = ngx_pnalloc(ctx->request->pool, size);
@@ -757,11 +762,11 @@ ngx_http_llm_sse_join(ngx_http_llm_ctx_t *ctx, size_t size)
             return NULL;
         }
 
-        ctx->join = p;
-        ctx->join_size = size;
+        ctx->sse.join = p;
+        ctx->sse.join_size = size;
     }
 
-    return ctx->join;
+    return ctx->sse.join;
 }
 
 
@@ -815,19 +820,19 @@ ngx_http_llm_carry(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     len = end - start;
 
-    if (ctx->carry_overflow) {
+    if (ctx->sse.carry_overflow) {
         return NGX_DECLINED;
     }
 
-    if (ctx->carry_len + len > ctx->carry_size) {
-        size = ngx_max(ctx->carry_size * 2, 4096);
+    if (ctx->sse.carry_len + len > ctx->sse.carry_size) {
+        size = ngx_max(ctx->sse.carry_size * 2, 4096);
 
-        while (size < ctx->carry_len + len) {
+        while (size < ctx->sse.carry_len + len) {
             size *= 2;
         }
 
         if (size > NGX_HTTP_LLM_CARRY_MAX) {
-            ctx->carry_overflow = 1;
+            ctx->sse.carry_overflow = 1;
             return NGX_DECLINED;
         }
 
@@ -836,16 +841,16 @@ ngx_http_llm_carry(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             return NGX_ERROR;
         }
 
-        if (ctx->carry_len) {
-            ngx_memcpy(p, ctx->carry, ctx->carry_len);
+        if (ctx->sse.carry_len) {
+            ngx_memcpy(p, ctx->sse.carry, ctx->sse.carry_len);
         }
 
-        ctx->carry = p;
-        ctx->carry_size = size;
+        ctx->sse.carry = p;
+        ctx->sse.carry_size = size;
     }
 
-    ngx_memcpy(ctx->carry + ctx->carry_len, start, len);
-    ctx->carry_len += len;
+    ngx_memcpy(ctx->sse.carry + ctx->sse.carry_len, start, len);
+    ctx->sse.carry_len += len;
 
     return NGX_OK;
 }
@@ -853,7 +858,7 @@ ngx_http_llm_carry(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
 /*
  * A copy of [start, end), sent at once.  Copies are made in buffers that
- * come back once sent (ctx->free), so a long stream does not grow the pool.
+ * come back once sent (ctx->sse.free), so a long stream does not grow the pool.
  */
 
 static ngx_int_t
@@ -872,7 +877,7 @@ ngx_http_llm_emit(ngx_http_request_t *r, ngx_chain_t ***last, u_char *start,
     ctx = ngx_http_get_module_ctx(r, ngx_http_llm_router_module);
     size = end - start;
 
-    cl = ngx_chain_get_free_buf(r->pool, &ctx->free);
+    cl = ngx_chain_get_free_buf(r->pool, &ctx->sse.free);
     if (cl == NULL) {
         return NGX_ERROR;
     }

@@ -232,7 +232,7 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                 continue;
             }
 
-            res = &ctx->reservations[n];
+            res = &ctx->budget.reservations[n];
             res->budget = &b[i];
             res->metric = m;
             res->key = keys[i];
@@ -285,7 +285,7 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     }
 
     for (i = 0; i < n; i++) {
-        res = &ctx->reservations[i];
+        res = &ctx->budget.reservations[i];
         end = ngx_http_llm_window_end(now,
                                       res->budget->limit[res->metric].window);
 
@@ -345,7 +345,7 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     wait->fr = fr;
     fr->wait = wait;
-    ctx->fleet = fr;
+    ctx->budget.fleet = fr;
 
     cln->handler = ngx_http_llm_fleet_cleanup;
     cln->data = fr;
@@ -392,7 +392,7 @@ ngx_http_llm_fleet_reserved(void *data, redisReply *reply)
 
     rc = ngx_http_llm_fleet_result(r, ctx, fr, reply);
 
-    ngx_http_llm_budget_done(r, ctx, rc);
+    ctx->budget.done(r, ctx, rc);
 }
 
 
@@ -439,13 +439,13 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                                    "retry later");
         }
 
-        ctx->fleet_local = 1;
+        ctx->budget.fleet_local = 1;
 
         return ngx_http_llm_budget_reserve(r, ctx);
     }
 
     if (rv == NGX_HTTP_LLM_RESP_REFUSED) {
-        res = &ctx->reservations[i];
+        res = &ctx->budget.reservations[i];
         m = res->metric;
 
         ngx_http_llm_budget_reject(r, res->budget, &res->key, m);
@@ -454,13 +454,13 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                 - now;
 
         if (m < 2) {
-            ctx->rl_set |= 1 << m;
-            ctx->rl_limit[m] = res->budget->limit[m].limit;
-            ctx->rl_remaining[m] = ngx_max(left[0], 0);
-            ctx->rl_reset[m] = reset;
+            ctx->budget.rl_set |= 1 << m;
+            ctx->budget.rl_limit[m] = res->budget->limit[m].limit;
+            ctx->budget.rl_remaining[m] = ngx_max(left[0], 0);
+            ctx->budget.rl_reset[m] = reset;
         }
 
-        ctx->retry_after_budget = (ngx_uint_t) ngx_max(reset, 1);
+        ctx->budget.retry_after = (ngx_uint_t) ngx_max(reset, 1);
 
         return ngx_http_llm_set_error(r, ctx, NGX_HTTP_TOO_MANY_REQUESTS,
                                       "budget_exceeded", NULL,
@@ -472,7 +472,7 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     }
 
     for (i = 0; i < fr->n; i++) {
-        res = &ctx->reservations[i];
+        res = &ctx->budget.reservations[i];
         m = res->metric;
 
         if (res->budget->dry_run && res->amount > left[i]) {
@@ -488,18 +488,20 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         remaining = ngx_max(left[i] - res->amount, 0);
 
-        if (!(ctx->rl_set & (1 << m)) || remaining < ctx->rl_remaining[m]) {
-            ctx->rl_set |= 1 << m;
-            ctx->rl_limit[m] = res->budget->limit[m].limit;
-            ctx->rl_remaining[m] = remaining;
-            ctx->rl_reset[m] = ngx_http_llm_window_end(now,
+        if (!(ctx->budget.rl_set & (1 << m))
+            || remaining < ctx->budget.rl_remaining[m])
+        {
+            ctx->budget.rl_set |= 1 << m;
+            ctx->budget.rl_limit[m] = res->budget->limit[m].limit;
+            ctx->budget.rl_remaining[m] = remaining;
+            ctx->budget.rl_reset[m] = ngx_http_llm_window_end(now,
                                                 res->budget->limit[m].window)
                                - now;
         }
     }
 
     fr->reserved = 1;
-    ctx->nreservations = fr->n;
+    ctx->budget.nreservations = fr->n;
 
     return NGX_OK;
 }
@@ -524,7 +526,7 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_http_llm_fleet_req_t    *fr;
     ngx_http_llm_reservation_t  *res;
 
-    fr = ctx->fleet;
+    fr = ctx->budget.fleet;
 
     if (fr == NULL || !(fr->reserved || fr->unknown) || fr->n == 0) {
         return;
@@ -556,12 +558,12 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     /* the reservations as they were sent: fr->rkeys[i] is theirs */
 
     for (i = 0; i < n; i++) {
-        res = &ctx->reservations[i];
+        res = &ctx->budget.reservations[i];
 
         argv[argc] = (char *) fr->rkeys[i].data;
         argvlen[argc++] = fr->rkeys[i].len;
 
-        if (ctx->fleet_local) {
+        if (ctx->budget.fleet_local) {
             /* nothing is added: argv for the used key is never read */
             argv[argc] = (char *) fr->rkeys[i].data;
             argvlen[argc++] = fr->rkeys[i].len;
@@ -588,10 +590,10 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         actual = 0;
         end = now;
 
-        /* after a timeout ctx->reservations are the local ones */
+        /* after a timeout ctx->budget.reservations are the local ones */
 
-        if (!ctx->fleet_local) {
-            res = &ctx->reservations[i];
+        if (!ctx->budget.fleet_local) {
+            res = &ctx->budget.reservations[i];
             actual = ngx_http_llm_budget_actual(ctx, res);
             end = ngx_http_llm_window_end(now,
                                    res->budget->limit[res->metric].window);

@@ -12,8 +12,15 @@
 #include "ngx_http_llm_router.h"
 
 
+typedef struct ngx_http_llm_probe_s  ngx_http_llm_probe_t;
+
+/* what the checks do with a probe's outcome (health.c) */
+typedef void (*ngx_http_llm_probe_done_pt)(ngx_http_llm_probe_t *pr,
+    ngx_uint_t outcome, const char *reason, ngx_log_t *log);
+
+
 /* one probe target: one address of a provider's servers, per worker */
-typedef struct {
+struct ngx_http_llm_probe_s {
     ngx_http_llm_provider_t         *prov;
     ngx_uint_t                       server;    /* index in the zone */
     struct sockaddr                 *sockaddr;
@@ -32,14 +39,13 @@ typedef struct {
 #if (NGX_HTTP_SSL)
     ngx_http_upstream_conf_t        *upstream;  /* proxy_ssl_* settings */
 #endif
+    ngx_http_llm_probe_done_pt       done;      /* the outcome to */
     unsigned                         busy:1;
-} ngx_http_llm_probe_t;
+};
 
 
 ngx_int_t ngx_http_llm_probe_start(ngx_http_llm_probe_t *pr, ngx_log_t *log);
 void ngx_http_llm_probe_abort(ngx_http_llm_probe_t *pr);
-void ngx_http_llm_probe_result(ngx_http_llm_probe_t *pr, ngx_uint_t outcome,
-    const char *reason, ngx_log_t *log);
 
 
 #endif /* _NGX_HTTP_LLM_ROUTER_HEALTH_H_INCLUDED_ */

@@ -38,7 +38,7 @@
 #define NGX_HTTP_LLM_STATUS_LINE      12
 
 
-typedef struct {
+struct ngx_http_llm_hedge_s {
     ngx_http_request_t              *request;
     ngx_http_llm_ctx_t              *ctx;
     ngx_event_t                      timer;
@@ -57,7 +57,7 @@ typedef struct {
     ngx_uint_t                       phase;
     ngx_uint_t                       log_level;
     unsigned                         muted:1;
-} ngx_http_llm_hedge_t;
+};
 
 
 static void ngx_http_llm_hedge_timer(ngx_event_t *ev);

@@ -4,7 +4,8 @@
  * BSD-2-Clause, see LICENSE.
  *
  * Module definition: directives, configuration structures, phase handler
- * registration and the per-request context.
+ * registration and the zone, state and worker hooks (the request context
+ * is util.c's).
  */
 
 
@@ -25,7 +26,6 @@ static ngx_int_t ngx_http_llm_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_llm_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_llm_init_process(ngx_cycle_t *cycle);
 static void ngx_http_llm_exit_process(ngx_cycle_t *cycle);
-static void ngx_http_llm_ctx_cleanup(void *data);
 
 
 static ngx_command_t  ngx_http_llm_router_commands[] = {
@@ -411,7 +411,7 @@ ngx_http_llm_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    *h = ngx_http_llm_precontent_handler;
+    *h = ngx_http_llm_rewrite_handler;
 
     /* requests that end without a last buffer are settled here */
 
@@ -423,101 +423,4 @@ ngx_http_llm_postconfiguration(ngx_conf_t *cf)
     *h = ngx_http_llm_log_handler;
 
     return ngx_http_llm_filter_init(cf);
-}
-
-
-/*
- * An internal redirect (error_page) zeroes r->ctx; the context is also
- * kept in a pool cleanup so that it can be found again, as the realip
- * module does.
- */
-
-ngx_http_llm_ctx_t *
-ngx_http_llm_get_ctx(ngx_http_request_t *r)
-{
-    ngx_pool_cleanup_t  *cln;
-    ngx_http_llm_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llm_router_module);
-
-    /* subrequests share the pool, not the context */
-
-    if (ctx == NULL && r == r->main && (r->internal || r->filter_finalize)) {
-
-        for (cln = r->pool->cleanup; cln; cln = cln->next) {
-            if (cln->handler == ngx_http_llm_ctx_cleanup) {
-                ctx = cln->data;
-                ngx_http_set_ctx(r, ctx, ngx_http_llm_router_module);
-                break;
-            }
-        }
-    }
-
-    return ctx;
-}
-
-
-ngx_http_llm_ctx_t *
-ngx_http_llm_create_ctx(ngx_http_request_t *r)
-{
-    ngx_pool_cleanup_t  *cln;
-    ngx_http_llm_ctx_t  *ctx;
-
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_llm_ctx_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    ctx = cln->data;
-    ngx_memzero(ctx, sizeof(ngx_http_llm_ctx_t));
-
-    cln->handler = ngx_http_llm_ctx_cleanup;
-
-    ctx->request = r;
-    ctx->lcf = ngx_http_get_module_loc_conf(r, ngx_http_llm_router_module);
-    ctx->endpoint = NGX_HTTP_LLM_EP_UNKNOWN;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_llm_router_module);
-
-    return ctx;
-}
-
-
-static void
-ngx_http_llm_ctx_cleanup(void *data)
-{
-    /* the context lives in the request pool; nothing to release */
-}
-
-
-/* a header by name, case-insensitively; NULL if absent */
-
-ngx_table_elt_t *
-ngx_http_llm_find_header(ngx_list_t *headers, ngx_str_t *name)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &headers->part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash != 0 && h[i].key.len == name->len
-            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
-        {
-            return &h[i];
-        }
-    }
 }

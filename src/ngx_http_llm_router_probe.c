@@ -450,7 +450,7 @@ ngx_http_llm_probe_done(ngx_http_llm_probe_t *pr, ngx_uint_t outcome,
 
     ngx_http_llm_probe_close(pr);
 
-    ngx_http_llm_probe_result(pr, outcome, reason, log);
+    pr->done(pr, outcome, reason, log);
 }
 
 

@@ -19,6 +19,11 @@ static ngx_http_llm_target_t *ngx_http_llm_route_pick_weighted(
     ngx_http_llm_route_t *route);
 
 
+/*
+ * llm_route name|~regex|default target... [parameters] or a block.  Over
+ * 150 lines: one flat list of parameters, each checked where it is read.
+ */
+
 char *
 ngx_http_llm_route_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {

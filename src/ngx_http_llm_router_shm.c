@@ -3,8 +3,11 @@
  * Copyright (C) the ngx_http_llm_router_module authors
  * BSD-2-Clause, see LICENSE.
  *
- * The shared zone: provider circuit breakers and key cool-downs, shared
- * by all workers and kept across reloads (matched by provider name).
+ * llm_zone, the shared zone: created at start, kept across reloads (each
+ * provider's node matched by name); when it is set up, each part that
+ * keeps something there sets up its own share (the series, health,
+ * latency averages, the state file).  The providers' circuits and keys
+ * in it: circuit.c.
  */
 
 
@@ -153,6 +156,13 @@ ngx_http_llm_zone_add(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
     return NGX_OK;
 }
 
+
+/*
+ * The zone, new or kept across a reload: its header, the series, the
+ * state file, the providers' nodes (with their servers' and keys'
+ * health).  Over 150 lines: the steps are done in order, the providers'
+ * under one lock, and each is short.
+ */
 
 static ngx_int_t
 ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
@@ -305,229 +315,4 @@ nomem:
                   &shm_zone->shm.name, lmcf->providers.nelts);
 
     return NGX_ERROR;
-}
-
-
-/*
- * The circuit breaker, nginx semantics: max_fails failures within
- * fail_timeout open it for fail_timeout (or Retry-After, if longer); then
- * one trial request at a time decides.
- */
-
-ngx_uint_t
-ngx_http_llm_circuit_allow(ngx_http_llm_provider_t *p)
-{
-    ngx_uint_t                    allow;
-    ngx_msec_t                    now;
-    ngx_slab_pool_t              *shpool;
-    ngx_http_llm_shm_provider_t  *n;
-
-    n = p->shm;
-
-    if (n == NULL || p->max_fails == 0 || n->open_until == 0) {
-        return 1;
-    }
-
-    shpool = p->shpool;
-    now = ngx_current_msec;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    if (n->open_until == 0) {
-        allow = 1;
-
-    } else if ((ngx_msec_int_t) (now - n->open_until) < 0) {
-        allow = 0;
-
-    } else if (n->trial_until
-               && (ngx_msec_int_t) (now - n->trial_until) < 0)
-    {
-        allow = 0;
-
-    } else {
-        n->trial_until = now + p->fail_timeout;
-        allow = 1;
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return allow;
-}
-
-
-void
-ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
-    ngx_uint_t failed, ngx_msec_t retry_after)
-{
-    ngx_uint_t                    opened;
-    ngx_msec_t                    now, period;
-    ngx_slab_pool_t              *shpool;
-    ngx_http_llm_shm_provider_t  *n;
-
-    n = p->shm;
-
-    if (n == NULL || p->max_fails == 0) {
-        return;
-    }
-
-    if (!failed && n->fails == 0 && n->open_until == 0) {
-        return;
-    }
-
-    shpool = p->shpool;
-    now = ngx_current_msec;
-    period = ngx_max(p->fail_timeout, retry_after);
-    opened = 0;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    if (!failed) {
-        opened = (n->open_until != 0);
-
-        n->fails = 0;
-        n->open_until = 0;
-        n->trial_until = 0;
-
-    } else if (n->open_until) {
-        /* a failed trial, or a late failure: open again */
-        n->open_until = now + period;
-        n->trial_until = 0;
-        opened = 3;
-
-    } else {
-        if (n->fails == 0
-            || (ngx_msec_int_t) (now - n->fail_start)
-               > (ngx_msec_int_t) p->fail_timeout)
-        {
-            n->fails = 0;
-            n->fail_start = now;
-        }
-
-        n->fails++;
-
-        if (n->fails >= p->max_fails) {
-            n->open_until = now + period;
-            n->trial_until = 0;
-            n->circuit_opened++;
-            opened = 2;
-        }
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    if (opened) {
-        /* the other nodes of a fleet learn it within llm_redis sync= */
-        ngx_http_llm_fleet_circuit(p, opened != 1 ? period : 0);
-    }
-
-    if (opened == 2) {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "llm router: provider \"%V\" circuit opened for %Mms "
-                      "after %ui failures", &p->name, period, p->max_fails);
-
-    } else if (opened == 1) {
-        ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                      "llm router: provider \"%V\" circuit closed",
-                      &p->name);
-    }
-}
-
-
-/* the next key in turn that is not cooling down (or the one that ends first) */
-
-ngx_uint_t
-ngx_http_llm_key_pick(ngx_http_llm_provider_t *p)
-{
-    ngx_uint_t                    i, k, best, nkeys;
-    ngx_msec_t                    now, cool;
-    ngx_atomic_uint_t             start;
-    ngx_http_llm_shm_provider_t  *n;
-
-    nkeys = p->keys->nelts;
-    n = p->shm;
-
-    if (nkeys < 2 || n == NULL) {
-        return 0;
-    }
-
-    start = ngx_atomic_fetch_add(&n->key_next, 1);
-    now = ngx_current_msec;
-    best = start % nkeys;
-
-    for (i = 0; i < nkeys; i++) {
-        k = (start + i) % nkeys;
-        cool = n->key_cool[k];
-
-        if (ngx_http_llm_key_bad(n, k)) {
-            continue;
-        }
-
-        if (cool == 0 || (ngx_msec_int_t) (now - cool) >= 0) {
-            return k;
-        }
-
-        if ((ngx_msec_int_t) (cool - n->key_cool[best]) < 0) {
-            best = k;
-        }
-    }
-
-    return best;
-}
-
-
-/*
- * The next key after "current" that this request has not tried and that
- * is not cooling down, for a retry at once; NGX_DECLINED if none.
- */
-
-ngx_int_t
-ngx_http_llm_key_next(ngx_http_llm_provider_t *p, ngx_uint_t current,
-    uint64_t tried)
-{
-    ngx_uint_t                    i, k, nkeys;
-    ngx_msec_t                    now, cool;
-    ngx_http_llm_shm_provider_t  *n;
-
-    nkeys = ngx_min(p->keys->nelts, 64);
-    n = p->shm;
-
-    if (nkeys < 2 || n == NULL) {
-        return NGX_DECLINED;
-    }
-
-    now = ngx_current_msec;
-
-    for (i = 1; i < nkeys; i++) {
-        k = (current + i) % nkeys;
-
-        if ((tried & ((uint64_t) 1 << k)) || ngx_http_llm_key_bad(n, k)) {
-            continue;
-        }
-
-        cool = n->key_cool[k];
-
-        if (cool == 0 || (ngx_msec_int_t) (now - cool) >= 0) {
-            return k;
-        }
-    }
-
-    return NGX_DECLINED;
-}
-
-
-void
-ngx_http_llm_key_cool(ngx_http_llm_provider_t *p, ngx_log_t *log,
-    ngx_uint_t key, ngx_msec_t duration)
-{
-    if (p->shm == NULL || key >= p->keys->nelts) {
-        return;
-    }
-
-    p->shm->key_cool[key] = ngx_current_msec + duration;
-
-    /* the key's position, never the key */
-
-    ngx_log_error(NGX_LOG_WARN, log, 0,
-                  "llm router: key #%ui of provider \"%V\" cools down "
-                  "for %Mms", key + 1, &p->name, duration);
 }

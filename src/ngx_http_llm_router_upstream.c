@@ -98,6 +98,15 @@ static ngx_uint_t  ngx_http_llm_default_fail_status[] = {
 };
 
 
+/*
+ * llm_upstream name [preset=] [api=] [upstream=|host= port= tls= path=]
+ * [key=|key_file=|key_env=] [limits and timeouts] [check parameters].
+ * Over 150 lines (about 500): one flat list of about twenty parameters,
+ * each checked where it is read, then the preset applied under what was
+ * given explicitly; splitting it would pass a dozen parsed values between
+ * the parts; a table of parameters is the way to shorten it.
+ */
+
 char *
 ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
@@ -827,38 +836,6 @@ ngx_http_llm_read_key_file(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
     }
 
     return rc;
-}
-
-
-/*
- * The line at pos of a file read whole: [*s, *e) without surrounding
- * blanks (and CR); returns where the next line starts.
- */
-
-u_char *
-ngx_http_llm_conf_line(u_char *pos, u_char *end, u_char **s, u_char **e)
-{
-    u_char  *eol;
-
-    eol = ngx_strlchr(pos, end, '\n');
-    if (eol == NULL) {
-        eol = end;
-    }
-
-    *s = pos;
-    *e = eol;
-
-    while (*s < *e && (**s == ' ' || **s == '\t')) {
-        (*s)++;
-    }
-
-    while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'
-                       || (*e)[-1] == '\r'))
-    {
-        (*e)--;
-    }
-
-    return (eol == end) ? end : eol + 1;
 }
 
 

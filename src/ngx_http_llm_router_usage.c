@@ -17,7 +17,7 @@
 #define NGX_HTTP_LLM_USAGE_MAX  1024
 
 
-typedef struct {
+struct ngx_http_llm_json_usage_s {
     ngx_uint_t                       depth;
     u_char                           key[8];
     size_t                           key_len;
@@ -30,7 +30,7 @@ typedef struct {
     unsigned                         capture:1;
     unsigned                         done:1;
     u_char                          *cap;     /* the "usage" object */
-} ngx_http_llm_json_usage_t;
+};
 
 
 static ngx_int_t ngx_http_llm_usage_copy(ngx_http_request_t *r,
@@ -303,7 +303,8 @@ ngx_http_llm_cost_bound(int64_t tokens, int64_t price)
  * object's "usage" member is found and read where it lies in the buffer,
  * or from a copy (at most 1 KB) when reads split it.  The state lives in
  * locals while a buffer is scanned; string contents other than top-level
- * keys are skipped in a tight loop.
+ * keys are skipped in a tight loop.  Over 150 lines for that reason: one
+ * loop whose state stays in locals.
  */
 
 void
@@ -315,7 +316,7 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                                 usage_next, capture;
     ngx_http_llm_json_usage_t  *u;
 
-    u = ctx->json_usage;
+    u = ctx->usage.json;
 
     if (u == NULL) {
         u = ngx_pcalloc(r->pool, sizeof(ngx_http_llm_json_usage_t));
@@ -323,7 +324,7 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             return;
         }
 
-        ctx->json_usage = u;
+        ctx->usage.json = u;
     }
 
     if (u->done) {
@@ -609,18 +610,18 @@ ngx_http_llm_usage_flat(ngx_http_llm_ctx_t *ctx, u_char *p, u_char *last)
     }
 
     if (prompt >= 0) {
-        ctx->prompt_tokens = prompt;
+        ctx->usage.prompt_tokens = prompt;
     }
 
     if (completion >= 0) {
-        ctx->completion_tokens = completion;
+        ctx->usage.completion_tokens = completion;
     }
 
     if (cached >= 0) {
-        ctx->cached_tokens = cached;
+        ctx->usage.cached_tokens = cached;
     }
 
-    ctx->usage_seen = 1;
+    ctx->usage.seen = 1;
 }
 
 

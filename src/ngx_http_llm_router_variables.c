@@ -122,6 +122,11 @@ ngx_http_llm_add_variables(ngx_conf_t *cf)
 }
 
 
+/*
+ * The $llm_* variables of the context, one case per variable.  Over 150
+ * lines: a switch of short cases, one per variable.
+ */
+
 static ngx_int_t
 ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
@@ -207,7 +212,7 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     case NGX_HTTP_LLM_VAR_PROMPT_TOKENS:
     case NGX_HTTP_LLM_VAR_COMPL_TOKENS:
     case NGX_HTTP_LLM_VAR_TOTAL_TOKENS:
-        if (!ctx->usage_seen) {
+        if (!ctx->usage.seen) {
             break;
         }
 
@@ -219,15 +224,16 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         s.data = p;
         s.len = ngx_sprintf(p, "%L",
                             data == NGX_HTTP_LLM_VAR_PROMPT_TOKENS
-                            ? ctx->prompt_tokens
+                            ? ctx->usage.prompt_tokens
                             : data == NGX_HTTP_LLM_VAR_COMPL_TOKENS
-                            ? ctx->completion_tokens
-                            : ctx->prompt_tokens + ctx->completion_tokens)
+                            ? ctx->usage.completion_tokens
+                            : ctx->usage.prompt_tokens
+                              + ctx->usage.completion_tokens)
                 - p;
         break;
 
     case NGX_HTTP_LLM_VAR_COST:
-        if (!ctx->usage_seen) {
+        if (!ctx->usage.seen) {
             break;
         }
 
@@ -239,8 +245,8 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         }
 
         s.data = p;
-        s.len = ngx_sprintf(p, "%L.%09L", ctx->cost / 1000000000,
-                            ctx->cost % 1000000000)
+        s.len = ngx_sprintf(p, "%L.%09L", ctx->usage.cost / 1000000000,
+                            ctx->usage.cost % 1000000000)
                 - p;
         break;
 
@@ -249,7 +255,7 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         break;
 
     case NGX_HTTP_LLM_VAR_TTFT:
-        if (!ctx->ttft_set) {
+        if (!ctx->usage.ttft_set) {
             break;
         }
 
@@ -259,7 +265,8 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         }
 
         s.data = p;
-        s.len = ngx_sprintf(p, "%M.%03M", ctx->ttft / 1000, ctx->ttft % 1000)
+        s.len = ngx_sprintf(p, "%M.%03M", ctx->usage.ttft / 1000,
+                            ctx->usage.ttft % 1000)
                 - p;
         break;
 

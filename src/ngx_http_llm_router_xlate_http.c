@@ -355,7 +355,7 @@ ngx_http_llm_xlate_header(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     ngx_http_clear_accept_ranges(r);
     ngx_http_clear_etag(r);
 
-    if (ctx->sse) {
+    if (ctx->sse.active) {
         ngx_http_llm_xlate_sse_init(&x->sse, x->provider, x->client,
                                     (char *) x->model, x->include_usage,
                                     ngx_time());
@@ -412,7 +412,7 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             continue;
         }
 
-        if (ctx->sse) {
+        if (ctx->sse.active) {
             rc = ngx_http_llm_xlate_sse_feed(&x->sse, b->pos,
                                              b->last - b->pos, &x->out);
 
@@ -435,12 +435,12 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         b->pos = b->last;
     }
 
-    if (ctx->sse) {
+    if (ctx->sse.active) {
         if (x->sse.usage_seen) {
-            ctx->prompt_tokens = x->sse.prompt_tokens;
-            ctx->completion_tokens = x->sse.completion_tokens;
-            ctx->cached_tokens = x->sse.cached_tokens;
-            ctx->usage_seen = 1;
+            ctx->usage.prompt_tokens = x->sse.prompt_tokens;
+            ctx->usage.completion_tokens = x->sse.completion_tokens;
+            ctx->usage.cached_tokens = x->sse.cached_tokens;
+            ctx->usage.seen = 1;
         }
 
         if (last) {
@@ -458,7 +458,7 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             }
         }
 
-        ctx->sse_done = x->sse.done;
+        ctx->sse.done = x->sse.done;
 
         return ngx_http_llm_xlate_send(r, x, 1, last, next);
     }

@@ -446,13 +446,15 @@ client prematurely closed connection
 --- config
     location = /trunc {
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        proxy_http_version 1.1;
         proxy_set_header Host upstream;
+        proxy_set_header Connection close;
     }
 --- tcp_listen: $TEST_NGINX_RAND_PORT_1
 --- tcp_query_len eval
-length "GET /trunc HTTP/1.0\r\nHost: upstream\r\nConnection: close\r\n\r\n"
+length "GET /trunc HTTP/1.1\r\nHost: upstream\r\nConnection: close\r\n\r\n"
 --- tcp_query eval
-"GET /trunc HTTP/1.0\r\nHost: upstream\r\nConnection: close\r\n\r\n"
+"GET /trunc HTTP/1.1\r\nHost: upstream\r\nConnection: close\r\n\r\n"
 --- tcp_reply eval
 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
 --- request
