@@ -573,6 +573,27 @@ location /v1/ { include ../../../conf/llm_params; }
 
 
 
+=== TEST 17: a mock that names its API refuses fields its endpoint does not take, with the provider's own 400
+--- config
+location /chat/ { llm_mock api=chat; }
+location /openai/ { llm_mock api=openai; }
+location /anthropic/ { llm_mock api=anthropic; }
+--- request eval
+['POST /chat/v1/chat/completions
+{"model":"m","messages":[],"input":"x"}', 'POST /openai/v1/responses
+{"model":"m","input":"x","messages":[]}', 'POST /anthropic/v1/messages
+{"model":"m","max_tokens":1,"messages":[],"n":2}', 'POST /openai/v1/responses
+{"model":"m","input":"x","text":{"format":{"type":"text"}},"tools":[{"type":"function","name":"f","parameters":{"a":[1,{"b":"}"}]}}],"store":false}']
+--- error_code eval
+[400, 400, 400, 200]
+--- response_body_like eval
+['^' . quotemeta('{"error":{"message":"Unrecognized request argument supplied: input","type":"invalid_request_error","param":null,"code":null}}') . '$',
+ '^' . quotemeta(q/{"error":{"message":"Unknown parameter: 'messages'.","type":"invalid_request_error","param":"messages","code":"unknown_parameter"}}/) . '$',
+ '^' . quotemeta('{"type":"error","error":{"type":"invalid_request_error","message":"n: Extra inputs are not permitted"}}') . '$',
+ '^\{"id":"resp_mock","object":"response",.*"status":"completed"']
+
+
+
 === TEST 18: a member named "" is dropped and named (it used to hang the worker in every translator)
 --- http_config
 llm_upstream c api=anthropic host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/c/v1 key=sk-c;
