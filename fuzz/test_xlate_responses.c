@@ -331,6 +331,15 @@ static const req_case_t  req_cases[] = {
       ":[{\"type\":\"text\",\"text\":\"x\"}]}],\"max_tokens\":4096}",
       0, "", "\"\"" },
 
+    { "members given twice: the last counts", CHAT, 0,
+      "{\"model\":\"m\",\"input\":\"x\",\"input\":\"y\",\"tools\":[{\"typ"
+      "e\":\"function\",\"name\":\"f\"}],\"tool_choice\":\"auto\",\"tool_"
+      "choice\":\"none\"}",
+      "{\"model\":\"target\",\"messages\":[{\"role\":\"user\",\"content\""
+      ":\"y\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"
+      "\"f\"}}],\"tool_choice\":\"none\"}",
+      0, "", "" },
+
     { NULL, 0, 0, NULL, NULL, 0, NULL, NULL }
 };
 

@@ -198,6 +198,9 @@ rc_messages(ngx_http_llm_xlate_req_t *x)
 {
     cJSON  *msgs, *m, *ins;
 
+    /* "input" given twice: the last one counts */
+    cJSON_DeleteItemFromObjectCaseSensitive(x->dst, "messages");
+
     msgs = ngx_http_llm_xlate_add(x, x->dst, "messages", cJSON_CreateArray());
     ins = cJSON_GetObjectItemCaseSensitive(x->src, "instructions");
 
@@ -758,6 +761,10 @@ rc_tool_choice(ngx_http_llm_xlate_req_t *x, cJSON *v)
 {
     cJSON       *fn;
     const char  *type, *name;
+
+    /* a member given twice: the last one counts */
+    cJSON_Delete(x->tool_choice);
+    x->tool_choice = NULL;
 
     if (cJSON_IsString(v)) {
         if (strcmp(v->valuestring, "auto") != 0
