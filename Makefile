@@ -30,7 +30,7 @@ MOCK_SRCS    := $(wildcard mock/*.c mock/*.h) mock/config
 DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libhiredis-dev \
                 libtest-base-perl curl ca-certificates
 TEST_PKGS    := chromium redis-server
-BENCH_PKGS   := wrk bc python3
+BENCH_PKGS   := wrk bc python3 redis-server
 COST_PKGS    := valgrind python3
 
 COMPAT_PKGS  := libpcre2-dev zlib1g-dev

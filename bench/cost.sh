@@ -11,8 +11,8 @@
 # shutdown and the first requests' one-time costs (pool growth, upstream
 # connection, lazy initialisation) cancel out.  The mock runs natively.
 #
-#   BENCH_COST_PORT     first of three ports: mock, gateway, plain
-#                       (default 2041)
+#   BENCH_COST_PORT     first of four ports: mock, gateway, plain, Redis
+#                       (default 2041; Redis only for the case 1k-redis)
 #   BENCH_COST_N        requests measured (default 20)
 #   BENCH_COST_WARMUP   requests not measured (default 5)
 #   BENCH_COST_CASES    cases to run, by name (default: all below)
@@ -30,6 +30,7 @@ build=${BENCH_COST_BUILD:-$top/build}
 mock_port=$base
 gw_port=$((base + 1))
 plain_port=$((base + 2))
+redis_port=$((base + 3))
 
 # The cases: name, request path on both sides, body file (in $run), SSE
 # events expected in the answer (- for a JSON answer).  A new case (the
@@ -40,6 +41,7 @@ cases=(
     "100k    /v1/chat/completions      body-100k.json  -"
     "1m      /v1/chat/completions      body-1m.json    -"
     "sse22   /v1/chat/completions      body-sse.json   22"
+    "1k-redis /v1/chat/completions     body-1k.json    -"
 )
 selected=${BENCH_COST_CASES:-$(for c in "${cases[@]}"; do
     set -- $c; echo -n "$1 "; done)}
@@ -98,9 +100,14 @@ error_log logs/error.log warn;
 pid logs/nginx.pid;
 events { worker_connections 1024; }"
 
+# the gateway; 1k-redis: its budget on a Redis this script starts (the
+# instructions counted are the gateway's: formatting the two EVALSHA,
+# reading their replies; not Redis' own)
+gw_conf() {
 cat > "$run/gw/nginx.conf" <<CONF
 $common
 http {
+$1
     access_log off;
     client_body_buffer_size 2m;
     client_max_body_size 2m;
@@ -127,6 +134,7 @@ http {
     }
 }
 CONF
+}
 
 cat > "$run/plain/nginx.conf" <<CONF
 $common
@@ -154,8 +162,10 @@ http {
 CONF
 
 cg_pid=
+redis_pid=
 stop() {
     [ -n "$cg_pid" ] && kill "$cg_pid" 2>/dev/null || true
+    [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null || true
     [ -f "$run/mock/logs/nginx.pid" ] \
         && kill "$(cat "$run/mock/logs/nginx.pid")" 2>/dev/null || true
 }
@@ -172,6 +182,15 @@ wait_port() {
 
 nginx -p "$run/mock" -c nginx.conf
 wait_port "$mock_port"
+
+case " $selected " in
+*" 1k-redis "*)
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
+        --appendonly no --dir "$run" >"$run/redis.log" 2>&1 &
+    redis_pid=$!
+    wait_port "$redis_port"
+    ;;
+esac
 
 # one callgrind run: side, port, case, path, body, events, requests
 measure() {
@@ -201,11 +220,22 @@ for name in $selected; do
         exit 1
     fi
     set -- $found
+    if [ "$1" = 1k-redis ]; then
+        # sync=1h: no sync within the run, its cost is not a request's
+        gw_conf "    llm_redis 127.0.0.1:$redis_port timeout=5s sync=1h;"
+    else
+        gw_conf ""
+    fi
     for count in "$warmup" "$((warmup + n))"; do
         measure gw "$gw_port" "$1" "$2" "$3" "$4" "$count"
         measure plain "$plain_port" "$1" "$2" "$3" "$4" "$count"
     done
 done
+
+if grep 'redis .* is down' "$run/gw/logs/error.log"; then
+    echo "bench-cost: Redis was down during 1k-redis" >&2
+    exit 1
+fi
 
 if grep -E '\[(alert|crit|emerg)\]' "$run"/*/logs/error.log; then
     echo "bench-cost: nginx logged alerts" >&2

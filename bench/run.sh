@@ -7,7 +7,9 @@
 #   BENCH_CASES     which cases (default: all): 1k and 100k chat bodies on
 #                   a plain route; at 1 KB, 1k-check (the provider probed
 #                   every second), 1k-latency (select=latency), 1k-hedge
-#                   (hedge=5s that never fires)
+#                   (hedge=5s that never fires), 1k-redis (the budget on a
+#                   Redis this script starts on loopback: a gateway of its
+#                   own with llm_redis, same routes)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 run=$top/bench/run
@@ -17,6 +19,9 @@ conns=${BENCH_CONNECTIONS:-32}
 
 rm -rf "$run"
 mkdir -p "$run/gw/logs" "$run/mock/logs"
+cases=${BENCH_CASES:-1k 100k 1k-check 1k-latency 1k-hedge 1k-redis}
+redis=
+case " $cases " in *" 1k-redis "*) redis=1; mkdir -p "$run/gw-redis/logs" ;; esac
 
 # bodies: a chat request of ~1 KB and ~100 KB
 python3 - "$run" <<'PY'
@@ -27,7 +32,8 @@ for name, size, model in (("1k", 1024, "bench"),
                           ("100k", 100 * 1024, "bench"),
                           ("1k-check", 1024, "bench-check"),
                           ("1k-latency", 1024, "bench-latency"),
-                          ("1k-hedge", 1024, "bench-hedge")):
+                          ("1k-hedge", 1024, "bench-hedge"),
+                          ("1k-redis", 1024, "bench")):
     msgs, body = [], None
     while True:
         body = json.dumps({"model": model, "max_tokens": 256,
@@ -58,7 +64,9 @@ http {
 }
 CONF
 
-cat > "$run/gw/nginx.conf" <<CONF
+# the gateway: directory, port, extra http{} directives
+gw_conf() {
+cat > "$run/$1/nginx.conf" <<CONF
 load_module $top/build/ngx_http_llm_router_module.so;
 worker_processes 1;
 error_log logs/error.log warn;
@@ -75,6 +83,7 @@ http {
         keepalive 64;
     }
 
+$3
     llm_upstream mock upstream=mock host=127.0.0.1 tls=off path=/v1
                       key=sk-bench;
     llm_upstream mock2 upstream=mock host=127.0.0.1 tls=off path=/v1
@@ -101,12 +110,18 @@ http {
     llm_budget key=\$remote_addr tokens=1000000000000/d name=bench;
 
     server {
-        listen 127.0.0.1:18091 backlog=4096;
+        listen 127.0.0.1:$2 backlog=4096;
         location /v1/ {
             include $top/conf/llm_params;
         }
     }
 
+$4
+}
+CONF
+}
+
+plain='
     server {
         listen 127.0.0.1:18092 backlog=4096;
         location /v1/ {
@@ -115,15 +130,24 @@ http {
             proxy_set_header Connection "";
             proxy_buffering off;
         }
-    }
-}
-CONF
+    }'
 
+
+gw_conf gw 18091 "" "$plain"
+# 1k-redis: the same gateway, its budget on Redis (one EVALSHA waited for
+# before the request is proxied, one after), against the same plain side
+if [ -n "$redis" ]; then
+    gw_conf gw-redis 18094 \
+        "    llm_redis 127.0.0.1:18095 timeout=1s sync=1s;" ""
+fi
+
+redis_pid=
 stop() {
-    for d in gw mock; do
+    for d in gw gw-redis mock; do
         [ -f "$run/$d/logs/nginx.pid" ] && kill "$(cat "$run/$d/logs/nginx.pid")" \
             2>/dev/null || true
     done
+    [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null || true
 }
 trap stop EXIT
 [ -n "${BENCH_KEEP:-}" ] && trap - EXIT
@@ -131,21 +155,40 @@ trap stop EXIT
 # The gateway (or plain proxy) worker gets a core of its own; the mock and
 # wrk share the other: what is measured is the proxying worker, and the
 # alternation is not at the mercy of the scheduler.
+# Redis (1k-redis) shares the mock's core: its round trip is part of the
+# request's path, its work is not the gateway worker's
+if [ -n "$redis" ]; then
+    taskset -c 0 redis-server --port 18095 --bind 127.0.0.1 --save '' \
+        --appendonly no --dir "$run" >"$run/redis.log" 2>&1 &
+    redis_pid=$!
+    for _ in $(seq 100); do
+        (exec 3<>/dev/tcp/127.0.0.1/18095) 2>/dev/null && break
+        sleep 0.1
+    done
+fi
 nginx -p "$run/mock" -c nginx.conf
 nginx -p "$run/gw" -c nginx.conf
+[ -n "$redis" ] && nginx -p "$run/gw-redis" -c nginx.conf
 sleep 0.3
-for d in mock gw; do
+for d in mock gw gw-redis; do
+    [ -f "$run/$d/logs/nginx.pid" ] || continue
     cpu=0
-    [ $d = gw ] && cpu=1
+    [ $d != mock ] && cpu=1
     for pid in $(pgrep -P "$(cat "$run/$d/logs/nginx.pid")"); do
         taskset -pc $cpu "$pid" >/dev/null
     done
 done
 sleep 0.5
 
+# the gateway's port for a case
+gport() {
+    if [ "$1" = 1k-redis ]; then echo 18094; else echo 18091; fi
+}
+
 # sanity: both paths answer 200 for every case before measuring
-for body in "$run"/body-*.json; do
-    for port in 18091 18092; do
+for size in $cases; do
+    body=$run/body-$size.json
+    for port in "$(gport "$size")" 18092; do
         code=$(curl -s -o /dev/null -w '%{http_code}' \
             -H 'Content-Type: application/json' \
             --data-binary @"$body" \
@@ -164,16 +207,17 @@ rps() {
 }
 
 printf '%-10s %-8s %12s %12s %8s\n' size round gateway plain ratio
-for size in ${BENCH_CASES:-1k 100k 1k-check 1k-latency 1k-hedge}; do
+for size in $cases; do
     body=$run/body-$size.json
-    rps 18091 "$body" >/dev/null     # warm-up
+    gp=$(gport "$size")
+    rps "$gp" "$body" >/dev/null     # warm-up
     gsum=0; psum=0; ratios=""
     for i in $(seq "$rounds"); do
         # the order alternates too, so neither side always goes first
         if [ $((i % 2)) = 1 ]; then
-            p=$(rps 18092 "$body"); g=$(rps 18091 "$body")
+            p=$(rps 18092 "$body"); g=$(rps "$gp" "$body")
         else
-            g=$(rps 18091 "$body"); p=$(rps 18092 "$body")
+            g=$(rps "$gp" "$body"); p=$(rps 18092 "$body")
         fi
         gsum=$(echo "$gsum + $g" | bc -l)
         psum=$(echo "$psum + $p" | bc -l)
@@ -189,6 +233,13 @@ for size in ${BENCH_CASES:-1k 100k 1k-check 1k-latency 1k-hedge}; do
         "$(echo $ratios | tr ' ' '\n' | sort -g \
            | awk '{ a[NR] = $1 } END { m = int((NR + 1) / 2); print a[m] }')"
 done
+
+# 1k-redis measured the budget on Redis only if Redis answered throughout
+if [ -n "$redis" ] && grep 'redis .* is down' "$run/gw-redis/logs/error.log"
+then
+    echo "bench: Redis was down during 1k-redis" >&2
+    exit 1
+fi
 
 if grep -E '\[(alert|crit|emerg)\]' "$run"/*/logs/error.log; then
     echo "bench: nginx logged alerts" >&2

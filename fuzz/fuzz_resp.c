@@ -10,7 +10,8 @@
  * the files given, then fixed cases, under ASan + UBSan.
  *
  * Input: byte 0 = number of budget keys (mod 48, 0 = 48), byte 1 = piece size,
- * the rest = what the server sends.
+ * the rest = what the server sends.  The same bytes, cut in pieces, are
+ * also the arguments of a command: its format must be hiredis' own.
  */
 
 
@@ -23,6 +24,7 @@
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static void format_diff(const uint8_t *data, size_t size, size_t piece);
 
 
 int
@@ -42,6 +44,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     piece = data[1] ? data[1] : 1;
     data += 2;
     size -= 2;
+
+    format_diff(data, size, data[-1]);
 
     r = ngx_http_llm_resp_reader();
     if (r == NULL) {
@@ -82,6 +86,35 @@ done:
     redisReaderFree(r);
 
     return 0;
+}
+
+
+/* the command formatter against hiredis': the same bytes */
+
+static void
+format_diff(const uint8_t *data, size_t size, size_t piece)
+{
+    int          argc, a, b;
+    char        *ours, *theirs;
+    size_t       off, argvlen[64];
+    const char  *argv[64];
+
+    argc = 0;
+
+    for (off = 0; off < size && argc < 64; off += argvlen[argc++]) {
+        argv[argc] = (const char *) data + off;
+        argvlen[argc] = size - off < piece ? size - off : piece;
+    }
+
+    a = ngx_http_llm_resp_format(&ours, argc, argv, argvlen);
+    b = redisFormatCommandArgv(&theirs, argc, argv, argvlen);
+
+    if (a != b || a < 0 || memcmp(ours, theirs, a) != 0) {
+        abort();
+    }
+
+    free(ours);
+    redisFreeCommand(theirs);
 }
 
 

@@ -55,6 +55,7 @@
 #define NGX_HTTP_LLM_V_CACHED           3
 #define NGX_HTTP_LLM_V_COST             4   /* nano-USD */
 #define NGX_HTTP_LLM_V_USAGE_MISSING    5
+#define NGX_HTTP_LLM_V_ERRORS           6   /* fleet counters only */
 
 /* values of BUDGET series */
 #define NGX_HTTP_LLM_V_USED             0
@@ -122,6 +123,9 @@ typedef struct {
     ngx_http_llm_health_t           *servers;
     ngx_uint_t                       nhkeys;
     ngx_http_llm_health_t           *keys;
+    uint64_t                         fleet_version;  /* llm_redis: of the
+                                                        last health change
+                                                        known */
 
     /* statistics */
     ngx_atomic_t                     attempts;
@@ -151,6 +155,21 @@ typedef struct {
 } ngx_http_llm_series_t;
 
 
+/*
+ * llm_redis: this node's request counters on their way to the fleet's
+ * totals (REQUESTS values, and errors), and those totals as last read
+ */
+typedef struct {
+    int64_t                          pending[NGX_HTTP_LLM_SERIES_NVALUES];
+    int64_t                          batch[NGX_HTTP_LLM_SERIES_NVALUES];
+    uint64_t                         batch_id;   /* sent, not answered */
+    int64_t                          node[NGX_HTTP_LLM_SERIES_NVALUES];
+    int64_t                          total[NGX_HTTP_LLM_SERIES_NVALUES];
+    time_t                           synced;     /* total read; 0: never */
+    int64_t                          nodes;
+} ngx_http_llm_fleet_counts_t;
+
+
 typedef struct {
     uint32_t                         magic;
     uint32_t                         version;
@@ -169,6 +188,7 @@ typedef struct {
     ngx_queue_t                      latency;  /* ngx_http_llm_latency_t */
     ngx_pid_t                        prober;         /* lease holder */
     ngx_msec_t                       prober_until;   /* lease expiry */
+    ngx_http_llm_fleet_counts_t      fleet;
 } ngx_http_llm_shctx_t;
 
 
@@ -677,6 +697,7 @@ ngx_int_t ngx_http_llm_key_next(ngx_http_llm_provider_t *p,
     ngx_uint_t current, uint64_t tried);
 void ngx_http_llm_fleet_circuit(ngx_http_llm_provider_t *p,
     ngx_msec_t open);
+void ngx_http_llm_fleet_health(ngx_http_llm_provider_t *p);
 void ngx_http_llm_key_cool(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t key, ngx_msec_t duration);
 

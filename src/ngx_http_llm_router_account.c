@@ -17,9 +17,12 @@ static u_char *ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s);
 static ngx_str_t *ngx_http_llm_model_label(ngx_http_llm_ctx_t *ctx);
 static ngx_uint_t ngx_http_llm_model_listed(ngx_http_llm_routes_t *routes,
     ngx_str_t *model);
-static void ngx_http_llm_series_account(ngx_http_llm_series_t *s,
-    ngx_http_llm_ctx_t *ctx, ngx_uint_t missing);
+static void ngx_http_llm_series_account(int64_t *v, ngx_http_llm_ctx_t *ctx,
+    ngx_uint_t missing);
 static void ngx_http_llm_hist_add(int64_t *buckets, ngx_msec_t ms);
+static ngx_uint_t ngx_http_llm_account_usage(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_provider_t *prov, ngx_uint_t code);
 
 
 static u_char *
@@ -97,24 +100,22 @@ ngx_http_llm_model_listed(ngx_http_llm_routes_t *routes, ngx_str_t *model)
 }
 
 
+/* a request's counts added to a series' values (or the fleet's batch) */
+
 static void
-ngx_http_llm_series_account(ngx_http_llm_series_t *s, ngx_http_llm_ctx_t *ctx,
+ngx_http_llm_series_account(int64_t *v, ngx_http_llm_ctx_t *ctx,
     ngx_uint_t missing)
 {
-    if (s == NULL) {
-        return;
-    }
-
-    s->v[NGX_HTTP_LLM_V_REQUESTS]++;
+    v[NGX_HTTP_LLM_V_REQUESTS]++;
 
     if (ctx->usage.seen) {
-        s->v[NGX_HTTP_LLM_V_PROMPT] += ctx->usage.prompt_tokens;
-        s->v[NGX_HTTP_LLM_V_COMPLETION] += ctx->usage.completion_tokens;
-        s->v[NGX_HTTP_LLM_V_CACHED] += ctx->usage.cached_tokens;
-        s->v[NGX_HTTP_LLM_V_COST] += ctx->usage.cost;
+        v[NGX_HTTP_LLM_V_PROMPT] += ctx->usage.prompt_tokens;
+        v[NGX_HTTP_LLM_V_COMPLETION] += ctx->usage.completion_tokens;
+        v[NGX_HTTP_LLM_V_CACHED] += ctx->usage.cached_tokens;
+        v[NGX_HTTP_LLM_V_COST] += ctx->usage.cost;
     }
 
-    s->v[NGX_HTTP_LLM_V_USAGE_MISSING] += missing;
+    v[NGX_HTTP_LLM_V_USAGE_MISSING] += missing;
 }
 
 
@@ -130,6 +131,51 @@ ngx_http_llm_hist_add(int64_t *buckets, ngx_msec_t ms)
     }
 
     buckets[i]++;
+}
+
+
+/*
+ * Whether a provider's 2xx answer reached the client (ctx->served), and
+ * its cost; returns 1 if such an answer said nothing of its usage.
+ */
+
+static ngx_uint_t
+ngx_http_llm_account_usage(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_provider_t *prov,
+    ngx_uint_t code)
+{
+    ngx_uint_t  missing;
+
+    ctx->served = (ctx->proxied && !r->err_status && code >= 200
+                   && code < 300 && ctx->nattempts
+                   && ctx->attempts[ctx->nattempts - 1].status < 300);
+
+    missing = 0;
+
+    if (ctx->served && !ctx->usage.seen) {
+        missing = 1;
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "llm router: no usage in the answer of provider "
+                      "\"%V\"%s", &prov->name,
+                      ctx->budget.nreservations
+                      ? ", the reservation is charged" : "");
+    }
+
+    if (ctx->usage.seen && prov) {
+        if (ctx->usage.cached_tokens > ctx->usage.prompt_tokens) {
+            ctx->usage.cached_tokens = ctx->usage.prompt_tokens;
+        }
+
+        ctx->usage.cost = ngx_http_llm_cost(
+                        ctx->target->price ? ctx->target->price
+                        : ngx_http_llm_price_find(lmcf, prov,
+                                                  &ctx->upstream_model),
+                        ctx->usage.prompt_tokens, ctx->usage.cached_tokens,
+                        ctx->usage.completion_tokens);
+    }
+
+    return missing;
 }
 
 
@@ -173,36 +219,7 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
     prov = ctx->target ? ctx->target->provider : NULL;
 
-    /* served: a provider's 2xx answer reached the client */
-
-    ctx->served = (ctx->proxied && !r->err_status && code >= 200
-                   && code < 300 && ctx->nattempts
-                   && ctx->attempts[ctx->nattempts - 1].status < 300);
-
-    missing = 0;
-
-    if (ctx->served && !ctx->usage.seen) {
-        missing = 1;
-
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "llm router: no usage in the answer of provider "
-                      "\"%V\"%s", &prov->name,
-                      ctx->budget.nreservations ? ", the reservation is charged"
-                                         : "");
-    }
-
-    if (ctx->usage.seen && prov) {
-        if (ctx->usage.cached_tokens > ctx->usage.prompt_tokens) {
-            ctx->usage.cached_tokens = ctx->usage.prompt_tokens;
-        }
-
-        ctx->usage.cost = ngx_http_llm_cost(
-                        ctx->target->price ? ctx->target->price
-                        : ngx_http_llm_price_find(lmcf, prov,
-                                                  &ctx->upstream_model),
-                        ctx->usage.prompt_tokens, ctx->usage.cached_tokens,
-                        ctx->usage.completion_tokens);
-    }
+    missing = ngx_http_llm_account_usage(r, ctx, lmcf, prov, code);
 
     tp = ngx_timeofday();
     ms = (ngx_msec_t) ((tp->sec - r->start_sec) * 1000
@@ -247,7 +264,15 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_REQUESTS,
                                        label, p - label - 1,
                                        r->connection->log);
-    ngx_http_llm_series_account(s, ctx, missing);
+    if (s) {
+        ngx_http_llm_series_account(s->v, ctx, missing);
+    }
+
+    if (lmcf->redis) {
+        /* for the fleet's totals: added to Redis by the next sync */
+        ngx_http_llm_series_account(lmcf->sh->fleet.pending, ctx, missing);
+        lmcf->sh->fleet.pending[NGX_HTTP_LLM_V_ERRORS] += (code >= 400);
+    }
 
     /* spend by tenant and model */
 
@@ -259,7 +284,9 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_TENANT,
                                            label, p - label - 1,
                                            r->connection->log);
-        ngx_http_llm_series_account(s, ctx, missing);
+        if (s) {
+            ngx_http_llm_series_account(s->v, ctx, missing);
+        }
     }
 
     if (ctx->nattempts > 1) {
@@ -283,7 +310,7 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     }
 
     if (ctx->budget.nreservations || ctx->budget.fleet) {
-        /* ctx->budget.fleet: a reservation on Redis that got no reply, maybe */
+        /* budget.fleet: a reservation on Redis that got no reply, maybe */
         ngx_http_llm_budget_settle_locked(r, ctx, lmcf);
     }
 

@@ -22,13 +22,9 @@ static size_t ngx_http_llm_budget_label(u_char *buf, size_t size,
     ngx_http_llm_budget_t *b, ngx_str_t *key, ngx_uint_t metric);
 static u_char *ngx_http_llm_decimal(u_char *p, int64_t v);
 static u_char *ngx_http_llm_duration(u_char *p, time_t sec);
-
-
-ngx_str_t  ngx_http_llm_budget_metric_names[NGX_HTTP_LLM_NMETRICS] = {
-    ngx_string("tokens"),
-    ngx_string("requests"),
-    ngx_string("cost")
-};
+static void ngx_http_llm_budget_fleet_done(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_int_t rc,
+    ngx_http_llm_reservation_t *refused);
 
 
 /*
@@ -363,44 +359,6 @@ ngx_http_llm_parse_limit(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t metric,
 }
 
 
-/* fixed windows aligned on the UTC epoch; months by the UTC calendar */
-
-time_t
-ngx_http_llm_window_start(time_t now, time_t window)
-{
-    ngx_tm_t  tm;
-
-    if (window) {
-        return now - now % window;
-    }
-
-    ngx_gmtime(now, &tm);
-
-    return now - (tm.ngx_tm_mday - 1) * 86400 - tm.ngx_tm_hour * 3600
-           - tm.ngx_tm_min * 60 - tm.ngx_tm_sec;
-}
-
-
-time_t
-ngx_http_llm_window_end(time_t now, time_t window)
-{
-    time_t    start;
-    ngx_tm_t  tm;
-
-    start = ngx_http_llm_window_start(now, window);
-
-    if (window) {
-        return start + window;
-    }
-
-    /* 32 days on is always in the next month */
-
-    ngx_gmtime(start + 32 * 86400, &tm);
-
-    return start + 32 * 86400 - (tm.ngx_tm_mday - 1) * 86400;
-}
-
-
 static void
 ngx_http_llm_budget_roll(ngx_http_llm_series_t *s, ngx_http_llm_limit_t *limit,
     time_t now)
@@ -458,6 +416,8 @@ ngx_http_llm_budget_label(u_char *buf, size_t size, ngx_http_llm_budget_t *b,
  * 429 (unless dry_run, which only logs).  Over 150 lines: the estimate,
  * the check and the reservation are one pass under one lock of the zone
  * (all budgets or none), which a split would have to hand a dozen locals.
+ * With llm_redis: NGX_AGAIN, the request waits for Redis and
+ * ctx->budget.done() is called with the outcome.
  */
 
 ngx_int_t
@@ -559,7 +519,8 @@ ngx_http_llm_budget_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
     if (lmcf->redis) {
         if (!ctx->budget.fleet_local) {
-            rc = ngx_http_llm_fleet_reserve(r, ctx, keys, est);
+            rc = ngx_http_llm_fleet_reserve(r, ctx, keys, est,
+                                            ngx_http_llm_budget_fleet_done);
             if (rc != NGX_DECLINED) {
                 return rc;
             }
@@ -715,13 +676,20 @@ ngx_http_llm_budget_settle_locked(ngx_http_request_t *r,
     u_char                       label[1024];
     size_t                       len;
     time_t                       now;
+    int64_t                      used[NGX_HTTP_LLM_MAX_RESERVATIONS];
     ngx_uint_t                   i;
     ngx_http_llm_series_t       *s;
     ngx_http_llm_reservation_t  *res;
 
     if (ctx->budget.fleet) {
         /* reserved on Redis (or maybe, after a timeout): settled there */
-        ngx_http_llm_fleet_settle(r, ctx);
+
+        for (i = 0; i < ctx->budget.nreservations; i++) {
+            used[i] = ngx_http_llm_budget_actual(ctx,
+                                                 &ctx->budget.reservations[i]);
+        }
+
+        ngx_http_llm_fleet_settle(r, ctx, used);
 
         if (!ctx->budget.fleet_local) {
             ctx->budget.nreservations = 0;
@@ -756,6 +724,26 @@ ngx_http_llm_budget_settle_locked(ngx_http_request_t *r,
     }
 
     ctx->budget.nreservations = 0;
+}
+
+
+/* the reservation's outcome on Redis came: the request goes on */
+
+static void
+ngx_http_llm_budget_fleet_done(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_int_t rc, ngx_http_llm_reservation_t *refused)
+{
+    if (refused) {
+        ngx_http_llm_budget_reject(r, refused->budget, &refused->key,
+                                   refused->metric);
+    }
+
+    if (rc == NGX_DECLINED) {
+        /* no answer: this node's share, in the zone (never NGX_AGAIN) */
+        rc = ngx_http_llm_budget_reserve(r, ctx);
+    }
+
+    ctx->budget.done(r, ctx, rc);
 }
 
 
@@ -932,14 +920,6 @@ ngx_http_llm_budget_headers(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
     }
 
     return NGX_OK;
-}
-
-
-const char *
-ngx_http_llm_budget_metric_name(ngx_uint_t metric)
-{
-    /* ngx_string() literals: NUL-terminated */
-    return (const char *) ngx_http_llm_budget_metric_names[metric].data;
 }
 
 

@@ -51,7 +51,7 @@ ngx_http_llm_cache_key_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     u_char               *p, len[NGX_OFF_T_LEN + 1];
-    ngx_str_t            *f[3];
+    ngx_str_t            *f[3];      /* endpoint, route, tenant */
     ngx_uint_t            i;
     unsigned int          n;
     EVP_MD_CTX           *md;
@@ -82,7 +82,7 @@ ngx_http_llm_cache_key_variable(ngx_http_request_t *r,
         goto failed;
     }
 
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
         p = ngx_sprintf(len, "%uz:", f[i]->len);
 
         if (EVP_DigestUpdate(md, len, p - len) != 1

@@ -626,6 +626,11 @@ ngx_http_llm_probe_result(ngx_http_llm_probe_t *pr, ngx_uint_t outcome,
 
     ngx_shmtx_unlock(&prov->shpool->mutex);
 
+    if (prov_change) {
+        /* the other nodes of a fleet take it over (llm_redis sync=) */
+        ngx_http_llm_fleet_health(prov);
+    }
+
     ngx_http_llm_health_log(pr, outcome, reason, log, key_change,
                             server_change, prov_change);
 }

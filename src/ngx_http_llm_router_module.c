@@ -348,7 +348,9 @@ ngx_http_llm_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_http_llm_redis_init_process(cycle);
+    /* the connection calls the fleet back: no call from redis.c up */
+    return ngx_http_llm_redis_init_process(cycle, ngx_http_llm_fleet_sync,
+                                           ngx_http_llm_fleet_exit);
 }
 
 

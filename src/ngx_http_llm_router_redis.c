@@ -21,7 +21,6 @@
 #include "ngx_http_llm_router.h"
 #include "ngx_http_llm_router_redis.h"
 #include "ngx_http_llm_router_resp.h"
-#include <ngx_sha1.h>
 
 
 #define NGX_HTTP_LLM_REDIS_DOWN         0
@@ -68,11 +67,12 @@ typedef struct {
     ngx_event_t                      reconnect;
     ngx_event_t                      sync;
     ngx_connection_t                 dummy;      /* data of the timers */
+    ngx_http_llm_redis_hook_pt       on_sync;
+    ngx_http_llm_redis_hook_pt       on_exit;
     u_char                           sha[NGX_HTTP_LLM_NSCRIPTS][40];
 } ngx_http_llm_redis_t;
 
 
-static ngx_int_t ngx_http_llm_redis_parse_time(ngx_str_t *s, ngx_msec_t *t);
 static void ngx_http_llm_redis_connect(void);
 static void ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...);
 static void ngx_http_llm_redis_fail_errno(ngx_err_t err, const char *what);
@@ -92,228 +92,13 @@ static void ngx_http_llm_redis_handshake(void *data, redisReply *reply);
 static ngx_http_llm_redis_t  ngx_http_llm_redis;
 
 
-char *
-ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_llm_main_conf_t *lmcf = conf;
-
-    char                       *env;
-    u_char                     *p;
-    ngx_str_t                  *value, s, var;
-    ngx_url_t                   u;
-    ngx_int_t                   n;
-    ngx_uint_t                  i, have_password;
-    ngx_http_llm_redis_conf_t  *rc;
-
-    if (lmcf->redis) {
-        return "is duplicate";
-    }
-
-    rc = ngx_pcalloc(cf->pool, sizeof(ngx_http_llm_redis_conf_t));
-    if (rc == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    value = cf->args->elts;
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    u.url = value[1];
-    u.default_port = 6379;
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s in llm_redis \"%V\"",
-                           u.err ? u.err : "invalid address", &u.url);
-        return NGX_CONF_ERROR;
-    }
-
-    if (u.naddrs == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no address for llm_redis \"%V\"", &u.url);
-        return NGX_CONF_ERROR;
-    }
-
-    rc->addr = u.addrs[0];
-    rc->name = value[1];
-    rc->db = 0;
-    rc->timeout = 1000;
-    rc->sync = 1000;
-    rc->on_error = NGX_HTTP_LLM_REDIS_LOCAL;
-    have_password = 0;
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
-            if (have_password++) {
-                goto twice;
-            }
-
-            rc->password.data = value[i].data + 9;
-            rc->password.len = value[i].len - 9;
-
-            if (rc->password.len == 0) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "empty \"password=\" in llm_redis");
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "password_env=", 13) == 0) {
-            if (have_password++) {
-                goto twice;
-            }
-
-            var.len = value[i].len - 13;
-            var.data = ngx_pnalloc(cf->pool, var.len + 1);
-            if (var.data == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            p = ngx_cpymem(var.data, value[i].data + 13, var.len);
-            *p = '\0';
-
-            env = var.len ? getenv((char *) var.data) : NULL;
-
-            if (env == NULL || *env == '\0') {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "llm_redis: environment variable \"%V\" "
-                                   "is not set or empty", &var);
-                return NGX_CONF_ERROR;
-            }
-
-            rc->password.len = ngx_strlen(env);
-            rc->password.data = ngx_pnalloc(cf->pool, rc->password.len);
-            if (rc->password.data == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            ngx_memcpy(rc->password.data, env, rc->password.len);
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
-            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
-            if (n == NGX_ERROR || n > 1000000) {
-                goto invalid;
-            }
-
-            rc->db = n;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "tls=", 4) == 0) {
-            if (value[i].len == 7
-                && ngx_strncmp(value[i].data + 4, "off", 3) == 0)
-            {
-                continue;
-            }
-
-            if (value[i].len == 6
-                && ngx_strncmp(value[i].data + 4, "on", 2) == 0)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "llm_redis \"tls=on\" is not supported: "
-                                   "this build uses hiredis %d.%d.%d, "
-                                   "without TLS (hiredis_ssl 1.0 or newer "
-                                   "is needed)", HIREDIS_MAJOR,
-                                   HIREDIS_MINOR, HIREDIS_PATCH);
-                return NGX_CONF_ERROR;
-            }
-
-            goto invalid;
-        }
-
-        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
-            s.data = value[i].data + 8;
-            s.len = value[i].len - 8;
-
-            if (ngx_http_llm_redis_parse_time(&s, &rc->timeout) != NGX_OK) {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "sync=", 5) == 0) {
-            s.data = value[i].data + 5;
-            s.len = value[i].len - 5;
-
-            if (ngx_http_llm_redis_parse_time(&s, &rc->sync) != NGX_OK) {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "on_error=", 9) == 0) {
-            s.data = value[i].data + 9;
-            s.len = value[i].len - 9;
-
-            if (s.len == 5 && ngx_strncmp(s.data, "local", 5) == 0) {
-                rc->on_error = NGX_HTTP_LLM_REDIS_LOCAL;
-
-            } else if (s.len == 6 && ngx_strncmp(s.data, "reject", 6) == 0) {
-                rc->on_error = NGX_HTTP_LLM_REDIS_REJECT;
-
-            } else {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        goto invalid;
-    }
-
-    lmcf->redis = rc;
-
-    return NGX_CONF_OK;
-
-twice:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "llm_redis takes one \"password=\" or "
-                       "\"password_env=\"");
-    return NGX_CONF_ERROR;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid parameter \"%V\" in llm_redis", &value[i]);
-    return NGX_CONF_ERROR;
-}
-
-
-static ngx_int_t
-ngx_http_llm_redis_parse_time(ngx_str_t *s, ngx_msec_t *t)
-{
-    ngx_int_t  n;
-
-    n = ngx_parse_time(s, 0);
-
-    if (n == NGX_ERROR || n <= 0 || n > 3600000) {
-        return NGX_ERROR;
-    }
-
-    *t = (ngx_msec_t) n;
-
-    return NGX_OK;
-}
-
-
 ngx_int_t
-ngx_http_llm_redis_init_process(ngx_cycle_t *cycle)
+ngx_http_llm_redis_init_process(ngx_cycle_t *cycle,
+    ngx_http_llm_redis_hook_pt sync, ngx_http_llm_redis_hook_pt exit)
 {
-    u_char                     *p, digest[20];
-    ngx_uint_t                  i, n;
-    ngx_sha1_t                  sha;
     ngx_http_llm_redis_t       *rs;
     ngx_http_llm_main_conf_t   *lmcf;
     ngx_http_llm_redis_conf_t  *rc;
-
-    static u_char               hex[] = "0123456789abcdef";
 
     if (ngx_process != NGX_PROCESS_WORKER
         && ngx_process != NGX_PROCESS_SINGLE)
@@ -338,45 +123,17 @@ ngx_http_llm_redis_init_process(ngx_cycle_t *cycle)
      * cycle that this connection keeps using
      */
 
-    rs->copy = *rc;
-    rs->conf = &rs->copy;
-    rs->log = cycle->log;
-    ngx_queue_init(&rs->ops);
-
-    p = ngx_alloc(rc->name.len + rc->password.len + rc->addr.socklen
-                  + cycle->hostname.len + NGX_INT64_LEN + 1, cycle->log);
-    if (p == NULL) {
+    if (ngx_http_llm_redis_conf_copy(cycle, rc, &rs->copy, rs->sha)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    rs->copy.name.data = p;
-    p = ngx_cpymem(p, rc->name.data, rc->name.len);
-    rs->copy.password.data = p;
-    p = ngx_cpymem(p, rc->password.data, rc->password.len);
-    rs->copy.addr.sockaddr = (struct sockaddr *) p;
-    p = ngx_cpymem(p, rc->addr.sockaddr, rc->addr.socklen);
-
-    /* the node: one nginx instance, its workers alike, across reloads */
-
-    rs->copy.node.data = p;
-    rs->copy.node.len = ngx_sprintf(p, "%V:%P", &cycle->hostname,
-                                    ngx_process == NGX_PROCESS_SINGLE
-                                    ? ngx_pid : ngx_parent)
-                        - p;
-
-    for (i = 0; i < NGX_HTTP_LLM_NSCRIPTS; i++) {
-        ngx_sha1_init(&sha);
-        ngx_sha1_update(&sha, ngx_http_llm_scripts[i].data,
-                        ngx_http_llm_scripts[i].len);
-        ngx_sha1_final(digest, &sha);
-
-        p = rs->sha[i];
-
-        for (n = 0; n < 20; n++) {
-            *p++ = hex[digest[n] >> 4];
-            *p++ = hex[digest[n] & 0xf];
-        }
-    }
+    rs->conf = &rs->copy;
+    rs->log = cycle->log;
+    rs->on_sync = sync;
+    rs->on_exit = exit;
+    ngx_queue_init(&rs->ops);
 
     rs->dummy.fd = (ngx_socket_t) -1;
 
@@ -423,7 +180,7 @@ ngx_http_llm_redis_exit_process(ngx_cycle_t *cycle)
     rs->reported_down = 1;
     ngx_http_llm_redis_fail(NGX_LOG_INFO, "worker exiting");
 
-    ngx_http_llm_fleet_exit(cycle->log);
+    rs->on_exit(cycle->log);
 
     if (rs->reconnect.timer_set) {
         ngx_del_timer(&rs->reconnect);
@@ -560,7 +317,7 @@ ngx_http_llm_redis_connect(void)
             argc = 3;
         }
 
-        rc = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+        rc = ngx_http_llm_resp_format(&cmd, argc, argv, argvlen);
 
         if (rc < 0
             || ngx_http_llm_redis_push(cmd, rc, ngx_http_llm_redis_handshake,
@@ -617,8 +374,6 @@ ngx_http_llm_redis_handshake(void *data, redisReply *reply)
                       "llm router: redis %V is up again, budgets are "
                       "shared", &rs->conf->name);
     }
-
-    ngx_http_llm_fleet_state(1);
 }
 
 
@@ -633,7 +388,6 @@ ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...)
     u_char                   *p, buf[NGX_MAX_ERROR_STR];
     size_t                    len;
     va_list                   args;
-    ngx_uint_t                was;
     ngx_queue_t              *q;
     ngx_http_llm_redis_t     *rs;
     ngx_http_llm_redis_op_t  *op;
@@ -668,7 +422,6 @@ ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...)
     rs->connected = 0;
     rs->handshake = 0;
 
-    was = rs->state;
     rs->state = NGX_HTTP_LLM_REDIS_DOWN;
 
     if (!rs->reported_down) {
@@ -679,10 +432,6 @@ ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...)
                       &rs->conf->name, len, buf,
                       rs->conf->on_error == NGX_HTTP_LLM_REDIS_LOCAL
                       ? "enforce this node's share" : "reject requests");
-    }
-
-    if (was == NGX_HTTP_LLM_REDIS_UP) {
-        ngx_http_llm_fleet_state(0);
     }
 
     while (!ngx_queue_empty(&rs->ops)) {
@@ -746,7 +495,7 @@ ngx_http_llm_redis_sync(ngx_event_t *ev)
         return;
     }
 
-    ngx_http_llm_fleet_sync(rs->log);
+    rs->on_sync(rs->log);
 
     ngx_add_timer(&rs->sync, rs->conf->sync);
 }
@@ -863,7 +612,7 @@ ngx_http_llm_redis_command(int argc, const char **argv, const size_t *argvlen,
         return NGX_DECLINED;
     }
 
-    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    len = ngx_http_llm_resp_format(&cmd, argc, argv, argvlen);
     if (len < 0) {
         return NGX_DECLINED;
     }
@@ -896,7 +645,7 @@ ngx_http_llm_redis_script(ngx_uint_t script, int argc, const char **argv,
     argv[1] = (char *) ngx_http_llm_redis.sha[script];
     ((size_t *) argvlen)[1] = 40;
 
-    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    len = ngx_http_llm_resp_format(&cmd, argc, argv, argvlen);
     if (len < 0) {
         return NGX_DECLINED;
     }

@@ -25,7 +25,9 @@
 #define NGX_HTTP_LLM_SCRIPT_RESERVE     0
 #define NGX_HTTP_LLM_SCRIPT_SETTLE      1
 #define NGX_HTTP_LLM_SCRIPT_MERGE       2
-#define NGX_HTTP_LLM_NSCRIPTS           3
+#define NGX_HTTP_LLM_SCRIPT_COUNT       3
+#define NGX_HTTP_LLM_SCRIPT_HEALTH      4
+#define NGX_HTTP_LLM_NSCRIPTS           5
 
 /* the largest reply kept in memory: budgets' replies are a few numbers */
 #define NGX_HTTP_LLM_REDIS_MAX_REPLY    (1024 * 1024)
@@ -46,10 +48,26 @@ typedef struct {
 /* reply is NULL when none came: Redis down, timed out or garbage */
 typedef void (*ngx_http_llm_redis_handler_pt)(void *data, redisReply *reply);
 
+/* what the connection calls above it: every sync, at the worker's exit */
+typedef void (*ngx_http_llm_redis_hook_pt)(ngx_log_t *log);
+
+/*
+ * A reservation's outcome on Redis, to budget.c: NGX_OK, NGX_DECLINED
+ * (no answer: reserve this node's share), or an HTTP status (the error is
+ * set); "refused" is the reservation a budget refused (429), or NULL.
+ */
+typedef void (*ngx_http_llm_fleet_done_pt)(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_int_t rc,
+    ngx_http_llm_reservation_t *refused);
+
 
 char *ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-ngx_int_t ngx_http_llm_redis_init_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_llm_redis_init_process(ngx_cycle_t *cycle,
+    ngx_http_llm_redis_hook_pt sync, ngx_http_llm_redis_hook_pt exit);
+ngx_int_t ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle,
+    ngx_http_llm_redis_conf_t *rc, ngx_http_llm_redis_conf_t *copy,
+    u_char sha[][40]);
 void ngx_http_llm_redis_exit_process(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_llm_redis_up(void);
 ngx_int_t ngx_http_llm_redis_command(int argc, const char **argv,
@@ -63,16 +81,26 @@ ngx_int_t ngx_http_llm_redis_send(const char *cmd, int len,
 u_char *ngx_http_llm_redis_sha(ngx_uint_t script);
 ngx_str_t *ngx_http_llm_redis_node(void);
 
-/* fleet: budgets and counters on Redis */
+/* fleet: budgets, counters, health on Redis; calls run down this list */
 extern ngx_str_t  ngx_http_llm_scripts[NGX_HTTP_LLM_NSCRIPTS];
 
 ngx_int_t ngx_http_llm_fleet_reserve(ngx_http_request_t *r,
-    ngx_http_llm_ctx_t *ctx, ngx_str_t *keys, int64_t *est);
-void ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
-ngx_uint_t ngx_http_llm_fleet_nodes(void);
+    ngx_http_llm_ctx_t *ctx, ngx_str_t *keys, int64_t *est,
+    ngx_http_llm_fleet_done_pt handler);
+void ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    int64_t *used);
+
 void ngx_http_llm_fleet_sync(ngx_log_t *log);
+ngx_uint_t ngx_http_llm_fleet_nodes(void);
+
+u_char *ngx_http_llm_fleet_key(u_char *p, ngx_str_t *name,
+    ngx_uint_t metric, time_t start, ngx_str_t *key);
+ngx_int_t ngx_http_llm_fleet_marker(ngx_pool_t *pool, ngx_str_t *m,
+    const char *kind);
+void ngx_http_llm_fleet_job(ngx_uint_t script, int argc,
+    const char **argv, size_t *argvlen, ngx_log_t *log);
+void ngx_http_llm_fleet_jobs_resend(ngx_log_t *log);
 void ngx_http_llm_fleet_exit(ngx_log_t *log);
-void ngx_http_llm_fleet_state(ngx_uint_t up);
 
 
 #endif /* _NGX_HTTP_LLM_ROUTER_REDIS_H_INCLUDED_ */

@@ -4,13 +4,15 @@
  * BSD-2-Clause, see LICENSE.
  *
  * Redis replies: a hiredis reader with limits, and the reading of a
- * reservation's reply.  Plain C on hiredis only (no nginx), so that
- * fuzz/fuzz_resp.c runs the very code the workers run.
+ * reservation's reply; commands formatted.  Plain C on hiredis only (no
+ * nginx), so that fuzz/fuzz_resp.c runs the very code the workers run.
  */
 
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ngx_http_llm_router_resp.h"
 
@@ -19,6 +21,9 @@ static void *ngx_http_llm_resp_array(const redisReadTask *task,
     int elements);
 static void *ngx_http_llm_resp_string(const redisReadTask *task, char *str,
     size_t len);
+
+
+static char *ngx_http_llm_resp_number(char *p, char type, size_t n);
 
 
 static redisReplyObjectFunctions   ngx_http_llm_resp_fns;
@@ -133,4 +138,69 @@ ngx_http_llm_resp_reserve(const redisReply *reply, size_t n, size_t *index,
     default:
         return NGX_HTTP_LLM_RESP_INVALID;
     }
+}
+
+
+/*
+ * A command as RESP ("*argc", then "$len" and each argument), in memory
+ * from malloc() that redisFreeCommand() frees.  What
+ * redisFormatCommandArgv() does, without its snprintf() per argument: a
+ * third of what a request under a Redis budget costs the gateway.
+ */
+
+int
+ngx_http_llm_resp_format(char **target, int argc, const char **argv,
+    const size_t *argvlen)
+{
+    int      i;
+    char    *cmd, *p;
+    size_t   len;
+
+    len = 1 + 20 + 2;
+
+    for (i = 0; i < argc; i++) {
+        len += 1 + 20 + 2 + argvlen[i] + 2;
+    }
+
+    cmd = malloc(len);
+    if (cmd == NULL) {
+        return -1;
+    }
+
+    p = ngx_http_llm_resp_number(cmd, '*', (size_t) argc);
+
+    for (i = 0; i < argc; i++) {
+        p = ngx_http_llm_resp_number(p, '$', argvlen[i]);
+        memcpy(p, argv[i], argvlen[i]);
+        p += argvlen[i];
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+
+    *target = cmd;
+
+    return (int) (p - cmd);
+}
+
+
+static char *
+ngx_http_llm_resp_number(char *p, char type, size_t n)
+{
+    char   digits[20], *d;
+
+    *p++ = type;
+    d = digits + sizeof(digits);
+
+    do {
+        *--d = (char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    memcpy(p, d, digits + sizeof(digits) - d);
+    p += digits + sizeof(digits) - d;
+
+    *p++ = '\r';
+    *p++ = '\n';
+
+    return p;
 }

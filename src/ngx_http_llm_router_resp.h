@@ -23,6 +23,8 @@
 redisReader *ngx_http_llm_resp_reader(void);
 int ngx_http_llm_resp_reserve(const redisReply *reply, size_t n,
     size_t *index, long long *left);
+int ngx_http_llm_resp_format(char **target, int argc, const char **argv,
+    const size_t *argvlen);
 
 
 #endif /* _NGX_HTTP_LLM_ROUTER_RESP_H_INCLUDED_ */

@@ -15,7 +15,7 @@
 
 
 #define NGX_HTTP_LLM_SHM_MAGIC    0x6c6c6d72   /* "llmr" */
-#define NGX_HTTP_LLM_SHM_VERSION  5
+#define NGX_HTTP_LLM_SHM_VERSION  6
 
 
 static ngx_int_t ngx_http_llm_init_zone(ngx_shm_zone_t *shm_zone,

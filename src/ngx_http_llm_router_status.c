@@ -36,6 +36,8 @@ static ngx_uint_t ngx_http_llm_rows_traffic(ngx_http_llm_status_t *st,
     u_char **first, size_t *size);
 static ngx_uint_t ngx_http_llm_rows_series(ngx_http_llm_status_t *st,
     ngx_uint_t type, u_char **first, size_t *size);
+static ngx_uint_t ngx_http_llm_rows_fleet(ngx_http_llm_status_t *st,
+    u_char **first, size_t *size);
 
 
 static ngx_http_llm_status_format_t  ngx_http_llm_status_formats[] = {
@@ -394,6 +396,43 @@ static const ngx_http_llm_metric_t  ngx_http_llm_budget_metrics[] = {
 };
 
 
+/* llm_redis: two rows, the fleet's totals and this node's own */
+#define FL(f)   offsetof(ngx_http_llm_status_fleet_t, f)
+#define FV(n)   (offsetof(ngx_http_llm_status_fleet_t, v)                    \
+                 + (n) * sizeof(int64_t))
+
+static const ngx_http_llm_metric_t  ngx_http_llm_fleet_metrics[] = {
+    { "scope", "scope", "Counted by", LABEL, K_STR, FL(scope),
+      NGX_HTTP_LLM_F_BOLD, NULL, NULL },
+    { "llm_fleet_nodes", "nodes", "Nodes", GAUGE, K_INT, FL(nodes), 0, NULL,
+      "Nodes seen on Redis in the last minute (1 for scope=\"node\")." },
+    { "llm_fleet_requests_total", "requests", "Requests", COUNTER, K_INT,
+      FV(NGX_HTTP_LLM_V_REQUESTS), 0, NULL,
+      "Requests counted by every node of the fleet (scope=\"fleet\", as "
+      "last read from Redis) and by this node (scope=\"node\")." },
+    { "llm_fleet_errors_total", "errors", "Errors", COUNTER, K_INT,
+      FV(NGX_HTTP_LLM_V_ERRORS), 0, NULL,
+      "Requests answered with a status of 400 or more." },
+    { "llm_fleet_prompt_tokens_total", "prompt_tokens", "Prompt tokens",
+      COUNTER, K_INT, FV(NGX_HTTP_LLM_V_PROMPT), 0, NULL,
+      "Prompt tokens, as reported by providers." },
+    { "llm_fleet_completion_tokens_total", "completion_tokens",
+      "Completion tokens", COUNTER, K_INT, FV(NGX_HTTP_LLM_V_COMPLETION),
+      0, NULL, "Completion tokens, as reported by providers." },
+    { "llm_fleet_cached_tokens_total", "cached_tokens", NULL, COUNTER, K_INT,
+      FV(NGX_HTTP_LLM_V_CACHED), 0, NULL, "Cached prompt tokens." },
+    { "llm_fleet_cost_usd_total", "cost_usd", "Cost (USD)", COUNTER, K_USD,
+      FV(NGX_HTTP_LLM_V_COST), 0, NULL, "Cost in USD, from llm_price." },
+    { NULL, "cost_nano_usd", NULL, VALUE, K_INT, FV(NGX_HTTP_LLM_V_COST),
+      0, NULL, NULL },
+    { "llm_fleet_usage_missing_total", "usage_missing", NULL, COUNTER, K_INT,
+      FV(NGX_HTTP_LLM_V_USAGE_MISSING), 0, NULL,
+      "Served requests whose answer carried no usage." },
+    { "llm_fleet_synced_seconds", "synced", NULL, GAUGE, K_TIME, FL(synced),
+      0, NULL, "Unix time at which the fleet's totals were last read." }
+};
+
+
 #define ngx_http_llm_metrics(m)  m, sizeof(m) / sizeof(m[0])
 
 const ngx_http_llm_section_t  ngx_http_llm_status_sections[] = {
@@ -405,7 +444,7 @@ const ngx_http_llm_section_t  ngx_http_llm_status_sections[] = {
       ngx_http_llm_rows_one, ngx_http_llm_html_subtitle,
       ngx_http_llm_metrics(ngx_http_llm_page_metrics) },
 
-    { "zone", NULL, NULL, { 7, 2, 10 },
+    { "zone", NULL, NULL, { 7, 2, 11 },
       NGX_HTTP_LLM_S_ONE|NGX_HTTP_LLM_S_ZONE,
       ngx_http_llm_rows_one, ngx_http_llm_html_footer,
       ngx_http_llm_metrics(ngx_http_llm_zone_metrics) },
@@ -452,7 +491,11 @@ const ngx_http_llm_section_t  ngx_http_llm_status_sections[] = {
     { "health_keys", "Keys (health checks)",
       "No llm_upstream has \"check\".",
       { 10, 10, 9 }, 0, ngx_http_llm_rows_health_keys, NULL,
-      ngx_http_llm_metrics(ngx_http_llm_health_key_metrics) }
+      ngx_http_llm_metrics(ngx_http_llm_health_key_metrics) },
+
+    { "fleet", "Fleet (llm_redis)", "No llm_redis is configured.",
+      { 11, 11, 10 }, 0, ngx_http_llm_rows_fleet, NULL,
+      ngx_http_llm_metrics(ngx_http_llm_fleet_metrics) }
 };
 
 const ngx_uint_t  ngx_http_llm_status_nsections =
@@ -650,4 +693,15 @@ ngx_http_llm_rows_series(ngx_http_llm_status_t *st, ngx_uint_t type,
     *size = sizeof(ngx_http_llm_status_series_t);
 
     return st->last[type] - st->first[type];
+}
+
+
+static ngx_uint_t
+ngx_http_llm_rows_fleet(ngx_http_llm_status_t *st, u_char **first,
+    size_t *size)
+{
+    *first = (u_char *) st->fleet;
+    *size = sizeof(ngx_http_llm_status_fleet_t);
+
+    return st->nfleet;
 }

@@ -102,6 +102,15 @@ typedef struct {
 } ngx_http_llm_status_health_t;
 
 
+/* a row of the "fleet" section (llm_redis): the fleet's, this node's */
+typedef struct {
+    ngx_str_t                        scope;      /* "fleet" or "node" */
+    int64_t                          v[NGX_HTTP_LLM_SERIES_NVALUES];
+    int64_t                          nodes;
+    int64_t                          synced;     /* or UNSET */
+} ngx_http_llm_status_fleet_t;
+
+
 /* the snapshot; also the one row of the page, zone and totals sections */
 typedef struct {
     int64_t                          now;
@@ -133,6 +142,10 @@ typedef struct {
     /* active health checks: providers, servers, keys */
     ngx_http_llm_status_health_t    *health[3];
     ngx_uint_t                       nhealth[3];
+
+    /* llm_redis: request counters of the fleet and of this node */
+    ngx_http_llm_status_fleet_t      fleet[2];
+    ngx_uint_t                       nfleet;
 
     /* sums of the REQUESTS series */
     int64_t                          total[NGX_HTTP_LLM_SERIES_NVALUES];

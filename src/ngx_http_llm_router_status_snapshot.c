@@ -16,6 +16,8 @@
 
 static ngx_int_t ngx_http_llm_status_copy_locked(ngx_http_request_t *r,
     ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_status_t *st);
+static void ngx_http_llm_status_fleet_locked(ngx_http_llm_shctx_t *sh,
+    ngx_http_llm_status_t *st);
 static void ngx_http_llm_status_hist_copy(ngx_http_llm_status_hist_t *h,
     int64_t *buckets, int64_t sum);
 static int ngx_libc_cdecl ngx_http_llm_status_cmp(const void *one,
@@ -145,6 +147,37 @@ ngx_http_llm_status_collect(ngx_http_request_t *r, ngx_http_llm_status_t *st)
 }
 
 
+/* the fleet's totals as last read from Redis; this node's all it counted */
+
+static void
+ngx_http_llm_status_fleet_locked(ngx_http_llm_shctx_t *sh,
+    ngx_http_llm_status_t *st)
+{
+    ngx_uint_t                    i;
+    ngx_http_llm_fleet_counts_t  *fc;
+    ngx_http_llm_status_fleet_t  *f;
+
+    fc = &sh->fleet;
+    f = st->fleet;
+
+    ngx_str_set(&f[0].scope, "fleet");
+    ngx_memcpy(f[0].v, fc->total, sizeof(f[0].v));
+    f[0].nodes = fc->nodes ? fc->nodes : 1;
+    f[0].synced = fc->synced ? fc->synced : NGX_HTTP_LLM_STATUS_UNSET;
+
+    ngx_str_set(&f[1].scope, "node");
+
+    for (i = 0; i < NGX_HTTP_LLM_SERIES_NVALUES; i++) {
+        f[1].v[i] = fc->node[i] + fc->pending[i];
+    }
+
+    f[1].nodes = 1;
+    f[1].synced = NGX_HTTP_LLM_STATUS_UNSET;
+
+    st->nfleet = 2;
+}
+
+
 static ngx_int_t
 ngx_http_llm_status_copy_locked(ngx_http_request_t *r,
     ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_status_t *st)
@@ -169,6 +202,10 @@ ngx_http_llm_status_copy_locked(ngx_http_request_t *r,
     st->budget_rejections = sh->budget_rejections;
     st->usage_missing = sh->usage_missing;  /* survives evictions */
     st->started = sh->started;
+
+    if (lmcf->redis) {
+        ngx_http_llm_status_fleet_locked(sh, st);
+    }
 
     /* the providers of this configuration, in its order */
 

@@ -13,6 +13,31 @@
 #define NGX_HTTP_LLM_KEY_FILE_MAX  (1024 * 1024)
 
 
+/* what llm_upstream's parameters said, before a preset fills the gaps */
+typedef struct {
+    ngx_http_llm_preset_t           *preset;
+    ngx_uint_t                       api;
+    ngx_flag_t                       tls;
+    in_port_t                        port;
+    ngx_str_t                        host;
+    ngx_str_t                        path;
+    ngx_str_t                        upstream;
+    ngx_str_t                        key;
+    ngx_str_t                        key_file;
+    ngx_str_t                        key_env;
+    ngx_str_t                        fail_on;
+    ngx_uint_t                       nkeysrc;
+} ngx_http_llm_upstream_args_t;
+
+
+static ngx_int_t ngx_http_llm_upstream_param(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *prov, ngx_http_llm_upstream_args_t *a,
+    ngx_str_t *v);
+static ngx_int_t ngx_http_llm_upstream_address(ngx_conf_t *cf,
+    ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_provider_t *prov,
+    ngx_http_llm_upstream_args_t *a);
+static ngx_int_t ngx_http_llm_upstream_keys(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *prov, ngx_http_llm_upstream_args_t *a);
 static ngx_int_t ngx_http_llm_parse_fail_on(ngx_conf_t *cf,
     ngx_http_llm_provider_t *p, ngx_str_t *value);
 static void ngx_http_llm_fail_on_default(ngx_http_llm_provider_t *p);
@@ -83,7 +108,6 @@ static ngx_http_llm_preset_t  ngx_http_llm_presets[] = {
 };
 
 
-/* statuses that fail over unless fail_on= says otherwise */
 /*
  * Presets whose provider serves the Responses API itself; every other
  * OpenAI-API provider gets Responses requests as chat completions.
@@ -93,6 +117,7 @@ static const char  *ngx_http_llm_responses_presets[] = {
 };
 
 
+/* statuses that fail over unless fail_on= says otherwise */
 static ngx_uint_t  ngx_http_llm_default_fail_status[] = {
     429, 500, 502, 503, 504, 529, 0
 };
@@ -100,11 +125,7 @@ static ngx_uint_t  ngx_http_llm_default_fail_status[] = {
 
 /*
  * llm_upstream name [preset=] [api=] [upstream=|host= port= tls= path=]
- * [key=|key_file=|key_env=] [limits and timeouts] [check parameters].
- * Over 150 lines (about 500): one flat list of about twenty parameters,
- * each checked where it is read, then the preset applied under what was
- * given explicitly; splitting it would pass a dozen parsed values between
- * the parts; a table of parameters is the way to shorten it.
+ * [key=|key_file=|key_env=] [limits and timeouts] [check parameters]
  */
 
 char *
@@ -113,18 +134,12 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_llm_main_conf_t *lmcf = conf;
 
-    u_char                   *p;
-    ngx_int_t                 n;
-    ngx_str_t                *value, s, host, path, upstream, key, key_file,
-                              key_env, fail_on;
-    ngx_url_t                 u;
-    ngx_uint_t                i, api, nkeysrc;
-    ngx_msec_t                ms;
-    ngx_flag_t                tls;
-    in_port_t                 port;
-    const char               *phost, *ppath;
-    ngx_http_llm_preset_t    *preset;
-    ngx_http_llm_provider_t  *prov;
+    u_char                        *p;
+    ngx_int_t                      n;
+    ngx_str_t                     *value;
+    ngx_uint_t                     i;
+    ngx_http_llm_provider_t       *prov;
+    ngx_http_llm_upstream_args_t   a;
 
     value = cf->args->elts;
 
@@ -159,240 +174,21 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     prov->read_timeout = NGX_CONF_UNSET_MSEC;
     prov->responses = NGX_CONF_UNSET;
 
-    preset = NULL;
-    api = NGX_CONF_UNSET_UINT;
-    tls = NGX_CONF_UNSET;
-    port = 0;
-    nkeysrc = 0;
+    ngx_memzero(&a, sizeof(ngx_http_llm_upstream_args_t));
 
-    ngx_str_null(&host);
-    ngx_str_null(&path);
-    ngx_str_null(&upstream);
-    ngx_str_null(&key);
-    ngx_str_null(&key_file);
-    ngx_str_null(&key_env);
-    ngx_str_null(&fail_on);
+    a.api = NGX_CONF_UNSET_UINT;
+    a.tls = NGX_CONF_UNSET;
 
     for (i = 2; i < cf->args->nelts; i++) {
 
-        if (ngx_strncmp(value[i].data, "preset=", 7) == 0) {
-            s.data = value[i].data + 7;
-            s.len = value[i].len - 7;
+        n = ngx_http_llm_upstream_param(cf, prov, &a, &value[i]);
 
-            for (preset = ngx_http_llm_presets; preset->name; preset++) {
-                if (s.len == ngx_strlen(preset->name)
-                    && ngx_strncmp(s.data, preset->name, s.len) == 0)
-                {
-                    break;
-                }
-            }
-
-            if (preset->name == NULL) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "unknown preset \"%V\"", &s);
-                return NGX_CONF_ERROR;
-            }
-
+        if (n == NGX_OK) {
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "api=", 4) == 0) {
-            s.data = value[i].data + 4;
-            s.len = value[i].len - 4;
-
-            if (s.len == 6 && ngx_strncmp(s.data, "openai", 6) == 0) {
-                api = NGX_HTTP_LLM_API_OPENAI;
-
-            } else if (s.len == 9 && ngx_strncmp(s.data, "anthropic", 9) == 0)
-            {
-                api = NGX_HTTP_LLM_API_ANTHROPIC;
-
-            } else {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "upstream=", 9) == 0) {
-            upstream.data = value[i].data + 9;
-            upstream.len = value[i].len - 9;
-
-            if (upstream.len == 0) {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "host=", 5) == 0) {
-            host.data = value[i].data + 5;
-            host.len = value[i].len - 5;
-
-            if (host.len == 0
-                || ngx_strlchr(host.data, host.data + host.len, '/')
-                || ngx_strlchr(host.data, host.data + host.len, ' '))
-            {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "port=", 5) == 0) {
-            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
-            if (n < 1 || n > 65535) {
-                goto invalid;
-            }
-
-            port = (in_port_t) n;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "tls=", 4) == 0) {
-            s.data = value[i].data + 4;
-            s.len = value[i].len - 4;
-
-            if (s.len == 2 && ngx_strncmp(s.data, "on", 2) == 0) {
-                tls = 1;
-
-            } else if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
-                tls = 0;
-
-            } else {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "path=", 5) == 0) {
-            path.data = value[i].data + 5;
-            path.len = value[i].len - 5;
-
-            if (path.len && path.data[0] != '/') {
-                goto invalid;
-            }
-
-            for (p = path.data; p < path.data + path.len; p++) {
-                if (*p <= ' ' || *p == '?' || *p == '#' || *p == 0x7f) {
-                    goto invalid;
-                }
-            }
-
-            while (path.len && path.data[path.len - 1] == '/') {
-                path.len--;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "key=", 4) == 0) {
-            key.data = value[i].data + 4;
-            key.len = value[i].len - 4;
-            nkeysrc++;
-
-            if (key.len == 0) {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "key_file=", 9) == 0) {
-            key_file.data = value[i].data + 9;
-            key_file.len = value[i].len - 9;
-            nkeysrc++;
-
-            if (key_file.len == 0) {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "key_env=", 8) == 0) {
-            key_env.data = value[i].data + 8;
-            key_env.len = value[i].len - 8;
-            nkeysrc++;
-
-            if (key_env.len == 0) {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "max_tokens_default=", 19) == 0) {
-            n = ngx_atoi(value[i].data + 19, value[i].len - 19);
-            if (n == NGX_ERROR || n == 0) {
-                goto invalid;
-            }
-
-            prov->max_tokens_default = n;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "responses=on") == 0
-            || ngx_strcmp(value[i].data, "responses=off") == 0)
-        {
-            prov->responses = (value[i].data[11] == 'n');
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "max_fails=", 10) == 0) {
-            n = ngx_atoi(value[i].data + 10, value[i].len - 10);
-            if (n == NGX_ERROR) {
-                goto invalid;
-            }
-
-            prov->max_fails = n;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "fail_timeout=", 13) == 0) {
-            s.data = value[i].data + 13;
-            s.len = value[i].len - 13;
-
-            ms = ngx_parse_time(&s, 0);
-            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
-                goto invalid;
-            }
-
-            prov->fail_timeout = ms;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "connect_timeout=", 16) == 0) {
-            s.data = value[i].data + 16;
-            s.len = value[i].len - 16;
-
-            ms = ngx_parse_time(&s, 0);
-            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
-                goto invalid;
-            }
-
-            prov->connect_timeout = ms;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "read_timeout=", 13) == 0) {
-            s.data = value[i].data + 13;
-            s.len = value[i].len - 13;
-
-            ms = ngx_parse_time(&s, 0);
-            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
-                goto invalid;
-            }
-
-            prov->read_timeout = ms;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "fail_on=", 8) == 0) {
-            fail_on.data = value[i].data + 8;
-            fail_on.len = value[i].len - 8;
-            continue;
+        if (n == NGX_ERROR) {
+            return NGX_CONF_ERROR;
         }
 
         n = ngx_http_llm_health_param(cf, prov, &value[i]);
@@ -411,186 +207,19 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    if (nkeysrc > 1) {
+    if (a.nkeysrc > 1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "llm_upstream \"%V\" takes only one of \"key=\", "
                            "\"key_file=\" and \"key_env=\"", &prov->name);
         return NGX_CONF_ERROR;
     }
 
-    /* the preset first, then whatever was given explicitly */
-
-    if (preset) {
-        if (api == NGX_CONF_UNSET_UINT) {
-            api = preset->api;
-        }
-
-        /* the preset's endpoint for the API it is given */
-
-        phost = preset->host;
-        ppath = preset->path;
-
-        if (api == NGX_HTTP_LLM_API_ANTHROPIC && preset->anthropic_path) {
-            ppath = preset->anthropic_path;
-
-            if (preset->anthropic_host) {
-                phost = preset->anthropic_host;
-            }
-        }
-
-        if (tls == NGX_CONF_UNSET) {
-            tls = preset->tls;
-        }
-
-        if (host.data == NULL) {
-            host.data = (u_char *) phost;
-            host.len = ngx_strlen(phost);
-
-            if (port == 0) {
-                port = preset->port;
-            }
-        }
-
-        if (path.data == NULL) {
-            path.data = (u_char *) ppath;
-            path.len = ngx_strlen(ppath);
-        }
-    }
-
-    if (api == NGX_CONF_UNSET_UINT) {
-        api = NGX_HTTP_LLM_API_OPENAI;
-    }
-
-    if (ngx_http_llm_upstream_responses(cf, prov, api, preset) != NGX_OK) {
+    if (ngx_http_llm_upstream_address(cf, lmcf, prov, &a) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
-    if (tls == NGX_CONF_UNSET) {
-        tls = 1;
-    }
-
-    if (port == 0) {
-        port = tls ? 443 : 80;
-    }
-
-    if (path.data == NULL) {
-        ngx_str_set(&path, "");
-    }
-
-    if (host.data == NULL && upstream.data == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "llm_upstream \"%V\" needs \"host=\", "
-                           "\"upstream=\" or \"preset=\"", &prov->name);
+    if (ngx_http_llm_upstream_keys(cf, prov, &a) != NGX_OK) {
         return NGX_CONF_ERROR;
-    }
-
-    if (host.data == NULL) {
-        host = upstream;
-    }
-
-    prov->api = api;
-    prov->tls = tls;
-    prov->port = port;
-    prov->path = path;
-    prov->host = host;
-
-    if ((tls && port == 443) || (!tls && port == 80)) {
-        prov->host_header = host;
-
-    } else {
-        prov->host_header.data = ngx_pnalloc(cf->pool, host.len + 6);
-        if (prov->host_header.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        prov->host_header.len = ngx_sprintf(prov->host_header.data, "%V:%d",
-                                            &host, (int) port)
-                                - prov->host_header.data;
-    }
-
-    for (i = 0; i < NGX_HTTP_LLM_EP_MODELS; i++) {
-        s = ngx_http_llm_endpoint_names[i];
-
-        prov->uri[i].len = path.len + 1 + s.len;
-        prov->uri[i].data = ngx_pnalloc(cf->pool, prov->uri[i].len);
-        if (prov->uri[i].data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        p = ngx_cpymem(prov->uri[i].data, path.data, path.len);
-        *p++ = '/';
-        ngx_memcpy(p, s.data, s.len);
-    }
-
-    /* where to connect: an upstream{} block, or host:port like proxy_pass */
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    if (upstream.data) {
-        u.url = upstream;
-        u.no_resolve = 1;
-
-    } else {
-        u.url.data = ngx_pnalloc(cf->pool, host.len + 6);
-        if (u.url.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        u.url.len = ngx_sprintf(u.url.data, "%V:%d", &host, (int) port)
-                    - u.url.data;
-    }
-
-    u.default_port = port;
-
-    prov->uscf = ngx_http_upstream_add(cf, &u, 0);
-    if (prov->uscf == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (prov->uscf == lmcf->router_upstream) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "llm_upstream \"%V\" may not use the "
-                           "\"llm_router\" upstream", &prov->name);
-        return NGX_CONF_ERROR;
-    }
-
-    /* credentials */
-
-    prov->keys = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
-    if (prov->keys == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (key.data) {
-        if (ngx_http_llm_add_key(cf, prov, key.data, key.len) != NGX_OK) {
-            return NGX_CONF_ERROR;
-        }
-
-    } else if (key_env.data) {
-        s.data = ngx_pnalloc(cf->pool, key_env.len + 1);
-        if (s.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        (void) ngx_cpystrn(s.data, key_env.data, key_env.len + 1);
-
-        p = (u_char *) getenv((char *) s.data);
-
-        if (p == NULL || *p == '\0') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "environment variable \"%V\" of llm_upstream "
-                               "\"%V\" is not set", &key_env, &prov->name);
-            return NGX_CONF_ERROR;
-        }
-
-        if (ngx_http_llm_add_key(cf, prov, p, ngx_strlen(p)) != NGX_OK) {
-            return NGX_CONF_ERROR;
-        }
-
-    } else if (key_file.data) {
-        if (ngx_http_llm_read_key_file(cf, prov, &key_file) != NGX_OK) {
-            return NGX_CONF_ERROR;
-        }
     }
 
     /* failure policy */
@@ -603,8 +232,8 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         prov->fail_timeout = 10000;
     }
 
-    if (fail_on.data) {
-        if (ngx_http_llm_parse_fail_on(cf, prov, &fail_on) != NGX_OK) {
+    if (a.fail_on.data) {
+        if (ngx_http_llm_parse_fail_on(cf, prov, &a.fail_on) != NGX_OK) {
             return NGX_CONF_ERROR;
         }
 
@@ -612,20 +241,467 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         ngx_http_llm_fail_on_default(prov);
     }
 
-    if (ngx_http_llm_health_conf(cf, lmcf, prov, preset ? preset->name : NULL)
+    if (ngx_http_llm_health_conf(cf, lmcf, prov,
+                                 a.preset ? a.preset->name : NULL)
         != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * One parameter of llm_upstream other than the check ones: NGX_OK, or
+ * NGX_ERROR (said), or NGX_DECLINED: not one of these.  Over 150 lines:
+ * a flat list of some fifteen parameters, each checked where it is read.
+ */
+
+static ngx_int_t
+ngx_http_llm_upstream_param(ngx_conf_t *cf, ngx_http_llm_provider_t *prov,
+    ngx_http_llm_upstream_args_t *a, ngx_str_t *v)
+{
+    u_char      *p;
+    ngx_int_t    n;
+    ngx_str_t    s;
+    ngx_msec_t   ms;
+
+    if (ngx_strncmp(v->data, "preset=", 7) == 0) {
+        s.data = v->data + 7;
+        s.len = v->len - 7;
+
+        for (a->preset = ngx_http_llm_presets; a->preset->name; a->preset++) {
+            if (s.len == ngx_strlen(a->preset->name)
+                && ngx_strncmp(s.data, a->preset->name, s.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (a->preset->name == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown preset \"%V\"", &s);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "api=", 4) == 0) {
+        s.data = v->data + 4;
+        s.len = v->len - 4;
+
+        if (s.len == 6 && ngx_strncmp(s.data, "openai", 6) == 0) {
+            a->api = NGX_HTTP_LLM_API_OPENAI;
+
+        } else if (s.len == 9 && ngx_strncmp(s.data, "anthropic", 9) == 0)
+        {
+            a->api = NGX_HTTP_LLM_API_ANTHROPIC;
+
+        } else {
+            goto invalid;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "upstream=", 9) == 0) {
+        a->upstream.data = v->data + 9;
+        a->upstream.len = v->len - 9;
+
+        if (a->upstream.len == 0) {
+            goto invalid;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "host=", 5) == 0) {
+        a->host.data = v->data + 5;
+        a->host.len = v->len - 5;
+
+        if (a->host.len == 0
+            || ngx_strlchr(a->host.data, a->host.data + a->host.len, '/')
+            || ngx_strlchr(a->host.data, a->host.data + a->host.len, ' '))
+        {
+            goto invalid;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "port=", 5) == 0) {
+        n = ngx_atoi(v->data + 5, v->len - 5);
+        if (n < 1 || n > 65535) {
+            goto invalid;
+        }
+
+        a->port = (in_port_t) n;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "tls=", 4) == 0) {
+        s.data = v->data + 4;
+        s.len = v->len - 4;
+
+        if (s.len == 2 && ngx_strncmp(s.data, "on", 2) == 0) {
+            a->tls = 1;
+
+        } else if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
+            a->tls = 0;
+
+        } else {
+            goto invalid;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "path=", 5) == 0) {
+        a->path.data = v->data + 5;
+        a->path.len = v->len - 5;
+
+        if (a->path.len && a->path.data[0] != '/') {
+            goto invalid;
+        }
+
+        for (p = a->path.data; p < a->path.data + a->path.len; p++) {
+            if (*p <= ' ' || *p == '?' || *p == '#' || *p == 0x7f) {
+                goto invalid;
+            }
+        }
+
+        while (a->path.len && a->path.data[a->path.len - 1] == '/') {
+            a->path.len--;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "key=", 4) == 0) {
+        a->key.data = v->data + 4;
+        a->key.len = v->len - 4;
+        a->nkeysrc++;
+
+        if (a->key.len == 0) {
+            goto invalid;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "key_file=", 9) == 0) {
+        a->key_file.data = v->data + 9;
+        a->key_file.len = v->len - 9;
+        a->nkeysrc++;
+
+        if (a->key_file.len == 0) {
+            goto invalid;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "key_env=", 8) == 0) {
+        a->key_env.data = v->data + 8;
+        a->key_env.len = v->len - 8;
+        a->nkeysrc++;
+
+        if (a->key_env.len == 0) {
+            goto invalid;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "max_tokens_default=", 19) == 0) {
+        n = ngx_atoi(v->data + 19, v->len - 19);
+        if (n == NGX_ERROR || n == 0) {
+            goto invalid;
+        }
+
+        prov->max_tokens_default = n;
+        return NGX_OK;
+    }
+
+    if (ngx_strcmp(v->data, "responses=on") == 0
+        || ngx_strcmp(v->data, "responses=off") == 0)
+    {
+        prov->responses = (v->data[11] == 'n');
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "max_fails=", 10) == 0) {
+        n = ngx_atoi(v->data + 10, v->len - 10);
+        if (n == NGX_ERROR) {
+            goto invalid;
+        }
+
+        prov->max_fails = n;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "fail_timeout=", 13) == 0) {
+        s.data = v->data + 13;
+        s.len = v->len - 13;
+
+        ms = ngx_parse_time(&s, 0);
+        if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
+            goto invalid;
+        }
+
+        prov->fail_timeout = ms;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "connect_timeout=", 16) == 0) {
+        s.data = v->data + 16;
+        s.len = v->len - 16;
+
+        ms = ngx_parse_time(&s, 0);
+        if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
+            goto invalid;
+        }
+
+        prov->connect_timeout = ms;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "read_timeout=", 13) == 0) {
+        s.data = v->data + 13;
+        s.len = v->len - 13;
+
+        ms = ngx_parse_time(&s, 0);
+        if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
+            goto invalid;
+        }
+
+        prov->read_timeout = ms;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "fail_on=", 8) == 0) {
+        a->fail_on.data = v->data + 8;
+        a->fail_on.len = v->len - 8;
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
 
 invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid value \"%V\" in llm_upstream \"%V\"",
-                       &value[i], &prov->name);
-    return NGX_CONF_ERROR;
+                       v, &prov->name);
+    return NGX_ERROR;
+}
+
+
+/*
+ * Where the provider is: the preset first, then whatever was given
+ * explicitly; its URIs, and the upstream{} block (or host:port) to use.
+ */
+
+static ngx_int_t
+ngx_http_llm_upstream_address(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
+    ngx_http_llm_provider_t *prov, ngx_http_llm_upstream_args_t *a)
+{
+    u_char      *p;
+    ngx_str_t    s;
+    ngx_url_t    u;
+    ngx_uint_t   i;
+    const char  *phost, *ppath;
+
+    /* the preset first, then whatever was given explicitly */
+
+    if (a->preset) {
+        if (a->api == NGX_CONF_UNSET_UINT) {
+            a->api = a->preset->api;
+        }
+
+        /* the preset's endpoint for the API it is given */
+
+        phost = a->preset->host;
+        ppath = a->preset->path;
+
+        if (a->api == NGX_HTTP_LLM_API_ANTHROPIC && a->preset->anthropic_path) {
+            ppath = a->preset->anthropic_path;
+
+            if (a->preset->anthropic_host) {
+                phost = a->preset->anthropic_host;
+            }
+        }
+
+        if (a->tls == NGX_CONF_UNSET) {
+            a->tls = a->preset->tls;
+        }
+
+        if (a->host.data == NULL) {
+            a->host.data = (u_char *) phost;
+            a->host.len = ngx_strlen(phost);
+
+            if (a->port == 0) {
+                a->port = a->preset->port;
+            }
+        }
+
+        if (a->path.data == NULL) {
+            a->path.data = (u_char *) ppath;
+            a->path.len = ngx_strlen(ppath);
+        }
+    }
+
+    if (a->api == NGX_CONF_UNSET_UINT) {
+        a->api = NGX_HTTP_LLM_API_OPENAI;
+    }
+
+    if (ngx_http_llm_upstream_responses(cf, prov, a->api, a->preset)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (a->tls == NGX_CONF_UNSET) {
+        a->tls = 1;
+    }
+
+    if (a->port == 0) {
+        a->port = a->tls ? 443 : 80;
+    }
+
+    if (a->path.data == NULL) {
+        ngx_str_set(&a->path, "");
+    }
+
+    if (a->host.data == NULL && a->upstream.data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_upstream \"%V\" needs \"host=\", "
+                           "\"upstream=\" or \"preset=\"", &prov->name);
+        return NGX_ERROR;
+    }
+
+    if (a->host.data == NULL) {
+        a->host = a->upstream;
+    }
+
+    prov->api = a->api;
+    prov->tls = a->tls;
+    prov->port = a->port;
+    prov->path = a->path;
+    prov->host = a->host;
+
+    if ((a->tls && a->port == 443) || (!a->tls && a->port == 80)) {
+        prov->host_header = a->host;
+
+    } else {
+        prov->host_header.data = ngx_pnalloc(cf->pool, a->host.len + 6);
+        if (prov->host_header.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        prov->host_header.len = ngx_sprintf(prov->host_header.data, "%V:%d",
+                                            &a->host, (int) a->port)
+                                - prov->host_header.data;
+    }
+
+    for (i = 0; i < NGX_HTTP_LLM_EP_MODELS; i++) {
+        s = ngx_http_llm_endpoint_names[i];
+
+        prov->uri[i].len = a->path.len + 1 + s.len;
+        prov->uri[i].data = ngx_pnalloc(cf->pool, prov->uri[i].len);
+        if (prov->uri[i].data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(prov->uri[i].data, a->path.data, a->path.len);
+        *p++ = '/';
+        ngx_memcpy(p, s.data, s.len);
+    }
+
+    /* where to connect: an upstream{} block, or host:port like proxy_pass */
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    if (a->upstream.data) {
+        u.url = a->upstream;
+        u.no_resolve = 1;
+
+    } else {
+        u.url.data = ngx_pnalloc(cf->pool, a->host.len + 6);
+        if (u.url.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        u.url.len = ngx_sprintf(u.url.data, "%V:%d", &a->host, (int) a->port)
+                    - u.url.data;
+    }
+
+    u.default_port = a->port;
+
+    prov->uscf = ngx_http_upstream_add(cf, &u, 0);
+    if (prov->uscf == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (prov->uscf == lmcf->router_upstream) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_upstream \"%V\" may not use the "
+                           "\"llm_router\" upstream", &prov->name);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the provider's keys: key=, key_env= or key_file= */
+
+static ngx_int_t
+ngx_http_llm_upstream_keys(ngx_conf_t *cf, ngx_http_llm_provider_t *prov,
+    ngx_http_llm_upstream_args_t *a)
+{
+    u_char     *p;
+    ngx_str_t   s;
+
+    prov->keys = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
+    if (prov->keys == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (a->key.data) {
+        if (ngx_http_llm_add_key(cf, prov, a->key.data, a->key.len) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else if (a->key_env.data) {
+        s.data = ngx_pnalloc(cf->pool, a->key_env.len + 1);
+        if (s.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_cpystrn(s.data, a->key_env.data, a->key_env.len + 1);
+
+        p = (u_char *) getenv((char *) s.data);
+
+        if (p == NULL || *p == '\0') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "environment variable \"%V\" of llm_upstream "
+                               "\"%V\" is not set", &a->key_env, &prov->name);
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_llm_add_key(cf, prov, p, ngx_strlen(p)) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else if (a->key_file.data) {
+        if (ngx_http_llm_read_key_file(cf, prov, &a->key_file) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 

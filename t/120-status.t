@@ -681,7 +681,7 @@ location = /status.html { llm_status html; }
 [200, 200, 200]
 --- response_body_like eval
 [
-    '\A\{"time":\d+,"zone":\{\},"totals":\{"requests":0,"prompt_tokens":0,"completion_tokens":0,"cached_tokens":0,"cost_usd":0,"cost_nano_usd":0,"usage_missing":0,"errors":0,"failovers":0,"budget_rejections":0\},"providers":\[\],"requests":\[\],"tenants":\[\],"budgets":\[\],"health":\[\],"health_servers":\[\],"health_keys":\[\]\}\n\z',
+    '\A\{"time":\d+,"zone":\{\},"totals":\{"requests":0,"prompt_tokens":0,"completion_tokens":0,"cached_tokens":0,"cost_usd":0,"cost_nano_usd":0,"usage_missing":0,"errors":0,"failovers":0,"budget_rejections":0\},"providers":\[\],"requests":\[\],"tenants":\[\],"budgets":\[\],"health":\[\],"health_servers":\[\],"health_keys":\[\],"fleet":\[\]\}\n\z',
     '\A# HELP llm_requests_total [^\n]+\n# TYPE llm_requests_total counter\n# HELP llm_prompt_tokens_total ',
     '<p class="sub">0 providers: .*No llm_upstream is configured\..*No budget has been used yet.*No tenant traffic yet.*No requests yet\..*No llm_zone',
 ]

@@ -289,6 +289,7 @@ sub stop_all {
     for my $pid (keys %KIDS) { waitpid $pid, 0; }
     %KIDS = ();
     redis_kill();    # not started by the control server: ours
+    system('rm', '-rf', $DIR);
 }
 
 END { stop_all() }

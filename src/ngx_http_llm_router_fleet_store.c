@@ -1,0 +1,235 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * What every fleet operation on Redis builds on: the keys of budgets,
+ * markers unique across the fleet, and "jobs": idempotent commands (a
+ * settle, a merge, counters) that must reach Redis, kept while it is
+ * down and sent again after a lost reply.
+ */
+
+
+#include "ngx_http_llm_router.h"
+#include "ngx_http_llm_router_redis.h"
+#include "ngx_http_llm_router_resp.h"
+
+
+#define NGX_HTTP_LLM_FLEET_MAX_JOBS     10000
+
+
+/* an idempotent command that must reach Redis: a settle, a merge */
+typedef struct {
+    ngx_queue_t                      queue;
+    char                            *cmd;
+    int                              len;
+    ngx_uint_t                       script;
+} ngx_http_llm_fleet_job_t;
+
+
+static void ngx_http_llm_fleet_job_send(ngx_http_llm_fleet_job_t *job);
+static void ngx_http_llm_fleet_job_done(void *data, redisReply *reply);
+
+
+static uint64_t     ngx_http_llm_fleet_seq;
+static ngx_queue_t  ngx_http_llm_fleet_jobs;
+static ngx_uint_t   ngx_http_llm_fleet_njobs;
+static ngx_uint_t   ngx_http_llm_fleet_jobs_init;
+static ngx_uint_t   ngx_http_llm_fleet_dropped;
+
+
+u_char *
+ngx_http_llm_fleet_key(u_char *p, ngx_str_t *name, ngx_uint_t metric,
+    time_t start, ngx_str_t *key)
+{
+    return ngx_sprintf(p, "llm:b:%V:%s:%T:%V", name,
+                       ngx_http_llm_budget_metric_name(metric), start, key);
+}
+
+
+/*
+ * Unique across the fleet: node, worker, sequence, and when the zone
+ * started, so that a node restarted with the same pids (pid 1 in a
+ * container) makes new markers and its merges are not taken for old ones.
+ */
+
+ngx_int_t
+ngx_http_llm_fleet_marker(ngx_pool_t *pool, ngx_str_t *m, const char *kind)
+{
+    u_char                    *p;
+    time_t                     started;
+    ngx_str_t                 *node;
+    ngx_http_llm_main_conf_t  *lmcf;
+
+    node = ngx_http_llm_redis_node();
+
+    lmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_llm_router_module);
+    started = lmcf->sh ? lmcf->sh->started : 0;
+
+    p = ngx_pnalloc(pool, sizeof("llm:x::::") + node->len
+                          + 3 * NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    m->data = p;
+    m->len = ngx_sprintf(p, "llm:%s:%V:%P:%T:%uL", kind, node, ngx_pid,
+                         started, ++ngx_http_llm_fleet_seq)
+             - p;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A settle or merge is formatted once and kept until Redis answered it:
+ * sent again after a lost reply, it counts once (its marker).
+ */
+
+void
+ngx_http_llm_fleet_job(ngx_uint_t script, int argc, const char **argv,
+    size_t *argvlen, ngx_log_t *log)
+{
+    int                        len;
+    char                      *cmd;
+    ngx_http_llm_fleet_job_t  *job;
+
+    if (!ngx_http_llm_fleet_jobs_init) {
+        ngx_queue_init(&ngx_http_llm_fleet_jobs);
+        ngx_http_llm_fleet_jobs_init = 1;
+    }
+
+    argv[0] = "EVALSHA";
+    argvlen[0] = 7;
+    argv[1] = (char *) ngx_http_llm_redis_sha(script);
+    argvlen[1] = 40;
+
+    len = ngx_http_llm_resp_format(&cmd, argc, argv, argvlen);
+    if (len < 0) {
+        return;
+    }
+
+    job = ngx_alloc(sizeof(ngx_http_llm_fleet_job_t), log);
+    if (job == NULL) {
+        redisFreeCommand(cmd);
+        return;
+    }
+
+    job->cmd = cmd;
+    job->len = len;
+    job->script = script;
+
+    ngx_http_llm_fleet_job_send(job);
+}
+
+
+static void
+ngx_http_llm_fleet_job_send(ngx_http_llm_fleet_job_t *job)
+{
+    if (ngx_http_llm_redis_send(job->cmd, job->len, job->script,
+                                ngx_http_llm_fleet_job_done, job)
+        == NGX_OK)
+    {
+        return;
+    }
+
+    /* down: kept for later, up to a bound */
+
+    if (ngx_http_llm_fleet_njobs >= NGX_HTTP_LLM_FLEET_MAX_JOBS) {
+        ngx_http_llm_fleet_dropped++;
+        redisFreeCommand(job->cmd);
+        ngx_free(job);
+        return;
+    }
+
+    ngx_queue_insert_tail(&ngx_http_llm_fleet_jobs, &job->queue);
+    ngx_http_llm_fleet_njobs++;
+}
+
+
+static void
+ngx_http_llm_fleet_job_done(void *data, redisReply *reply)
+{
+    ngx_http_llm_fleet_job_t *job = data;
+
+    if (reply == NULL) {
+        ngx_http_llm_fleet_job_send(job);
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "llm router: redis refused a budget update: \"%*s\"",
+                      (size_t) ngx_min(reply->len, 200), reply->str);
+    }
+
+    redisFreeCommand(job->cmd);
+    ngx_free(job);
+}
+
+
+/* Redis is up: what waited for it is sent, in order */
+
+void
+ngx_http_llm_fleet_jobs_resend(ngx_log_t *log)
+{
+    ngx_uint_t                 n;
+    ngx_queue_t               *q;
+    ngx_http_llm_fleet_job_t  *job;
+
+    if (ngx_http_llm_fleet_jobs_init) {
+        n = ngx_http_llm_fleet_njobs;
+
+        while (n-- && !ngx_queue_empty(&ngx_http_llm_fleet_jobs)) {
+            q = ngx_queue_head(&ngx_http_llm_fleet_jobs);
+            ngx_queue_remove(q);
+            ngx_http_llm_fleet_njobs--;
+
+            job = ngx_queue_data(q, ngx_http_llm_fleet_job_t, queue);
+            ngx_http_llm_fleet_job_send(job);
+        }
+    }
+
+    if (ngx_http_llm_fleet_dropped) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "llm router: %ui budget updates for redis were "
+                      "dropped, more than %d waited",
+                      ngx_http_llm_fleet_dropped,
+                      NGX_HTTP_LLM_FLEET_MAX_JOBS);
+        ngx_http_llm_fleet_dropped = 0;
+    }
+}
+
+
+/* the worker exits: what still waits for Redis is lost (logged) */
+
+void
+ngx_http_llm_fleet_exit(ngx_log_t *log)
+{
+    ngx_queue_t               *q;
+    ngx_http_llm_fleet_job_t  *job;
+
+    if (!ngx_http_llm_fleet_jobs_init) {
+        return;
+    }
+
+    if (ngx_http_llm_fleet_njobs) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "llm router: %ui budget updates for redis are lost "
+                      "as the worker exits", ngx_http_llm_fleet_njobs);
+    }
+
+    while (!ngx_queue_empty(&ngx_http_llm_fleet_jobs)) {
+        q = ngx_queue_head(&ngx_http_llm_fleet_jobs);
+        ngx_queue_remove(q);
+
+        job = ngx_queue_data(q, ngx_http_llm_fleet_job_t, queue);
+        redisFreeCommand(job->cmd);
+        ngx_free(job);
+    }
+
+    ngx_http_llm_fleet_njobs = 0;
+}
+
+

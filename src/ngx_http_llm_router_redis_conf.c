@@ -1,0 +1,287 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * llm_redis: the directive, and the copy of its configuration that a
+ * worker's connection (ngx_http_llm_router_redis.c) keeps.
+ */
+
+
+#include "ngx_http_llm_router.h"
+#include "ngx_http_llm_router_redis.h"
+#include <ngx_sha1.h>
+
+
+static ngx_int_t ngx_http_llm_redis_parse_time(ngx_str_t *s, ngx_msec_t *t);
+
+
+/*
+ * Longer than 150 lines: one flat block per parameter, each with its own
+ * nginx -t error; split up it would only pass the same state around.
+ */
+
+char *
+ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_llm_main_conf_t *lmcf = conf;
+
+    char                       *env;
+    u_char                     *p;
+    ngx_str_t                  *value, s, var;
+    ngx_url_t                   u;
+    ngx_int_t                   n;
+    ngx_uint_t                  i, have_password;
+    ngx_http_llm_redis_conf_t  *rc;
+
+    if (lmcf->redis) {
+        return "is duplicate";
+    }
+
+    rc = ngx_pcalloc(cf->pool, sizeof(ngx_http_llm_redis_conf_t));
+    if (rc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = value[1];
+    u.default_port = 6379;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s in llm_redis \"%V\"",
+                           u.err ? u.err : "invalid address", &u.url);
+        return NGX_CONF_ERROR;
+    }
+
+    if (u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no address for llm_redis \"%V\"", &u.url);
+        return NGX_CONF_ERROR;
+    }
+
+    rc->addr = u.addrs[0];
+    rc->name = value[1];
+    rc->db = 0;
+    rc->timeout = 1000;
+    rc->sync = 1000;
+    rc->on_error = NGX_HTTP_LLM_REDIS_LOCAL;
+    have_password = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
+            if (have_password++) {
+                goto twice;
+            }
+
+            rc->password.data = value[i].data + 9;
+            rc->password.len = value[i].len - 9;
+
+            if (rc->password.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "empty \"password=\" in llm_redis");
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "password_env=", 13) == 0) {
+            if (have_password++) {
+                goto twice;
+            }
+
+            var.len = value[i].len - 13;
+            var.data = ngx_pnalloc(cf->pool, var.len + 1);
+            if (var.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            p = ngx_cpymem(var.data, value[i].data + 13, var.len);
+            *p = '\0';
+
+            env = var.len ? getenv((char *) var.data) : NULL;
+
+            if (env == NULL || *env == '\0') {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "llm_redis: environment variable \"%V\" "
+                                   "is not set or empty", &var);
+                return NGX_CONF_ERROR;
+            }
+
+            rc->password.len = ngx_strlen(env);
+            rc->password.data = ngx_pnalloc(cf->pool, rc->password.len);
+            if (rc->password.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_memcpy(rc->password.data, env, rc->password.len);
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
+            if (n == NGX_ERROR || n > 1000000) {
+                goto invalid;
+            }
+
+            rc->db = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "tls=", 4) == 0) {
+            if (value[i].len == 7
+                && ngx_strncmp(value[i].data + 4, "off", 3) == 0)
+            {
+                continue;
+            }
+
+            if (value[i].len == 6
+                && ngx_strncmp(value[i].data + 4, "on", 2) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "llm_redis \"tls=on\" is not supported: "
+                                   "this build uses hiredis %d.%d.%d, "
+                                   "without TLS (hiredis_ssl 1.0 or newer "
+                                   "is needed)", HIREDIS_MAJOR,
+                                   HIREDIS_MINOR, HIREDIS_PATCH);
+                return NGX_CONF_ERROR;
+            }
+
+            goto invalid;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            if (ngx_http_llm_redis_parse_time(&s, &rc->timeout) != NGX_OK) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "sync=", 5) == 0) {
+            s.data = value[i].data + 5;
+            s.len = value[i].len - 5;
+
+            if (ngx_http_llm_redis_parse_time(&s, &rc->sync) != NGX_OK) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "on_error=", 9) == 0) {
+            s.data = value[i].data + 9;
+            s.len = value[i].len - 9;
+
+            if (s.len == 5 && ngx_strncmp(s.data, "local", 5) == 0) {
+                rc->on_error = NGX_HTTP_LLM_REDIS_LOCAL;
+
+            } else if (s.len == 6 && ngx_strncmp(s.data, "reject", 6) == 0) {
+                rc->on_error = NGX_HTTP_LLM_REDIS_REJECT;
+
+            } else {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    lmcf->redis = rc;
+
+    return NGX_CONF_OK;
+
+twice:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "llm_redis takes one \"password=\" or "
+                       "\"password_env=\"");
+    return NGX_CONF_ERROR;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in llm_redis", &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_llm_redis_parse_time(ngx_str_t *s, ngx_msec_t *t)
+{
+    ngx_int_t  n;
+
+    n = ngx_parse_time(s, 0);
+
+    if (n == NGX_ERROR || n <= 0 || n > 3600000) {
+        return NGX_ERROR;
+    }
+
+    *t = (ngx_msec_t) n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The configuration in the heap, with the node's name ("host:master
+ * pid": one nginx instance, its workers alike, across reloads) and the
+ * scripts' sha1.
+ */
+
+ngx_int_t
+ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle, ngx_http_llm_redis_conf_t *rc,
+    ngx_http_llm_redis_conf_t *copy, u_char sha[][40])
+{
+    u_char      *p, digest[20];
+    ngx_uint_t   i, n;
+    ngx_sha1_t   ctx;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    *copy = *rc;
+
+    p = ngx_alloc(rc->name.len + rc->password.len + rc->addr.socklen
+                  + cycle->hostname.len + NGX_INT64_LEN + 1, cycle->log);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    copy->name.data = p;
+    p = ngx_cpymem(p, rc->name.data, rc->name.len);
+    copy->password.data = p;
+    p = ngx_cpymem(p, rc->password.data, rc->password.len);
+    copy->addr.sockaddr = (struct sockaddr *) p;
+    p = ngx_cpymem(p, rc->addr.sockaddr, rc->addr.socklen);
+
+    copy->node.data = p;
+    copy->node.len = ngx_sprintf(p, "%V:%P", &cycle->hostname,
+                                 ngx_process == NGX_PROCESS_SINGLE
+                                 ? ngx_pid : ngx_parent)
+                     - p;
+
+    for (i = 0; i < NGX_HTTP_LLM_NSCRIPTS; i++) {
+        ngx_sha1_init(&ctx);
+        ngx_sha1_update(&ctx, ngx_http_llm_scripts[i].data,
+                        ngx_http_llm_scripts[i].len);
+        ngx_sha1_final(digest, &ctx);
+
+        p = sha[i];
+
+        for (n = 0; n < 20; n++) {
+            *p++ = hex[digest[n] >> 4];
+            *p++ = hex[digest[n] & 0xf];
+        }
+    }
+
+    return NGX_OK;
+}
