@@ -111,6 +111,8 @@ test: EXTRA_PKGS = $(TEST_PKGS)
 test: deps all
 	$(MAKE) -s -C fuzz test test-resp
 	prove $(PROVE_INC) -r $(TEST_FILES)
+	@# many large bodies at once, which the suite never sends
+	python3 bench/body_stress.py $$(( $${TEST_NGINX_PORT:-1984} + 5 ))
 
 # Every nginx of the suite runs under valgrind memcheck; a block whose
 # valgrind log shows an error fails.

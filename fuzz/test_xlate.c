@@ -19,6 +19,7 @@
 
 #define CHAT      NGX_HTTP_LLM_XLATE_CHAT
 #define MESSAGES  NGX_HTTP_LLM_XLATE_MESSAGES
+#define GEMINI    NGX_HTTP_LLM_XLATE_GEMINI
 
 
 typedef struct {
@@ -257,6 +258,11 @@ static const req_case_t  req_cases[] = {
       "{\"model\":\"gpt-x\",\"max_tokens\":10,\"messages\":[]}",
       0, NULL, "bash_20250124, tool_choice", 0, 0 },
 
+    { "empty member name", CHAT, MESSAGES,
+      "{\"model\":\"m\",\"\":1,\"messages\":[],\"\":2}",
+      "{\"model\":\"claude-x\",\"messages\":[],\"max_tokens\":4096}",
+      0, NULL, "\"\"", 0, 0 },
+
     { "messages top_k", MESSAGES, CHAT,
       "{\"model\":\"c\",\"max_tokens\":1,\"messages\":[],\"top_k\":5}", NULL,
       400, "top_k", "", 0, 0 },
@@ -266,6 +272,136 @@ static const req_case_t  req_cases[] = {
     { "messages max_tokens", MESSAGES, CHAT,
       "{\"model\":\"c\",\"max_tokens\":0,\"messages\":[]}", NULL, 400,
       "max_tokens", "", 0, 0 },
+
+    /* OpenAI chat and Anthropic messages (through chat) -> Gemini */
+
+    { "gemini chat full", CHAT, GEMINI,
+      "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"system\",\"content"
+      "\":\"Be brief.\"},{\"role\":\"user\",\"content\":[{\"type\":\"text"
+      "\",\"text\":\"What is this?\"},{\"type\":\"image_url\",\"image_url"
+      "\":{\"url\":\"data:image/png;base64,iVBOR\",\"detail\":\"high\"}},"
+      "{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://x.test/ca"
+      "t.JPG?s=1\"}}]},{\"role\":\"assistant\",\"content\":null,\"tool_ca"
+      "lls\":[{\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"na"
+      "me\":\"get\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]},{"
+      "\"role\":\"tool\",\"tool_call_id\":\"call_a\",\"content\":\"20C\"}"
+      ",{\"role\":\"user\",\"content\":\"thanks\"}],\"max_tokens\":100,\""
+      "temperature\":0.5,\"top_p\":0.9,\"stop\":\"END\",\"stream\":true,"
+      "\"stream_options\":{\"include_usage\":true},\"tools\":[{\"type\":"
+      "\"function\",\"function\":{\"name\":\"get\",\"description\":\"Weat"
+      "her\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\""
+      ":{\"type\":\"string\"}},\"additionalProperties\":false},\"strict\""
+      ":true}}],\"tool_choice\":{\"type\":\"function\",\"function\":{\"na"
+      "me\":\"get\"}},\"user\":\"u1\",\"seed\":3,\"reasoning_effort\":\"l"
+      "ow\"}\n",
+      "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"What is t"
+      "his?\"},{\"inlineData\":{\"mimeType\":\"image/png\",\"data\":\"iVB"
+      "OR\"}},{\"fileData\":{\"mimeType\":\"image/jpeg\",\"fileUri\":\"ht"
+      "tps://x.test/cat.JPG?s=1\"}}]},{\"role\":\"model\",\"parts\":[{\"f"
+      "unctionCall\":{\"name\":\"get\",\"args\":{\"city\":\"Paris\"}}}]},"
+      "{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"ge"
+      "t\",\"response\":{\"output\":\"20C\"}}},{\"text\":\"thanks\"}]}],"
+      "\"systemInstruction\":{\"parts\":[{\"text\":\"Be brief.\"}]},\"gen"
+      "erationConfig\":{\"temperature\":0.5,\"topP\":0.9,\"stopSequences"
+      "\":[\"END\"],\"seed\":3,\"maxOutputTokens\":100,\"thinkingConfig\""
+      ":{\"thinkingBudget\":1024,\"includeThoughts\":true}},\"tools\":[{"
+      "\"functionDeclarations\":[{\"name\":\"get\",\"description\":\"Weat"
+      "her\",\"parametersJsonSchema\":{\"type\":\"object\",\"properties\""
+      ":{\"city\":{\"type\":\"string\"}},\"additionalProperties\":false}}"
+      "]}],\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"ANY\",\""
+      "allowedFunctionNames\":[\"get\"]}}}",
+      0, NULL, "detail, strict, user", 0, 0 },
+
+    { "gemini messages through chat", MESSAGES, GEMINI,
+      "{\"model\":\"claude-x\",\"max_tokens\":200,\"system\":[{\"type\":"
+      "\"text\",\"text\":\"Sys\",\"cache_control\":{\"type\":\"ephemeral"
+      "\"}}],\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"te"
+      "xt\",\"text\":\"Look\"},{\"type\":\"image\",\"source\":{\"type\":"
+      "\"base64\",\"media_type\":\"image/jpeg\",\"data\":\"/9j/\"}}]},{\""
+      "role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"Ca"
+      "lling\"},{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"get"
+      "\",\"input\":{\"city\":\"Rome\"}}]},{\"role\":\"user\",\"content\""
+      ":[{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_1\",\"content"
+      "\":\"25C\"}]}],\"tools\":[{\"name\":\"get\",\"description\":\"W\","
+      "\"input_schema\":{\"type\":\"object\",\"properties\":{\"city\":{\""
+      "type\":\"string\"}}}}],\"tool_choice\":{\"type\":\"auto\"},\"top_k"
+      "\":40,\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":2048},"
+      "\"stop_sequences\":[\"X\"],\"stream\":true,\"metadata\":{\"user_id"
+      "\":\"u\"}}\n",
+      "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Look\"},{"
+      "\"inlineData\":{\"mimeType\":\"image/jpeg\",\"data\":\"/9j/\"}}]},"
+      "{\"role\":\"model\",\"parts\":[{\"text\":\"Calling\"},{\"functionC"
+      "all\":{\"name\":\"get\",\"args\":{\"city\":\"Rome\"}}}]},{\"role\""
+      ":\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"get\",\"res"
+      "ponse\":{\"output\":\"25C\"}}}]}],\"systemInstruction\":{\"parts\""
+      ":[{\"text\":\"Sys\"}]},\"tools\":[{\"functionDeclarations\":[{\"na"
+      "me\":\"get\",\"description\":\"W\",\"parametersJsonSchema\":{\"typ"
+      "e\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}]}"
+      "],\"generationConfig\":{\"stopSequences\":[\"X\"],\"topK\":40,\"ma"
+      "xOutputTokens\":200,\"thinkingConfig\":{\"thinkingBudget\":2048,\""
+      "includeThoughts\":true}},\"toolConfig\":{\"functionCallingConfig\""
+      ":{\"mode\":\"AUTO\"}}}",
+      0, NULL, "cache_control, metadata", 0, 0 },
+
+    { "gemini json_schema, tool_choice none", CHAT, GEMINI,
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x"
+      "\"}],\"response_format\":{\"type\":\"json_schema\",\"json_schema\""
+      ":{\"name\":\"s\",\"schema\":{\"type\":\"object\"}}},\"tool_choice"
+      "\":\"none\",\"tools\":[{\"type\":\"function\",\"function\":{\"name"
+      "\":\"f\"}}],\"parallel_tool_calls\":false,\"presence_penalty\":0.5"
+      ",\"reasoning_effort\":\"none\",\"metadata\":{\"a\":\"b\"},\"messag"
+      "es_extra\":1}",
+      "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],"
+      "\"generationConfig\":{\"responseMimeType\":\"application/json\",\""
+      "responseJsonSchema\":{\"type\":\"object\"},\"presencePenalty\":0.5"
+      ",\"thinkingConfig\":{\"thinkingBudget\":0}},\"tools\":[{\"function"
+      "Declarations\":[{\"name\":\"f\"}]}],\"toolConfig\":{\"functionCall"
+      "ingConfig\":{\"mode\":\"NONE\"}}}",
+      0, NULL, "parallel_tool_calls, metadata, messages_extra", 0, 0 },
+
+    { "gemini-3 call history", CHAT, GEMINI,
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"tool_calls\":"
+      "[{\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":\"f\","
+      "\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"a\","
+      "\"content\":\"ok\"}]}",
+      "{\"contents\":[{\"role\":\"model\",\"parts\":[{\"functionCall\":{"
+      "\"name\":\"f\",\"args\":{}},\"thoughtSignature\":"
+      "\"skip_thought_signature_validator\"}]},{\"role\":\"user\","
+      "\"parts\":[{\"functionResponse\":{\"name\":\"f\",\"response\":"
+      "{\"output\":\"ok\"}}}]}]}",
+      0, NULL, "", 0, 0 },
+
+    { "gemini n", CHAT, GEMINI,
+      "{\"model\":\"m\",\"n\":3,\"messages\":[]}", NULL,
+      400, "n", "", 0, 0 },
+
+    { "gemini logprobs", CHAT, GEMINI,
+      "{\"model\":\"m\",\"top_logprobs\":2,\"messages\":[]}", NULL,
+      400, "top_logprobs", "", 0, 0 },
+
+    { "gemini unknown call id", CHAT, GEMINI,
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"tool_call"
+      "s\":[{\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":\""
+      "f\",\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":"
+      "\"b\",\"content\":\"x\"}]}", NULL,
+      400, "messages[1].tool_call_id", "", 0, 0 },
+
+    { "gemini image scheme", CHAT, GEMINI,
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\""
+      "type\":\"image_url\",\"image_url\":{\"url\":\"file:///etc/passwd\""
+      "}}]}]}", NULL,
+      400, "messages[0].content[0]", "", 0, 0 },
+
+    { "gemini file id", CHAT, GEMINI,
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\""
+      "type\":\"file\",\"file\":{\"file_id\":\"file-1\"}}]}]}", NULL,
+      400, "messages[0].content[0]", "", 0, 0 },
+
+    { "gemini bad args", CHAT, GEMINI,
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"tool_call"
+      "s\":[{\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":\""
+      "f\",\"arguments\":\"[1]\"}}]}]}", NULL,
+      400, "messages[0].tool_calls[0].function.arguments", "", 0, 0 },
 
     { NULL, 0, 0, NULL, NULL, 0, NULL, NULL, 0, 0 }
 };
@@ -282,7 +418,9 @@ test_requests(void)
 
     for (c = req_cases; c->name; c++) {
         memset(&conf, 0, sizeof(conf));
-        conf.model = (c->to == MESSAGES) ? "claude-x" : "gpt-x";
+        conf.model = (c->to == MESSAGES) ? "claude-x"
+                     : strstr(c->name, "gemini-3") ? "gemini-3-flash-preview"
+                     : "gpt-x";
         conf.max_tokens_default = c->max_default;
         conf.max_completion_tokens = c->mct;
 
@@ -375,6 +513,66 @@ static const resp_case_t  resp_cases[] = {
       "\"input_tokens\":0,\"cache_creation_input_tokens\":0,"
       "\"cache_read_input_tokens\":0,\"output_tokens\":0}}" },
 
+    { "gemini answer -> chat", GEMINI, CHAT,
+      "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"te"
+      "xt\":\"Let me think\",\"thought\":true},{\"text\":\"Hello \"},{\"t"
+      "ext\":\"world\"},{\"functionCall\":{\"name\":\"get\",\"args\":{\"c"
+      "ity\":\"Paris\"}}}]},\"finishReason\":\"STOP\",\"index\":0}],\"usa"
+      "geMetadata\":{\"promptTokenCount\":120,\"candidatesTokenCount\":30"
+      ",\"totalTokenCount\":175,\"cachedContentTokenCount\":100,\"thought"
+      "sTokenCount\":25},\"modelVersion\":\"gemini-2.5-flash\",\"response"
+      "Id\":\"abc123\"}\n",
+      "{\"id\":\"chatcmpl-abc123\",\"object\":\"chat.completion\",\"creat"
+      "ed\":1700000000,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"m"
+      "essage\":{\"role\":\"assistant\",\"content\":\"Hello world\",\"rea"
+      "soning_content\":\"Let me think\",\"tool_calls\":[{\"index\":0,\"i"
+      "d\":\"call_abc123_0\",\"type\":\"function\",\"function\":{\"name\""
+      ":\"get\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]},\"logp"
+      "robs\":null,\"finish_reason\":\"tool_calls\"}],\"usage\":{\"prompt"
+      "_tokens\":120,\"completion_tokens\":55,\"total_tokens\":175,\"prom"
+      "pt_tokens_details\":{\"cached_tokens\":100},\"completion_tokens_de"
+      "tails\":{\"reasoning_tokens\":25}}}" },
+
+    { "gemini answer -> messages", GEMINI, MESSAGES,
+      "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"te"
+      "xt\":\"Let me think\",\"thought\":true},{\"text\":\"Hello \"},{\"t"
+      "ext\":\"world\"},{\"functionCall\":{\"name\":\"get\",\"args\":{\"c"
+      "ity\":\"Paris\"}}}]},\"finishReason\":\"STOP\",\"index\":0}],\"usa"
+      "geMetadata\":{\"promptTokenCount\":120,\"candidatesTokenCount\":30"
+      ",\"totalTokenCount\":175,\"cachedContentTokenCount\":100,\"thought"
+      "sTokenCount\":25},\"modelVersion\":\"gemini-2.5-flash\",\"response"
+      "Id\":\"abc123\"}\n",
+      "{\"id\":\"msg_abc123\",\"type\":\"message\",\"role\":\"assistant\""
+      ",\"model\":\"claude-sonnet\",\"content\":[{\"type\":\"thinking\","
+      "\"thinking\":\"Let me think\",\"signature\":\"\"},{\"type\":\"text"
+      "\",\"text\":\"Hello world\"},{\"type\":\"tool_use\",\"id\":\"call_"
+      "abc123_0\",\"name\":\"get\",\"input\":{\"city\":\"Paris\"}}],\"sto"
+      "p_reason\":\"tool_use\",\"stop_sequence\":null,\"usage\":{\"input_"
+      "tokens\":20,\"cache_creation_input_tokens\":0,\"cache_read_input_t"
+      "okens\":100,\"output_tokens\":55}}" },
+
+    { "gemini blocked -> chat", GEMINI, CHAT,
+      "{\"promptFeedback\":{\"blockReason\":\"SAFETY\"},\"usageMetadata\""
+      ":{\"promptTokenCount\":7,\"totalTokenCount\":7}}",
+      "{\"id\":\"chatcmpl-gemini\",\"object\":\"chat.completion\",\"creat"
+      "ed\":1700000000,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"m"
+      "essage\":{\"role\":\"assistant\",\"content\":null},\"logprobs\":nu"
+      "ll,\"finish_reason\":\"content_filter\"}],\"usage\":{\"prompt_toke"
+      "ns\":7,\"completion_tokens\":0,\"total_tokens\":7,\"prompt_tokens_"
+      "details\":{\"cached_tokens\":0}}}" },
+
+    { "gemini max tokens -> chat", GEMINI, CHAT,
+      "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"cut\"}],\"ro"
+      "le\":\"model\"},\"finishReason\":\"MAX_TOKENS\",\"index\":0}],\"us"
+      "ageMetadata\":{\"promptTokenCount\":3,\"candidatesTokenCount\":4,"
+      "\"totalTokenCount\":7}}",
+      "{\"id\":\"chatcmpl-gemini\",\"object\":\"chat.completion\",\"creat"
+      "ed\":1700000000,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"m"
+      "essage\":{\"role\":\"assistant\",\"content\":\"cut\"},\"logprobs\""
+      ":null,\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":"
+      "3,\"completion_tokens\":4,\"total_tokens\":7,\"prompt_tokens_detai"
+      "ls\":{\"cached_tokens\":0}}}" },
+
     { NULL, 0, 0, NULL, NULL }
 };
 
@@ -447,6 +645,11 @@ static const err_case_t  err_cases[] = {
       "\"INVALID_ARGUMENT\"}}]",
       "{\"error\":{\"message\":\"bad\",\"type\":\"INVALID_ARGUMENT\","
       "\"param\":null,\"code\":null}}" },
+    { "gemini 429 -> anthropic", GEMINI, MESSAGES, 429,
+      "{\"error\":{\"code\":429,\"message\":\"Quota\",\"status\":"
+      "\"RESOURCE_EXHAUSTED\"}}",
+      "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\","
+      "\"message\":\"Quota\"}}" },
     { "string error -> anthropic", CHAT, MESSAGES, 401,
       "{\"error\":\"no key\"}",
       "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
@@ -662,6 +865,133 @@ static const sse_case_t  sse_cases[] = {
            "\"message\":\"the provider's stream was cut\"}}"),
       NGX_HTTP_LLM_XLATE_BAD },
 
+    { "gemini stream -> chat", GEMINI, CHAT, 1,
+      "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":"
+      "[{\"text\":\"Hmm\",\"thought\":true}]},\"index\":0}],\"usageMetada"
+      "ta\":{\"promptTokenCount\":12,\"totalTokenCount\":12},\"modelVersi"
+      "on\":\"gemini-2.5-flash\",\"responseId\":\"r1\"}\n\ndata: {\"candi"
+      "dates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"H"
+      "el\"}]},\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":12,"
+      "\"candidatesTokenCount\":1,\"totalTokenCount\":13},\"responseId\":"
+      "\"r1\"}\n\ndata: {\"candidates\":[{\"content\":{\"role\":\"model\""
+      ",\"parts\":[{\"text\":\"lo\"},{\"functionCall\":{\"name\":\"get\","
+      "\"args\":{\"city\":\"Oslo\"}}}]},\"finishReason\":\"STOP\",\"index"
+      "\":0}],\"usageMetadata\":{\"promptTokenCount\":12,\"candidatesToke"
+      "nCount\":5,\"totalTokenCount\":20,\"cachedContentTokenCount\":4,\""
+      "thoughtsTokenCount\":3},\"responseId\":\"r1\"}\n\n",
+      "data: {\"id\":\"chatcmpl-r1\",\"object\":\"chat.completion.chunk\""
+      ",\"created\":1700000000,\"model\":\"gpt-4o\",\"choices\":[{\"index"
+      "\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_"
+      "reason\":null}]}\n\ndata: {\"id\":\"chatcmpl-r1\",\"object\":\"cha"
+      "t.completion.chunk\",\"created\":1700000000,\"model\":\"gpt-4o\","
+      "\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"Hmm\""
+      "},\"finish_reason\":null}]}\n\ndata: {\"id\":\"chatcmpl-r1\",\"obj"
+      "ect\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":"
+      "\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel"
+      "\"},\"finish_reason\":null}]}\n\ndata: {\"id\":\"chatcmpl-r1\",\"o"
+      "bject\":\"chat.completion.chunk\",\"created\":1700000000,\"model\""
+      ":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo"
+      "\"},\"finish_reason\":null}]}\n\ndata: {\"id\":\"chatcmpl-r1\",\"o"
+      "bject\":\"chat.completion.chunk\",\"created\":1700000000,\"model\""
+      ":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{"
+      "\"index\":0,\"id\":\"call_r1_0\",\"type\":\"function\",\"function"
+      "\":{\"name\":\"get\",\"arguments\":\"{\\\"city\\\":\\\"Oslo\\\"}\""
+      "}}]},\"finish_reason\":null}]}\n\ndata: {\"id\":\"chatcmpl-r1\",\""
+      "object\":\"chat.completion.chunk\",\"created\":1700000000,\"model"
+      "\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reas"
+      "on\":\"tool_calls\"}]}\n\ndata: {\"id\":\"chatcmpl-r1\",\"object\""
+      ":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"gpt-"
+      "4o\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_t"
+      "okens\":8,\"total_tokens\":20,\"prompt_tokens_details\":{\"cached_"
+      "tokens\":4}}}\n\ndata: [DONE]\n\n",
+      NGX_HTTP_LLM_XLATE_OK },
+
+    { "gemini stream -> messages", GEMINI, MESSAGES, 0,
+      "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":"
+      "[{\"text\":\"Hmm\",\"thought\":true}]},\"index\":0}],\"usageMetada"
+      "ta\":{\"promptTokenCount\":12,\"totalTokenCount\":12},\"modelVersi"
+      "on\":\"gemini-2.5-flash\",\"responseId\":\"r1\"}\n\ndata: {\"candi"
+      "dates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"H"
+      "el\"}]},\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":12,"
+      "\"candidatesTokenCount\":1,\"totalTokenCount\":13},\"responseId\":"
+      "\"r1\"}\n\ndata: {\"candidates\":[{\"content\":{\"role\":\"model\""
+      ",\"parts\":[{\"text\":\"lo\"},{\"functionCall\":{\"name\":\"get\","
+      "\"args\":{\"city\":\"Oslo\"}}}]},\"finishReason\":\"STOP\",\"index"
+      "\":0}],\"usageMetadata\":{\"promptTokenCount\":12,\"candidatesToke"
+      "nCount\":5,\"totalTokenCount\":20,\"cachedContentTokenCount\":4,\""
+      "thoughtsTokenCount\":3},\"responseId\":\"r1\"}\n\n",
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message"
+      "\":{\"id\":\"msg_r1\",\"type\":\"message\",\"role\":\"assistant\","
+      "\"content\":[],\"model\":\"claude-sonnet\",\"stop_reason\":null,\""
+      "stop_sequence\":null,\"usage\":{\"input_tokens\":0,\"output_tokens"
+      "\":0}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_b"
+      "lock_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\","
+      "\"thinking\":\"\",\"signature\":\"\"}}\n\nevent: content_block_del"
+      "ta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+      "{\"type\":\"thinking_delta\",\"thinking\":\"Hmm\"}}\n\nevent: cont"
+      "ent_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0"
+      "}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_s"
+      "tart\",\"index\":1,\"content_block\":{\"type\":\"text\",\"text\":"
+      "\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_bl"
+      "ock_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text"
+      "\":\"Hel\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"cont"
+      "ent_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\","
+      "\"text\":\"lo\"}}\n\nevent: content_block_stop\ndata: {\"type\":\""
+      "content_block_stop\",\"index\":1}\n\nevent: content_block_start\nd"
+      "ata: {\"type\":\"content_block_start\",\"index\":2,\"content_block"
+      "\":{\"type\":\"tool_use\",\"id\":\"call_r1_0\",\"name\":\"get\",\""
+      "input\":{}}}\n\nevent: content_block_delta\ndata: {\"type\":\"cont"
+      "ent_block_delta\",\"index\":2,\"delta\":{\"type\":\"input_json_del"
+      "ta\",\"partial_json\":\"{\\\"city\\\":\\\"Oslo\\\"}\"}}\n\nevent: "
+      "content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index"
+      "\":2}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\","
+      "\"delta\":{\"stop_reason\":\"tool_use\",\"stop_sequence\":null},\""
+      "usage\":{\"input_tokens\":8,\"cache_read_input_tokens\":4,\"output"
+      "_tokens\":8}}\n\nevent: message_stop\ndata: {\"type\":\"message_st"
+      "op\"}\n\n",
+      NGX_HTTP_LLM_XLATE_OK },
+
+    { "gemini cut -> chat", GEMINI, CHAT, 0,
+      "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hel\"}"
+      "],\"role\":\"model\"},\"index\":0}],\"responseId\":\"r9\"}\n\n: ke"
+      "ep-alive\n\ndata: {\"candidates\":[{\"content\":{\"parts\":[{\"tex"
+      "t\":\"lo\"}],\"role\":\"model\"},\"index\":0}],\"responseId\":\"r9"
+      "\"}\n\n",
+      "data: {\"id\":\"chatcmpl-r9\",\"object\":\"chat.completion.chunk\""
+      ",\"created\":1700000000,\"model\":\"gpt-4o\",\"choices\":[{\"index"
+      "\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_"
+      "reason\":null}]}\n\ndata: {\"id\":\"chatcmpl-r9\",\"object\":\"cha"
+      "t.completion.chunk\",\"created\":1700000000,\"model\":\"gpt-4o\","
+      "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"},\"finish"
+      "_reason\":null}]}\n\ndata: {\"id\":\"chatcmpl-r9\",\"object\":\"ch"
+      "at.completion.chunk\",\"created\":1700000000,\"model\":\"gpt-4o\","
+      "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"},\"finish_"
+      "reason\":null}]}\n\ndata: {\"error\":{\"message\":\"the provider's"
+      " stream was cut\",\"type\":\"server_error\",\"param\":null,\"code"
+      "\":null}}\n\n",
+      NGX_HTTP_LLM_XLATE_BAD },
+
+    { "gemini cut -> messages", GEMINI, MESSAGES, 0,
+      "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hel\"}"
+      "],\"role\":\"model\"},\"index\":0}],\"responseId\":\"r9\"}\n\n: ke"
+      "ep-alive\n\ndata: {\"candidates\":[{\"content\":{\"parts\":[{\"tex"
+      "t\":\"lo\"}],\"role\":\"model\"},\"index\":0}],\"responseId\":\"r9"
+      "\"}\n\n",
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message"
+      "\":{\"id\":\"msg_r9\",\"type\":\"message\",\"role\":\"assistant\","
+      "\"content\":[],\"model\":\"claude-sonnet\",\"stop_reason\":null,\""
+      "stop_sequence\":null,\"usage\":{\"input_tokens\":0,\"output_tokens"
+      "\":0}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_b"
+      "lock_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"te"
+      "xt\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"conte"
+      "nt_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\""
+      "text\":\"Hel\"}}\n\nevent: content_block_delta\ndata: {\"type\":\""
+      "content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta"
+      "\",\"text\":\"lo\"}}\n\nevent: error\ndata: {\"type\":\"error\",\""
+      "error\":{\"type\":\"api_error\",\"message\":\"the provider's strea"
+      "m was cut\"}}\n\n",
+      NGX_HTTP_LLM_XLATE_BAD },
+
     { NULL, 0, 0, 0, NULL, NULL, 0 }
 };
 
@@ -780,6 +1110,9 @@ test_sse_bounds(void)
     check(ngx_http_llm_xlate_supported(CHAT, MESSAGES)
           && ngx_http_llm_xlate_supported(MESSAGES, CHAT)
           && !ngx_http_llm_xlate_supported(CHAT, CHAT)
+          && ngx_http_llm_xlate_supported(CHAT, GEMINI)
+          && ngx_http_llm_xlate_supported(MESSAGES, GEMINI)
+          && !ngx_http_llm_xlate_supported(GEMINI, CHAT)
           && !ngx_http_llm_xlate_supported(5, CHAT),
           "supported", "pairs", NULL, NULL);
 }

@@ -11,17 +11,21 @@
  *                                  JSON, stream and error replies
  *   ngx_http_llm_mock_openai.c     OpenAI's endpoints, events and errors
  *   ngx_http_llm_mock_anthropic.c  Anthropic's
+ *   ngx_http_llm_mock_gemini.c     Gemini's native API
+ *   ngx_http_llm_mock_azure.c      Azure OpenAI's deployment URLs
  *   ngx_http_llm_mock_fields.c     the top-level fields each endpoint
  *                                  takes (api=NAME only)
  *
- * How to add an API (e.g. Gemini's native one):
+ * How to add an API (e.g. Cohere's):
  *
- *   1. mock/ngx_http_llm_mock_gemini.c defines one
+ *   1. mock/ngx_http_llm_mock_cohere.c defines one
  *      ngx_http_llm_mock_api_t: its name (the value of api=), its
  *      endpoints (URI suffix, how streaming is asked for, the JSON reply
  *      template, the stream's event template), its error templates and
- *      its status -> error type table.  Copy the shape of
- *      ngx_http_llm_mock_anthropic.c.
+ *      its status -> error type table; optionally a check of the path,
+ *      arguments and key, and its request's known fields.  Copy the
+ *      shape of ngx_http_llm_mock_anthropic.c (or _gemini.c for the
+ *      checks).
  *   2. Declare it below ("extern ngx_http_llm_mock_api_t ...") and add it
  *      to ngx_http_llm_mock_apis[] in ngx_http_llm_mock_module.c; the
  *      order of that array is the order api=auto tries suffixes in.
@@ -38,6 +42,7 @@
  *   %o  completion/output tokens             %s  %p + %o
  *   %n  the status code                      %e  the API's error type
  *   %r  the method and path, JSON-escaped    %%  a '%'
+ *   %f  the unknown request field, JSON-escaped
  *   %[u ... %]  only when usage is reported (no "no_usage")
  *   %[i ... %]  only when the client asked for "include_usage"
  */
@@ -96,6 +101,18 @@ typedef struct {
     char                            *error;         /* reply to status=N */
     ngx_http_llm_mock_error_type_t  *error_types;   /* status 0 ends */
     char                            *not_found;     /* any other URI */
+
+    /*
+     * Optional, for APIs that refuse more than unknown paths:
+     * check: what the real API refuses before reading the body (path
+     * shape, arguments, credentials): 0, or the status with *tpl its
+     * reply; fields: the request's known top-level keys (NULL ends),
+     * any other is refused with 400 and the "unknown" template (%f).
+     */
+    ngx_uint_t                     (*check)(ngx_http_request_t *r,
+                                            char **tpl);
+    char                           **fields;
+    char                            *unknown;
 } ngx_http_llm_mock_api_t;
 
 
@@ -151,6 +168,7 @@ typedef struct {
     ngx_str_t                  text;
     ngx_str_t                  piece;
     ngx_str_t                  request;    /* "POST /v1/x", not escaped */
+    ngx_str_t                  field;      /* unknown, not escaped */
     char                      *error_type;
     ngx_uint_t                 prompt;
     ngx_uint_t                 completion;
@@ -166,6 +184,8 @@ extern ngx_http_llm_mock_api_t *ngx_http_llm_mock_apis[];
 
 extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_openai;
 extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_anthropic;
+extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_gemini;
+extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_azure;
 extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_chat;
 
 
@@ -178,13 +198,17 @@ ngx_int_t ngx_http_llm_mock_reply(ngx_http_request_t *r,
     ngx_http_llm_mock_loc_conf_t *mlcf, ngx_http_llm_mock_ctx_t *ctx,
     ngx_http_llm_mock_endpoint_t *ep, ngx_http_llm_mock_req_t *rq,
     size_t body_len);
-char *ngx_http_llm_mock_unknown_field(ngx_http_llm_mock_api_t *api,
+char *ngx_http_llm_mock_endpoint_field(ngx_http_llm_mock_api_t *api,
     ngx_http_llm_mock_endpoint_t *ep, ngx_str_t *body, ngx_str_t *field);
-ngx_int_t ngx_http_llm_mock_field_error(ngx_http_request_t *r,
-    ngx_http_llm_mock_ctx_t *ctx, char *tpl, ngx_str_t *field);
 ngx_int_t ngx_http_llm_mock_error(ngx_http_request_t *r,
     ngx_http_llm_mock_loc_conf_t *mlcf, ngx_http_llm_mock_ctx_t *ctx,
     ngx_http_llm_mock_api_t *api, ngx_uint_t status, ngx_uint_t unknown);
+
+ngx_int_t ngx_http_llm_mock_refuse(ngx_http_request_t *r,
+    ngx_http_llm_mock_ctx_t *ctx, char *tpl, ngx_uint_t status,
+    ngx_str_t *field);
+ngx_uint_t ngx_http_llm_mock_unknown_field(ngx_str_t *body, char **fields,
+    ngx_str_t *name);
 
 ngx_int_t ngx_http_llm_mock_out(ngx_http_request_t *r,
     ngx_http_llm_mock_ctx_t *ctx, ngx_buf_t *b);

@@ -94,5 +94,7 @@ ngx_http_llm_mock_api_t  ngx_http_llm_mock_anthropic = {
     ngx_http_llm_mock_anthropic_errors,
 
     "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\","
-    "\"message\":\"Not Found\"}}"
+    "\"message\":\"Not Found\"}}",
+
+    NULL, NULL, NULL            /* no checks beyond the paths */
 };

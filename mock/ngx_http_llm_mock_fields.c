@@ -22,7 +22,7 @@ typedef struct {
     ngx_http_llm_mock_api_t   *api;
     char                      *suffix;
     char                     **fields;     /* NULL ends */
-    char                      *error;      /* %r: the field */
+    char                      *error;      /* %f: the field */
 } ngx_http_llm_mock_fields_t;
 
 
@@ -65,17 +65,17 @@ static char  *ngx_http_llm_mock_messages_fields[] = {
 /* what each provider answers to a member it does not know */
 
 #define OPENAI_CHAT_UNKNOWN                                                   \
-    "{\"error\":{\"message\":\"Unrecognized request argument supplied: %r\"," \
+    "{\"error\":{\"message\":\"Unrecognized request argument supplied: %f\"," \
     "\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}"
 
 #define OPENAI_RESPONSES_UNKNOWN                                              \
-    "{\"error\":{\"message\":\"Unknown parameter: '%r'.\","                   \
-    "\"type\":\"invalid_request_error\",\"param\":\"%r\","                    \
+    "{\"error\":{\"message\":\"Unknown parameter: '%f'.\","                   \
+    "\"type\":\"invalid_request_error\",\"param\":\"%f\","                    \
     "\"code\":\"unknown_parameter\"}}"
 
 #define ANTHROPIC_UNKNOWN                                                     \
     "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\","      \
-    "\"message\":\"%r: Extra inputs are not permitted\"}}"
+    "\"message\":\"%f: Extra inputs are not permitted\"}}"
 
 
 static ngx_http_llm_mock_fields_t  ngx_http_llm_mock_fields[] = {
@@ -99,7 +99,7 @@ static ngx_http_llm_mock_fields_t  ngx_http_llm_mock_fields[] = {
  */
 
 char *
-ngx_http_llm_mock_unknown_field(ngx_http_llm_mock_api_t *api,
+ngx_http_llm_mock_endpoint_field(ngx_http_llm_mock_api_t *api,
     ngx_http_llm_mock_endpoint_t *ep, ngx_str_t *body, ngx_str_t *field)
 {
     char                         **f;

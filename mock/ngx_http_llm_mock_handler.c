@@ -118,6 +118,7 @@ ngx_http_llm_mock_prepare(ngx_http_request_t *r,
     u_char                        *p, *last;
     ngx_int_t                      rc;
     ngx_str_t                      body, uri, field;
+    ngx_uint_t                     status;
     ngx_chain_t                   *cl;
     ngx_http_llm_mock_api_t       *api;
     ngx_http_llm_mock_req_t        rq;
@@ -163,6 +164,11 @@ ngx_http_llm_mock_prepare(ngx_http_request_t *r,
             break;
         }
 
+        if (api->check && (status = api->check(r, &tpl)) != 0) {
+            rc = ngx_http_llm_mock_refuse(r, ctx, tpl, status, NULL);
+            break;
+        }
+
         if (mlcf->status != NGX_HTTP_OK) {
             rc = ngx_http_llm_mock_error(r, mlcf, ctx, api, mlcf->status, 0);
             break;
@@ -172,13 +178,22 @@ ngx_http_llm_mock_prepare(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        /* a named API is strict about the fields, as the real one is */
+        if (api->fields
+            && ngx_http_llm_mock_unknown_field(&body, api->fields, &field))
+        {
+            rc = ngx_http_llm_mock_refuse(r, ctx, api->unknown,
+                                          NGX_HTTP_BAD_REQUEST, &field);
+            break;
+        }
 
-        tpl = mlcf->api ? ngx_http_llm_mock_unknown_field(mlcf->api, ep,
-                                                          &body, &field)
+        /* a named API is strict about each endpoint's fields too */
+
+        tpl = mlcf->api ? ngx_http_llm_mock_endpoint_field(mlcf->api, ep,
+                                                           &body, &field)
                         : NULL;
         if (tpl) {
-            rc = ngx_http_llm_mock_field_error(r, ctx, tpl, &field);
+            rc = ngx_http_llm_mock_refuse(r, ctx, tpl, NGX_HTTP_BAD_REQUEST,
+                                          &field);
             break;
         }
 

@@ -41,6 +41,8 @@ static char *ngx_http_llm_mock_invalid(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_http_llm_mock_api_t  *ngx_http_llm_mock_apis[] = {
     &ngx_http_llm_mock_openai,
     &ngx_http_llm_mock_anthropic,
+    &ngx_http_llm_mock_gemini,
+    &ngx_http_llm_mock_azure,       /* its paths end as OpenAI's: api=azure */
     &ngx_http_llm_mock_chat,       /* never reached by auto: openai's ones */
     NULL
 };

@@ -194,7 +194,9 @@ ngx_http_llm_mock_api_t  ngx_http_llm_mock_openai = {
 
     /* what api.openai.com answers, with 404, to a URI it does not serve */
     "{\"error\":{\"message\":\"Invalid URL (%r)\","
-    "\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}"
+    "\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}",
+
+    NULL, NULL, NULL            /* no checks beyond the paths */
 };
 
 
@@ -207,5 +209,7 @@ ngx_http_llm_mock_api_t  ngx_http_llm_mock_chat = {
     ngx_http_llm_mock_openai_errors,
 
     "{\"error\":{\"message\":\"Invalid URL (%r)\","
-    "\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}"
+    "\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}",
+
+    NULL, NULL, NULL            /* fields: ngx_http_llm_mock_fields.c */
 };

@@ -189,28 +189,106 @@ ngx_http_llm_mock_error(ngx_http_request_t *r,
 }
 
 
-/* a 400 for a member the endpoint does not take (tpl's %r: its name) */
+/* a request the API refuses (check, unknown field): tpl with status */
 
 ngx_int_t
-ngx_http_llm_mock_field_error(ngx_http_request_t *r,
-    ngx_http_llm_mock_ctx_t *ctx, char *tpl, ngx_str_t *field)
+ngx_http_llm_mock_refuse(ngx_http_request_t *r, ngx_http_llm_mock_ctx_t *ctx,
+    char *tpl, ngx_uint_t status, ngx_str_t *field)
 {
     ngx_int_t                 rc;
     ngx_http_llm_mock_vars_t  v;
 
     ngx_memzero(&v, sizeof(ngx_http_llm_mock_vars_t));
 
-    v.request = *field;
-    v.status = NGX_HTTP_BAD_REQUEST;
+    v.status = status;
+
+    if (field) {
+        v.field = *field;
+    }
 
     rc = ngx_http_llm_mock_json(r, ctx, tpl, &v);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    r->headers_out.status = NGX_HTTP_BAD_REQUEST;
+    r->headers_out.status = status;
 
     return NGX_OK;
+}
+
+
+/*
+ * Whether the body's top-level object has a key not in fields (name is
+ * set to it).  A small JSON walker: strings, nesting; enough for bodies
+ * the router built (a body that is not an object has no unknown key).
+ */
+
+ngx_uint_t
+ngx_http_llm_mock_unknown_field(ngx_str_t *body, char **fields,
+    ngx_str_t *name)
+{
+    u_char      *p, *end, *k;
+    char       **f;
+    ngx_uint_t   depth, key;
+
+    p = body->data;
+    end = p + body->len;
+    depth = 0;
+    key = 0;
+
+    for ( /* void */ ; p < end; p++) {
+
+        switch (*p) {
+
+        case '"':
+            for (k = ++p; p < end && *p != '"'; p++) {
+                if (*p == '\\') {
+                    p++;
+                }
+            }
+
+            if (p >= end || depth != 1 || !key) {
+                break;
+            }
+
+            key = 0;
+
+            for (f = fields; *f; f++) {
+                if ((size_t) (p - k) == ngx_strlen(*f)
+                    && ngx_strncmp(k, *f, p - k) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (*f == NULL) {
+                name->data = k;
+                name->len = p - k;
+                return 1;
+            }
+
+            break;
+
+        case '{':
+            key = (depth++ == 0);
+            break;
+
+        case '[':
+            depth++;
+            break;
+
+        case '}':
+        case ']':
+            depth--;
+            break;
+
+        case ',':
+            key = (depth == 1);
+            break;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -463,15 +541,15 @@ ngx_http_llm_mock_render(u_char *dst, char *tpl, ngx_http_llm_mock_vars_t *v)
             break;
 
         case 'r':
-            n = v->request.len
-                + ngx_escape_json(NULL, v->request.data, v->request.len);
+        case 'f':
+            s = (*t == 'r') ? v->request.data : v->field.data;
+            n = (*t == 'r') ? v->request.len : v->field.len;
 
             if (dst) {
-                dst = (u_char *) ngx_escape_json(dst, v->request.data,
-                                                 v->request.len);
+                dst = (u_char *) ngx_escape_json(dst, s, n);
             }
 
-            len += n;
+            len += n + ngx_escape_json(NULL, s, n);
             continue;
 
         default: /* '%' */

@@ -18,6 +18,8 @@
 
 #define NGX_HTTP_LLM_API_OPENAI        0
 #define NGX_HTTP_LLM_API_ANTHROPIC     1
+#define NGX_HTTP_LLM_API_GEMINI        2   /* native generateContent */
+#define NGX_HTTP_LLM_API_AZURE         3   /* OpenAI's, deployment URLs */
 
 /* inbound endpoints, relative to the location */
 #define NGX_HTTP_LLM_EP_CHAT           0
@@ -268,6 +270,7 @@ typedef struct {
     ngx_array_t                     *keys;    /* ngx_str_t, header values */
 
     ngx_int_t                        max_tokens_default;  /* api=anthropic */
+    ngx_str_t                        api_version;  /* api=azure: the args */
     /* serves the Responses API itself (else it gets chat completions) */
     ngx_flag_t                       responses;
 
@@ -614,7 +617,10 @@ void ngx_http_llm_key_file_wipe(ngx_str_t *content);
 u_char *ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s,
     size_t len);
 
-/* llm_upstream */
+/* llm_upstream (presets.c: its tables) */
+#define NGX_HTTP_LLM_AZURE_API_VERSION  "2024-10-21"
+extern ngx_http_llm_preset_t  ngx_http_llm_presets[];
+extern ngx_str_t              ngx_http_llm_api_names[];
 char *ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_http_llm_provider_t *ngx_http_llm_find_provider(
@@ -660,6 +666,9 @@ ngx_int_t ngx_http_llm_balancer_init(ngx_conf_t *cf,
 ngx_int_t ngx_http_llm_filter_init(ngx_conf_t *cf);
 
 /* API translation */
+ngx_int_t ngx_http_llm_xlate_uri(ngx_http_request_t *r,
+    ngx_http_llm_provider_t *prov, ngx_uint_t endpoint, ngx_str_t *model,
+    ngx_uint_t stream);
 ngx_int_t ngx_http_llm_xlate_build(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_http_llm_target_t *t);
 ngx_uint_t ngx_http_llm_xlate_serves(ngx_http_llm_ctx_t *ctx,
@@ -740,8 +749,8 @@ ngx_http_llm_price_t *ngx_http_llm_price_find(ngx_http_llm_main_conf_t *lmcf,
     ngx_http_llm_provider_t *prov, ngx_str_t *model);
 void ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u_char *pos, u_char *last);
-void ngx_http_llm_usage_event(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
-    u_char *data, size_t len);
+ngx_uint_t ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data,
+    size_t len);
 int64_t ngx_http_llm_cost(ngx_http_llm_price_t *price, int64_t prompt,
     int64_t cached, int64_t completion);
 int64_t ngx_http_llm_cost_bound(int64_t tokens, int64_t price);

@@ -85,7 +85,9 @@ ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     rep_end = NULL;
     ngx_str_null(&rep);
 
-    if (ctx->stream && prov->api == NGX_HTTP_LLM_API_OPENAI
+    if (ctx->stream
+        && (prov->api == NGX_HTTP_LLM_API_OPENAI
+            || prov->api == NGX_HTTP_LLM_API_AZURE)
         && ctx->endpoint != NGX_HTTP_LLM_EP_RESPONSES
         && ctx->endpoint != NGX_HTTP_LLM_EP_EMBEDDINGS
         && !ctx->client_usage)
@@ -195,9 +197,18 @@ ngx_http_llm_build_request(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     /* the provider's path; the client's query string is not passed on */
 
-    r->uri = prov->uri[ctx->endpoint];
-    r->valid_unparsed_uri = 0;
-    ngx_str_null(&r->args);
+    switch (ngx_http_llm_xlate_uri(r, prov, ctx->endpoint,
+                                   &ctx->upstream_model, ctx->stream))
+    {
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        return NGX_DECLINED;
+
+    default:
+        return NGX_ERROR;
+    }
 
 key:
 

@@ -10,6 +10,7 @@
 
 
 #include "ngx_http_llm_router.h"
+#include "ngx_http_llm_router_scan.h"
 
 #include <cjson/cJSON.h>
 
@@ -30,7 +31,7 @@ static ngx_int_t ngx_http_llm_sse_end(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_chain_t ***last);
 static u_char *ngx_http_llm_sse_eol(u_char *p, u_char *end);
 static ngx_uint_t ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx,
-    u_char *start, u_char *end);
+    u_char *start, u_char *end, u_char *eol1);
 static u_char *ngx_http_llm_sse_join(ngx_http_llm_ctx_t *ctx, size_t size);
 static ngx_uint_t ngx_http_llm_sse_member(u_char *p, u_char *last,
     const char *name, u_char c);
@@ -353,7 +354,7 @@ static ngx_int_t
 ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_chain_t *in)
 {
-    u_char       *p, *q, *end, *start, *ev, *ev_end;
+    u_char       *p, *q, *end, *start, *ev, *ev_end, *eol1;
     ngx_int_t     rc;
     ngx_buf_t    *b;
     ngx_uint_t    drop, copy, blank, last_buf;
@@ -384,6 +385,7 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         p = b->pos;
         end = b->last;
         start = p;
+        eol1 = NULL;
 
         if (ctx->sse.cr && p < end) {
             /* the LF of a CRLF split across reads: no line of its own */
@@ -396,6 +398,11 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         while ((q = ngx_http_llm_sse_eol(p, end)) != NULL) {
             blank = !ctx->sse.line_started && q == p;
+
+            if (p == start) {
+                /* an event's first line: not to be looked for again */
+                eol1 = q;
+            }
 
             ctx->sse.line_started = 0;
 
@@ -430,7 +437,9 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                 ev_end = p;
             }
 
-            drop = ev ? ngx_http_llm_sse_event(ctx, ev, ev_end) : 0;
+            drop = ev ? ngx_http_llm_sse_event(ctx, ev, ev_end,
+                                               ev == start ? eol1 : NULL)
+                      : 0;
 
             if (ctx->strip_usage) {
                 if (drop && !copy) {
@@ -577,7 +586,7 @@ ngx_http_llm_sse_end(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     }
 
     drop = ngx_http_llm_sse_event(ctx, ctx->sse.carry,
-                                  ctx->sse.carry + ctx->sse.carry_len);
+                                  ctx->sse.carry + ctx->sse.carry_len, NULL);
 
     if (ctx->strip_usage && !drop
         && ngx_http_llm_emit(r, last, ctx->sse.carry,
@@ -593,18 +602,20 @@ ngx_http_llm_sse_end(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 }
 
 
+/* a field name or a value, compared inline (no call per line) */
+
+#define ngx_http_llm_sse_is(p, s, n)                                          \
+    ((p)[0] == (s)[0] && ngx_memcmp(p, s, n) == 0)
+
+
 /* the first CR or LF */
 
 static u_char *
 ngx_http_llm_sse_eol(u_char *p, u_char *end)
 {
-    for ( /* void */ ; p < end; p++) {
-        if (*p == '\n' || *p == '\r') {
-            return p;
-        }
-    }
+    p = (u_char *) ngx_http_llm_scan_eol(p, end);
 
-    return NULL;
+    return (p < end) ? p : NULL;
 }
 
 
@@ -612,10 +623,13 @@ ngx_http_llm_sse_eol(u_char *p, u_char *end)
  * Looks at one complete event; returns 1 if it is the usage-only chunk
  * that the router asked for and the client did not.  Several "data:"
  * lines make one value, joined by LF (as an SSE client joins them).
+ * eol1, if not NULL, is where the first line ends (the stream filter
+ * found it already).
  */
 
 static ngx_uint_t
-ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
+ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
+    u_char *eol1)
 {
     u_char      *p, *v, *eol, *next, *data, *data_end, *name, *name_end,
                 *joined;
@@ -629,7 +643,7 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
     joined = NULL;
 
     for (p = start; p < end; p = next) {
-        eol = ngx_http_llm_sse_eol(p, end);
+        eol = (p == start && eol1) ? eol1 : ngx_http_llm_sse_eol(p, end);
 
         if (eol == NULL) {
             eol = end;
@@ -643,7 +657,7 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
             }
         }
 
-        if (eol - p >= 5 && ngx_strncmp(p, "data:", 5) == 0) {
+        if (eol - p >= 5 && ngx_http_llm_sse_is(p, "data:", 5)) {
             v = p + 5;
 
             if (v < eol && *v == ' ') {
@@ -670,7 +684,7 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
             *data_end++ = '\n';
             data_end = ngx_cpymem(data_end, v, eol - v);
 
-        } else if (eol - p >= 6 && ngx_strncmp(p, "event:", 6) == 0) {
+        } else if (eol - p >= 6 && ngx_http_llm_sse_is(p, "event:", 6)) {
             name = p + 6;
             name_end = eol;
 
@@ -698,18 +712,14 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end)
         return 0;
     }
 
-    if (data_end - data == 6 && ngx_strncmp(data, "[DONE]", 6) == 0) {
+    if (data_end - data == 6 && ngx_http_llm_sse_is(data, "[DONE]", 6)) {
         ctx->sse.done = 1;
         return 0;
     }
 
-    if (ngx_strlcasestrn(data, data_end, (u_char *) "\"usage\"", 7 - 1)
-        == NULL)
-    {
+    if (!ngx_http_llm_usage_event(ctx, data, data_end - data)) {
         return 0;
     }
-
-    ngx_http_llm_usage_event(ctx->request, ctx, data, data_end - data);
 
     if (!ctx->strip_usage) {
         return 0;

@@ -37,6 +37,8 @@ static ngx_http_llm_probe_preset_t  ngx_http_llm_probe_presets[] = {
     { "vllm", "/health", 1 },
     { "doubao", NULL, 0 },
     { "zhipu", NULL, 0 },
+    /* Azure lists models outside the deployments; any GA version does */
+    { "azure", "/openai/models?api-version=2024-10-21", 0 },
     { NULL, NULL, 0 }
 };
 

@@ -150,6 +150,12 @@ ngx_http_llm_probe_request(ngx_http_llm_probe_t *pr)
             p = ngx_sprintf(p, "x-api-key: %V" CRLF "anthropic-version: "
                             NGX_HTTP_LLM_ANTHROPIC_VERSION CRLF, key);
 
+        } else if (prov->api == NGX_HTTP_LLM_API_GEMINI) {
+            p = ngx_sprintf(p, "x-goog-api-key: %V" CRLF, key);
+
+        } else if (prov->api == NGX_HTTP_LLM_API_AZURE) {
+            p = ngx_sprintf(p, "api-key: %V" CRLF, key);
+
         } else {
             p = ngx_sprintf(p, "Authorization: %V" CRLF, key);
         }

@@ -14,6 +14,15 @@
 #include <cjson/cJSON.h>
 
 
+/* the connection's header buffer while the body is read in place */
+typedef struct {
+    ngx_buf_t                       *buf;
+    u_char                          *start;
+    u_char                          *last;
+    u_char                          *end;
+} ngx_http_llm_header_buf_t;
+
+
 static ngx_uint_t ngx_http_llm_find_endpoint(ngx_http_request_t *r,
     ngx_str_t *model_id);
 static ngx_int_t ngx_http_llm_check_content_type(ngx_http_request_t *r);
@@ -24,6 +33,8 @@ static ngx_int_t ngx_http_llm_process_target(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 static void ngx_http_llm_budget_done(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_int_t rc);
+static ngx_int_t ngx_http_llm_body_in_place(ngx_http_request_t *r);
+static void ngx_http_llm_header_buf_restore(void *data);
 static ngx_int_t ngx_http_llm_collect_body(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 static ngx_int_t ngx_http_llm_models(ngx_http_request_t *r,
@@ -142,6 +153,10 @@ ngx_http_llm_rewrite_handler(ngx_http_request_t *r)
 
     /* one buffer: the scanner needs the body contiguous, uncopied */
     r->request_body_in_single_buf = 1;
+
+    if (ngx_http_llm_body_in_place(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_llm_body_handler);
 
@@ -529,10 +544,118 @@ ngx_http_llm_process_target(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 }
 
 
+/*
+ * nginx keeps the part of the body that came with the header where it is,
+ * in the header buffer, and reads the rest into a buffer of its own: two
+ * pieces, which the scanner would need joined by a copy of the whole
+ * body.  When the length is known and the body stays in memory, a header
+ * buffer with room for the whole body makes nginx read the rest right
+ * after the part already there (its "the whole request body may be
+ * placed in r->header_in" case): only that part is copied, at most
+ * client_header_buffer_size (or a large header buffer) bytes.
+ *
+ * The header buffer is the connection's (c->buffer or a large header
+ * buffer) and must outlive the request: ngx_http_set_keepalive() reads
+ * r->header_in after the request's pool is gone.  So it is not replaced:
+ * its memory is, by memory of the request's pool, and a cleanup of that
+ * pool gives the buffer its own memory back (the pre-read part consumed)
+ * before the pool is freed.  Replacing r->header_in by a buffer of the
+ * request's pool made nginx read freed memory, and crash (SIGSEGV) when
+ * that memory had gone back to the system.
+ */
+
+static ngx_int_t
+ngx_http_llm_body_in_place(ngx_http_request_t *r)
+{
+    u_char                            *p;
+    off_t                              len;
+    size_t                             preread;
+    ngx_buf_t                         *b;
+    ngx_pool_cleanup_t                *cln;
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_llm_header_buf_t         *saved;
+
+    len = r->headers_in.content_length_n;
+    b = r->header_in;
+
+    if (r != r->main
+        || r->request_body != NULL
+        || len <= 0
+        || r->headers_in.chunked
+        || r->http_version >= NGX_HTTP_VERSION_20
+        || r->request_body_in_file_only)
+    {
+        return NGX_OK;
+    }
+
+    preread = b->last - b->pos;
+
+    if (preread == 0
+        || (off_t) preread >= len
+        || b->end - b->last >= len - (off_t) preread)
+    {
+        /* nothing read yet, all read, or room enough: one piece anyway */
+        return NGX_OK;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (len > (off_t) clcf->client_body_buffer_size) {
+        /* it goes to a temporary file */
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_llm_header_buf_t));
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    saved = cln->data;
+    saved->buf = b;
+    saved->start = b->start;
+    saved->last = b->last;
+    saved->end = b->end;
+
+    cln->handler = ngx_http_llm_header_buf_restore;
+
+    b->start = p;
+    b->pos = p;
+    b->last = ngx_cpymem(p, saved->last - preread, preread);
+    b->end = p + len;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_llm_header_buf_restore(void *data)
+{
+    ngx_http_llm_header_buf_t  *saved = data;
+
+    ngx_buf_t  *b;
+
+    /*
+     * what nginx leaves there after a body: nothing unread (the rest was
+     * read up to the body's length, never into the next request)
+     */
+
+    b = saved->buf;
+    b->start = saved->start;
+    b->pos = saved->last;
+    b->last = saved->last;
+    b->end = saved->end;
+}
+
+
 static ngx_int_t
 ngx_http_llm_collect_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
-    u_char       *p;
+    u_char       *p, *start, *last;
     off_t         len;
     ssize_t       n;
     ngx_buf_t    *b;
@@ -543,15 +666,46 @@ ngx_http_llm_collect_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
         return NGX_OK;
     }
 
-    cl = r->request_body->bufs;
+    /*
+     * the common case: pieces in memory that follow each other (nginx
+     * passes each read on as a piece of the same buffer), used in place
+     */
 
-    /* the common case: one buffer in memory, used in place */
+    start = NULL;
+    last = NULL;
 
-    if (cl->next == NULL && !cl->buf->in_file) {
-        ctx->body = cl->buf->pos;
-        ctx->body_len = cl->buf->last - cl->buf->pos;
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            break;
+        }
+
+        if (b->pos == b->last) {
+            continue;
+        }
+
+        if (start != NULL && b->pos != last) {
+            break;
+        }
+
+        if (start == NULL) {
+            start = b->pos;
+        }
+
+        last = b->last;
+    }
+
+    if (cl == NULL) {
+        ctx->body = start;
+        ctx->body_len = last - start;
         return NGX_OK;
     }
+
+    /*
+     * a copy: bodies in a temporary file, chunked bodies (each chunk
+     * is a piece), HTTP/2 bodies that came in more than one buffer
+     */
 
     len = 0;
 

@@ -27,6 +27,7 @@ typedef struct {
     ngx_str_t                        key_env;
     ngx_str_t                        fail_on;
     ngx_uint_t                       nkeysrc;
+    ngx_str_t                        api_version;
 } ngx_http_llm_upstream_args_t;
 
 
@@ -36,6 +37,8 @@ static ngx_int_t ngx_http_llm_upstream_param(ngx_conf_t *cf,
 static ngx_int_t ngx_http_llm_upstream_address(ngx_conf_t *cf,
     ngx_http_llm_main_conf_t *lmcf, ngx_http_llm_provider_t *prov,
     ngx_http_llm_upstream_args_t *a);
+static ngx_int_t ngx_http_llm_upstream_api_version(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *prov, ngx_http_llm_upstream_args_t *a);
 static ngx_int_t ngx_http_llm_upstream_keys(ngx_conf_t *cf,
     ngx_http_llm_provider_t *prov, ngx_http_llm_upstream_args_t *a);
 static ngx_int_t ngx_http_llm_parse_fail_on(ngx_conf_t *cf,
@@ -51,69 +54,11 @@ static ngx_int_t ngx_http_llm_upstream_responses(ngx_conf_t *cf,
 
 
 /*
- * Anthropic-compatible endpoints (for Claude Code), per the providers'
- * references:
- *   deepseek  https://api-docs.deepseek.com/guides/anthropic_api
- *   qwen      https://help.aliyun.com/zh/model-studio/anthropic-api-messages
- *   moonshot  https://platform.moonshot.cn/docs (/anthropic/v1/messages)
- *   zhipu     https://docs.bigmodel.cn (Claude Code: /api/anthropic)
- *   minimax   https://platform.minimax.io/docs/api-reference/text-anthropic-api
- * OpenAI-compatible ones:
- *   hunyuan   https://cloud.tencent.com/document/product/1729/111007
- *   qianfan   https://cloud.baidu.com/doc/WENXINWORKSHOP/s/2m3fihw8s
- *   siliconflow https://docs.siliconflow.cn/docs/userguide/quickstart
- */
-
-static ngx_http_llm_preset_t  ngx_http_llm_presets[] = {
-    { "openai", NGX_HTTP_LLM_API_OPENAI, "api.openai.com", 443, 1, "/v1",
-      NULL, NULL },
-    { "anthropic", NGX_HTTP_LLM_API_ANTHROPIC, "api.anthropic.com", 443, 1,
-      "/v1", NULL, NULL },
-    { "deepseek", NGX_HTTP_LLM_API_OPENAI, "api.deepseek.com", 443, 1,
-      "/v1", NULL, "/anthropic/v1" },
-    { "qwen", NGX_HTTP_LLM_API_OPENAI, "dashscope.aliyuncs.com", 443, 1,
-      "/compatible-mode/v1", NULL, "/apps/anthropic/v1" },
-    { "moonshot", NGX_HTTP_LLM_API_OPENAI, "api.moonshot.cn", 443, 1,
-      "/v1", NULL, "/anthropic/v1" },
-    { "zhipu", NGX_HTTP_LLM_API_OPENAI, "open.bigmodel.cn", 443, 1,
-      "/api/paas/v4", NULL, "/api/anthropic/v1" },
-    { "doubao", NGX_HTTP_LLM_API_OPENAI, "ark.cn-beijing.volces.com", 443, 1,
-      "/api/v3", NULL, NULL },
-    { "minimax", NGX_HTTP_LLM_API_OPENAI, "api.minimax.chat", 443, 1,
-      "/v1", "api.minimax.io", "/anthropic/v1" },
-    { "gemini", NGX_HTTP_LLM_API_OPENAI,
-      "generativelanguage.googleapis.com", 443, 1, "/v1beta/openai",
-      NULL, NULL },
-    { "mistral", NGX_HTTP_LLM_API_OPENAI, "api.mistral.ai", 443, 1, "/v1",
-      NULL, NULL },
-    { "groq", NGX_HTTP_LLM_API_OPENAI, "api.groq.com", 443, 1,
-      "/openai/v1", NULL, NULL },
-    { "openrouter", NGX_HTTP_LLM_API_OPENAI, "openrouter.ai", 443, 1,
-      "/api/v1", NULL, NULL },
-    { "together", NGX_HTTP_LLM_API_OPENAI, "api.together.xyz", 443, 1,
-      "/v1", NULL, NULL },
-    { "xai", NGX_HTTP_LLM_API_OPENAI, "api.x.ai", 443, 1, "/v1",
-      NULL, NULL },
-    { "hunyuan", NGX_HTTP_LLM_API_OPENAI, "api.hunyuan.cloud.tencent.com",
-      443, 1, "/v1", NULL, NULL },
-    { "qianfan", NGX_HTTP_LLM_API_OPENAI, "qianfan.baidubce.com", 443, 1,
-      "/v2", NULL, NULL },
-    { "siliconflow", NGX_HTTP_LLM_API_OPENAI, "api.siliconflow.cn", 443, 1,
-      "/v1", NULL, NULL },
-    { "ollama", NGX_HTTP_LLM_API_OPENAI, "127.0.0.1", 11434, 0, "/v1",
-      NULL, NULL },
-    { "vllm", NGX_HTTP_LLM_API_OPENAI, "127.0.0.1", 8000, 0, "/v1",
-      NULL, NULL },
-    { NULL, 0, NULL, 0, 0, NULL, NULL, NULL }
-};
-
-
-/*
  * Presets whose provider serves the Responses API itself; every other
  * OpenAI-API provider gets Responses requests as chat completions.
  */
 static const char  *ngx_http_llm_responses_presets[] = {
-    "openai", "azure", NULL
+    "openai", NULL
 };
 
 
@@ -218,6 +163,10 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_llm_upstream_api_version(cf, prov, &a) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (ngx_http_llm_upstream_keys(cf, prov, &a) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
@@ -299,7 +248,37 @@ ngx_http_llm_upstream_param(ngx_conf_t *cf, ngx_http_llm_provider_t *prov,
         {
             a->api = NGX_HTTP_LLM_API_ANTHROPIC;
 
+        } else if (s.len == 6 && ngx_strncmp(s.data, "gemini", 6) == 0) {
+            a->api = NGX_HTTP_LLM_API_GEMINI;
+
+        } else if (s.len == 5 && ngx_strncmp(s.data, "azure", 5) == 0) {
+            a->api = NGX_HTTP_LLM_API_AZURE;
+
         } else {
+            goto invalid;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "api_version=", 12) == 0) {
+        a->api_version.data = v->data + 12;
+        a->api_version.len = v->len - 12;
+
+        /* it goes into the query string as it is */
+        for (p = a->api_version.data;
+             p < a->api_version.data + a->api_version.len;
+             p++)
+        {
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+                  || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'
+                  || *p == '_'))
+            {
+                goto invalid;
+            }
+        }
+
+        if (a->api_version.len == 0) {
             goto invalid;
         }
 
@@ -533,11 +512,28 @@ ngx_http_llm_upstream_address(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
             }
         }
 
+        if (a->api == NGX_HTTP_LLM_API_GEMINI
+            && ngx_strcmp(a->preset->name, "gemini") == 0)
+        {
+            /* Google's native API, beside its OpenAI-compatible one */
+            ppath = "/v1beta";
+        }
+
+        if (phost == NULL && a->host.data == NULL && a->upstream.data == NULL)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "llm_upstream \"%V\" needs \"host=\" with "
+                               "preset \"%s\" (the resource's host, e.g. "
+                               "RESOURCE.openai.azure.com)", &prov->name,
+                               a->preset->name);
+            return NGX_ERROR;
+        }
+
         if (a->tls == NGX_CONF_UNSET) {
             a->tls = a->preset->tls;
         }
 
-        if (a->host.data == NULL) {
+        if (a->host.data == NULL && phost) {
             a->host.data = (u_char *) phost;
             a->host.len = ngx_strlen(phost);
 
@@ -650,6 +646,45 @@ ngx_http_llm_upstream_address(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
                            "\"llm_router\" upstream", &prov->name);
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/* api=azure: api_version= (default the latest GA one) as the query string */
+
+static ngx_int_t
+ngx_http_llm_upstream_api_version(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *prov, ngx_http_llm_upstream_args_t *a)
+{
+    ngx_str_t  v;
+
+    if (prov->api != NGX_HTTP_LLM_API_AZURE) {
+        if (a->api_version.data) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"api_version=\" in llm_upstream \"%V\" is "
+                               "for api=azure only", &prov->name);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    v = a->api_version;
+
+    if (v.data == NULL) {
+        ngx_str_set(&v, NGX_HTTP_LLM_AZURE_API_VERSION);
+    }
+
+    prov->api_version.len = sizeof("api-version=") - 1 + v.len;
+    prov->api_version.data = ngx_pnalloc(cf->pool, prov->api_version.len);
+    if (prov->api_version.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(prov->api_version.data, "api-version=",
+                          sizeof("api-version=") - 1),
+               v.data, v.len);
 
     return NGX_OK;
 }
@@ -935,7 +970,10 @@ ngx_http_llm_find_provider(ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name)
 }
 
 
-/* responses=on|off: the preset's default; only an OpenAI API has it */
+/*
+ * responses=on|off: on for api=azure (its v1 Responses API) and the
+ * presets that serve it; only OpenAI's API and Azure's have it.
+ */
 
 static ngx_int_t
 ngx_http_llm_upstream_responses(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
@@ -943,10 +981,12 @@ ngx_http_llm_upstream_responses(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
 {
     const char  **name;
 
-    if (p->responses == 1 && api != NGX_HTTP_LLM_API_OPENAI) {
+    if (p->responses == 1
+        && api != NGX_HTTP_LLM_API_OPENAI && api != NGX_HTTP_LLM_API_AZURE)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"responses=on\" of llm_upstream \"%V\" needs "
-                           "\"api=openai\"", &p->name);
+                           "\"api=openai\" or \"api=azure\"", &p->name);
         return NGX_ERROR;
     }
 
@@ -954,7 +994,7 @@ ngx_http_llm_upstream_responses(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
         return NGX_OK;
     }
 
-    p->responses = 0;
+    p->responses = (api == NGX_HTTP_LLM_API_AZURE);
 
     for (name = ngx_http_llm_responses_presets;
          preset && api == NGX_HTTP_LLM_API_OPENAI && *name;

@@ -4,13 +4,14 @@
  * BSD-2-Clause, see LICENSE.
  *
  * Usage and money: the top-level "usage" of JSON answers, found by a
- * byte-at-a-time scanner that keeps no more than the usage object (so
- * reads may split the answer anywhere), usage in SSE events, and
- * llm_price.
+ * scanner that keeps no more than the usage object (so reads may split
+ * the answer anywhere) and skips string contents a vector at a time,
+ * usage in SSE events, and llm_price.
  */
 
 
 #include "ngx_http_llm_router.h"
+#include "ngx_http_llm_router_scan.h"
 
 
 
@@ -35,8 +36,7 @@ struct ngx_http_llm_json_usage_s {
 
 static ngx_int_t ngx_http_llm_usage_copy(ngx_http_request_t *r,
     ngx_http_llm_json_usage_t *u, u_char *from, u_char *to);
-static int64_t ngx_http_llm_usage_find(u_char *p, u_char *last,
-    const char *name, size_t len);
+static void ngx_http_llm_usage_scan(u_char *p, u_char *last, int64_t *v);
 static void ngx_http_llm_usage_flat(ngx_http_llm_ctx_t *ctx, u_char *p,
     u_char *last);
 static ngx_int_t ngx_http_llm_parse_usd(ngx_str_t *s, int64_t *micro);
@@ -311,7 +311,7 @@ void
 ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u_char *pos, u_char *last)
 {
-    u_char                      c, *p, *q, *from;
+    u_char                      c, *p, *from;
     ngx_uint_t                  depth, in_string, escape, want_key, in_key,
                                 usage_next, capture;
     ngx_http_llm_json_usage_t  *u;
@@ -364,12 +364,7 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
                 } else {
                     /* the bulk of an answer: skip to '"' or '\\' */
-                    for (q = p + 1;
-                         q < last && *q != '"' && *q != '\\';
-                         q++)
-                    { /* void */ }
-
-                    p = q - 1;
+                    p = (u_char *) ngx_http_llm_scan_quote(p + 1, last) - 1;
                 }
 
                 continue;
@@ -500,65 +495,117 @@ ngx_http_llm_usage_copy(ngx_http_request_t *r, ngx_http_llm_json_usage_t *u,
 
 
 /*
- * The value of "name": N in a usage object, -1 if absent.  Keys are
- * matched with their quotes, so "input_tokens" is not found inside
- * "cache_read_input_tokens"; the object is small.
+ * The token counts a usage object may carry, by their quoted names; a
+ * name's first occurrence followed by ':' decides its value.
  */
 
-static int64_t
-ngx_http_llm_usage_find(u_char *p, u_char *last, const char *name, size_t len)
+#define NGX_HTTP_LLM_USAGE_PROMPT      0
+#define NGX_HTTP_LLM_USAGE_COMPLETION  1
+#define NGX_HTTP_LLM_USAGE_CACHED      2
+#define NGX_HTTP_LLM_USAGE_INPUT       3
+#define NGX_HTTP_LLM_USAGE_CREATION    4
+#define NGX_HTTP_LLM_USAGE_READ        5
+#define NGX_HTTP_LLM_USAGE_OUTPUT      6
+#define NGX_HTTP_LLM_USAGE_NNAMES      7
+
+static ngx_str_t  ngx_http_llm_usage_names[] = {
+    ngx_string("prompt_tokens"),
+    ngx_string("completion_tokens"),
+    ngx_string("cached_tokens"),
+    ngx_string("input_tokens"),
+    ngx_string("cache_creation_input_tokens"),
+    ngx_string("cache_read_input_tokens"),
+    ngx_string("output_tokens")
+};
+
+
+/*
+ * One pass over the quotes of a usage object: each quote starts a
+ * candidate name that ends at the next quote, so that "input_tokens" is
+ * not found inside "cache_read_input_tokens".  v[] gets each name's
+ * value, -1 if absent or not a token count.
+ */
+
+static void
+ngx_http_llm_usage_scan(u_char *p, u_char *last, int64_t *v)
 {
-    int64_t  v;
+    u_char      *q;
+    size_t       len;
+    int64_t      n;
+    ngx_uint_t   i, left;
 
-    for ( /* void */ ; p < last; p++) {
-        p = ngx_strlchr(p, last, '"');
-
-        if (p == NULL || (size_t) (last - p) < len + 3) {
-            return -1;
-        }
-
-        if (ngx_strncmp(p + 1, name, len) != 0 || p[len + 1] != '"') {
-            continue;
-        }
-
-        for (p += len + 2; p < last && (*p == ' ' || *p == '\t'
-                                        || *p == '\r' || *p == '\n'); p++)
-        { /* void */ }
-
-        if (p == last || *p != ':') {
-            continue;
-        }
-
-        for (p++; p < last && (*p == ' ' || *p == '\t'
-                               || *p == '\r' || *p == '\n'); p++)
-        { /* void */ }
-
-        if (p == last || *p < '0' || *p > '9') {
-            return -1;
-        }
-
-        for (v = 0; p < last && *p >= '0' && *p <= '9'; p++) {
-            if (v > 1000000000000LL) {
-                return -1;
-            }
-
-            v = v * 10 + (*p - '0');
-        }
-
-        /* 1.0 or 1e3 is no token count */
-        if (p < last && (*p == '.' || *p == 'e' || *p == 'E')) {
-            return -1;
-        }
-
-        return v;
+    for (i = 0; i < NGX_HTTP_LLM_USAGE_NNAMES; i++) {
+        v[i] = -2;      /* not decided */
     }
 
-    return -1;
+    left = NGX_HTTP_LLM_USAGE_NNAMES;
+
+    p = memchr(p, '"', last - p);
+
+    while (p != NULL && left) {
+        q = memchr(p + 1, '"', last - p - 1);
+        if (q == NULL) {
+            break;
+        }
+
+        len = q - p - 1;
+
+        for (i = 0; i < NGX_HTTP_LLM_USAGE_NNAMES; i++) {
+            if (ngx_http_llm_usage_names[i].len == len
+                && v[i] == -2
+                && ngx_memcmp(p + 1, ngx_http_llm_usage_names[i].data, len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        p = q;
+
+        if (i == NGX_HTTP_LLM_USAGE_NNAMES) {
+            continue;
+        }
+
+        for (q++; q < last && (*q == ' ' || *q == '\t'
+                               || *q == '\r' || *q == '\n'); q++)
+        { /* void */ }
+
+        if (q == last || *q != ':') {
+            continue;
+        }
+
+        for (q++; q < last && (*q == ' ' || *q == '\t'
+                               || *q == '\r' || *q == '\n'); q++)
+        { /* void */ }
+
+        n = -1;
+
+        if (q < last && *q >= '0' && *q <= '9') {
+            for (n = 0; q < last && *q >= '0' && *q <= '9'; q++) {
+                if (n > 1000000000000LL) {
+                    n = -1;
+                    break;
+                }
+
+                n = n * 10 + (*q - '0');
+            }
+
+            /* 1.0 or 1e3 is no token count */
+            if (q < last && (*q == '.' || *q == 'e' || *q == 'E')) {
+                n = -1;
+            }
+        }
+
+        v[i] = n;
+        left--;
+    }
+
+    for (i = 0; i < NGX_HTTP_LLM_USAGE_NNAMES; i++) {
+        if (v[i] == -2) {
+            v[i] = -1;
+        }
+    }
 }
-
-
-#define ngx_http_llm_usage_get(p, last, name)                                 \
-    ngx_http_llm_usage_find(p, last, name, sizeof(name) - 1)
 
 
 /*
@@ -574,18 +621,20 @@ static void
 ngx_http_llm_usage_flat(ngx_http_llm_ctx_t *ctx, u_char *p, u_char *last)
 {
     int64_t  prompt, completion, cached, creation, read;
+    int64_t  v[NGX_HTTP_LLM_USAGE_NNAMES];
 
-    prompt = ngx_http_llm_usage_get(p, last, "prompt_tokens");
-    completion = ngx_http_llm_usage_get(p, last, "completion_tokens");
-    cached = ngx_http_llm_usage_get(p, last, "cached_tokens");
+    ngx_http_llm_usage_scan(p, last, v);
+
+    prompt = v[NGX_HTTP_LLM_USAGE_PROMPT];
+    completion = v[NGX_HTTP_LLM_USAGE_COMPLETION];
+    cached = v[NGX_HTTP_LLM_USAGE_CACHED];
 
     if (prompt < 0) {
-        prompt = ngx_http_llm_usage_get(p, last, "input_tokens");
+        prompt = v[NGX_HTTP_LLM_USAGE_INPUT];
 
         if (prompt >= 0) {
-            creation = ngx_http_llm_usage_get(p, last,
-                                              "cache_creation_input_tokens");
-            read = ngx_http_llm_usage_get(p, last, "cache_read_input_tokens");
+            creation = v[NGX_HTTP_LLM_USAGE_CREATION];
+            read = v[NGX_HTTP_LLM_USAGE_READ];
 
             if (creation > 0) {
                 prompt += creation;
@@ -602,7 +651,7 @@ ngx_http_llm_usage_flat(ngx_http_llm_ctx_t *ctx, u_char *p, u_char *last)
     }
 
     if (completion < 0) {
-        completion = ngx_http_llm_usage_get(p, last, "output_tokens");
+        completion = v[NGX_HTTP_LLM_USAGE_OUTPUT];
     }
 
     if (prompt < 0 && completion < 0) {
@@ -626,15 +675,53 @@ ngx_http_llm_usage_flat(ngx_http_llm_ctx_t *ctx, u_char *p, u_char *last)
 
 
 /*
- * One SSE event's data (JSON), given that it mentions "usage": the usage
- * fields are read where they are (OpenAI's usage chunk, Anthropic's
- * message_start and message_delta, the Responses API's response.completed).
- * Keys inside strings are escaped, so they are never taken for fields.
+ * One SSE event's data (JSON): the usage fields are read where they are
+ * (OpenAI's usage chunk, Anthropic's message_start and message_delta,
+ * the Responses API's response.completed) if a "usage" member has a
+ * value other than null.  OpenAI's chunks say "usage":null in every event
+ * when the client asked for usage: those are passed over after one
+ * search for the quoted name.  Returns 1 if a usage value was found.
  */
 
-void
-ngx_http_llm_usage_event(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
-    u_char *data, size_t len)
+ngx_uint_t
+ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len)
 {
-    ngx_http_llm_usage_flat(ctx, data, data + len);
+    u_char  *p, *last;
+
+    last = data + len;
+
+    for (p = data; /* void */ ; p += sizeof("\"usage\"") - 1) {
+        p = (u_char *) ngx_http_llm_scan_find(p, last,
+                                              (u_char *) "\"usage\"",
+                                              sizeof("\"usage\"") - 1);
+        if (p == NULL) {
+            return 0;
+        }
+
+        for (p += sizeof("\"usage\"") - 1;
+             p < last && (*p == ' ' || *p == '\t' || *p == '\r'
+                          || *p == '\n');
+             p++)
+        { /* void */ }
+
+        if (p == last || *p != ':') {
+            continue;
+        }
+
+        for (p++;
+             p < last && (*p == ' ' || *p == '\t' || *p == '\r'
+                          || *p == '\n');
+             p++)
+        { /* void */ }
+
+        if (last - p >= 4 && ngx_strncmp(p, "null", 4) == 0) {
+            continue;
+        }
+
+        break;
+    }
+
+    ngx_http_llm_usage_flat(ctx, data, last);
+
+    return 1;
 }

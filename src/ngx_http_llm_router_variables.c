@@ -29,6 +29,8 @@
 #define NGX_HTTP_LLM_VAR_TENANT          14
 #define NGX_HTTP_LLM_VAR_TTFT            15
 #define NGX_HTTP_LLM_VAR_API             16
+#define NGX_HTTP_LLM_VAR_API_KEY         17
+#define NGX_HTTP_LLM_VAR_X_GOOG_API_KEY  18
 
 
 static ngx_int_t ngx_http_llm_variable(ngx_http_request_t *r,
@@ -90,6 +92,12 @@ static ngx_http_variable_t  ngx_http_llm_vars[] = {
 
     { ngx_string("llm_upstream_x_api_key"), NULL, ngx_http_llm_variable,
       NGX_HTTP_LLM_VAR_X_API_KEY, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_upstream_api_key"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_API_KEY, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llm_upstream_x_goog_api_key"), NULL, ngx_http_llm_variable,
+      NGX_HTTP_LLM_VAR_X_GOOG_API_KEY, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("llm_upstream_anthropic_version"), NULL,
       ngx_http_llm_variable, NGX_HTTP_LLM_VAR_ANTHROPIC_VER,
@@ -195,11 +203,20 @@ ngx_http_llm_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     case NGX_HTTP_LLM_VAR_API:
         /* the API the provider spoke (the client's may differ) */
-        if (prov && prov->api == NGX_HTTP_LLM_API_ANTHROPIC) {
-            ngx_str_set(&s, "anthropic");
+        if (prov) {
+            s = ngx_http_llm_api_names[prov->api];
+        }
+        break;
 
-        } else if (prov) {
-            ngx_str_set(&s, "openai");
+    case NGX_HTTP_LLM_VAR_API_KEY:
+        if (prov && prov->api == NGX_HTTP_LLM_API_AZURE) {
+            s = ctx->key;
+        }
+        break;
+
+    case NGX_HTTP_LLM_VAR_X_GOOG_API_KEY:
+        if (prov && prov->api == NGX_HTTP_LLM_API_GEMINI) {
+            s = ctx->key;
         }
         break;
 

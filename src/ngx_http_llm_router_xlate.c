@@ -20,7 +20,7 @@ static const char *ngx_http_llm_xlate_status_type(int format, int status);
 
 
 static const char  *ngx_http_llm_xlate_names[NGX_HTTP_LLM_XLATE_NFORMATS] = {
-    "openai", "anthropic", "responses"
+    "openai", "anthropic", "gemini", "responses"
 };
 
 
@@ -29,11 +29,14 @@ static const ngx_http_llm_xlate_pair_t
     *ngx_http_llm_xlate_pairs[NGX_HTTP_LLM_XLATE_NFORMATS]
                              [NGX_HTTP_LLM_XLATE_NFORMATS] =
 {
-    { NULL, &ngx_http_llm_xlate_chat_messages, NULL },
-    { &ngx_http_llm_xlate_messages_chat, NULL, NULL },
+    { NULL, &ngx_http_llm_xlate_chat_messages,
+      &ngx_http_llm_xlate_chat_gemini, NULL },
+    { &ngx_http_llm_xlate_messages_chat, NULL,
+      &ngx_http_llm_xlate_messages_gemini, NULL },
+    { NULL, NULL, NULL, NULL },     /* Gemini is a provider's API only */
     /* Responses is a client format only: providers speak chat to it */
     { &ngx_http_llm_xlate_responses_chat,
-      &ngx_http_llm_xlate_responses_messages, NULL },
+      &ngx_http_llm_xlate_responses_messages, NULL, NULL },
 };
 
 
@@ -340,15 +343,14 @@ ngx_http_llm_xlate_drop(ngx_http_llm_xlate_req_t *x, const char *name)
     char    *d, *p;
     size_t   len, n;
 
+    /* a member named "" (strstr() would find it everywhere, forever) */
+    if (name[0] == '\0') {
+        name = "\"\"";
+    }
+
     d = x->res->dropped;
     len = strlen(d);
     n = strlen(name);
-
-    if (n == 0) {
-        /* a member named "" (the search below would never move on) */
-        name = "\"\"";
-        n = 2;
-    }
 
     for (p = d; (p = strstr(p, name)) != NULL; p += n) {
         if ((p == d || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0')) {

@@ -29,8 +29,9 @@
 
 #define NGX_HTTP_LLM_XLATE_CHAT        0   /* OpenAI chat completions */
 #define NGX_HTTP_LLM_XLATE_MESSAGES    1   /* Anthropic messages */
-#define NGX_HTTP_LLM_XLATE_RESPONSES   2   /* OpenAI Responses (client) */
-#define NGX_HTTP_LLM_XLATE_NFORMATS    3
+#define NGX_HTTP_LLM_XLATE_GEMINI      2   /* Gemini generateContent */
+#define NGX_HTTP_LLM_XLATE_RESPONSES   3   /* OpenAI Responses (client) */
+#define NGX_HTTP_LLM_XLATE_NFORMATS    4
 
 /* results of the functions below */
 #define NGX_HTTP_LLM_XLATE_OK          0
@@ -116,7 +117,9 @@ typedef struct {
  * Per stream state of an SSE translation: fixed size plus the carry of
  * one partial event.
  */
-typedef struct {
+typedef struct ngx_http_llm_xlate_sse_s  ngx_http_llm_xlate_sse_t;
+
+struct ngx_http_llm_xlate_sse_s {
     int                             from;     /* the provider's format */
     int                             to;       /* the client's */
     int64_t                         created;
@@ -148,8 +151,11 @@ typedef struct {
     size_t                          carry_size;
     size_t                          carry_scan;   /* lines looked at */
 
+    /* a translation through chat: the chat -> client step's state */
+    ngx_http_llm_xlate_sse_t       *pivot;
+
     ngx_http_llm_xlate_rsp_t       *rsp;      /* a Responses client */
-} ngx_http_llm_xlate_sse_t;
+};
 
 
 /* NGX_HTTP_LLM_XLATE_CHAT..., or -1 for an unknown name */
@@ -285,6 +291,20 @@ cJSON *ngx_http_llm_xlate_mc_response(cJSON *src, const char *model,
     int64_t created);
 int ngx_http_llm_xlate_mc_event(ngx_http_llm_xlate_sse_t *s,
     const char *name, cJSON *data, ngx_http_llm_xlate_buf_t *out);
+
+/* Gemini, in _chat_gemini*.c: chat and messages (through chat) */
+extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_gemini;
+extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_gemini;
+int ngx_http_llm_xlate_cg_messages(ngx_http_llm_xlate_req_t *x, cJSON *v);
+cJSON *ngx_http_llm_xlate_gc_response(cJSON *src, const char *model,
+    int64_t created);
+cJSON *ngx_http_llm_xlate_gm_response(cJSON *src, const char *model,
+    int64_t created);
+int ngx_http_llm_xlate_gc_event(ngx_http_llm_xlate_sse_t *s,
+    const char *name, cJSON *data, ngx_http_llm_xlate_buf_t *out);
+/* usage of a Gemini JSON answer in OpenAI's terms (cached included) */
+int ngx_http_llm_xlate_gemini_usage(const unsigned char *body, size_t len,
+    int64_t *prompt, int64_t *completion, int64_t *cached);
 
 /* the Responses pair's halves (xlate_responses_chat*.c), for the pivot */
 int ngx_http_llm_xlate_rc_request(ngx_http_llm_xlate_req_t *x);

@@ -82,20 +82,29 @@ ngx_http_llm_xlate_client(ngx_http_llm_ctx_t *ctx)
 }
 
 
-/* the format prov speaks for this client (Responses: if it serves it) */
+/*
+ * The provider's format by api= (Azure speaks OpenAI's chat); a Responses
+ * client's own where the provider serves it (responses=on).
+ */
 
 static int
 ngx_http_llm_xlate_provider(ngx_http_llm_provider_t *prov, int client)
 {
-    if (prov->api == NGX_HTTP_LLM_API_ANTHROPIC) {
+    switch (prov->api) {
+
+    case NGX_HTTP_LLM_API_ANTHROPIC:
         return NGX_HTTP_LLM_XLATE_MESSAGES;
-    }
 
-    if (client == NGX_HTTP_LLM_XLATE_RESPONSES && prov->responses) {
-        return NGX_HTTP_LLM_XLATE_RESPONSES;
-    }
+    case NGX_HTTP_LLM_API_GEMINI:
+        return NGX_HTTP_LLM_XLATE_GEMINI;
 
-    return NGX_HTTP_LLM_XLATE_CHAT;
+    default:
+        if (client == NGX_HTTP_LLM_XLATE_RESPONSES && prov->responses) {
+            return NGX_HTTP_LLM_XLATE_RESPONSES;
+        }
+
+        return NGX_HTTP_LLM_XLATE_CHAT;
+    }
 }
 
 
@@ -115,7 +124,8 @@ ngx_http_llm_xlate_serves(ngx_http_llm_ctx_t *ctx,
     provider = ngx_http_llm_xlate_provider(prov, client);
 
     if (client < 0) {
-        return prov->api == NGX_HTTP_LLM_API_OPENAI;
+        return prov->api == NGX_HTTP_LLM_API_OPENAI
+               || prov->api == NGX_HTTP_LLM_API_AZURE;
     }
 
     return client == provider || ngx_http_llm_xlate_supported(client,
@@ -277,10 +287,21 @@ ngx_http_llm_xlate_build(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     r->request_body->temp_file = NULL;
     r->headers_in.content_length_n = b->last - b->pos;
 
-    r->uri = prov->uri[provider == NGX_HTTP_LLM_XLATE_MESSAGES
-                       ? NGX_HTTP_LLM_EP_MESSAGES : NGX_HTTP_LLM_EP_CHAT];
-    r->valid_unparsed_uri = 0;
-    ngx_str_null(&r->args);
+    switch (ngx_http_llm_xlate_uri(r, prov,
+                                   provider == NGX_HTTP_LLM_XLATE_MESSAGES
+                                   ? NGX_HTTP_LLM_EP_MESSAGES
+                                   : NGX_HTTP_LLM_EP_CHAT,
+                                   &ctx->upstream_model, res.stream))
+    {
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        return NGX_DECLINED;
+
+    default:
+        return NGX_ERROR;
+    }
 
     x->provider = provider;
     x->active = 1;
@@ -295,6 +316,135 @@ ngx_http_llm_xlate_build(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_memcpy(x->dropped.data, res.dropped, x->dropped.len);
 
     return NGX_DONE;
+}
+
+
+/*
+ * The provider's URI and arguments for an endpoint, set in r: the
+ * configured {path}/{endpoint}, or, where the model is part of the URL,
+ * Azure's {path}/openai/deployments/{model}/{endpoint}?api-version= and
+ * Gemini's {path}/models/{model}:generateContent (stream:
+ * :streamGenerateContent?alt=sse).  NGX_DECLINED: the model's name
+ * cannot go into a path (it may be the client's own).
+ */
+
+ngx_int_t
+ngx_http_llm_xlate_uri(ngx_http_request_t *r, ngx_http_llm_provider_t *prov,
+    ngx_uint_t endpoint, ngx_str_t *model, ngx_uint_t stream)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_str_t   m, method, *ep;
+
+    ngx_str_null(&r->args);
+    r->valid_unparsed_uri = 0;
+
+    if (prov->api != NGX_HTTP_LLM_API_AZURE
+        && prov->api != NGX_HTTP_LLM_API_GEMINI)
+    {
+        r->uri = prov->uri[endpoint];
+        return NGX_OK;
+    }
+
+    if (prov->api == NGX_HTTP_LLM_API_AZURE
+        && endpoint == NGX_HTTP_LLM_EP_RESPONSES)
+    {
+        /* Azure's Responses API is not per deployment: its v1 API */
+        ngx_str_set(&method, "/openai/v1/responses");
+        goto plain;
+    }
+
+    m = *model;
+
+    if (prov->api == NGX_HTTP_LLM_API_GEMINI
+        && m.len > 7 && ngx_strncmp(m.data, "models/", 7) == 0)
+    {
+        m.data += 7;
+        m.len -= 7;
+    }
+
+    if (m.len == 0 || m.len > 256
+        || (m.data[0] == '.'
+            && (m.len == 1 || (m.len == 2 && m.data[1] == '.'))))
+    {
+        goto bad_model;
+    }
+
+    for (p = m.data; p < m.data + m.len; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'
+              || *p == '_'))
+        {
+            goto bad_model;
+        }
+    }
+
+    if (prov->api == NGX_HTTP_LLM_API_GEMINI) {
+        if (stream) {
+            ngx_str_set(&method, ":streamGenerateContent");
+            ngx_str_set(&r->args, "alt=sse");
+
+        } else {
+            ngx_str_set(&method, ":generateContent");
+        }
+
+        len = prov->path.len + sizeof("/models/") - 1 + m.len + method.len;
+
+        r->uri.data = ngx_pnalloc(r->pool, len);
+        if (r->uri.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(r->uri.data, prov->path.data, prov->path.len);
+        p = ngx_cpymem(p, "/models/", sizeof("/models/") - 1);
+        p = ngx_cpymem(p, m.data, m.len);
+        p = ngx_cpymem(p, method.data, method.len);
+        r->uri.len = p - r->uri.data;
+
+        return NGX_OK;
+    }
+
+    ep = &ngx_http_llm_endpoint_names[endpoint];
+
+    len = prov->path.len + sizeof("/openai/deployments/") - 1 + m.len + 1
+          + ep->len;
+
+    r->uri.data = ngx_pnalloc(r->pool, len);
+    if (r->uri.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(r->uri.data, prov->path.data, prov->path.len);
+    p = ngx_cpymem(p, "/openai/deployments/",
+                   sizeof("/openai/deployments/") - 1);
+    p = ngx_cpymem(p, m.data, m.len);
+    *p++ = '/';
+    p = ngx_cpymem(p, ep->data, ep->len);
+    r->uri.len = p - r->uri.data;
+    r->args = prov->api_version;
+
+    return NGX_OK;
+
+plain:
+
+    r->uri.len = prov->path.len + method.len;
+    r->uri.data = ngx_pnalloc(r->pool, r->uri.len);
+    if (r->uri.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(r->uri.data, prov->path.data, prov->path.len),
+               method.data, method.len);
+
+    return NGX_OK;
+
+bad_model:
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "llm router: provider \"%V\" skipped: the model name is "
+                  "not one its URL can hold", &prov->name);
+
+    return NGX_DECLINED;
 }
 
 
@@ -475,6 +625,18 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                                          x->json_len,
                                          (char *) x->model, ngx_time(),
                                          &x->out);
+
+        /* usage is not where the JSON watcher looks (usageMetadata) */
+        if (rc == NGX_HTTP_LLM_XLATE_OK
+            && x->provider == NGX_HTTP_LLM_XLATE_GEMINI
+            && ngx_http_llm_xlate_gemini_usage(x->json, x->json_len,
+                                               &ctx->usage.prompt_tokens,
+                                               &ctx->usage.completion_tokens,
+                                               &ctx->usage.cached_tokens)
+               == NGX_HTTP_LLM_XLATE_OK)
+        {
+            ctx->usage.seen = 1;
+        }
 
     } else {
         rc = ngx_http_llm_xlate_error(x->provider, x->client, x->status,

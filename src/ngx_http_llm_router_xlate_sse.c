@@ -355,6 +355,12 @@ ngx_http_llm_xlate_sse_free(ngx_http_llm_xlate_sse_t *s)
     s->carry_len = 0;
     s->carry_size = 0;
 
+    if (s->pivot) {
+        ngx_http_llm_xlate_sse_free(s->pivot);
+        free(s->pivot);
+        s->pivot = NULL;
+    }
+
     if (s->rsp) {
         ngx_http_llm_xlate_buf_free(&s->rsp->text);
         ngx_http_llm_xlate_buf_free(&s->rsp->items);

@@ -249,9 +249,9 @@ Content-Type: application/json
 
 === TEST 19: api= names an API of the table, or auto
 --- config
-location /x/ { llm_mock api=gemini; }
+location /x/ { llm_mock api=cohere; }
 --- must_die
 --- error_log eval
-qr{\[emerg\] .*invalid parameter "api=gemini" in "llm_mock" directive, it must be "auto" or the name of an API, such as "openai" or "anthropic" in \S+/nginx\.conf:\d+$}
+qr{\[emerg\] .*invalid parameter "api=cohere" in "llm_mock" directive, it must be "auto" or the name of an API, such as "openai" or "anthropic" in \S+/nginx\.conf:\d+$}
 --- no_error_log
 [alert]

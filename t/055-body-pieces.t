@@ -1,5 +1,6 @@
-# Bodies larger than the header buffer: the part that came with the
-# header and the rest are joined before the scan.  Whatever the packets,
+# Bodies larger than the header buffer: nginx reads the rest right after
+# the part that came with the header (the body is read in place, see
+# t/056 for the connection's buffer afterwards).  Whatever the packets,
 # the provider gets the body byte for byte, model and stream_options
 # edits included (echo=body).
 

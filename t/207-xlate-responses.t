@@ -569,7 +569,7 @@ llm_route m c;
 location /v1/ { include ../../../conf/llm_params; }
 --- must_die
 --- error_log
-"responses=on" of llm_upstream "c" needs "api=openai"
+"responses=on" of llm_upstream "c" needs "api=openai" or "api=azure"
 
 
 

@@ -1,0 +1,282 @@
+
+/*
+ * ngx_http_llm_router_module: byte searches of the answer path.
+ *
+ * The event stream filter looks for line ends in every event and for
+ * "usage" in every event's data; the usage reader of a JSON answer skips
+ * string contents.  Byte at a time these cost 4 to 6 instructions per
+ * byte; with SSE2 (always there on x86-64) or NEON (arm64) a 16-byte
+ * vector is tested in about as many, and the last, partial vector of a
+ * search is an overlapping load instead of a byte loop.  Elsewhere 8 bytes
+ * are tested at a time with the "haszero" idiom.  The choice is made at
+ * compile time; -DNGX_HTTP_LLM_SCAN_PORTABLE forces the word loop (fuzz/
+ * compares the two).
+ */
+
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ngx_http_llm_router_scan.h"
+
+
+#if !(defined NGX_HTTP_LLM_SCAN_PORTABLE)
+#if (defined __SSE2__)
+#include <emmintrin.h>
+#define NGX_HTTP_LLM_SCAN_SSE2  1
+#elif (defined __aarch64__ && defined __ARM_NEON)
+#include <arm_neon.h>
+#define NGX_HTTP_LLM_SCAN_NEON  1
+#endif
+#endif
+
+
+#define NGX_HTTP_LLM_SCAN_ONES   0x0101010101010101ULL
+#define NGX_HTTP_LLM_SCAN_HIGHS  0x8080808080808080ULL
+
+
+static const unsigned char *ngx_http_llm_scan_any2(const unsigned char *p,
+    const unsigned char *end, unsigned char a, unsigned char b);
+
+
+const unsigned char *
+ngx_http_llm_scan_eol(const unsigned char *p, const unsigned char *end)
+{
+    return ngx_http_llm_scan_any2(p, end, '\r', '\n');
+}
+
+
+const unsigned char *
+ngx_http_llm_scan_quote(const unsigned char *p, const unsigned char *end)
+{
+    return ngx_http_llm_scan_any2(p, end, '"', '\\');
+}
+
+
+#if (NGX_HTTP_LLM_SCAN_SSE2 || NGX_HTTP_LLM_SCAN_NEON)
+
+#if (NGX_HTTP_LLM_SCAN_SSE2)
+
+typedef __m128i  ngx_http_llm_vec_t;
+
+#define ngx_http_llm_vec_set(c)      _mm_set1_epi8((char) (c))
+#define ngx_http_llm_vec_load(p)                                              \
+    _mm_loadu_si128((const __m128i *) (const void *) (p))
+#define ngx_http_llm_vec_eq(v, w)    _mm_cmpeq_epi8(v, w)
+#define ngx_http_llm_vec_or(v, w)    _mm_or_si128(v, w)
+#define ngx_http_llm_vec_and(v, w)   _mm_and_si128(v, w)
+
+/* a bit per byte, the first byte in bit 0 */
+#define ngx_http_llm_vec_mask(v)                                              \
+    ((uint64_t) (unsigned) _mm_movemask_epi8(v))
+#define NGX_HTTP_LLM_SCAN_BITS       1
+
+#else
+
+typedef uint8x16_t  ngx_http_llm_vec_t;
+
+#define ngx_http_llm_vec_set(c)      vdupq_n_u8(c)
+#define ngx_http_llm_vec_load(p)     vld1q_u8(p)
+#define ngx_http_llm_vec_eq(v, w)    vceqq_u8(v, w)
+#define ngx_http_llm_vec_or(v, w)    vorrq_u8(v, w)
+#define ngx_http_llm_vec_and(v, w)   vandq_u8(v, w)
+
+/*
+ * NEON has no byte mask: "shift right and narrow" keeps 4 bits a byte,
+ * of which one is kept
+ */
+#define ngx_http_llm_vec_mask(v)                                              \
+    (vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(                           \
+        vreinterpretq_u16_u8(v), 4)), 0) & 0x1111111111111111ULL)
+#define NGX_HTTP_LLM_SCAN_BITS       4
+
+#endif
+
+
+/*
+ * The first a or b.  A search shorter than a vector is a byte loop; the
+ * last vector of a longer one is loaded so that it ends at end.
+ */
+
+static const unsigned char *
+ngx_http_llm_scan_any2(const unsigned char *p, const unsigned char *end,
+    unsigned char a, unsigned char b)
+{
+    uint64_t            m;
+    ngx_http_llm_vec_t  va, vb, v;
+
+    if (end - p < 16) {
+        while (p < end && *p != a && *p != b) {
+            p++;
+        }
+
+        return p;
+    }
+
+    va = ngx_http_llm_vec_set(a);
+    vb = ngx_http_llm_vec_set(b);
+
+    for ( ;; ) {
+        if (end - p <= 16) {
+            /* the bytes it shares with the vector before have neither */
+            p = end - 16;
+
+            v = ngx_http_llm_vec_load(p);
+            m = ngx_http_llm_vec_mask(ngx_http_llm_vec_or(
+                    ngx_http_llm_vec_eq(v, va), ngx_http_llm_vec_eq(v, vb)));
+
+            if (m == 0) {
+                return end;
+            }
+
+            return p + __builtin_ctzll(m) / NGX_HTTP_LLM_SCAN_BITS;
+        }
+
+        v = ngx_http_llm_vec_load(p);
+        m = ngx_http_llm_vec_mask(ngx_http_llm_vec_or(
+                ngx_http_llm_vec_eq(v, va), ngx_http_llm_vec_eq(v, vb)));
+
+        if (m != 0) {
+            return p + __builtin_ctzll(m) / NGX_HTTP_LLM_SCAN_BITS;
+        }
+
+        p += 16;
+    }
+}
+
+
+/*
+ * Candidates are the positions whose second and last bytes match the
+ * needle's, 16 positions per round (two loads, two compares); each is
+ * checked with memcmp().  In JSON text a quote and a letter at the
+ * needle's distance are rare, so most rounds have none.
+ */
+
+const unsigned char *
+ngx_http_llm_scan_find(const unsigned char *p, const unsigned char *end,
+    const unsigned char *needle, size_t len)
+{
+    size_t                f, l;
+    uint64_t              m;
+    ngx_http_llm_vec_t    vf, vl, v, w;
+    const unsigned char  *c;
+
+    f = (len > 2) ? 1 : 0;
+    l = len - 1;
+
+    vf = ngx_http_llm_vec_set(needle[f]);
+    vl = ngx_http_llm_vec_set(needle[l]);
+
+    while (end - p >= (ptrdiff_t) (l + 16)) {
+        v = ngx_http_llm_vec_load(p + f);
+        w = ngx_http_llm_vec_load(p + l);
+
+        m = ngx_http_llm_vec_mask(ngx_http_llm_vec_and(
+                ngx_http_llm_vec_eq(v, vf), ngx_http_llm_vec_eq(w, vl)));
+
+        while (m != 0) {
+            c = p + __builtin_ctzll(m) / NGX_HTTP_LLM_SCAN_BITS;
+
+            if (memcmp(c, needle, len) == 0) {
+                return c;
+            }
+
+            m &= m - 1;
+        }
+
+        p += 16;
+    }
+
+    for ( /* void */ ; end - p >= (ptrdiff_t) len; p++) {
+        if (p[f] == needle[f] && memcmp(p, needle, len) == 0) {
+            return p;
+        }
+    }
+
+    return NULL;
+}
+
+#else
+
+/*
+ * The high bit of each byte of w equal to a or b.  Borrows may also flag
+ * bytes after a flagged one, never before it: the words are tested, the
+ * bytes of the first flagged word are looked at one by one.
+ */
+
+static uint64_t
+ngx_http_llm_scan_mask2(uint64_t w, uint64_t a, uint64_t b)
+{
+    uint64_t  x, y;
+
+    x = w ^ a;
+    y = w ^ b;
+
+    x = (x - NGX_HTTP_LLM_SCAN_ONES) & ~x;
+    y = (y - NGX_HTTP_LLM_SCAN_ONES) & ~y;
+
+    return (x | y) & NGX_HTTP_LLM_SCAN_HIGHS;
+}
+
+
+static const unsigned char *
+ngx_http_llm_scan_any2(const unsigned char *p, const unsigned char *end,
+    unsigned char a, unsigned char b)
+{
+    uint64_t  w, wa, wb;
+
+    wa = NGX_HTTP_LLM_SCAN_ONES * a;
+    wb = NGX_HTTP_LLM_SCAN_ONES * b;
+
+    /* memcpy() is a plain load */
+
+    while (end - p >= 8) {
+        memcpy(&w, p, 8);
+
+        if (ngx_http_llm_scan_mask2(w, wa, wb) != 0) {
+            break;
+        }
+
+        p += 8;
+    }
+
+    while (p < end && *p != a && *p != b) {
+        p++;
+    }
+
+    return p;
+}
+
+
+/* the needle's second byte by memchr() (a vector loop in libc) */
+
+const unsigned char *
+ngx_http_llm_scan_find(const unsigned char *p, const unsigned char *end,
+    const unsigned char *needle, size_t len)
+{
+    size_t                f;
+    const unsigned char  *c;
+
+    f = (len > 2) ? 1 : 0;
+
+    while (end - p >= (ptrdiff_t) len) {
+        c = memchr(p + f, needle[f], (size_t) (end - p) - len + 1);
+
+        if (c == NULL) {
+            return NULL;
+        }
+
+        c -= f;
+
+        if (memcmp(c, needle, len) == 0) {
+            return c;
+        }
+
+        p = c + 1;
+    }
+
+    return NULL;
+}
+
+#endif
