@@ -13,6 +13,8 @@
  *   ngx_http_llm_mock_anthropic.c  Anthropic's
  *   ngx_http_llm_mock_gemini.c     Gemini's native API
  *   ngx_http_llm_mock_azure.c      Azure OpenAI's deployment URLs
+ *   ngx_http_llm_mock_fields.c     the top-level fields each endpoint
+ *                                  takes (api=NAME only)
  *
  * How to add an API (e.g. Cohere's):
  *
@@ -184,6 +186,7 @@ extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_openai;
 extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_anthropic;
 extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_gemini;
 extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_azure;
+extern ngx_http_llm_mock_api_t  ngx_http_llm_mock_chat;
 
 
 ngx_int_t ngx_http_llm_mock_handler(ngx_http_request_t *r);
@@ -195,6 +198,8 @@ ngx_int_t ngx_http_llm_mock_reply(ngx_http_request_t *r,
     ngx_http_llm_mock_loc_conf_t *mlcf, ngx_http_llm_mock_ctx_t *ctx,
     ngx_http_llm_mock_endpoint_t *ep, ngx_http_llm_mock_req_t *rq,
     size_t body_len);
+char *ngx_http_llm_mock_endpoint_field(ngx_http_llm_mock_api_t *api,
+    ngx_http_llm_mock_endpoint_t *ep, ngx_str_t *body, ngx_str_t *field);
 ngx_int_t ngx_http_llm_mock_error(ngx_http_request_t *r,
     ngx_http_llm_mock_loc_conf_t *mlcf, ngx_http_llm_mock_ctx_t *ctx,
     ngx_http_llm_mock_api_t *api, ngx_uint_t status, ngx_uint_t unknown);

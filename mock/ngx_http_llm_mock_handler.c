@@ -186,6 +186,17 @@ ngx_http_llm_mock_prepare(ngx_http_request_t *r,
             break;
         }
 
+        /* a named API is strict about each endpoint's fields too */
+
+        tpl = mlcf->api ? ngx_http_llm_mock_endpoint_field(mlcf->api, ep,
+                                                           &body, &field)
+                        : NULL;
+        if (tpl) {
+            rc = ngx_http_llm_mock_refuse(r, ctx, tpl, NGX_HTTP_BAD_REQUEST,
+                                          &field);
+            break;
+        }
+
         ngx_memzero(&rq, sizeof(ngx_http_llm_mock_req_t));
 
         ngx_http_llm_mock_scan(body.data, body.data + body.len, &rq);

@@ -43,6 +43,7 @@ ngx_http_llm_mock_api_t  *ngx_http_llm_mock_apis[] = {
     &ngx_http_llm_mock_anthropic,
     &ngx_http_llm_mock_gemini,
     &ngx_http_llm_mock_azure,       /* its paths end as OpenAI's: api=azure */
+    &ngx_http_llm_mock_chat,       /* never reached by auto: openai's ones */
     NULL
 };
 

@@ -5,6 +5,7 @@
  *
  * Endpoints: /chat/completions, /completions, /embeddings, /responses.
  * Any other URI, /messages included, gets OpenAI's 404 "Invalid URL".
+ * api=chat: an OpenAI-compatible provider without /responses.
  */
 
 
@@ -126,34 +127,53 @@ static ngx_http_llm_mock_event_t  ngx_http_llm_mock_openai_resp_events[] = {
 };
 
 
+/* the endpoints every OpenAI-compatible provider serves */
+
+#define OPENAI_CHAT_ENDPOINTS                                                 \
+                                                                              \
+    /* "/chat/completions" before "/completions": the first suffix wins */    \
+                                                                              \
+    { ngx_string("/chat/completions"), NGX_HTTP_LLM_MOCK_STREAM_BODY,         \
+      "{\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion\","             \
+      "\"created\":1700000000,\"model\":\"%m\","                               \
+      "\"choices\":[{\"index\":0,\"message\":"                                \
+      "{\"role\":\"assistant\",\"content\":\"%t\"},"                           \
+      "\"finish_reason\":\"stop\"}]%[u," OPENAI_USAGE "%]}",                   \
+      ngx_http_llm_mock_openai_chat_events },                                 \
+                                                                              \
+    { ngx_string("/completions"), NGX_HTTP_LLM_MOCK_STREAM_BODY,              \
+      "{\"id\":\"cmpl-mock\",\"object\":\"text_completion\","                 \
+      "\"created\":1700000000,\"model\":\"%m\","                               \
+      "\"choices\":[{\"text\":\"%t\",\"index\":0,"                              \
+      "\"finish_reason\":\"stop\"}]%[u," OPENAI_USAGE "%]}",                   \
+      ngx_http_llm_mock_openai_text_events },                                 \
+                                                                              \
+    { ngx_string("/embeddings"), NGX_HTTP_LLM_MOCK_STREAM_NEVER,              \
+      "{\"object\":\"list\",\"data\":[{\"object\":\"embedding\","              \
+      "\"index\":0,\"embedding\":[0.1,0.2,0.3]}],\"model\":\"%m\""              \
+      "%[u,\"usage\":{\"prompt_tokens\":%p,\"total_tokens\":%p}%]}",            \
+      NULL }
+
+
 static ngx_http_llm_mock_endpoint_t  ngx_http_llm_mock_openai_endpoints[] = {
 
-    /* "/chat/completions" before "/completions": the first suffix wins */
-
-    { ngx_string("/chat/completions"), NGX_HTTP_LLM_MOCK_STREAM_BODY,
-      "{\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion\","
-      "\"created\":1700000000,\"model\":\"%m\","
-      "\"choices\":[{\"index\":0,\"message\":"
-      "{\"role\":\"assistant\",\"content\":\"%t\"},"
-      "\"finish_reason\":\"stop\"}]%[u," OPENAI_USAGE "%]}",
-      ngx_http_llm_mock_openai_chat_events },
-
-    { ngx_string("/completions"), NGX_HTTP_LLM_MOCK_STREAM_BODY,
-      "{\"id\":\"cmpl-mock\",\"object\":\"text_completion\","
-      "\"created\":1700000000,\"model\":\"%m\","
-      "\"choices\":[{\"text\":\"%t\",\"index\":0,"
-      "\"finish_reason\":\"stop\"}]%[u," OPENAI_USAGE "%]}",
-      ngx_http_llm_mock_openai_text_events },
-
-    { ngx_string("/embeddings"), NGX_HTTP_LLM_MOCK_STREAM_NEVER,
-      "{\"object\":\"list\",\"data\":[{\"object\":\"embedding\","
-      "\"index\":0,\"embedding\":[0.1,0.2,0.3]}],\"model\":\"%m\""
-      "%[u,\"usage\":{\"prompt_tokens\":%p,\"total_tokens\":%p}%]}",
-      NULL },
+    OPENAI_CHAT_ENDPOINTS,
 
     { ngx_string("/responses"), NGX_HTTP_LLM_MOCK_STREAM_BODY,
       RESPONSE_OBJECT,
       ngx_http_llm_mock_openai_resp_events },
+
+    { ngx_null_string, 0, NULL, NULL }
+};
+
+
+/*
+ * A provider with OpenAI's chat completions API but not its Responses API
+ * (DeepSeek, Groq, Mistral, vLLM's older releases...): /responses is 404.
+ */
+static ngx_http_llm_mock_endpoint_t  ngx_http_llm_mock_chat_endpoints[] = {
+
+    OPENAI_CHAT_ENDPOINTS,
 
     { ngx_null_string, 0, NULL, NULL }
 };
@@ -177,4 +197,19 @@ ngx_http_llm_mock_api_t  ngx_http_llm_mock_openai = {
     "\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}",
 
     NULL, NULL, NULL            /* no checks beyond the paths */
+};
+
+
+ngx_http_llm_mock_api_t  ngx_http_llm_mock_chat = {
+    ngx_string("chat"),
+    ngx_http_llm_mock_chat_endpoints,
+
+    "{\"error\":{\"message\":\"mock error %n\",\"type\":\"%e\","
+    "\"param\":null,\"code\":null}}",
+    ngx_http_llm_mock_openai_errors,
+
+    "{\"error\":{\"message\":\"Invalid URL (%r)\","
+    "\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}",
+
+    NULL, NULL, NULL            /* fields: ngx_http_llm_mock_fields.c */
 };

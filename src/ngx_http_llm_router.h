@@ -271,6 +271,8 @@ typedef struct {
 
     ngx_int_t                        max_tokens_default;  /* api=anthropic */
     ngx_str_t                        api_version;  /* api=azure: the args */
+    /* serves the Responses API itself (else it gets chat completions) */
+    ngx_flag_t                       responses;
 
     ngx_uint_t                       max_fails;
     ngx_msec_t                       fail_timeout;

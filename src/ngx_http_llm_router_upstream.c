@@ -46,6 +46,18 @@ static ngx_int_t ngx_http_llm_parse_fail_on(ngx_conf_t *cf,
 static void ngx_http_llm_fail_on_default(ngx_http_llm_provider_t *p);
 static ngx_int_t ngx_http_llm_add_key(ngx_conf_t *cf,
     ngx_http_llm_provider_t *p, u_char *key, size_t len);
+static ngx_int_t ngx_http_llm_upstream_responses(ngx_conf_t *cf,
+    ngx_http_llm_provider_t *p, ngx_uint_t api,
+    ngx_http_llm_preset_t *preset);
+
+
+/*
+ * Presets whose provider serves the Responses API itself; every other
+ * OpenAI-API provider gets Responses requests as chat completions.
+ */
+static const char  *ngx_http_llm_responses_presets[] = {
+    "openai", NULL
+};
 
 
 /* statuses that fail over unless fail_on= says otherwise */
@@ -103,6 +115,7 @@ ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     prov->fail_timeout = NGX_CONF_UNSET_MSEC;
     prov->connect_timeout = NGX_CONF_UNSET_MSEC;
     prov->read_timeout = NGX_CONF_UNSET_MSEC;
+    prov->responses = NGX_CONF_UNSET;
 
     ngx_memzero(&a, sizeof(ngx_http_llm_upstream_args_t));
 
@@ -389,6 +402,13 @@ ngx_http_llm_upstream_param(ngx_conf_t *cf, ngx_http_llm_provider_t *prov,
         return NGX_OK;
     }
 
+    if (ngx_strcmp(v->data, "responses=on") == 0
+        || ngx_strcmp(v->data, "responses=off") == 0)
+    {
+        prov->responses = (v->data[11] == 'n');
+        return NGX_OK;
+    }
+
     if (ngx_strncmp(v->data, "max_fails=", 10) == 0) {
         n = ngx_atoi(v->data + 10, v->len - 10);
         if (n == NGX_ERROR) {
@@ -528,6 +548,12 @@ ngx_http_llm_upstream_address(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
 
     if (a->api == NGX_CONF_UNSET_UINT) {
         a->api = NGX_HTTP_LLM_API_OPENAI;
+    }
+
+    if (ngx_http_llm_upstream_responses(cf, prov, a->api, a->preset)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     if (a->tls == NGX_CONF_UNSET) {
@@ -939,4 +965,44 @@ ngx_http_llm_find_provider(ngx_http_llm_main_conf_t *lmcf, ngx_str_t *name)
     }
 
     return NULL;
+}
+
+
+/*
+ * responses=on|off: on for api=azure (its v1 Responses API) and the
+ * presets that serve it; only OpenAI's API and Azure's have it.
+ */
+
+static ngx_int_t
+ngx_http_llm_upstream_responses(ngx_conf_t *cf, ngx_http_llm_provider_t *p,
+    ngx_uint_t api, ngx_http_llm_preset_t *preset)
+{
+    const char  **name;
+
+    if (p->responses == 1
+        && api != NGX_HTTP_LLM_API_OPENAI && api != NGX_HTTP_LLM_API_AZURE)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"responses=on\" of llm_upstream \"%V\" needs "
+                           "\"api=openai\" or \"api=azure\"", &p->name);
+        return NGX_ERROR;
+    }
+
+    if (p->responses != NGX_CONF_UNSET) {
+        return NGX_OK;
+    }
+
+    p->responses = (api == NGX_HTTP_LLM_API_AZURE);
+
+    for (name = ngx_http_llm_responses_presets;
+         preset && api == NGX_HTTP_LLM_API_OPENAI && *name;
+         name++)
+    {
+        if (ngx_strcmp(preset->name, *name) == 0) {
+            p->responses = 1;
+            break;
+        }
+    }
+
+    return NGX_OK;
 }

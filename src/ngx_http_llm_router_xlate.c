@@ -20,7 +20,7 @@ static const char *ngx_http_llm_xlate_status_type(int format, int status);
 
 
 static const char  *ngx_http_llm_xlate_names[NGX_HTTP_LLM_XLATE_NFORMATS] = {
-    "openai", "anthropic", "gemini"
+    "openai", "anthropic", "gemini", "responses"
 };
 
 
@@ -30,10 +30,13 @@ static const ngx_http_llm_xlate_pair_t
                              [NGX_HTTP_LLM_XLATE_NFORMATS] =
 {
     { NULL, &ngx_http_llm_xlate_chat_messages,
-      &ngx_http_llm_xlate_chat_gemini },
+      &ngx_http_llm_xlate_chat_gemini, NULL },
     { &ngx_http_llm_xlate_messages_chat, NULL,
-      &ngx_http_llm_xlate_messages_gemini },
-    { NULL, NULL, NULL },       /* Gemini is a provider's API only */
+      &ngx_http_llm_xlate_messages_gemini, NULL },
+    { NULL, NULL, NULL, NULL },     /* Gemini is a provider's API only */
+    /* Responses is a client format only: providers speak chat to it */
+    { &ngx_http_llm_xlate_responses_chat,
+      &ngx_http_llm_xlate_responses_messages, NULL, NULL },
 };
 
 
@@ -561,6 +564,11 @@ ngx_http_llm_xlate_error_write(int to, int status, const char *type,
         return NGX_HTTP_LLM_XLATE_BAD;
     }
 
+    /* the Responses API's errors are OpenAI's (its reference, "Errors") */
+    if (to == NGX_HTTP_LLM_XLATE_RESPONSES) {
+        to = NGX_HTTP_LLM_XLATE_CHAT;
+    }
+
     if (type == NULL || type[0] == '\0') {
         type = ngx_http_llm_xlate_status_type(to, status);
     }
@@ -651,6 +659,10 @@ ngx_http_llm_xlate_error_json(int to, int status, cJSON *e,
     message = NULL;
     type = NULL;
     param = NULL;
+
+    if (to == NGX_HTTP_LLM_XLATE_RESPONSES) {
+        to = NGX_HTTP_LLM_XLATE_CHAT;
+    }
 
     if (cJSON_IsObject(e)) {
         err = cJSON_GetObjectItemCaseSensitive(e, "error");

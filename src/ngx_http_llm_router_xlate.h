@@ -30,7 +30,8 @@
 #define NGX_HTTP_LLM_XLATE_CHAT        0   /* OpenAI chat completions */
 #define NGX_HTTP_LLM_XLATE_MESSAGES    1   /* Anthropic messages */
 #define NGX_HTTP_LLM_XLATE_GEMINI      2   /* Gemini generateContent */
-#define NGX_HTTP_LLM_XLATE_NFORMATS    3
+#define NGX_HTTP_LLM_XLATE_RESPONSES   3   /* OpenAI Responses (client) */
+#define NGX_HTTP_LLM_XLATE_NFORMATS    4
 
 /* results of the functions below */
 #define NGX_HTTP_LLM_XLATE_OK          0
@@ -50,6 +51,14 @@
 #define NGX_HTTP_LLM_XLATE_ID_MAX      128
 #define NGX_HTTP_LLM_XLATE_MODEL_MAX   257
 #define NGX_HTTP_LLM_XLATE_NOTE_MAX    256
+
+/*
+ * A Responses client's stream repeats each item whole when it is done and
+ * every item in response.completed (Codex takes the items from
+ * output_item.done, the Agents SDK from response.completed), so the
+ * answer's text is kept up to this bound.
+ */
+#define NGX_HTTP_LLM_XLATE_OUTPUT_MAX  (16 * 1024 * 1024)
 
 
 typedef struct {
@@ -83,6 +92,25 @@ typedef struct {
     /* a chat client asked for the usage chunk */
     unsigned                        include_usage:1;
 } ngx_http_llm_xlate_result_t;
+
+
+/* what a stream to a Responses client keeps (xlate_responses_*.c) */
+typedef struct {
+    int64_t                         seq;        /* sequence_number */
+    int64_t                         reasoning_tokens;
+    int                             type;       /* of the open item */
+    int                             index;      /* its output_index */
+    int                             nitems;
+    int                             tool;       /* chat index of the call */
+    unsigned                        started:1;
+    char                            id[NGX_HTTP_LLM_XLATE_ID_MAX];
+    char                            item_id[NGX_HTTP_LLM_XLATE_ID_MAX];
+    char                            call_id[NGX_HTTP_LLM_XLATE_ID_MAX];
+    char                            name[NGX_HTTP_LLM_XLATE_ID_MAX];
+    ngx_http_llm_xlate_buf_t        text;       /* of the open item */
+    ngx_http_llm_xlate_buf_t        items;      /* done items, JSON, ","d */
+    ngx_http_llm_xlate_buf_t        chunks;     /* via chat: one event's */
+} ngx_http_llm_xlate_rsp_t;
 
 
 /*
@@ -125,6 +153,8 @@ struct ngx_http_llm_xlate_sse_s {
 
     /* a translation through chat: the chat -> client step's state */
     ngx_http_llm_xlate_sse_t       *pivot;
+
+    ngx_http_llm_xlate_rsp_t       *rsp;      /* a Responses client */
 };
 
 
@@ -224,6 +254,7 @@ struct ngx_http_llm_xlate_req_s {
     cJSON                                  *tool_choice;  /* built */
     int                                     parallel;     /* -1: unset */
     int                                     oom;
+    unsigned                                pivot:1;  /* chat, then on */
 };
 
 
@@ -236,11 +267,20 @@ typedef struct {
     int                           (*event)(ngx_http_llm_xlate_sse_t *s,
                                            const char *name, cJSON *data,
                                            ngx_http_llm_xlate_buf_t *out);
+    /*
+     * the stream failed (the provider's error event e, or NULL and a
+     * message); NULL: the client format's plain error event
+     */
+    int                           (*fail)(ngx_http_llm_xlate_sse_t *s,
+                                          cJSON *e, const char *message,
+                                          ngx_http_llm_xlate_buf_t *out);
 } ngx_http_llm_xlate_pair_t;
 
 
 extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_messages;
 extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_chat;
+extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_responses_chat;
+extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_responses_messages;
 
 /* the answers' halves of the pairs, in their _answer.c files */
 cJSON *ngx_http_llm_xlate_cm_response(cJSON *src, const char *model,
@@ -265,6 +305,37 @@ int ngx_http_llm_xlate_gc_event(ngx_http_llm_xlate_sse_t *s,
 /* usage of a Gemini JSON answer in OpenAI's terms (cached included) */
 int ngx_http_llm_xlate_gemini_usage(const unsigned char *body, size_t len,
     int64_t *prompt, int64_t *completion, int64_t *cached);
+
+/* the Responses pair's halves (xlate_responses_chat*.c), for the pivot */
+int ngx_http_llm_xlate_rc_request(ngx_http_llm_xlate_req_t *x);
+cJSON *ngx_http_llm_xlate_rc_response(cJSON *src, const char *model,
+    int64_t created);
+int ngx_http_llm_xlate_rc_event(ngx_http_llm_xlate_sse_t *s,
+    const char *name, cJSON *data, ngx_http_llm_xlate_buf_t *out);
+int ngx_http_llm_xlate_rc_fail(ngx_http_llm_xlate_sse_t *s, cJSON *e,
+    const char *message, ngx_http_llm_xlate_buf_t *out);
+ngx_http_llm_xlate_rsp_t *ngx_http_llm_xlate_rc_state(
+    ngx_http_llm_xlate_sse_t *s);
+
+/* a response object and its items (xlate_responses_chat_answer.c) */
+typedef struct {
+    int64_t                         input;    /* cached included */
+    int64_t                         output;
+    int64_t                         cached;
+    int64_t                         reasoning;
+} ngx_http_llm_xlate_usage_t;
+
+/* finish: a chat finish reason, NULL: in progress; u NULL: no usage */
+cJSON *ngx_http_llm_xlate_rc_object(const char *id, const char *model,
+    int64_t created, const char *finish, cJSON *output,
+    const ngx_http_llm_xlate_usage_t *u);
+cJSON *ngx_http_llm_xlate_rc_message(const char *id, const char *status,
+    cJSON *part);
+cJSON *ngx_http_llm_xlate_rc_call(const char *id, const char *status,
+    const char *call_id, const char *name, const char *args);
+cJSON *ngx_http_llm_xlate_rc_part(const char *text);
+/* incomplete_details.reason for a chat finish reason, NULL: complete */
+const char *ngx_http_llm_xlate_rc_incomplete(const char *finish);
 
 /* [client][provider]; NULL: no translator */
 const ngx_http_llm_xlate_pair_t *ngx_http_llm_xlate_pair(int client,

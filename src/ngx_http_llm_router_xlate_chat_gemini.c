@@ -50,7 +50,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_gemini = {
     NGX_HTTP_LLM_XLATE_GEMINI,
     cg_request,
     ngx_http_llm_xlate_gc_response,     /* _chat_gemini_answer.c */
-    ngx_http_llm_xlate_gc_event
+    ngx_http_llm_xlate_gc_event,
+    NULL                                /* the plain error event */
 };
 
 
@@ -59,7 +60,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_gemini = {
     NGX_HTTP_LLM_XLATE_GEMINI,
     mg_request,
     ngx_http_llm_xlate_gm_response,     /* through chat */
-    ngx_http_llm_xlate_gc_event         /* looks at s->to */
+    ngx_http_llm_xlate_gc_event,        /* looks at s->to */
+    NULL                                /* the plain error event */
 };
 
 

@@ -44,7 +44,8 @@ typedef struct {
 
 
 static int ngx_http_llm_xlate_client(ngx_http_llm_ctx_t *ctx);
-static int ngx_http_llm_xlate_provider(ngx_http_llm_provider_t *prov);
+static int ngx_http_llm_xlate_provider(ngx_http_llm_provider_t *prov,
+    int client);
 static ngx_http_llm_xlate_ctx_t *ngx_http_llm_xlate_ctx(
     ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx);
 static void ngx_http_llm_xlate_cleanup(void *data);
@@ -72,16 +73,22 @@ ngx_http_llm_xlate_client(ngx_http_llm_ctx_t *ctx)
     case NGX_HTTP_LLM_EP_MESSAGES:
         return NGX_HTTP_LLM_XLATE_MESSAGES;
 
+    case NGX_HTTP_LLM_EP_RESPONSES:
+        return NGX_HTTP_LLM_XLATE_RESPONSES;
+
     default:
         return -1;
     }
 }
 
 
-/* the provider's format by api=; Azure speaks OpenAI's chat */
+/*
+ * The provider's format by api= (Azure speaks OpenAI's chat); a Responses
+ * client's own where the provider serves it (responses=on).
+ */
 
 static int
-ngx_http_llm_xlate_provider(ngx_http_llm_provider_t *prov)
+ngx_http_llm_xlate_provider(ngx_http_llm_provider_t *prov, int client)
 {
     switch (prov->api) {
 
@@ -92,6 +99,10 @@ ngx_http_llm_xlate_provider(ngx_http_llm_provider_t *prov)
         return NGX_HTTP_LLM_XLATE_GEMINI;
 
     default:
+        if (client == NGX_HTTP_LLM_XLATE_RESPONSES && prov->responses) {
+            return NGX_HTTP_LLM_XLATE_RESPONSES;
+        }
+
         return NGX_HTTP_LLM_XLATE_CHAT;
     }
 }
@@ -99,8 +110,8 @@ ngx_http_llm_xlate_provider(ngx_http_llm_provider_t *prov)
 
 /*
  * Whether prov can answer this request: in its own API, or translated.
- * Endpoints no translator takes (embeddings, completions, responses) go
- * to OpenAI-API providers only.
+ * Endpoints no translator takes (embeddings, completions) go to
+ * OpenAI-API providers only.
  */
 
 ngx_uint_t
@@ -110,7 +121,7 @@ ngx_http_llm_xlate_serves(ngx_http_llm_ctx_t *ctx,
     int  client, provider;
 
     client = ngx_http_llm_xlate_client(ctx);
-    provider = ngx_http_llm_xlate_provider(prov);
+    provider = ngx_http_llm_xlate_provider(prov, client);
 
     if (client < 0) {
         return prov->api == NGX_HTTP_LLM_API_OPENAI
@@ -189,7 +200,7 @@ ngx_http_llm_xlate_build(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     prov = t->provider;
     client = ngx_http_llm_xlate_client(ctx);
-    provider = ngx_http_llm_xlate_provider(prov);
+    provider = ngx_http_llm_xlate_provider(prov, client);
 
     if (client < 0 || client == provider) {
         if (ctx->xlate) {

@@ -45,7 +45,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_chat = {
     NGX_HTTP_LLM_XLATE_CHAT,
     mc_request,
     ngx_http_llm_xlate_mc_response,     /* _messages_chat_answer.c */
-    ngx_http_llm_xlate_mc_event
+    ngx_http_llm_xlate_mc_event,
+    NULL                                /* the plain error event */
 };
 
 

@@ -275,15 +275,18 @@ ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
         return NGX_HTTP_LLM_XLATE_OK;
     }
 
+    pair = ngx_http_llm_xlate_pair(s->to, s->from);
+
     if (cJSON_GetObjectItemCaseSensitive(data, "error")) {
         /* the provider's error event, in the client's shape */
         s->failed = 1;
-        rc = ngx_http_llm_xlate_error_json(s->to, 500, data, out, 1);
+        rc = pair->fail ? pair->fail(s, data, NULL, out)
+                        : ngx_http_llm_xlate_error_json(s->to, 500, data,
+                                                        out, 1);
         cJSON_Delete(data);
         return rc;
     }
 
-    pair = ngx_http_llm_xlate_pair(s->to, s->from);
     rc = pair->event(s, name[0] ? name : NULL, data, out);
     cJSON_Delete(data);
 
@@ -319,9 +322,16 @@ static int
 ngx_http_llm_xlate_sse_error(ngx_http_llm_xlate_sse_t *s, const char *type,
     const char *message, ngx_http_llm_xlate_buf_t *out)
 {
-    int  rc;
+    int                               rc;
+    const ngx_http_llm_xlate_pair_t  *pair;
 
     s->failed = 1;
+
+    pair = ngx_http_llm_xlate_pair(s->to, s->from);
+
+    if (pair && pair->fail) {
+        return pair->fail(s, NULL, message, out);
+    }
 
     if (s->to == NGX_HTTP_LLM_XLATE_MESSAGES) {
         rc = ngx_http_llm_xlate_buf_append(out, "event: error\ndata: ", 19);
@@ -349,5 +359,13 @@ ngx_http_llm_xlate_sse_free(ngx_http_llm_xlate_sse_t *s)
         ngx_http_llm_xlate_sse_free(s->pivot);
         free(s->pivot);
         s->pivot = NULL;
+    }
+
+    if (s->rsp) {
+        ngx_http_llm_xlate_buf_free(&s->rsp->text);
+        ngx_http_llm_xlate_buf_free(&s->rsp->items);
+        ngx_http_llm_xlate_buf_free(&s->rsp->chunks);
+        free(s->rsp);
+        s->rsp = NULL;
     }
 }

@@ -220,9 +220,10 @@ Content-Type: application/json
 
 
 === TEST 6: path= maps every endpoint
-(messages to this api=openai provider is translated to chat/completions)
+(messages to this api=openai provider is translated to chat/completions;
+responses=on: it serves the Responses API itself)
 --- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream a responses=on host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route m a;
 --- config
 location /v1/ {

@@ -691,6 +691,9 @@ X-Mock-Uri: /mock/a/v1/embeddings
 
 
 === TEST 33: no insertion for the responses endpoint (it has no stream_options)
+--- http_config
+llm_upstream a responses=on host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route m a;
 --- request
 POST /v1/responses
 {"model":"m","input":"hi","stream":true}

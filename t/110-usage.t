@@ -256,7 +256,7 @@ split_server_start();
 # The split blocks share one configuration.
 our $SplitHttpConfig = <<'_EOC_';
 log_format split '$llm_model $llm_prompt_tokens $llm_completion_tokens $llm_total_tokens $llm_cost';
-llm_upstream s host=127.0.0.1 port=$TEST_NGINX_SPLIT_PORT tls=off path=/v1 key=sk-s;
+llm_upstream s responses=on host=127.0.0.1 port=$TEST_NGINX_SPLIT_PORT tls=off path=/v1 key=sk-s;
 llm_upstream sa api=anthropic host=127.0.0.1 port=$TEST_NGINX_SPLIT_PORT tls=off path=/v1 key=sk-s;
 llm_route default s;
 llm_route ~^(an|ancrlf|aj)- sa;

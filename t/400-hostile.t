@@ -19,7 +19,7 @@ add_block_preprocessor(sub {
     if (!defined $block->http_config) {
         $block->set_value("http_config", <<'_EOC_');
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-provider-a;
-llm_upstream e host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/e/v1 key=sk-provider-e;
+llm_upstream e responses=on host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/e/v1 key=sk-provider-e;
 llm_route gpt-4o a:gpt-4o-2024-08-06;
 llm_route claude a;
 llm_route echo-headers e;
