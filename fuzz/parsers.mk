@@ -29,6 +29,7 @@ usage_LIBS   := -lcjson
 
 keys_SRCS    := $(SRC)/ngx_http_llm_router_keys.c \
                 $(SRC)/ngx_http_llm_router_upstream.c \
+                $(SRC)/ngx_http_llm_router_presets.c \
                 $(SRC)/ngx_http_llm_router_util.c
 keys_LIBS    := -lcrypto
 
