@@ -42,6 +42,7 @@ cases=(
     "1m      /v1/chat/completions      body-1m.json    -"
     "sse22   /v1/chat/completions      body-sse.json   22"
     "1k-redis /v1/chat/completions     body-1k.json    -"
+    "1k-xlate /v1/chat/completions     body-1k-xlate.json -"
 )
 selected=${BENCH_COST_CASES:-$(for c in "${cases[@]}"; do
     set -- $c; echo -n "$1 "; done)}
@@ -56,6 +57,7 @@ import json, sys
 run = sys.argv[1]
 for name, size, extra in (("1k", 1024, {}), ("100k", 100 * 1024, {}),
                           ("1m", 1000 * 1024, {}),
+                          ("1k-xlate", 1024, {"model": "bench-xlate"}),
                           ("sse", 1024, {"stream": True, "stream_options":
                                          {"include_usage": True}})):
     msgs, body = [], None
@@ -121,6 +123,11 @@ $1
     llm_upstream mock upstream=mock host=127.0.0.1 tls=off path=/v1
                       key=sk-bench;
     llm_route bench mock:bench-model;
+
+    # 1k-xlate: an OpenAI chat client, a provider of Anthropic's API
+    llm_upstream anthropic upstream=mock host=127.0.0.1 tls=off path=/v1
+                      api=anthropic key=sk-bench;
+    llm_route bench-xlate anthropic:bench-model;
 
     # usage accounting with one budget and a price, as in production
     llm_price mock:bench-model input=2.5 output=10;

@@ -9,7 +9,11 @@
 #                   every second), 1k-latency (select=latency), 1k-hedge
 #                   (hedge=5s that never fires), 1k-redis (the budget on a
 #                   Redis this script starts on loopback: a gateway of its
-#                   own with llm_redis, same routes)
+#                   own with llm_redis, same routes), 1k-xlate and
+#                   1k-xlate-sse (an OpenAI chat client on a route whose
+#                   provider speaks Anthropic's API: request, answer and
+#                   stream translated; the plain side posts the same body
+#                   to the mock's chat endpoint)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 run=$top/bench/run
@@ -19,7 +23,7 @@ conns=${BENCH_CONNECTIONS:-32}
 
 rm -rf "$run"
 mkdir -p "$run/gw/logs" "$run/mock/logs"
-cases=${BENCH_CASES:-1k 100k 1k-check 1k-latency 1k-hedge 1k-redis}
+cases=${BENCH_CASES:-1k 100k 1k-check 1k-latency 1k-hedge 1k-redis 1k-xlate 1k-xlate-sse}
 redis=
 case " $cases " in *" 1k-redis "*) redis=1; mkdir -p "$run/gw-redis/logs" ;; esac
 
@@ -28,16 +32,20 @@ python3 - "$run" <<'PY'
 import json, sys
 run = sys.argv[1]
 # one body per case: the model picks the route the case measures
-for name, size, model in (("1k", 1024, "bench"),
-                          ("100k", 100 * 1024, "bench"),
-                          ("1k-check", 1024, "bench-check"),
-                          ("1k-latency", 1024, "bench-latency"),
-                          ("1k-hedge", 1024, "bench-hedge"),
-                          ("1k-redis", 1024, "bench")):
+for name, size, model, stream in (("1k", 1024, "bench", 0),
+                          ("100k", 100 * 1024, "bench", 0),
+                          ("1k-check", 1024, "bench-check", 0),
+                          ("1k-latency", 1024, "bench-latency", 0),
+                          ("1k-hedge", 1024, "bench-hedge", 0),
+                          ("1k-redis", 1024, "bench", 0),
+                          ("1k-xlate", 1024, "bench-xlate", 0),
+                          ("1k-xlate-sse", 1024, "bench-xlate", 1)):
     msgs, body = [], None
     while True:
-        body = json.dumps({"model": model, "max_tokens": 256,
-                           "messages": msgs})
+        req = {"model": model, "max_tokens": 256, "messages": msgs}
+        if stream:
+            req["stream"] = True
+        body = json.dumps(req)
         if len(body) >= size:
             break
         msgs.append({"role": "user" if len(msgs) % 2 == 0 else "assistant",
@@ -100,6 +108,10 @@ $3
         mock:bench-model;
         mock2:bench-model;
     }
+    # translated: an OpenAI chat client, a provider of Anthropic's API
+    llm_upstream anthropic upstream=mock host=127.0.0.1 tls=off path=/v1
+                      api=anthropic key=sk-bench;
+    llm_route bench-xlate anthropic:bench-model;
     llm_route_weighted bench-hedge hedge=5s {
         mock:bench-model;
         mock2:bench-model backup;
