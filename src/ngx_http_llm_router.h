@@ -623,6 +623,7 @@ time_t ngx_http_llm_retry_after_parse(u_char *p, size_t len, time_t now);
 /* llm_upstream (presets.c: its tables) */
 #define NGX_HTTP_LLM_AZURE_API_VERSION  "2024-10-21"
 extern ngx_http_llm_preset_t  ngx_http_llm_presets[];
+extern const char            *ngx_http_llm_responses_presets[];
 extern ngx_str_t              ngx_http_llm_api_names[];
 char *ngx_http_llm_upstream_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

@@ -32,6 +32,15 @@
  *             version of the dated inference API)
  */
 
+/*
+ * Presets whose provider serves the Responses API itself; every other
+ * OpenAI-API provider gets Responses requests as chat completions.
+ */
+const char  *ngx_http_llm_responses_presets[] = {
+    "openai", NULL
+};
+
+
 /* $llm_api, by api= */
 ngx_str_t  ngx_http_llm_api_names[] = {
     ngx_string("openai"),

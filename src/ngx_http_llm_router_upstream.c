@@ -51,15 +51,6 @@ static ngx_int_t ngx_http_llm_upstream_responses(ngx_conf_t *cf,
     ngx_http_llm_preset_t *preset);
 
 
-/*
- * Presets whose provider serves the Responses API itself; every other
- * OpenAI-API provider gets Responses requests as chat completions.
- */
-static const char  *ngx_http_llm_responses_presets[] = {
-    "openai", NULL
-};
-
-
 /* statuses that fail over unless fail_on= says otherwise */
 static ngx_uint_t  ngx_http_llm_default_fail_status[] = {
     429, 500, 502, 503, 504, 529, 0
@@ -476,8 +467,9 @@ invalid:
 
 
 /*
- * Where the provider is: the preset first, then whatever was given
- * explicitly; its URIs, and the upstream{} block (or host:port) to use.
+ * Where the provider is: the preset first, then what was given explicitly;
+ * its URIs and upstream{} (or host:port).  Over 150 lines on purpose: one
+ * short step per source of the address, in the order they override.
  */
 
 static ngx_int_t
