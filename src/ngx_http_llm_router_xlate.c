@@ -435,6 +435,38 @@ ngx_http_llm_xlate_str(cJSON *obj, const char *name)
 }
 
 
+/*
+ * A chat client's tool_choice in a target's words: modes[] names "none",
+ * "auto", "required" and a named function, in that order; *name is the
+ * function's.  NULL: it has no equivalent.
+ */
+
+const char *
+ngx_http_llm_xlate_tool_choice(cJSON *v, const char *modes[4],
+    const char **name)
+{
+    size_t               i;
+    static const char   *chat[] = { "none", "auto", "required" };
+
+    *name = NULL;
+
+    if (cJSON_IsString(v)) {
+        for (i = 0; i < 3; i++) {
+            if (strcmp(v->valuestring, chat[i]) == 0) {
+                return modes[i];
+            }
+        }
+
+        return NULL;
+    }
+
+    *name = ngx_http_llm_xlate_str(
+                cJSON_GetObjectItemCaseSensitive(v, "function"), "name");
+
+    return *name ? modes[3] : NULL;
+}
+
+
 /* an integral member 0 .. 2^53, else -1 */
 
 int64_t

@@ -353,6 +353,8 @@ cJSON *ngx_http_llm_xlate_take(cJSON *obj, cJSON *item);
 cJSON *ngx_http_llm_xlate_add(ngx_http_llm_xlate_req_t *x, cJSON *obj,
     const char *name, cJSON *item);
 const char *ngx_http_llm_xlate_str(cJSON *obj, const char *name);
+const char *ngx_http_llm_xlate_tool_choice(cJSON *v, const char *modes[4],
+    const char **name);
 int ngx_http_llm_xlate_buf_append(ngx_http_llm_xlate_buf_t *b,
     const void *p, size_t n);
 int ngx_http_llm_xlate_emit(ngx_http_llm_xlate_buf_t *out, const char *event,

@@ -484,25 +484,9 @@ cg_tool_choice(ngx_http_llm_xlate_req_t *x, cJSON *v)
     cJSON       *a;
     const char  *mode, *name;
 
-    mode = NULL;
-    name = NULL;
+    static const char  *modes[] = { "NONE", "AUTO", "ANY", "ANY" };
 
-    if (cJSON_IsString(v)) {
-        if (strcmp(v->valuestring, "none") == 0) {
-            mode = "NONE";
-
-        } else if (strcmp(v->valuestring, "auto") == 0) {
-            mode = "AUTO";
-
-        } else if (strcmp(v->valuestring, "required") == 0) {
-            mode = "ANY";
-        }
-
-    } else {
-        name = ngx_http_llm_xlate_str(
-                   cJSON_GetObjectItemCaseSensitive(v, "function"), "name");
-        mode = name ? "ANY" : NULL;
-    }
+    mode = ngx_http_llm_xlate_tool_choice(v, modes, &name);
 
     if (mode == NULL) {
         return ngx_http_llm_xlate_refuse(x, "tool_choice",

@@ -792,25 +792,9 @@ cm_tool_choice(ngx_http_llm_xlate_req_t *x, cJSON *v)
 {
     const char  *type, *name;
 
-    type = NULL;
-    name = NULL;
+    static const char  *types[] = { "none", "auto", "any", "tool" };
 
-    if (cJSON_IsString(v)) {
-        if (strcmp(v->valuestring, "none") == 0) {
-            type = "none";
-
-        } else if (strcmp(v->valuestring, "auto") == 0) {
-            type = "auto";
-
-        } else if (strcmp(v->valuestring, "required") == 0) {
-            type = "any";
-        }
-
-    } else {
-        name = ngx_http_llm_xlate_str(
-                   cJSON_GetObjectItemCaseSensitive(v, "function"), "name");
-        type = name ? "tool" : NULL;
-    }
+    type = ngx_http_llm_xlate_tool_choice(v, types, &name);
 
     if (type == NULL) {
         return ngx_http_llm_xlate_refuse(x, "tool_choice",
