@@ -199,8 +199,8 @@ cm_usage(ngx_http_llm_xlate_req_t *x, cJSON *dst, cJSON *usage)
  */
 
 int
-ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name, cJSON *data,
-    ngx_http_llm_xlate_buf_t *out)
+ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
+    cJSON *data, ngx_http_llm_xlate_buf_t *out)
 {
     int                        rc;
     cJSON                     *m, *b, *d, *delta, *calls, *c, *fn;

@@ -149,8 +149,8 @@ ngx_http_llm_xlate_mc_response(cJSON *src, const char *model, int64_t created)
 /* the stream: chat.completion.chunk events -> Anthropic's events */
 
 int
-ngx_http_llm_xlate_mc_event(ngx_http_llm_xlate_sse_t *s, const char *name, cJSON *data,
-    ngx_http_llm_xlate_buf_t *out)
+ngx_http_llm_xlate_mc_event(ngx_http_llm_xlate_sse_t *s, const char *name,
+    cJSON *data, ngx_http_llm_xlate_buf_t *out)
 {
     int           rc;
     cJSON        *u, *choice, *delta;
