@@ -32,7 +32,7 @@ MOCK_SRCS    := $(wildcard mock/*.c mock/*.h) mock/config
 
 DEB_PKGS     := nginx nginx-dev libcjson-dev libssl-dev libhiredis-dev \
                 libtest-base-perl curl ca-certificates
-TEST_PKGS    := chromium redis-server
+TEST_PKGS    := chromium redis-server openssl
 BENCH_PKGS   := wrk bc python3 redis-server
 COST_PKGS    := valgrind python3
 

@@ -61,7 +61,8 @@ typedef struct {
     ngx_uint_t                       state;
     ngx_uint_t                       generation;
     ngx_uint_t                       reported_down;
-    ngx_uint_t                       connected;
+    ngx_uint_t                       tcp;        /* connect() done */
+    ngx_uint_t                       connected;  /* commands can go */
     ngx_msec_t                       backoff;
     ngx_event_t                      timer;
     ngx_event_t                      reconnect;
@@ -70,13 +71,21 @@ typedef struct {
     ngx_http_llm_redis_hook_pt       on_sync;
     ngx_http_llm_redis_hook_pt       on_exit;
     u_char                           sha[NGX_HTTP_LLM_NSCRIPTS][40];
+#if (NGX_SSL)
+    ngx_ssl_t                        ssl;
+    ngx_log_t                        tls_log;    /* nginx's SSL errors */
+    u_char                           why[NGX_HTTP_LLM_REDIS_WHY];
+#endif
 } ngx_http_llm_redis_t;
 
 
 static void ngx_http_llm_redis_connect(void);
 static void ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...);
 static void ngx_http_llm_redis_fail_errno(ngx_err_t err, const char *what);
-static ngx_int_t ngx_http_llm_redis_append(char *cmd, int len);
+static ngx_int_t ngx_http_llm_redis_append(void *cmd, size_t len);
+static ngx_http_llm_redis_op_t *ngx_http_llm_redis_op(
+    ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script,
+    char *cmd, int len);
 static ngx_int_t ngx_http_llm_redis_push(char *cmd, int len,
     ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script);
 static void ngx_http_llm_redis_write_handler(ngx_event_t *wev);
@@ -87,6 +96,9 @@ static void ngx_http_llm_redis_timeout(ngx_event_t *ev);
 static void ngx_http_llm_redis_reconnect(ngx_event_t *ev);
 static void ngx_http_llm_redis_sync(ngx_event_t *ev);
 static void ngx_http_llm_redis_handshake(void *data, redisReply *reply);
+#if (NGX_SSL)
+static void ngx_http_llm_redis_tls_done(ngx_connection_t *c);
+#endif
 
 
 static ngx_http_llm_redis_t  ngx_http_llm_redis;
@@ -96,9 +108,16 @@ ngx_int_t
 ngx_http_llm_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_llm_redis_hook_pt sync, ngx_http_llm_redis_hook_pt exit)
 {
+    ngx_uint_t                  i;
+    ngx_event_t                *ev[3];
     ngx_http_llm_redis_t       *rs;
     ngx_http_llm_main_conf_t   *lmcf;
     ngx_http_llm_redis_conf_t  *rc;
+
+    static ngx_event_handler_pt  handlers[] = {
+        ngx_http_llm_redis_timeout, ngx_http_llm_redis_reconnect,
+        ngx_http_llm_redis_sync
+    };
 
     if (ngx_process != NGX_PROCESS_WORKER
         && ngx_process != NGX_PROCESS_SINGLE)
@@ -131,26 +150,32 @@ ngx_http_llm_redis_init_process(ngx_cycle_t *cycle,
 
     rs->conf = &rs->copy;
     rs->log = cycle->log;
+
+#if (NGX_SSL)
+    if (ngx_http_llm_redis_tls_init(rc, &rs->ssl, &rs->tls_log, rs->why,
+                                    cycle->log)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+#endif
+
     rs->on_sync = sync;
     rs->on_exit = exit;
     ngx_queue_init(&rs->ops);
 
     rs->dummy.fd = (ngx_socket_t) -1;
 
-    rs->timer.handler = ngx_http_llm_redis_timeout;
-    rs->timer.data = &rs->dummy;
-    rs->timer.log = cycle->log;
-    rs->timer.cancelable = 1;
+    ev[0] = &rs->timer;
+    ev[1] = &rs->reconnect;
+    ev[2] = &rs->sync;
 
-    rs->reconnect.handler = ngx_http_llm_redis_reconnect;
-    rs->reconnect.data = &rs->dummy;
-    rs->reconnect.log = cycle->log;
-    rs->reconnect.cancelable = 1;
-
-    rs->sync.handler = ngx_http_llm_redis_sync;
-    rs->sync.data = &rs->dummy;
-    rs->sync.log = cycle->log;
-    rs->sync.cancelable = 1;
+    for (i = 0; i < 3; i++) {
+        ev[i]->handler = handlers[i];
+        ev[i]->data = &rs->dummy;
+        ev[i]->log = cycle->log;
+        ev[i]->cancelable = 1;
+    }
 
     rs->backoff = NGX_HTTP_LLM_REDIS_BACKOFF_MIN;
 
@@ -192,7 +217,11 @@ ngx_http_llm_redis_exit_process(ngx_cycle_t *cycle)
 
     ngx_free(rs->obuf);
     rs->obuf = NULL;
+#if (NGX_SSL)
+    ngx_http_llm_redis_tls_free(&rs->ssl);
+#endif
     ngx_free(rs->copy.name.data);
+    ngx_free(rs->copy.hello[0].data);
     rs->conf = NULL;
 }
 
@@ -214,16 +243,11 @@ ngx_http_llm_redis_up(void)
 static void
 ngx_http_llm_redis_connect(void)
 {
-    int                         argc;
-    char                       *cmd;
-    const char                 *argv[3];
-    size_t                      argvlen[3];
     ngx_int_t                   rc;
     ngx_uint_t                  i;
     ngx_connection_t           *c;
     ngx_http_llm_redis_t       *rs;
     ngx_http_llm_redis_conf_t  *conf;
-    u_char                      db[NGX_INT_T_LEN];
 
     rs = &ngx_http_llm_redis;
     conf = rs->conf;
@@ -261,19 +285,30 @@ ngx_http_llm_redis_connect(void)
     c = rs->pc.connection;
     c->data = rs;
     c->log = rs->log;
-    c->read->log = rs->log;
-    c->write->log = rs->log;
     c->read->handler = ngx_http_llm_redis_read_handler;
     c->write->handler = ngx_http_llm_redis_write_handler;
 
     rs->c = c;
-    rs->connected = (rc == NGX_OK);
+    rs->tcp = (rc == NGX_OK);
+    rs->connected = rs->tcp && !conf->tls;
     rs->state = NGX_HTTP_LLM_REDIS_CONNECTING;
+
+#if (NGX_SSL)
+    if (conf->tls) {
+        rs->why[0] = '\0';
+        c->log = &rs->tls_log;
+        c->pool = ngx_create_pool(1024, rs->log);
+    }
+#endif
+
+    c->read->log = c->log;
+    c->write->log = c->log;
+
     rs->olen = 0;
     rs->osent = 0;
 
     rs->reader = ngx_http_llm_resp_reader();
-    if (rs->reader == NULL) {
+    if (rs->reader == NULL || (conf->tls && c->pool == NULL)) {
         ngx_http_llm_redis_fail(NGX_LOG_ERR, "out of memory");
         return;
     }
@@ -283,46 +318,15 @@ ngx_http_llm_redis_connect(void)
     rs->handshake = 0;
 
     for (i = 0; i < 2 + NGX_HTTP_LLM_NSCRIPTS; i++) {
-        argc = 0;
-
-        if (i == 0) {
-            if (conf->password.len == 0) {
-                continue;
-            }
-
-            argv[0] = "AUTH";
-            argvlen[0] = 4;
-            argv[1] = (char *) conf->password.data;
-            argvlen[1] = conf->password.len;
-            argc = 2;
-
-        } else if (i == 1) {
-            if (conf->db == 0) {
-                continue;
-            }
-
-            argv[0] = "SELECT";
-            argvlen[0] = 6;
-            argv[1] = (char *) db;
-            argvlen[1] = ngx_sprintf(db, "%i", conf->db) - db;
-            argc = 2;
-
-        } else {
-            argv[0] = "SCRIPT";
-            argvlen[0] = 6;
-            argv[1] = "LOAD";
-            argvlen[1] = 4;
-            argv[2] = (char *) ngx_http_llm_scripts[i - 2].data;
-            argvlen[2] = ngx_http_llm_scripts[i - 2].len;
-            argc = 3;
+        if (conf->hello[i].len == 0) {
+            continue;
         }
 
-        rc = ngx_http_llm_resp_format(&cmd, argc, argv, argvlen);
-
-        if (rc < 0
-            || ngx_http_llm_redis_push(cmd, rc, ngx_http_llm_redis_handshake,
-                                       (void *) i, 0)
-               != NGX_OK)
+        if (ngx_http_llm_redis_append(conf->hello[i].data, conf->hello[i].len)
+                != NGX_OK
+            || ngx_http_llm_redis_op(ngx_http_llm_redis_handshake, (void *) i,
+                                     0, NULL, 0)
+               == NULL)
         {
             ngx_http_llm_redis_fail(NGX_LOG_ERR, "out of memory");
             return;
@@ -331,7 +335,7 @@ ngx_http_llm_redis_connect(void)
         rs->handshake++;
     }
 
-    if (rs->connected) {
+    if (rs->tcp) {
         ngx_post_event(c->write, &ngx_posted_events);
     }
 }
@@ -388,6 +392,7 @@ ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...)
     u_char                   *p, buf[NGX_MAX_ERROR_STR];
     size_t                    len;
     va_list                   args;
+    ngx_pool_t               *pool;
     ngx_queue_t              *q;
     ngx_http_llm_redis_t     *rs;
     ngx_http_llm_redis_op_t  *op;
@@ -404,8 +409,16 @@ ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...)
     rs->generation++;
 
     if (rs->c) {
+        pool = rs->c->pool;
+#if (NGX_SSL)
+        ngx_http_llm_redis_tls_close(rs->c);
+#endif
         ngx_close_connection(rs->c);
         rs->c = NULL;
+
+        if (pool) {
+            ngx_destroy_pool(pool);
+        }
     }
 
     if (rs->reader) {
@@ -419,6 +432,7 @@ ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...)
 
     rs->olen = 0;
     rs->osent = 0;
+    rs->tcp = 0;
     rs->connected = 0;
     rs->handshake = 0;
 
@@ -466,6 +480,15 @@ ngx_http_llm_redis_fail_errno(ngx_err_t err, const char *what)
 {
     u_char  *p, buf[NGX_MAX_ERROR_STR];
 
+#if (NGX_SSL)
+    if (ngx_http_llm_redis.why[0]) {
+        /* nginx's SSL layer said why: errno does not */
+        ngx_http_llm_redis_fail(NGX_LOG_ERR, "%s failed: %s", what,
+                                ngx_http_llm_redis.why);
+        return;
+    }
+#endif
+
     p = ngx_strerror(err, buf, sizeof(buf) - 1);
     *p = '\0';
 
@@ -501,10 +524,45 @@ ngx_http_llm_redis_sync(ngx_event_t *ev)
 }
 
 
+#if (NGX_SSL)
+
+/* the handshake ended: the certificate checked, the commands go out */
+
+static void
+ngx_http_llm_redis_tls_done(ngx_connection_t *c)
+{
+    u_char                 err[NGX_MAX_ERROR_STR / 4];
+    ngx_http_llm_redis_t  *rs;
+
+    rs = &ngx_http_llm_redis;
+
+    if (c != rs->c) {
+        return;
+    }
+
+    if (ngx_http_llm_redis_tls_check(c, rs->conf, err, sizeof(err))
+        != NGX_OK)
+    {
+        ngx_http_llm_redis_fail(NGX_LOG_ERR, "TLS %s%s%s", err,
+                                rs->why[0] ? ": " : "", rs->why);
+        return;
+    }
+
+    c->read->handler = ngx_http_llm_redis_read_handler;
+    c->write->handler = ngx_http_llm_redis_write_handler;
+
+    rs->connected = 1;
+
+    ngx_http_llm_redis_write_handler(c->write);
+}
+
+#endif
+
+
 /* appends a formatted command to the output buffer */
 
 static ngx_int_t
-ngx_http_llm_redis_append(char *cmd, int len)
+ngx_http_llm_redis_append(void *cmd, size_t len)
 {
     u_char                *nb;
     size_t                 size;
@@ -557,17 +615,35 @@ static ngx_int_t
 ngx_http_llm_redis_push(char *cmd, int len,
     ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script)
 {
+    if (ngx_http_llm_redis_append(cmd, len) != NGX_OK
+        || ngx_http_llm_redis_op(handler, data, script, cmd, len) == NULL)
+    {
+        redisFreeCommand(cmd);
+        return NGX_ERROR;
+    }
+
+    if (!script) {
+        redisFreeCommand(cmd);
+    }
+
+    return NGX_OK;
+}
+
+
+/* waits for the reply to what was appended; a script keeps its command */
+
+static ngx_http_llm_redis_op_t *
+ngx_http_llm_redis_op(ngx_http_llm_redis_handler_pt handler, void *data,
+    ngx_uint_t script, char *cmd, int len)
+{
     ngx_http_llm_redis_t     *rs;
     ngx_http_llm_redis_op_t  *op;
 
     rs = &ngx_http_llm_redis;
 
     op = ngx_calloc(sizeof(ngx_http_llm_redis_op_t), rs->log);
-
-    if (op == NULL || ngx_http_llm_redis_append(cmd, len) != NGX_OK) {
-        ngx_free(op);
-        redisFreeCommand(cmd);
-        return NGX_ERROR;
+    if (op == NULL) {
+        return NULL;
     }
 
     op->handler = handler;
@@ -579,9 +655,6 @@ ngx_http_llm_redis_push(char *cmd, int len,
     if (script) {
         op->cmd = cmd;
         op->cmd_len = len;
-
-    } else {
-        redisFreeCommand(cmd);
     }
 
     ngx_queue_insert_tail(&rs->ops, &op->queue);
@@ -590,34 +663,28 @@ ngx_http_llm_redis_push(char *cmd, int len,
         ngx_add_timer(&rs->timer, rs->conf->timeout);
     }
 
-    return NGX_OK;
+    return op;
 }
 
 
 /*
- * NGX_OK: the handler will be called (maybe with NULL); NGX_DECLINED:
- * Redis is down now, the handler will not be called.
+ * Takes a formatted command over (a script's is kept to be sent again
+ * after NOSCRIPT).  NGX_OK: the handler will be called (maybe with NULL);
+ * NGX_DECLINED: Redis is down now, the handler will not be called.
  */
 
 ngx_int_t
-ngx_http_llm_redis_command(int argc, const char **argv, const size_t *argvlen,
+ngx_http_llm_redis_queue(char *cmd, int len, ngx_uint_t script,
     ngx_http_llm_redis_handler_pt handler, void *data)
 {
-    int    len;
-    char  *cmd;
-
     if (ngx_http_llm_redis.state == NGX_HTTP_LLM_REDIS_DOWN
         || ngx_http_llm_redis.conf == NULL)
     {
+        redisFreeCommand(cmd);
         return NGX_DECLINED;
     }
 
-    len = ngx_http_llm_resp_format(&cmd, argc, argv, argvlen);
-    if (len < 0) {
-        return NGX_DECLINED;
-    }
-
-    if (ngx_http_llm_redis_push(cmd, len, handler, data, 0) != NGX_OK) {
+    if (ngx_http_llm_redis_push(cmd, len, handler, data, script) != NGX_OK) {
         return NGX_DECLINED;
     }
 
@@ -625,69 +692,11 @@ ngx_http_llm_redis_command(int argc, const char **argv, const size_t *argvlen,
 }
 
 
-/* EVALSHA script argv...; argv[0] and argv[1] are filled in here */
-
-ngx_int_t
-ngx_http_llm_redis_script(ngx_uint_t script, int argc, const char **argv,
-    const size_t *argvlen, ngx_http_llm_redis_handler_pt handler, void *data)
+ngx_uint_t
+ngx_http_llm_redis_accepts(void)
 {
-    int    len;
-    char  *cmd;
-
-    if (ngx_http_llm_redis.state == NGX_HTTP_LLM_REDIS_DOWN
-        || ngx_http_llm_redis.conf == NULL)
-    {
-        return NGX_DECLINED;
-    }
-
-    argv[0] = "EVALSHA";
-    ((size_t *) argvlen)[0] = 7;
-    argv[1] = (char *) ngx_http_llm_redis.sha[script];
-    ((size_t *) argvlen)[1] = 40;
-
-    len = ngx_http_llm_resp_format(&cmd, argc, argv, argvlen);
-    if (len < 0) {
-        return NGX_DECLINED;
-    }
-
-    if (ngx_http_llm_redis_push(cmd, len, handler, data, script + 1)
-        != NGX_OK)
-    {
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
-}
-
-
-/* a script call formatted by the caller (with the sha), copied */
-
-ngx_int_t
-ngx_http_llm_redis_send(const char *cmd, int len, ngx_uint_t script,
-    ngx_http_llm_redis_handler_pt handler, void *data)
-{
-    char  *copy;
-
-    if (ngx_http_llm_redis.state == NGX_HTTP_LLM_REDIS_DOWN
-        || ngx_http_llm_redis.conf == NULL)
-    {
-        return NGX_DECLINED;
-    }
-
-    copy = ngx_alloc(len, ngx_http_llm_redis.log);
-    if (copy == NULL) {
-        return NGX_DECLINED;
-    }
-
-    ngx_memcpy(copy, cmd, len);
-
-    if (ngx_http_llm_redis_push(copy, len, handler, data, script + 1)
-        != NGX_OK)
-    {
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
+    return ngx_http_llm_redis.state != NGX_HTTP_LLM_REDIS_DOWN
+           && ngx_http_llm_redis.conf != NULL;
 }
 
 
@@ -715,19 +724,36 @@ ngx_http_llm_redis_write_handler(ngx_event_t *wev)
     }
 
     if (!rs->connected) {
-        err = 0;
-        len = sizeof(int);
+        if (!rs->tcp) {
+            err = 0;
+            len = sizeof(int);
 
-        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len)
-            == -1)
-        {
-            err = ngx_socket_errno;
+            if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len)
+                == -1)
+            {
+                err = ngx_socket_errno;
+            }
+
+            if (err) {
+                ngx_http_llm_redis_fail_errno(err, "connect()");
+                return;
+            }
+
+            rs->tcp = 1;
         }
 
-        if (err) {
-            ngx_http_llm_redis_fail_errno(err, "connect()");
+#if (NGX_SSL)
+        if (rs->conf->tls) {
+            if (ngx_http_llm_redis_tls_start(c, &rs->ssl, rs->conf,
+                                             ngx_http_llm_redis_tls_done)
+                != NGX_AGAIN)
+            {
+                ngx_http_llm_redis_tls_done(c);
+            }
+
             return;
         }
+#endif
 
         rs->connected = 1;
     }
@@ -878,14 +904,10 @@ ngx_http_llm_redis_replies(void)
             freeReplyObject(reply);
             op->retried = 1;
 
-            if (ngx_http_llm_redis_command(3, (const char *[]) {
-                                  "SCRIPT", "LOAD",
-                                  (char *) ngx_http_llm_scripts[op->script
-                                                                - 1].data },
-                                  (const size_t []) { 6, 4,
-                                  ngx_http_llm_scripts[op->script - 1].len },
-                                  NULL, NULL)
+            if (ngx_http_llm_redis_append(rs->conf->hello[op->script + 1].data,
+                                          rs->conf->hello[op->script + 1].len)
                     != NGX_OK
+                || ngx_http_llm_redis_op(NULL, NULL, 0, NULL, 0) == NULL
                 || ngx_http_llm_redis_append(op->cmd, op->cmd_len) != NGX_OK)
             {
                 op->handler(op->data, NULL);
@@ -973,6 +995,8 @@ ngx_http_llm_redis_timeout(ngx_event_t *ev)
         return;
     }
 
-    ngx_http_llm_redis_fail(NGX_LOG_ERR, "no reply within %M ms",
+    ngx_http_llm_redis_fail(NGX_LOG_ERR, "%s within %M ms",
+                            rs->tcp && !rs->connected
+                            ? "TLS handshake: no answer" : "no reply",
                             rs->conf->timeout);
 }

@@ -29,6 +29,9 @@
 #define NGX_HTTP_LLM_SCRIPT_HEALTH      4
 #define NGX_HTTP_LLM_NSCRIPTS           5
 
+/* the first SSL error of a connection, for the "is down" line */
+#define NGX_HTTP_LLM_REDIS_WHY          256
+
 /* the largest reply kept in memory: budgets' replies are a few numbers */
 #define NGX_HTTP_LLM_REDIS_MAX_REPLY    (1024 * 1024)
 
@@ -42,6 +45,17 @@ typedef struct {
     ngx_msec_t                       sync;
     ngx_uint_t                       on_error;
     ngx_str_t                        node;       /* host:master pid */
+    /* AUTH, SELECT, SCRIPT LOAD each: formatted once, in one buffer */
+    ngx_str_t                        hello[2 + NGX_HTTP_LLM_NSCRIPTS];
+    ngx_uint_t                       tls;
+    ngx_uint_t                       tls_verify;
+    ngx_str_t                        tls_name;   /* SNI, verified name */
+    ngx_str_t                        tls_trusted_certificate;
+    ngx_str_t                        tls_certificate;
+    ngx_str_t                        tls_certificate_key;
+#if (NGX_SSL)
+    ngx_ssl_t                       *ssl;        /* the cycle's context */
+#endif
 } ngx_http_llm_redis_conf_t;
 
 
@@ -79,7 +93,24 @@ ngx_int_t ngx_http_llm_redis_script(ngx_uint_t script, int argc,
 ngx_int_t ngx_http_llm_redis_send(const char *cmd, int len,
     ngx_uint_t script, ngx_http_llm_redis_handler_pt handler, void *data);
 u_char *ngx_http_llm_redis_sha(ngx_uint_t script);
+ngx_int_t ngx_http_llm_redis_queue(char *cmd, int len, ngx_uint_t script,
+    ngx_http_llm_redis_handler_pt handler, void *data);
+ngx_uint_t ngx_http_llm_redis_accepts(void);
 ngx_str_t *ngx_http_llm_redis_node(void);
+
+#if (NGX_SSL)
+char *ngx_http_llm_redis_tls_conf(ngx_conf_t *cf,
+    ngx_http_llm_redis_conf_t *rc);
+ngx_int_t ngx_http_llm_redis_tls_init(ngx_http_llm_redis_conf_t *rc,
+    ngx_ssl_t *ssl, ngx_log_t *tls_log, u_char *why, ngx_log_t *log);
+void ngx_http_llm_redis_tls_free(ngx_ssl_t *ssl);
+ngx_int_t ngx_http_llm_redis_tls_start(ngx_connection_t *c, ngx_ssl_t *ssl,
+    ngx_http_llm_redis_conf_t *rc, ngx_connection_handler_pt handler);
+ngx_int_t ngx_http_llm_redis_tls_check(ngx_connection_t *c,
+    ngx_http_llm_redis_conf_t *rc, u_char *err, size_t size);
+void ngx_http_llm_redis_tls_close(ngx_connection_t *c);
+
+#endif
 
 /* fleet: budgets, counters, health on Redis; calls run down this list */
 extern ngx_str_t  ngx_http_llm_scripts[NGX_HTTP_LLM_NSCRIPTS];

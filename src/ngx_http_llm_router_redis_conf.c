@@ -10,10 +10,19 @@
 
 #include "ngx_http_llm_router.h"
 #include "ngx_http_llm_router_redis.h"
+#include "ngx_http_llm_router_resp.h"
 #include <ngx_sha1.h>
 
 
+typedef struct {
+    ngx_str_t                        name;
+    size_t                           offset;
+} ngx_http_llm_redis_tls_t;
+
+
 static ngx_int_t ngx_http_llm_redis_parse_time(ngx_str_t *s, ngx_msec_t *t);
+static ngx_int_t ngx_http_llm_redis_hello(ngx_http_llm_redis_conf_t *copy,
+    ngx_log_t *log);
 
 
 /*
@@ -28,11 +37,25 @@ ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     char                       *env;
     u_char                     *p;
-    ngx_str_t                  *value, s, var;
+    ngx_str_t                  *value, *sp, s, var;
     ngx_url_t                   u;
     ngx_int_t                   n;
+    ngx_str_t                  *have_tls;
     ngx_uint_t                  i, have_password;
     ngx_http_llm_redis_conf_t  *rc;
+    ngx_http_llm_redis_tls_t   *t;
+
+    static ngx_http_llm_redis_tls_t  tls[] = {
+        { ngx_string("tls_name="),
+          offsetof(ngx_http_llm_redis_conf_t, tls_name) },
+        { ngx_string("tls_trusted_certificate="),
+          offsetof(ngx_http_llm_redis_conf_t, tls_trusted_certificate) },
+        { ngx_string("tls_certificate="),
+          offsetof(ngx_http_llm_redis_conf_t, tls_certificate) },
+        { ngx_string("tls_certificate_key="),
+          offsetof(ngx_http_llm_redis_conf_t, tls_certificate_key) },
+        { ngx_null_string, 0 }
+    };
 
     if (lmcf->redis) {
         return "is duplicate";
@@ -68,7 +91,9 @@ ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rc->timeout = 1000;
     rc->sync = 1000;
     rc->on_error = NGX_HTTP_LLM_REDIS_LOCAL;
+    rc->tls_verify = 1;
     have_password = 0;
+    have_tls = NULL;
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -136,22 +161,63 @@ ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             if (value[i].len == 7
                 && ngx_strncmp(value[i].data + 4, "off", 3) == 0)
             {
+                rc->tls = 0;
                 continue;
             }
 
             if (value[i].len == 6
                 && ngx_strncmp(value[i].data + 4, "on", 2) == 0)
             {
+#if (NGX_SSL)
+                rc->tls = 1;
+                continue;
+#else
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "llm_redis \"tls=on\" is not supported: "
-                                   "this build uses hiredis %d.%d.%d, "
-                                   "without TLS (hiredis_ssl 1.0 or newer "
-                                   "is needed)", HIREDIS_MAJOR,
-                                   HIREDIS_MINOR, HIREDIS_PATCH);
+                                   "llm_redis \"tls=on\" needs an nginx "
+                                   "built with SSL");
                 return NGX_CONF_ERROR;
+#endif
             }
 
             goto invalid;
+        }
+
+        if (ngx_strncmp(value[i].data, "tls_verify=", 11) == 0) {
+            if (value[i].len == 14
+                && ngx_strncmp(value[i].data + 11, "off", 3) == 0)
+            {
+                rc->tls_verify = 0;
+
+            } else if (value[i].len == 13
+                       && ngx_strncmp(value[i].data + 11, "on", 2) == 0)
+            {
+                rc->tls_verify = 1;
+
+            } else {
+                goto invalid;
+            }
+
+            have_tls = &value[i];
+            continue;
+        }
+
+        /* the tls_*= that take a name or a file */
+
+        for (t = tls; t->name.len; t++) {
+            if (value[i].len > t->name.len
+                && ngx_strncmp(value[i].data, t->name.data, t->name.len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (t->name.len) {
+            sp = (ngx_str_t *) ((u_char *) rc + t->offset);
+            sp->data = value[i].data + t->name.len;
+            sp->len = value[i].len - t->name.len;
+            have_tls = &value[i];
+            continue;
         }
 
         if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
@@ -195,6 +261,38 @@ ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         goto invalid;
     }
+
+    if (have_tls && !rc->tls) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llm_redis \"%V\" needs \"tls=on\"", have_tls);
+        return NGX_CONF_ERROR;
+    }
+
+#if (NGX_SSL)
+    if (rc->tls) {
+        if (rc->tls_name.len == 0 && u.family != AF_UNIX) {
+            /* the address' host, as redis-cli takes it */
+            rc->tls_name.data = ngx_pnalloc(cf->pool, u.host.len + 1);
+            if (rc->tls_name.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            rc->tls_name.len = u.host.len;
+            *ngx_cpymem(rc->tls_name.data, u.host.data, u.host.len) = '\0';
+
+            /* "[::1]" is checked as "::1" */
+            if (rc->tls_name.len > 2 && rc->tls_name.data[0] == '[') {
+                rc->tls_name.data++;
+                rc->tls_name.len -= 2;
+                rc->tls_name.data[rc->tls_name.len] = '\0';
+            }
+        }
+
+        if (ngx_http_llm_redis_tls_conf(cf, rc) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+#endif
 
     lmcf->redis = rc;
 
@@ -251,6 +349,7 @@ ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle, ngx_http_llm_redis_conf_t *rc,
     *copy = *rc;
 
     p = ngx_alloc(rc->name.len + rc->password.len + rc->addr.socklen
+                  + rc->tls_name.len + 1
                   + cycle->hostname.len + NGX_INT64_LEN + 1, cycle->log);
     if (p == NULL) {
         return NGX_ERROR;
@@ -262,6 +361,13 @@ ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle, ngx_http_llm_redis_conf_t *rc,
     p = ngx_cpymem(p, rc->password.data, rc->password.len);
     copy->addr.sockaddr = (struct sockaddr *) p;
     p = ngx_cpymem(p, rc->addr.sockaddr, rc->addr.socklen);
+    copy->tls_name.data = p;
+    p = ngx_cpymem(p, rc->tls_name.data, rc->tls_name.len);
+    *p++ = '\0';
+    /* the files were read into the context: not needed any more */
+    ngx_str_null(&copy->tls_trusted_certificate);
+    ngx_str_null(&copy->tls_certificate);
+    ngx_str_null(&copy->tls_certificate_key);
 
     copy->node.data = p;
     copy->node.len = ngx_sprintf(p, "%V:%P", &cycle->hostname,
@@ -283,5 +389,79 @@ ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle, ngx_http_llm_redis_conf_t *rc,
         }
     }
 
+    return ngx_http_llm_redis_hello(copy, cycle->log);
+}
+
+
+/* AUTH, SELECT, SCRIPT LOAD: what each connection sends first, formatted */
+
+static ngx_int_t
+ngx_http_llm_redis_hello(ngx_http_llm_redis_conf_t *copy, ngx_log_t *log)
+{
+    int          n[2 + NGX_HTTP_LLM_NSCRIPTS], argc;
+    char        *cmd[2 + NGX_HTTP_LLM_NSCRIPTS];
+    u_char      *p, db[NGX_INT_T_LEN];
+    size_t       argvlen[3], size;
+    ngx_uint_t   i;
+    const char  *argv[3];
+
+    size = 0;
+
+    for (i = 0; i < 2 + NGX_HTTP_LLM_NSCRIPTS; i++) {
+        if (i == 0) {
+            argv[0] = "AUTH";
+            argvlen[0] = 4;
+            argv[1] = (char *) copy->password.data;
+            argvlen[1] = copy->password.len;
+            argc = copy->password.len ? 2 : 0;
+
+        } else if (i == 1) {
+            argv[0] = "SELECT";
+            argvlen[0] = 6;
+            argv[1] = (char *) db;
+            argvlen[1] = ngx_sprintf(db, "%i", copy->db) - db;
+            argc = copy->db ? 2 : 0;
+
+        } else {
+            argv[0] = "SCRIPT";
+            argvlen[0] = 6;
+            argv[1] = "LOAD";
+            argvlen[1] = 4;
+            argv[2] = (char *) ngx_http_llm_scripts[i - 2].data;
+            argvlen[2] = ngx_http_llm_scripts[i - 2].len;
+            argc = 3;
+        }
+
+        cmd[i] = NULL;
+        n[i] = argc ? ngx_http_llm_resp_format(&cmd[i], argc, argv, argvlen)
+                    : 0;
+
+        if (n[i] < 0) {
+            goto failed;
+        }
+
+        size += n[i];
+    }
+
+    p = ngx_alloc(size, log);
+    if (p == NULL) {
+        goto failed;
+    }
+
+    for (i = 0; i < 2 + NGX_HTTP_LLM_NSCRIPTS; i++) {
+        copy->hello[i].data = p;
+        copy->hello[i].len = n[i];
+        p = ngx_cpymem(p, cmd[i], n[i]);
+        redisFreeCommand(cmd[i]);
+    }
+
     return NGX_OK;
+
+failed:
+
+    while (i--) {
+        redisFreeCommand(cmd[i]);
+    }
+
+    return NGX_ERROR;
 }

@@ -119,13 +119,13 @@ qr{\[emerg\] .*invalid parameter "timeout=0" in llm_redis in \S+/nginx\.conf:25$
 
 
 
-=== TEST 6: llm_redis: tls=on needs a hiredis with TLS
+=== TEST 6: llm_redis: a tls_*= parameter without tls=on (t/174 tests TLS)
 --- http_config
-llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT tls=on;
+llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT tls_name=redis.test;
 --- config
 --- must_die
 --- error_log eval
-qr{\[emerg\] .*llm_redis "tls=on" is not supported: this build uses hiredis \d+\.\d+\.\d+, without TLS \(hiredis_ssl 1\.0 or newer is needed\) in \S+/nginx\.conf:25$}
+qr{\[emerg\] .*llm_redis "tls_name=redis\.test" needs "tls=on" in \S+/nginx\.conf:25$}
 
 
 
