@@ -427,7 +427,7 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     time_t                       now, start, end;
     size_t                      *argvlen;
     int64_t                      amount, actual;
-    ngx_uint_t                   i, n, m;
+    ngx_uint_t                   i, n, m, local;
     const char                 **argv;
     ngx_http_llm_fleet_req_t    *fr;
     ngx_http_llm_reservation_t  *res;
@@ -437,6 +437,12 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     if (fr == NULL || !(fr->reserved || fr->unknown) || fr->n == 0) {
         return;
     }
+
+    /*
+     * only released when its reply was lost: the usage is counted locally
+     * (on_error=local), or there is none (reject answered 503)
+     */
+    local = ctx->budget.fleet_local || fr->unknown;
 
     fr->reserved = 0;
     fr->unknown = 0;
@@ -469,7 +475,7 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         argv[argc] = (char *) fr->rkeys[i].data;
         argvlen[argc++] = fr->rkeys[i].len;
 
-        if (ctx->budget.fleet_local) {
+        if (local) {
             /* nothing is added: argv for the used key is never read */
             argv[argc] = (char *) fr->rkeys[i].data;
             argvlen[argc++] = fr->rkeys[i].len;
@@ -498,7 +504,7 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         /* after a timeout ctx->budget.reservations are the local ones */
 
-        if (!ctx->budget.fleet_local) {
+        if (!local) {
             res = &ctx->budget.reservations[i];
             actual = used[i];
             end = ngx_http_llm_window_end(now,

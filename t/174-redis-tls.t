@@ -11,7 +11,8 @@
 #
 # What Redis holds is read back through the responses' x-ratelimit-*
 # headers (see t/170): a budget that counts on Redis over TLS shows the
-# usage of the requests before.
+# usage of the requests before.  The blocks that connect allow a request
+# 20 s (--- timeout): under valgrind the first handshake takes seconds.
 
 use Test::Nginx::Socket 'no_plan';
 
@@ -208,6 +209,7 @@ location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
 [ map { "POST /v1/chat/completions\n$::B" } 1 .. 3 ]
 --- more_headers
 Content-Type: application/json
+--- timeout: 20
 --- error_code eval
 [200, 200, 200]
 --- response_headers_like eval
@@ -236,6 +238,7 @@ location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
 [ map { "POST /v1/chat/completions\n$::B" } 1 .. 3 ]
 --- more_headers
 Content-Type: application/json
+--- timeout: 20
 --- error_code eval
 [200, 200, 429]
 --- response_body_like eval
@@ -264,6 +267,7 @@ location = /errlog { alias logs/error.log; }
 [ (map { "POST /v1/chat/completions\n$::B" } 1 .. 2), "GET /errlog" ]
 --- more_headers
 Content-Type: application/json
+--- timeout: 20
 --- error_code eval
 [503, 503, 200]
 --- response_body_like eval
@@ -291,6 +295,7 @@ location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
 "POST /v1/chat/completions\n$::B"
 --- more_headers
 Content-Type: application/json
+--- timeout: 20
 --- error_code: 503
 --- error_log eval
 qr/\[error\] .*llm router: redis 127\.0\.0\.1:\d+ is down \(TLS the certificate is not for "other\.test"\), budgets reject requests/
@@ -315,6 +320,7 @@ location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
 [ map { "POST /v1/chat/completions\n$::B" } 1 .. 2 ]
 --- more_headers
 Content-Type: application/json
+--- timeout: 20
 --- error_code eval
 [200, 429]
 --- no_error_log
@@ -339,6 +345,7 @@ location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
 [ map { "POST /v1/chat/completions\n$::B" } 1 .. 3 ]
 --- more_headers
 Content-Type: application/json
+--- timeout: 20
 --- error_code eval
 [200, 200, 200]
 --- response_headers_like eval
@@ -370,6 +377,7 @@ location = /errlog { alias logs/error.log; }
 [ (map { "POST /v1/chat/completions\n$::B" } 1 .. 3), "GET /errlog" ]
 --- more_headers
 Content-Type: application/json
+--- timeout: 20
 --- error_code eval
 [200, 200, 429, 200]
 --- response_body_like eval
@@ -396,6 +404,7 @@ location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
 "POST /v1/chat/completions\n$::B"
 --- more_headers
 Content-Type: application/json
+--- timeout: 20
 --- error_code: 503
 --- error_log eval
 qr/\[error\] .*llm router: redis 127\.0\.0\.1:\d+ is down \(TLS handshake: no answer within 500 ms\), budgets reject requests/
