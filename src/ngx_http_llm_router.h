@@ -128,6 +128,11 @@ typedef struct {
     uint64_t                         fleet_version;  /* llm_redis: of the
                                                         last health change
                                                         known */
+    int64_t                          fleet_changed;  /* ms, wall clock, of
+                                                        this node's last
+                                                        change */
+    ngx_uint_t                       fleet_pending;  /* that change is not
+                                                        on Redis yet */
 
     /* statistics */
     ngx_atomic_t                     attempts;

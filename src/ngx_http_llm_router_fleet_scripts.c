@@ -96,13 +96,21 @@ ngx_str_t  ngx_http_llm_scripts[NGX_HTTP_LLM_NSCRIPTS] = {
         "return redis.call('HMGET', KEYS[1], unpack(f))\n"),
 
     /*
-     * health: KEYS the states, their version; ARGV provider, 1 (down) or
-     * 0, node.  The change's version: newer changes have greater ones.
+     * health: KEYS the states, their version, the times of the changes;
+     * ARGV provider, 1 (down) or 0, node, the change's time (ms), 1 if it
+     * is shared late (made while Redis was down).  The change's version:
+     * newer changes have greater ones; 0: a late change older than the
+     * one there, dropped.
      */
     ngx_string(
+        "local t = tonumber(redis.call('HGET', KEYS[3], ARGV[1]))\n"
+        "if ARGV[5] == '1' and t and t > tonumber(ARGV[4]) then\n"
+        "  return 0\n"
+        "end\n"
         "local v = redis.call('INCR', KEYS[2])\n"
         "redis.call('HSET', KEYS[1], ARGV[1],\n"
         "           ARGV[2] .. ' ' .. v .. ' ' .. ARGV[3])\n"
+        "redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])\n"
         "return v\n")
 };
 

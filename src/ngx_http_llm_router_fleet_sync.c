@@ -26,6 +26,8 @@ static void ngx_http_llm_fleet_circuits(void);
 static void ngx_http_llm_fleet_circuit_done(void *data, redisReply *reply);
 static void ngx_http_llm_fleet_counts(ngx_http_llm_main_conf_t *lmcf);
 static void ngx_http_llm_fleet_counts_done(void *data, redisReply *reply);
+static void ngx_http_llm_fleet_health_send(ngx_http_llm_provider_t *p,
+    ngx_uint_t late);
 static void ngx_http_llm_fleet_health_done(void *data, redisReply *reply);
 static void ngx_http_llm_fleet_healths(ngx_http_llm_main_conf_t *lmcf);
 static void ngx_http_llm_fleet_healths_done(void *data, redisReply *reply);
@@ -568,34 +570,67 @@ ngx_http_llm_fleet_int(redisReply *r, int64_t *v)
 void
 ngx_http_llm_fleet_health(ngx_http_llm_provider_t *p)
 {
-    int         argc;
-    ngx_str_t  *node;
-    const char *argv[8];
-    size_t      argvlen[8];
+    ngx_time_t  *tp;
 
-    if (!ngx_http_llm_redis_up() || p->shm == NULL) {
+    if (p->shm == NULL) {
         return;
     }
 
+    tp = ngx_timeofday();
+
+    /* kept until Redis has it: a change made during an outage too */
+
+    ngx_shmtx_lock(&p->shpool->mutex);
+    p->shm->fleet_changed = (int64_t) tp->sec * 1000 + tp->msec;
+    p->shm->fleet_pending = 1;
+    ngx_shmtx_unlock(&p->shpool->mutex);
+
+    if (ngx_http_llm_redis_up()) {
+        ngx_http_llm_fleet_health_send(p, 0);
+    }
+}
+
+
+/*
+ * A change sent late (by a sync after an outage) is dropped by Redis if
+ * another node changed the provider after it: the newest change wins.
+ */
+
+static void
+ngx_http_llm_fleet_health_send(ngx_http_llm_provider_t *p, ngx_uint_t late)
+{
+    u_char      *e, changed[NGX_INT64_LEN];
+    ngx_str_t   *node;
+    ngx_uint_t   down;
+
+    ngx_shmtx_lock(&p->shpool->mutex);
+
+    if (!p->shm->fleet_pending) {
+        ngx_shmtx_unlock(&p->shpool->mutex);
+        return;
+    }
+
+    /* taken: another worker does not send it too */
+    p->shm->fleet_pending = 0;
+    down = p->shm->health.down;
+    e = ngx_sprintf(changed, "%L", p->shm->fleet_changed);
+
+    ngx_shmtx_unlock(&p->shpool->mutex);
+
     node = ngx_http_llm_redis_node();
-    argc = 2;
 
-    argv[argc] = "2";
-    argvlen[argc++] = 1;
-    argv[argc] = "llm:h";
-    argvlen[argc++] = 5;
-    argv[argc] = "llm:hv";
-    argvlen[argc++] = 6;
-    argv[argc] = (char *) p->name.data;
-    argvlen[argc++] = p->name.len;
-    argv[argc] = p->shm->health.down ? "1" : "0";
-    argvlen[argc++] = 1;
-    argv[argc] = (char *) node->data;
-    argvlen[argc++] = node->len;
-
-    (void) ngx_http_llm_redis_script(NGX_HTTP_LLM_SCRIPT_HEALTH, argc, argv,
-                                     argvlen, ngx_http_llm_fleet_health_done,
-                                     p);
+    if (ngx_http_llm_redis_script(NGX_HTTP_LLM_SCRIPT_HEALTH, 11,
+            (const char *[]) { NULL, NULL, "3", "llm:h", "llm:hv", "llm:ht",
+                               (char *) p->name.data, down ? "1" : "0",
+                               (char *) node->data, (char *) changed,
+                               late ? "1" : "0" },
+            (size_t []) { 0, 0, 1, 5, 6, 6, p->name.len, 1, node->len,
+                          e - changed, 1 },
+            ngx_http_llm_fleet_health_done, p)
+        != NGX_OK)
+    {
+        ngx_http_llm_fleet_health_done(p, NULL);
+    }
 }
 
 
@@ -604,9 +639,15 @@ ngx_http_llm_fleet_health_done(void *data, redisReply *reply)
 {
     ngx_http_llm_provider_t *p = data;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER
-        || reply->integer <= 0)
-    {
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+        /* not on Redis: a sync sends it again */
+        ngx_shmtx_lock(&p->shpool->mutex);
+        p->shm->fleet_pending = 1;
+        ngx_shmtx_unlock(&p->shpool->mutex);
+        return;
+    }
+
+    if (reply->integer <= 0) {
         return;
     }
 
@@ -623,19 +664,26 @@ ngx_http_llm_fleet_health_done(void *data, redisReply *reply)
 static void
 ngx_http_llm_fleet_healths(ngx_http_llm_main_conf_t *lmcf)
 {
-    ngx_uint_t                i;
+    ngx_uint_t                i, read;
     ngx_http_llm_provider_t  *p;
 
     p = lmcf->providers.elts;
 
+    read = 0;
+
     for (i = 0; i < lmcf->providers.nelts; i++) {
         if (p[i].check && p[i].shm) {
-            (void) ngx_http_llm_redis_command(2,
-                               (const char *[]) { "HGETALL", "llm:h" },
-                               (const size_t []) { 7, 5 },
-                               ngx_http_llm_fleet_healths_done, NULL);
-            return;
+            /* a change made while Redis was down, then the others' */
+            ngx_http_llm_fleet_health_send(&p[i], 1);
+            read = 1;
         }
+    }
+
+    if (read) {
+        (void) ngx_http_llm_redis_command(2,
+                           (const char *[]) { "HGETALL", "llm:h" },
+                           (const size_t []) { 7, 5 },
+                           ngx_http_llm_fleet_healths_done, NULL);
     }
 }
 

@@ -44,7 +44,7 @@ typedef struct {
     ngx_msec_t                       timeout;
     ngx_msec_t                       sync;
     ngx_uint_t                       on_error;
-    ngx_str_t                        node;       /* host:master pid */
+    ngx_str_t                        node;       /* host:conf file */
     /* AUTH, SELECT, SCRIPT LOAD each: formatted once, in one buffer */
     ngx_str_t                        hello[2 + NGX_HTTP_LLM_NSCRIPTS];
     ngx_uint_t                       tls;

@@ -331,9 +331,10 @@ ngx_http_llm_redis_parse_time(ngx_str_t *s, ngx_msec_t *t)
 
 
 /*
- * The configuration in the heap, with the node's name ("host:master
- * pid": one nginx instance, its workers alike, across reloads) and the
- * scripts' sha1.
+ * The configuration in the heap, with the node's name ("host:conf
+ * file": one nginx instance, its workers alike, across reloads, binary
+ * upgrades and restarts, so that a restarted node is not counted as a
+ * new one for a minute) and the scripts' sha1.
  */
 
 ngx_int_t
@@ -350,7 +351,8 @@ ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle, ngx_http_llm_redis_conf_t *rc,
 
     p = ngx_alloc(rc->name.len + rc->password.len + rc->addr.socklen
                   + rc->tls_name.len + 1
-                  + cycle->hostname.len + NGX_INT64_LEN + 1, cycle->log);
+                  + cycle->hostname.len + cycle->conf_file.len + 2,
+                  cycle->log);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -370,9 +372,8 @@ ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle, ngx_http_llm_redis_conf_t *rc,
     ngx_str_null(&copy->tls_certificate_key);
 
     copy->node.data = p;
-    copy->node.len = ngx_sprintf(p, "%V:%P", &cycle->hostname,
-                                 ngx_process == NGX_PROCESS_SINGLE
-                                 ? ngx_pid : ngx_parent)
+    copy->node.len = ngx_sprintf(p, "%V:%V", &cycle->hostname,
+                                 &cycle->conf_file)
                      - p;
 
     for (i = 0; i < NGX_HTTP_LLM_NSCRIPTS; i++) {

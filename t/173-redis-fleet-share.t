@@ -403,9 +403,9 @@ share-secret
 
 
 === TEST 3: a batch whose reply is lost (Redis paused past timeout) is sent again and added once
-Node 1 is a new nginx (a new node: the fleet has seen more than two in
-the last minute): its own count starts at 0, the fleet's is 7 from
-TEST 1.  Redis sleeps 3 s (timeout=1s): the batch of node 1's 2 requests
+Node 1 is a new nginx (restarted: the same node, the fleet still counts
+two, as a node is named by its host and configuration file): its own
+count starts at 0, the fleet's is 7 from TEST 1.  Redis sleeps 3 s (timeout=1s): the batch of node 1's 2 requests
 is sent, gets no reply in time, and is sent again once Redis answers;
 Redis may run both copies, the marker lets only one count: 9, never 11.
 --- http_config
@@ -433,13 +433,66 @@ Content-Type: application/json
 --- error_code eval
 [200, 200, 200, 200, 200, 200, 200, 200]
 --- response_body_like eval
-[ qr/\Afleet nodes=\d+ requests=7 errors=1 prompt=60 completion=120\nnode nodes=1 requests=0 errors=0 /,
+[ qr/\Afleet nodes=2 requests=7 errors=1 prompt=60 completion=120\nnode nodes=1 requests=0 errors=0 /,
   qr/paused/,
   qr/chat\.completion/, qr/chat\.completion/,
   qr/\Afleet nodes=\d+ requests=9 errors=1 prompt=80 completion=160\nnode nodes=1 requests=2 errors=0 prompt=20 completion=40\n\z/,
   qr/\A9\n\z/,
   qr/\Afleet nodes=\d+ requests=9 /,
   qr/is down \(no reply within 1000 ms\)[\s\S]*is up again/ ]
+--- no_error_log
+[alert]
+[crit]
+share-secret
+
+
+
+=== TEST 4: health: a change node 1's prober makes while Redis is down reaches node 2 once Redis is back
+Redis is stopped; "h" fails: node 1 marks it down (alone: nothing can be
+written).  Redis starts again (with what it saved): node 1 sends the
+change at its next sync, node 2 takes it over without a probe of its
+own.  Then "h" passes again and both see it up.
+--- http_config
+llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT password=$TEST_NGINX_REDIS_PASSWORD timeout=1s sync=200ms;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream h host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/h/v1 key=sk-h check check_interval=100ms fall=1 rise=1;
+llm_route default a;
+--- config
+location = /mock/h/v1/models {
+    if (-f $TEST_NGINX_SHARE_DIR/h-up) {
+        return 200 '{"object":"list","data":[]}';
+    }
+    return 503 '{"error":{"message":"down","type":"server_error"}}';
+}
+location = /status.json { llm_status json; }
+location /ctl/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CTL_PORT; proxy_read_timeout 60s; }
+--- request eval
+[ "GET /ctl/health/1/up",
+  "GET /ctl/health/2/up",
+  "GET /ctl/stop",
+  "GET /ctl/hdown",
+  "GET /ctl/health/1/down",
+  "GET /ctl/health/2/up",
+  "GET /ctl/start",
+  "GET /ctl/health/2/down",
+  "GET /ctl/hup",
+  "GET /ctl/health/1/up",
+  "GET /ctl/health/2/up" ]
+--- timeout: 60
+--- error_code eval
+[200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]
+--- response_body_like eval
+[ qr/\Aup probes=\d+\n\z/,
+  qr/\Aup probes=1\n\z/,
+  qr/stopped/,
+  qr/h down/,
+  qr/\Adown probes=\d+\n\z/,
+  qr/\Aup probes=1\n\z/,
+  qr/started/,
+  qr/\Adown probes=1\n\z/,
+  qr/h up/,
+  qr/\Aup probes=\d+\n\z/,
+  qr/\Aup probes=1\n\z/ ]
 --- no_error_log
 [alert]
 [crit]
