@@ -176,7 +176,7 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     }
 
     argv[argc] = (char *) p;
-    argvlen[argc++] = ngx_sprintf(p, "%ui", n + 1) - p;
+    argvlen[argc++] = ngx_http_llm_fleet_num(p, n + 1) - p;
     p += argvlen[argc - 1];
 
     argv[argc] = (char *) fr->marker.data;
@@ -197,14 +197,14 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
             switch (a) {
             case 0:
-                p = ngx_sprintf(p, "%L",
-                                res->budget->limit[res->metric].limit);
+                p = ngx_http_llm_fleet_num(p,
+                                      res->budget->limit[res->metric].limit);
                 break;
             case 1:
-                p = ngx_sprintf(p, "%L", res->amount);
+                p = ngx_http_llm_fleet_num(p, res->amount);
                 break;
             case 2:
-                p = ngx_sprintf(p, "%T", end - now + 60);
+                p = ngx_http_llm_fleet_num(p, end - now + 60);
                 break;
             default:
                 *p++ = res->budget->dry_run ? '1' : '0';
@@ -461,7 +461,7 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     argc = 2;
 
     argv[argc] = (char *) p;
-    argvlen[argc++] = ngx_sprintf(p, "%ui", 1 + 2 * n) - p;
+    argvlen[argc++] = ngx_http_llm_fleet_num(p, 1 + 2 * n) - p;
     p += argvlen[argc - 1];
 
     argv[argc] = (char *) fr->marker.data;
@@ -512,17 +512,18 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         }
 
         argv[argc] = (char *) p;
-        p = ngx_sprintf(p, "-%L", amount);
+        *p++ = '-';
+        p = ngx_http_llm_fleet_num(p, amount);
         argvlen[argc] = p - (u_char *) argv[argc];
         argc++;
 
         argv[argc] = (char *) p;
-        p = ngx_sprintf(p, "%L", actual);
+        p = ngx_http_llm_fleet_num(p, actual);
         argvlen[argc] = p - (u_char *) argv[argc];
         argc++;
 
         argv[argc] = (char *) p;
-        p = ngx_sprintf(p, "%T", end - now + 60);
+        p = ngx_http_llm_fleet_num(p, end - now + 60);
         argvlen[argc] = p - (u_char *) argv[argc];
         argc++;
     }

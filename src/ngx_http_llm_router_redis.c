@@ -32,19 +32,6 @@
 
 
 typedef struct {
-    ngx_queue_t                      queue;
-    ngx_http_llm_redis_handler_pt    handler;
-    void                            *data;
-    ngx_msec_t                       deadline;
-    char                            *cmd;      /* a script call, to resend */
-    int                              cmd_len;
-    unsigned                         script:1;
-    unsigned                         retried:1;
-    unsigned                         handshake:1;
-} ngx_http_llm_redis_op_t;
-
-
-typedef struct {
     ngx_http_llm_redis_conf_t       *conf;       /* &copy, or NULL */
     ngx_http_llm_redis_conf_t        copy;       /* outlives a cycle */
     ngx_log_t                       *log;
@@ -52,10 +39,7 @@ typedef struct {
     ngx_peer_connection_t            pc;
     ngx_connection_t                *c;
     redisReader                     *reader;
-    u_char                          *obuf;
-    size_t                           olen;
-    size_t                           osent;
-    size_t                           osize;
+    ngx_http_llm_redis_buf_t         out;
     ngx_queue_t                      ops;
     ngx_uint_t                       handshake;  /* replies before up */
     ngx_uint_t                       state;
@@ -87,7 +71,8 @@ static ngx_http_llm_redis_op_t *ngx_http_llm_redis_op(
     ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script,
     char *cmd, int len);
 static ngx_int_t ngx_http_llm_redis_push(char *cmd, int len,
-    ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script);
+    ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script,
+    ngx_uint_t kept);
 static void ngx_http_llm_redis_write_handler(ngx_event_t *wev);
 static void ngx_http_llm_redis_read_handler(ngx_event_t *rev);
 static ngx_int_t ngx_http_llm_redis_replies(void);
@@ -215,8 +200,7 @@ ngx_http_llm_redis_exit_process(ngx_cycle_t *cycle)
         ngx_del_timer(&rs->sync);
     }
 
-    ngx_free(rs->obuf);
-    rs->obuf = NULL;
+    ngx_http_llm_redis_buf_free(&rs->out);
 #if (NGX_SSL)
     ngx_http_llm_redis_tls_free(&rs->ssl);
 #endif
@@ -304,8 +288,8 @@ ngx_http_llm_redis_connect(void)
     c->read->log = c->log;
     c->write->log = c->log;
 
-    rs->olen = 0;
-    rs->osent = 0;
+    rs->out.len = 0;
+    rs->out.sent = 0;
 
     rs->reader = ngx_http_llm_resp_reader();
     if (rs->reader == NULL || (conf->tls && c->pool == NULL)) {
@@ -430,8 +414,8 @@ ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...)
         ngx_del_timer(&rs->timer);
     }
 
-    rs->olen = 0;
-    rs->osent = 0;
+    rs->out.len = 0;
+    rs->out.sent = 0;
     rs->tcp = 0;
     rs->connected = 0;
     rs->handshake = 0;
@@ -458,11 +442,7 @@ ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...)
             op->handler(op->data, NULL);
         }
 
-        if (op->cmd) {
-            redisFreeCommand(op->cmd);
-        }
-
-        ngx_free(op);
+        ngx_http_llm_redis_op_free(op);
     }
 
     if (!ngx_exiting && !ngx_terminate && !ngx_quit
@@ -564,42 +544,13 @@ ngx_http_llm_redis_tls_done(ngx_connection_t *c)
 static ngx_int_t
 ngx_http_llm_redis_append(void *cmd, size_t len)
 {
-    u_char                *nb;
-    size_t                 size;
     ngx_http_llm_redis_t  *rs;
 
     rs = &ngx_http_llm_redis;
 
-    if (rs->olen + len > rs->osize) {
-        size = ngx_max(rs->osize * 2, 16384);
-
-        while (size < rs->olen + len) {
-            size *= 2;
-        }
-
-        if (size > 64 * 1024 * 1024) {
-            return NGX_ERROR;
-        }
-
-        nb = ngx_alloc(size, rs->log);
-        if (nb == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (rs->olen > rs->osent) {
-            ngx_memcpy(nb, rs->obuf + rs->osent, rs->olen - rs->osent);
-        }
-
-        rs->olen -= rs->osent;
-        rs->osent = 0;
-
-        ngx_free(rs->obuf);
-        rs->obuf = nb;
-        rs->osize = size;
+    if (ngx_http_llm_redis_buf_add(&rs->out, cmd, len, rs->log) != NGX_OK) {
+        return NGX_ERROR;
     }
-
-    ngx_memcpy(rs->obuf + rs->olen, cmd, len);
-    rs->olen += len;
 
     if (rs->connected && rs->c && !rs->c->write->posted) {
         ngx_post_event(rs->c->write, &ngx_posted_events);
@@ -609,20 +560,29 @@ ngx_http_llm_redis_append(void *cmd, size_t len)
 }
 
 
-/* queues a formatted command; takes cmd over (frees it) */
+/* queues a formatted command; takes cmd over (frees it) unless kept */
 
 static ngx_int_t
 ngx_http_llm_redis_push(char *cmd, int len,
-    ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script)
+    ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script,
+    ngx_uint_t kept)
 {
+    ngx_http_llm_redis_op_t  *op;
+
     if (ngx_http_llm_redis_append(cmd, len) != NGX_OK
-        || ngx_http_llm_redis_op(handler, data, script, cmd, len) == NULL)
+        || (op = ngx_http_llm_redis_op(handler, data, script, cmd, len))
+           == NULL)
     {
-        redisFreeCommand(cmd);
+        if (!kept) {
+            redisFreeCommand(cmd);
+        }
+
         return NGX_ERROR;
     }
 
-    if (!script) {
+    op->kept = kept ? 1 : 0;
+
+    if (!script && !kept) {
         redisFreeCommand(cmd);
     }
 
@@ -641,7 +601,7 @@ ngx_http_llm_redis_op(ngx_http_llm_redis_handler_pt handler, void *data,
 
     rs = &ngx_http_llm_redis;
 
-    op = ngx_calloc(sizeof(ngx_http_llm_redis_op_t), rs->log);
+    op = ngx_http_llm_redis_op_alloc(rs->log);
     if (op == NULL) {
         return NULL;
     }
@@ -669,22 +629,28 @@ ngx_http_llm_redis_op(ngx_http_llm_redis_handler_pt handler, void *data,
 
 /*
  * Takes a formatted command over (a script's is kept to be sent again
- * after NOSCRIPT).  NGX_OK: the handler will be called (maybe with NULL);
- * NGX_DECLINED: Redis is down now, the handler will not be called.
+ * after NOSCRIPT), or only uses it if "kept" (the caller keeps it until
+ * the handler is called).  NGX_OK: the handler will be called (maybe with
+ * NULL); NGX_DECLINED: Redis is down now, the handler will not be called.
  */
 
 ngx_int_t
 ngx_http_llm_redis_queue(char *cmd, int len, ngx_uint_t script,
-    ngx_http_llm_redis_handler_pt handler, void *data)
+    ngx_uint_t kept, ngx_http_llm_redis_handler_pt handler, void *data)
 {
     if (ngx_http_llm_redis.state == NGX_HTTP_LLM_REDIS_DOWN
         || ngx_http_llm_redis.conf == NULL)
     {
-        redisFreeCommand(cmd);
+        if (!kept) {
+            redisFreeCommand(cmd);
+        }
+
         return NGX_DECLINED;
     }
 
-    if (ngx_http_llm_redis_push(cmd, len, handler, data, script) != NGX_OK) {
+    if (ngx_http_llm_redis_push(cmd, len, handler, data, script, kept)
+        != NGX_OK)
+    {
         return NGX_DECLINED;
     }
 
@@ -758,8 +724,9 @@ ngx_http_llm_redis_write_handler(ngx_event_t *wev)
         rs->connected = 1;
     }
 
-    while (rs->osent < rs->olen) {
-        n = c->send(c, rs->obuf + rs->osent, rs->olen - rs->osent);
+    while (rs->out.sent < rs->out.len) {
+        n = c->send(c, rs->out.data + rs->out.sent,
+                    rs->out.len - rs->out.sent);
 
         if (n == NGX_AGAIN) {
             break;
@@ -770,12 +737,12 @@ ngx_http_llm_redis_write_handler(ngx_event_t *wev)
             return;
         }
 
-        rs->osent += n;
+        rs->out.sent += n;
     }
 
-    if (rs->osent == rs->olen) {
-        rs->osent = 0;
-        rs->olen = 0;
+    if (rs->out.sent == rs->out.len) {
+        rs->out.sent = 0;
+        rs->out.len = 0;
     }
 
     if (ngx_handle_write_event(wev, 0) != NGX_OK) {
@@ -911,8 +878,7 @@ ngx_http_llm_redis_replies(void)
                 || ngx_http_llm_redis_append(op->cmd, op->cmd_len) != NGX_OK)
             {
                 op->handler(op->data, NULL);
-                redisFreeCommand(op->cmd);
-                ngx_free(op);
+                ngx_http_llm_redis_op_free(op);
                 continue;
             }
 
@@ -927,11 +893,7 @@ ngx_http_llm_redis_replies(void)
 
         freeReplyObject(reply);
 
-        if (op->cmd) {
-            redisFreeCommand(op->cmd);
-        }
-
-        ngx_free(op);
+        ngx_http_llm_redis_op_free(op);
 
         if (gen != rs->generation) {
             /* the handler failed the connection */

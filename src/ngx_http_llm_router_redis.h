@@ -62,6 +62,30 @@ typedef struct {
 /* reply is NULL when none came: Redis down, timed out or garbage */
 typedef void (*ngx_http_llm_redis_handler_pt)(void *data, redisReply *reply);
 
+
+/* a command in flight, waiting for its reply */
+typedef struct {
+    ngx_queue_t                      queue;
+    ngx_http_llm_redis_handler_pt    handler;
+    void                            *data;
+    ngx_msec_t                       deadline;
+    char                            *cmd;      /* a script call, to resend */
+    int                              cmd_len;
+    unsigned                         script:1;
+    unsigned                         retried:1;
+    unsigned                         handshake:1;
+    unsigned                         kept:1;   /* cmd is the caller's */
+} ngx_http_llm_redis_op_t;
+
+
+/* the commands not sent yet */
+typedef struct {
+    u_char                          *data;
+    size_t                           len;
+    size_t                           sent;
+    size_t                           size;
+} ngx_http_llm_redis_buf_t;
+
 /* what the connection calls above it: every sync, at the worker's exit */
 typedef void (*ngx_http_llm_redis_hook_pt)(ngx_log_t *log);
 
@@ -90,11 +114,16 @@ ngx_int_t ngx_http_llm_redis_command(int argc, const char **argv,
 ngx_int_t ngx_http_llm_redis_script(ngx_uint_t script, int argc,
     const char **argv, const size_t *argvlen,
     ngx_http_llm_redis_handler_pt handler, void *data);
-ngx_int_t ngx_http_llm_redis_send(const char *cmd, int len,
+ngx_int_t ngx_http_llm_redis_send(char *cmd, int len,
     ngx_uint_t script, ngx_http_llm_redis_handler_pt handler, void *data);
 u_char *ngx_http_llm_redis_sha(ngx_uint_t script);
 ngx_int_t ngx_http_llm_redis_queue(char *cmd, int len, ngx_uint_t script,
-    ngx_http_llm_redis_handler_pt handler, void *data);
+    ngx_uint_t kept, ngx_http_llm_redis_handler_pt handler, void *data);
+ngx_int_t ngx_http_llm_redis_buf_add(ngx_http_llm_redis_buf_t *b,
+    const void *data, size_t len, ngx_log_t *log);
+void ngx_http_llm_redis_buf_free(ngx_http_llm_redis_buf_t *b);
+ngx_http_llm_redis_op_t *ngx_http_llm_redis_op_alloc(ngx_log_t *log);
+void ngx_http_llm_redis_op_free(ngx_http_llm_redis_op_t *op);
 ngx_uint_t ngx_http_llm_redis_accepts(void);
 ngx_str_t *ngx_http_llm_redis_node(void);
 
@@ -126,6 +155,7 @@ ngx_uint_t ngx_http_llm_fleet_nodes(void);
 
 u_char *ngx_http_llm_fleet_key(u_char *p, ngx_str_t *name,
     ngx_uint_t metric, time_t start, ngx_str_t *key);
+u_char *ngx_http_llm_fleet_num(u_char *p, int64_t v);
 ngx_int_t ngx_http_llm_fleet_marker(ngx_pool_t *pool, ngx_str_t *m,
     const char *kind);
 void ngx_http_llm_fleet_job(ngx_uint_t script, int argc,

@@ -34,7 +34,7 @@ ngx_http_llm_redis_command(int argc, const char **argv, const size_t *argvlen,
         return NGX_DECLINED;
     }
 
-    return ngx_http_llm_redis_queue(cmd, len, 0, handler, data);
+    return ngx_http_llm_redis_queue(cmd, len, 0, 0, handler, data);
 }
 
 
@@ -61,28 +61,18 @@ ngx_http_llm_redis_script(ngx_uint_t script, int argc, const char **argv,
         return NGX_DECLINED;
     }
 
-    return ngx_http_llm_redis_queue(cmd, len, script + 1, handler, data);
+    return ngx_http_llm_redis_queue(cmd, len, script + 1, 0, handler, data);
 }
 
 
-/* a script call formatted by the caller (with the sha), copied */
+/*
+ * A script call formatted by the caller (with the sha), who keeps it
+ * until the handler is called: not copied.
+ */
 
 ngx_int_t
-ngx_http_llm_redis_send(const char *cmd, int len, ngx_uint_t script,
+ngx_http_llm_redis_send(char *cmd, int len, ngx_uint_t script,
     ngx_http_llm_redis_handler_pt handler, void *data)
 {
-    char  *copy;
-
-    if (!ngx_http_llm_redis_accepts()) {
-        return NGX_DECLINED;
-    }
-
-    copy = ngx_alloc(len, ngx_cycle->log);
-    if (copy == NULL) {
-        return NGX_DECLINED;
-    }
-
-    ngx_memcpy(copy, cmd, len);
-
-    return ngx_http_llm_redis_queue(copy, len, script + 1, handler, data);
+    return ngx_http_llm_redis_queue(cmd, len, script + 1, 1, handler, data);
 }
