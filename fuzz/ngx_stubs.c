@@ -6,7 +6,8 @@
  * The few nginx core functions that the module's parsers call, for the
  * fuzz harnesses, which compile the real module sources against nginx's
  * headers but link no nginx.  Pool memory is malloc()ed one allocation
- * at a time (so ASan sees every overrun), zeroed, counted, and freed by
+ * at a time (so ASan sees every overrun), zeroed (unless a harness sets
+ * ngx_stubs_zero to 0), counted, and freed by
  * ngx_stubs_pool_reset(); logging goes nowhere.  Semantics follow
  * nginx's own functions where the parsers depend on them.
  */
@@ -30,6 +31,9 @@ struct ngx_stubs_alloc_s {
 static ngx_stubs_alloc_t  *ngx_stubs_allocs;
 static size_t              ngx_stubs_bytes;
 static ngx_time_t          ngx_stubs_time;
+
+/* fuzz_keys looks for wiped secrets; the others skip the memset */
+ngx_uint_t                 ngx_stubs_zero = 1;
 
 volatile ngx_time_t       *ngx_cached_time = &ngx_stubs_time;
 ngx_uint_t                 ngx_pagesize = 4096;
@@ -59,7 +63,7 @@ ngx_stubs_palloc(ngx_pool_t *pool, size_t size)
     ngx_stubs_bytes += size;
 
     /* zeroed, so that what was wiped can be told from what was not */
-    return memset(a + 1, 0, size);
+    return ngx_stubs_zero ? memset(a + 1, 0, size) : (void *) (a + 1);
 }
 
 

@@ -4,6 +4,7 @@
 # with fuzz/ngx_stubs.c in place of nginx's core.  Included by Makefile.
 #
 #   make parsers-test              build each harness, replay its corpus
+#                                  (FUZZ_FULL=1: no sampling of cut points)
 #   make fuzz-all [FUZZ_SECONDS=60]    run each harness for FUZZ_SECONDS
 #   make fuzz-NAME                 one of them (NAME: usage keys state retry)
 
@@ -26,6 +27,7 @@ usage_SRCS   := $(SRC)/ngx_http_llm_router_usage.c \
                 $(SRC)/ngx_http_llm_router_scan.c \
                 $(SRC)/ngx_http_llm_router_filter.c
 usage_LIBS   := -lcjson
+usage_LEN    := 4096
 
 keys_SRCS    := $(SRC)/ngx_http_llm_router_keys.c \
                 $(SRC)/ngx_http_llm_router_upstream.c \
@@ -48,7 +50,7 @@ FUZZ_PKGS    += nginx-dev libssl-dev
 parsers-test: $(addprefix $(BUILD)/fuzz_,$(PARSERS))
 	@for p in $(PARSERS); do \
 	    echo "replay corpus-$$p"; \
-	    $(BUILD)/fuzz_$$p -runs=0 $(CURDIR)/corpus-$$p \
+	    FUZZ_FULL=1 $(BUILD)/fuzz_$$p -runs=0 $(CURDIR)/corpus-$$p \
 	        >$(BUILD)/replay-$$p.log 2>&1 \
 	        || { cat $(BUILD)/replay-$$p.log; exit 1; }; \
 	    grep -E "^(INFO: seed corpus|Done)" $(BUILD)/replay-$$p.log; \
@@ -60,7 +62,8 @@ $(addprefix fuzz-,$(PARSERS)): fuzz-%: $(BUILD)/fuzz_%
 	@mkdir -p $(BUILD)/corpus-$*
 	$(BUILD)/fuzz_$* $(BUILD)/corpus-$* $(CURDIR)/corpus-$* \
 	    $(if $(wildcard $(CURDIR)/$*.dict),-dict=$(CURDIR)/$*.dict) \
-	    -max_len=$(FUZZ_LEN) -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=$(or $($*_LEN),$(FUZZ_LEN)) \
+	    -max_total_time=$(FUZZ_SECONDS) \
 	    -print_final_stats=1 -artifact_prefix=$(BUILD)/$*- $(FUZZ_FLAGS)
 
 $(NGX_OBJS)/ngx_auto_config.h:
