@@ -58,7 +58,6 @@ typedef struct {
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-const char *__asan_default_options(void);
 
 
 ngx_module_t                       ngx_http_llm_router_module;
@@ -69,20 +68,6 @@ static fuzz_result_t              *fuzz_current;
 static int                         fuzz_full = -1;
 static ngx_buf_t                   fuzz_bufs[FUZZ_MAX_CHUNKS + 1];
 static ngx_http_output_body_filter_pt  fuzz_filter;
-
-
-/*
- * Pool memory lives until the end of a run, so ASan's quarantine only
- * holds cJSON's frees: 16 MB of it still catches a use after
- * cJSON_Delete(), and the default 256 MB made every run touch fresh pages
- * (half the time went to page faults).
- */
-
-const char *
-__asan_default_options(void)
-{
-    return "quarantine_size_mb=16";
-}
 
 
 /* the module's other files: never reached by the body filter's paths */
