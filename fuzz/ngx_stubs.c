@@ -385,7 +385,7 @@ ngx_conf_full_name(ngx_cycle_t *cycle, ngx_str_t *name, ngx_uint_t conf_prefix)
 }
 
 
-/* the formats the module's readers use: %V %s %d %i %ui %uz %z %O %L */
+/* the formats the module's readers use: %V %s %*s %d %i %ui %uz %z %O %L %M */
 
 u_char * ngx_cdecl
 ngx_sprintf(u_char *buf, const char *fmt, ...)
@@ -426,6 +426,17 @@ ngx_vslprintf(u_char *buf, u_char *last, const char *fmt, va_list args)
             continue;
         case 's':
             s = va_arg(args, const char *);
+            break;
+        case '*':
+            n = va_arg(args, size_t);
+            s = va_arg(args, const char *);
+            fmt++;                                      /* the 's' */
+            n = ngx_min(n, (size_t) (last - buf));
+            buf = ngx_cpymem(buf, s, n);
+            continue;
+        case 'M':
+            snprintf(num, sizeof(num), "%lu",
+                     (unsigned long) va_arg(args, ngx_msec_t));
             break;
         case 'd':
             snprintf(num, sizeof(num), "%d", va_arg(args, int));

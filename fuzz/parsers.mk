@@ -6,7 +6,8 @@
 #   make parsers-test              build each harness, replay its corpus
 #                                  (FUZZ_FULL=1: no sampling of cut points)
 #   make fuzz-all [FUZZ_SECONDS=60]    run each harness for FUZZ_SECONDS
-#   make fuzz-NAME                 one of them (NAME: usage keys state retry)
+#   make fuzz-NAME                 one of them (NAME: usage keys state retry
+#                                  redis)
 
 NGINX_SRC    ?= /usr/share/nginx/src
 NGX_OBJS     ?= $(ROOT)/build/nginx
@@ -20,7 +21,7 @@ NGX_WARN     := -Wall -Wextra -Werror -Wno-unused-parameter \
 NGX_FUZZ     := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all
 
-PARSERS      := usage keys state retry
+PARSERS      := usage keys state retry redis
 STUBS        := ngx_stubs.c ngx_stubs.h
 
 usage_SRCS   := $(SRC)/ngx_http_llm_router_usage.c \
@@ -43,7 +44,13 @@ state_SRCS   := $(SRC)/ngx_http_llm_router_state_load.c \
                 $(SRC)/ngx_http_llm_router_stats.c
 state_LIBS   := -lcjson
 
-FUZZ_PKGS    += nginx-dev libssl-dev
+redis_SRCS   := $(SRC)/ngx_http_llm_router_redis.c \
+                $(SRC)/ngx_http_llm_router_resp.c \
+                $(SRC)/ngx_http_llm_router_fleet_scripts.c
+redis_LIBS   := -lhiredis
+redis_LEN    := 4096
+
+FUZZ_PKGS    += nginx-dev libssl-dev libhiredis-dev
 
 .PHONY: parsers-test fuzz-all $(addprefix fuzz-,$(PARSERS))
 
