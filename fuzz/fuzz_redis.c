@@ -27,7 +27,8 @@
  * the same calls with the same replies and the same final state.
  * LLVMFuzzerInitialize() runs fixed cases first: valid replies give
  * their values, NOSCRIPT loads the script and resends the call, and
- * garbage, an error to AUTH, a timeout and a close fail every command.
+ * garbage, an error to AUTH, a timeout and a close fail every command;
+ * arrays and strings at the reader's limits pass, one more is refused.
  */
 
 
@@ -767,6 +768,69 @@ static const fuzz_case_t  fuzz_cases[] = {
 };
 
 
+/* the reader's limits: 1024 elements, strings of 64 KB */
+
+static void
+fuzz_limits(void)
+{
+    char           *in, *p;
+    size_t          i;
+    uint32_t        seed;
+    fuzz_result_t   res;
+
+    in = malloc(100000);
+    if (in == NULL) {
+        abort();
+    }
+
+    for (seed = 0; seed < 2; seed++) {
+
+        /* an array of 1024 integers is handed over, one more is not */
+
+        p = in + sprintf(in, FUZZ_H "*1024\r\n");
+
+        for (i = 0; i < 1024; i++) {
+            p += sprintf(p, ":%zu\r\n", i);
+        }
+
+        fuzz_run(0, 1, 0, (u_char *) in, p - in, seed, &res);
+
+        if (!res.up || res.log_len < 8 || ngx_memcmp(res.log, "2[1024", 6))
+        {
+            abort();
+        }
+
+        p = in + sprintf(in, FUZZ_H "*1025\r\n");
+        fuzz_run(0, 1, 0, (u_char *) in, p - in, seed, &res);
+
+        if (res.up || res.log_len != 5) {
+            abort();
+        }
+
+        /* a string of 65536 bytes is handed over, one more is not */
+
+        for (i = 65536; i <= 65537; i++) {
+            p = in + sprintf(in, FUZZ_H "$%zu\r\n", i);
+            ngx_memset(p, 'x', i);
+            p = (char *) ngx_cpymem(p + i, "\r\n", 2);
+
+            fuzz_run(0, 1, 0, (u_char *) in, p - in, seed, &res);
+
+            if (i == 65536 ? !res.up || res.log_len < 9
+                               || ngx_memcmp(res.log, "1:65536:x", 9)
+                           : res.up || res.log_len != 5)
+            {
+                fprintf(stderr, "fuzz_redis: string of %zu: up %lu\n", i,
+                        (unsigned long) res.up);
+                abort();
+            }
+        }
+    }
+
+    free(in);
+}
+
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -799,6 +863,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
         }
     }
 
+    fuzz_limits();
+
     /* AUTH and SELECT go first, with the password and the db */
     sent = "*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n"
            "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*3\r\n$6\r\nSCRIPT\r\n";
@@ -813,7 +879,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
 
-    fprintf(stderr, "fuzz_redis: %zu fixed cases passed\n",
+    fprintf(stderr, "fuzz_redis: %zu fixed cases and the limits passed\n",
             sizeof(fuzz_cases) / sizeof(fuzz_cases[0]));
 
     return 0;
