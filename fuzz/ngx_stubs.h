@@ -11,6 +11,8 @@
 #define _NGX_STUBS_H_INCLUDED_
 
 
+extern ngx_uint_t  ngx_stubs_zero;
+
 void *ngx_stubs_alloc(size_t size);
 void *ngx_stubs_palloc(ngx_pool_t *pool, size_t size);
 ngx_uint_t ngx_stubs_pool_holds(ngx_pool_t *pool, u_char *s, size_t n);

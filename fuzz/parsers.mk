@@ -4,8 +4,10 @@
 # with fuzz/ngx_stubs.c in place of nginx's core.  Included by Makefile.
 #
 #   make parsers-test              build each harness, replay its corpus
+#                                  (FUZZ_FULL=1: no sampling of cut points)
 #   make fuzz-all [FUZZ_SECONDS=60]    run each harness for FUZZ_SECONDS
-#   make fuzz-NAME                 one of them (NAME: usage keys state retry)
+#   make fuzz-NAME                 one of them (NAME: usage keys state retry
+#                                  redis)
 
 NGINX_SRC    ?= /usr/share/nginx/src
 NGX_OBJS     ?= $(ROOT)/build/nginx
@@ -19,13 +21,14 @@ NGX_WARN     := -Wall -Wextra -Werror -Wno-unused-parameter \
 NGX_FUZZ     := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all
 
-PARSERS      := usage keys state retry
+PARSERS      := usage keys state retry redis
 STUBS        := ngx_stubs.c ngx_stubs.h
 
 usage_SRCS   := $(SRC)/ngx_http_llm_router_usage.c \
                 $(SRC)/ngx_http_llm_router_scan.c \
                 $(SRC)/ngx_http_llm_router_filter.c
 usage_LIBS   := -lcjson
+usage_LEN    := 4096
 
 keys_SRCS    := $(SRC)/ngx_http_llm_router_keys.c \
                 $(SRC)/ngx_http_llm_router_upstream.c \
@@ -41,14 +44,20 @@ state_SRCS   := $(SRC)/ngx_http_llm_router_state_load.c \
                 $(SRC)/ngx_http_llm_router_stats.c
 state_LIBS   := -lcjson
 
-FUZZ_PKGS    += nginx-dev libssl-dev
+redis_SRCS   := $(SRC)/ngx_http_llm_router_redis.c \
+                $(SRC)/ngx_http_llm_router_resp.c \
+                $(SRC)/ngx_http_llm_router_fleet_scripts.c
+redis_LIBS   := -lhiredis
+redis_LEN    := 4096
+
+FUZZ_PKGS    += nginx-dev libssl-dev libhiredis-dev
 
 .PHONY: parsers-test fuzz-all $(addprefix fuzz-,$(PARSERS))
 
 parsers-test: $(addprefix $(BUILD)/fuzz_,$(PARSERS))
 	@for p in $(PARSERS); do \
 	    echo "replay corpus-$$p"; \
-	    $(BUILD)/fuzz_$$p -runs=0 $(CURDIR)/corpus-$$p \
+	    FUZZ_FULL=1 $(BUILD)/fuzz_$$p -runs=0 $(CURDIR)/corpus-$$p \
 	        >$(BUILD)/replay-$$p.log 2>&1 \
 	        || { cat $(BUILD)/replay-$$p.log; exit 1; }; \
 	    grep -E "^(INFO: seed corpus|Done)" $(BUILD)/replay-$$p.log; \
@@ -60,7 +69,8 @@ $(addprefix fuzz-,$(PARSERS)): fuzz-%: $(BUILD)/fuzz_%
 	@mkdir -p $(BUILD)/corpus-$*
 	$(BUILD)/fuzz_$* $(BUILD)/corpus-$* $(CURDIR)/corpus-$* \
 	    $(if $(wildcard $(CURDIR)/$*.dict),-dict=$(CURDIR)/$*.dict) \
-	    -max_len=$(FUZZ_LEN) -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=$(or $($*_LEN),$(FUZZ_LEN)) \
+	    -max_total_time=$(FUZZ_SECONDS) \
 	    -print_final_stats=1 -artifact_prefix=$(BUILD)/$*- $(FUZZ_FLAGS)
 
 $(NGX_OBJS)/ngx_auto_config.h:
