@@ -1182,6 +1182,31 @@ test_print(void)
 
     cJSON_free(want);
     cJSON_Delete(v);
+
+    /* a byte to escape (or a high one) at every place of a word or two */
+    for (i = 0; i < 39 * 8; i++) {
+        static const unsigned char  special[] = {
+            '"', '\\', '\n', 1, 0x1f, 0x7f, 0xe9, 0xff
+        };
+
+        memset(ctl, 'a', 39);
+        ctl[39] = '\0';
+        ctl[i / 8] = (char) special[i % 8];
+        ctl[(i * 7) % 39] = (char) 0xc3;
+
+        v = cJSON_CreateString(ctl);
+        want = cJSON_PrintUnformatted(v);
+        out.len = 0;
+        rc = ngx_http_llm_xlate_print(&out, v);
+        rc |= ngx_http_llm_xlate_buf_append(&out, "", 1);
+
+        check(rc == 0 && want && strcmp((char *) out.data, want) == 0,
+              "escapes", "print", (char *) out.data, want);
+
+        cJSON_free(want);
+        cJSON_Delete(v);
+    }
+
     ngx_http_llm_xlate_buf_free(&out);
 }
 

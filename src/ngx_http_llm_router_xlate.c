@@ -16,6 +16,17 @@
 #include "ngx_http_llm_router_xlate.h"
 
 
+static int ngx_http_llm_xlate_request_in(int from, int to,
+    const unsigned char *body, size_t len,
+    const ngx_http_llm_xlate_conf_t *conf, ngx_http_llm_xlate_result_t *res);
+static int ngx_http_llm_xlate_response_in(int from, int to,
+    const unsigned char *body, size_t len, const char *model, int64_t created,
+    ngx_http_llm_xlate_buf_t *out);
+static int ngx_http_llm_xlate_error_in(int from, int to, int status,
+    const unsigned char *body, size_t len, ngx_http_llm_xlate_buf_t *out);
+static int ngx_http_llm_xlate_error_write_in(int to, int status,
+    const char *type, const char *message, const char *param,
+    ngx_http_llm_xlate_buf_t *out);
 static const char *ngx_http_llm_xlate_status_type(int format, int status);
 
 
@@ -155,6 +166,22 @@ ngx_http_llm_xlate_request(int from, int to, const unsigned char *body,
     size_t len, const ngx_http_llm_xlate_conf_t *conf,
     ngx_http_llm_xlate_result_t *res)
 {
+    int  rc;
+
+    /* cJSON's allocations from the scratch arena */
+    ngx_http_llm_xlate_enter();
+    rc = ngx_http_llm_xlate_request_in(from, to, body, len, conf, res);
+    ngx_http_llm_xlate_leave();
+
+    return rc;
+}
+
+
+static int
+ngx_http_llm_xlate_request_in(int from, int to, const unsigned char *body,
+    size_t len, const ngx_http_llm_xlate_conf_t *conf,
+    ngx_http_llm_xlate_result_t *res)
+{
     int                               rc;
     ngx_http_llm_xlate_req_t          x;
     const ngx_http_llm_xlate_pair_t  *pair;
@@ -216,6 +243,23 @@ ngx_http_llm_xlate_request(int from, int to, const unsigned char *body,
 
 int
 ngx_http_llm_xlate_response(int from, int to, const unsigned char *body,
+    size_t len, const char *model, int64_t created,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int  rc;
+
+    /* cJSON's allocations from the scratch arena */
+    ngx_http_llm_xlate_enter();
+    rc = ngx_http_llm_xlate_response_in(from, to, body, len, model, created,
+                                        out);
+    ngx_http_llm_xlate_leave();
+
+    return rc;
+}
+
+
+static int
+ngx_http_llm_xlate_response_in(int from, int to, const unsigned char *body,
     size_t len, const char *model, int64_t created,
     ngx_http_llm_xlate_buf_t *out)
 {
@@ -596,6 +640,22 @@ int
 ngx_http_llm_xlate_error_write(int to, int status, const char *type,
     const char *message, const char *param, ngx_http_llm_xlate_buf_t *out)
 {
+    int  rc;
+
+    /* cJSON's allocations from the scratch arena */
+    ngx_http_llm_xlate_enter();
+    rc = ngx_http_llm_xlate_error_write_in(to, status, type, message, param,
+                                           out);
+    ngx_http_llm_xlate_leave();
+
+    return rc;
+}
+
+
+static int
+ngx_http_llm_xlate_error_write_in(int to, int status, const char *type,
+    const char *message, const char *param, ngx_http_llm_xlate_buf_t *out)
+{
     int     rc;
     cJSON  *root, *err;
 
@@ -657,6 +717,21 @@ ngx_http_llm_xlate_error_write(int to, int status, const char *type,
 
 int
 ngx_http_llm_xlate_error(int from, int to, int status,
+    const unsigned char *body, size_t len, ngx_http_llm_xlate_buf_t *out)
+{
+    int  rc;
+
+    /* cJSON's allocations from the scratch arena */
+    ngx_http_llm_xlate_enter();
+    rc = ngx_http_llm_xlate_error_in(from, to, status, body, len, out);
+    ngx_http_llm_xlate_leave();
+
+    return rc;
+}
+
+
+static int
+ngx_http_llm_xlate_error_in(int from, int to, int status,
     const unsigned char *body, size_t len, ngx_http_llm_xlate_buf_t *out)
 {
     int     rc;

@@ -65,27 +65,54 @@ ngx_http_llm_xlate_buf_reserve(ngx_http_llm_xlate_buf_t *b, size_t n)
 }
 
 
+/*
+ * Whether a word of 8 bytes may hold a byte to escape: below 32, '"' or
+ * '\\' (the tests of "Bit Twiddling Hacks": a false alarm is possible
+ * after a true one only, a miss never).
+ */
+#define XJ_ONES        0x0101010101010101ULL
+#define XJ_HIGH        0x8080808080808080ULL
+#define xj_zero(w)     (((w) - XJ_ONES) & ~(w) & XJ_HIGH)
+#define xj_special(w)                                                        \
+    ((((w) - XJ_ONES * 0x20) & ~(w) & XJ_HIGH)                              \
+     | xj_zero((w) ^ (XJ_ONES * '"')) | xj_zero((w) ^ (XJ_ONES * '\\')))
+
+
 /* s (NULL: "") escaped as cJSON escapes it, without the quotes */
 
 int
 ngx_http_llm_xlate_print_esc(ngx_http_llm_xlate_buf_t *b, const char *s)
 {
-    size_t                run;
+    size_t                run, n, i, start;
+    uint64_t              w;
     unsigned char        *o;
-    const unsigned char  *p, *start;
+    const unsigned char  *p;
 
     static const char     hex[] = "0123456789abcdef";
 
     p = (const unsigned char *) (s ? s : "");
+    n = strlen((const char *) p);
+    i = 0;
 
     for ( ;; ) {
-        start = p;
+        start = i;
 
-        while (*p && !xj_escape[*p]) {
-            p++;
+        /* a word at a time while none of its bytes is to escape */
+        while (n - i >= 8) {
+            memcpy(&w, p + i, 8);
+
+            if (xj_special(w)) {
+                break;
+            }
+
+            i += 8;
         }
 
-        run = p - start;
+        while (i < n && !xj_escape[p[i]]) {
+            i++;
+        }
+
+        run = i - start;
 
         /* the run, one escape (at most 6 bytes) and a closing quote */
         if (ngx_http_llm_xlate_buf_reserve(b, run + 7)
@@ -94,17 +121,17 @@ ngx_http_llm_xlate_print_esc(ngx_http_llm_xlate_buf_t *b, const char *s)
             return NGX_HTTP_LLM_XLATE_NOMEM;
         }
 
-        memcpy(b->data + b->len, start, run);
+        memcpy(b->data + b->len, p + start, run);
         b->len += run;
 
-        if (*p == '\0') {
+        if (i == n) {
             return NGX_HTTP_LLM_XLATE_OK;
         }
 
         o = b->data + b->len;
         *o++ = '\\';
 
-        switch (*p) {
+        switch (p[i]) {
         case '"':  *o++ = '"'; break;
         case '\\': *o++ = '\\'; break;
         case '\b': *o++ = 'b'; break;
@@ -116,12 +143,12 @@ ngx_http_llm_xlate_print_esc(ngx_http_llm_xlate_buf_t *b, const char *s)
             *o++ = 'u';
             *o++ = '0';
             *o++ = '0';
-            *o++ = hex[*p >> 4];
-            *o++ = hex[*p & 0xf];
+            *o++ = hex[p[i] >> 4];
+            *o++ = hex[p[i] & 0xf];
         }
 
         b->len = o - b->data;
-        p++;
+        i++;
     }
 }
 
@@ -308,4 +335,145 @@ ngx_http_llm_xlate_print(ngx_http_llm_xlate_buf_t *out, const cJSON *item)
     }
 
     return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/*
+ * cJSON's memory.  cJSON mallocs every node and every string, and a
+ * translation parses the body, builds what it needs and frees all of it
+ * before it returns: on a 1 KB request malloc and free were a third of
+ * the translation's instructions.  Between the outermost enter() and
+ * leave() (the entry points of xlate*.c; they nest) cJSON allocates from a
+ * scratch arena instead: bump allocation, free() does nothing, leave()
+ * resets it all.  Nothing cJSON allocates outlives the entry point (the
+ * outputs are ngx_http_llm_xlate_buf_t, malloc'd).  One chunk is kept for
+ * the next translation; the others (a large body's) go back to malloc.
+ * Per process: a worker translates one thing at a time, and the hooks are
+ * cJSON's own (malloc and free) again outside the translators.
+ */
+
+#define XJ_CHUNK       (32 * 1024)
+#define XJ_ALIGN(n)    (((n) + 15) & ~(size_t) 15)
+
+typedef struct xj_chunk_s  xj_chunk_t;
+
+struct xj_chunk_s {
+    xj_chunk_t                     *next;
+    size_t                          size;
+    size_t                          used;
+    size_t                          pad;      /* the data 16-aligned */
+};
+
+
+static void *xj_malloc(size_t n);
+static void xj_free(void *p);
+
+
+static xj_chunk_t  *xj_chunks;
+static unsigned     xj_depth;
+static size_t       xj_peak;      /* bytes, for the memory figures */
+
+static cJSON_Hooks  xj_hooks = { xj_malloc, xj_free };
+
+
+static void *
+xj_malloc(size_t n)
+{
+    size_t       size;
+    xj_chunk_t  *c;
+
+    n = XJ_ALIGN(n ? n : 1);
+    c = xj_chunks;
+
+    if (c && c->size - c->used >= n) {
+        c->used += n;
+        return (unsigned char *) (c + 1) + c->used - n;
+    }
+
+    /* a large value gets a chunk of its own, behind the current one */
+    size = n > XJ_CHUNK / 4 ? n : XJ_CHUNK;
+
+    c = malloc(sizeof(xj_chunk_t) + size);
+    if (c == NULL) {
+        return NULL;
+    }
+
+    c->size = size;
+    c->used = n;
+
+    if (size != XJ_CHUNK && xj_chunks) {
+        c->next = xj_chunks->next;
+        xj_chunks->next = c;
+
+    } else {
+        c->next = xj_chunks;
+        xj_chunks = c;
+    }
+
+    return c + 1;
+}
+
+
+static void
+xj_free(void *p)
+{
+    (void) p;
+}
+
+
+void
+ngx_http_llm_xlate_enter(void)
+{
+    if (xj_depth++ == 0) {
+        cJSON_InitHooks(&xj_hooks);
+    }
+}
+
+
+void
+ngx_http_llm_xlate_leave(void)
+{
+    size_t       used;
+    xj_chunk_t  *c, *next, *keep;
+
+    if (xj_depth == 0 || --xj_depth) {
+        return;
+    }
+
+    cJSON_InitHooks(NULL);
+
+    used = 0;
+    keep = NULL;
+
+    for (c = xj_chunks; c; c = next) {
+        next = c->next;
+        used += sizeof(xj_chunk_t) + c->size;
+
+        if (keep == NULL && c->size == XJ_CHUNK) {
+            keep = c;
+            continue;
+        }
+
+        free(c);
+    }
+
+    if (used > xj_peak) {
+        xj_peak = used;
+    }
+
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
+    }
+
+    xj_chunks = keep;
+}
+
+
+/* the most the arena held (malloc'd chunks, bytes), since the start */
+
+size_t
+ngx_http_llm_xlate_arena_peak(void)
+{
+    return xj_peak;
 }

@@ -561,7 +561,7 @@ mc_assistant(ngx_http_llm_xlate_req_t *x, cJSON *msgs, cJSON *content, int i)
                                        ngx_http_llm_xlate_str(b, "name"));
             ngx_http_llm_xlate_add_str(x, fn, "arguments",
                                        args ? args : "{}");
-            free(args);
+            cJSON_free(args);
 
         } else {
             /* thinking, redacted_thinking, server tools' blocks */
