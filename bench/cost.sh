@@ -33,9 +33,12 @@ plain_port=$((base + 2))
 redis_port=$((base + 3))
 
 # The cases: name, request path on both sides, body file (in $run), SSE
-# events expected in the answer (- for a JSON answer).  A new case (the
-# translated API, a Redis budget) is one more line here, plus its routes
-# in the configurations below if it needs any.
+# events expected in the answer (- for a JSON answer; PLAIN/GATEWAY when
+# the two differ).  A new case (the translated API, a Redis budget) is one
+# more line here, plus its routes in the configurations below if it needs
+# any.  1k-xlate-sse (make bench's: no usage chunk asked for): the plain
+# side's stream is the mock's OpenAI one (19 words, finish, [DONE]), the
+# gateway's Anthropic's translated, which opens with a role chunk (22).
 cases=(
     "1k      /v1/chat/completions      body-1k.json    -"
     "100k    /v1/chat/completions      body-100k.json  -"
@@ -43,6 +46,7 @@ cases=(
     "sse22   /v1/chat/completions      body-sse.json   22"
     "1k-redis /v1/chat/completions     body-1k.json    -"
     "1k-xlate /v1/chat/completions     body-1k-xlate.json -"
+    "1k-xlate-sse /v1/chat/completions body-sse-xlate.json 21/22"
 )
 selected=${BENCH_COST_CASES:-$(for c in "${cases[@]}"; do
     set -- $c; echo -n "$1 "; done)}
@@ -59,7 +63,9 @@ for name, size, extra in (("1k", 1024, {}), ("100k", 100 * 1024, {}),
                           ("1m", 1000 * 1024, {}),
                           ("1k-xlate", 1024, {"model": "bench-xlate"}),
                           ("sse", 1024, {"stream": True, "stream_options":
-                                         {"include_usage": True}})):
+                                         {"include_usage": True}}),
+                          ("sse-xlate", 1024, {"model": "bench-xlate",
+                                               "stream": True})):
     msgs, body = [], None
     while True:
         body = json.dumps(dict({"model": "bench", "max_tokens": 256},
@@ -203,6 +209,10 @@ esac
 measure() {
     local side=$1 port=$2 name=$3 path=$4 body=$5 events=$6 count=$7
     local out=$run/$side/$name.$count.cg
+
+    case $events in
+    */*) [ "$side" = plain ] && events=${events%/*} || events=${events#*/} ;;
+    esac
 
     valgrind --tool=callgrind --callgrind-out-file="$out" \
         --log-file="$run/$side/valgrind.log" \

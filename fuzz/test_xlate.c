@@ -1118,9 +1118,103 @@ test_sse_bounds(void)
 }
 
 
+/* the JSON writer writes what cJSON_PrintUnformatted writes, byte for byte */
+
+static void
+test_print(void)
+{
+    int                        rc;
+    char                      *want, ctl[40];
+    size_t                     i;
+    cJSON                     *v;
+    ngx_http_llm_xlate_buf_t   out;
+
+    static const char  *docs[] = {
+        "{}", "[]", "null", "true", "false", "\"\"", "0", "-0", "1", "-1",
+        "0.5", "-0.1", "3.14159265358979", "0.1", "1e300", "-1e-300",
+        "999999999999999", "1000000000000000", "-999999999999999",
+        "12345678901234567890", "2147483647", "2147483648", "-2147483649",
+        "9007199254740993", "1.5e15", "4.9e-324", "1.7976931348623157e308",
+        "123.456e2", "[1,2.5,-3,\"x\",null,true,false,{},[]]",
+        "{\"a\":{\"b\":[{\"c\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0001\\u001f"
+        "\\u007f\\u00e9\\u20ac\\ud83d\\ude00\"}]},\"\":1,\"k\\n\":\"v\"}",
+        "{\"model\":\"m\",\"temperature\":0.7,\"top_p\":1,"
+        "\"max_tokens\":4096,\"stop\":[\"a\",\"b\"]}",
+        NULL
+    };
+
+    memset(&out, 0, sizeof(out));
+
+    for (i = 0; docs[i]; i++) {
+        v = cJSON_Parse(docs[i]);
+        want = v ? cJSON_PrintUnformatted(v) : NULL;
+        out.len = 0;
+        rc = v ? ngx_http_llm_xlate_print(&out, v) : -1;
+        rc |= ngx_http_llm_xlate_buf_append(&out, "", 1);
+
+        check(rc == 0 && want && strcmp((char *) out.data, want) == 0,
+              docs[i], "print", out.data ? (char *) out.data : NULL, want);
+
+        cJSON_free(want);
+        cJSON_Delete(v);
+    }
+
+    /* every control byte, and a number made, not parsed */
+    for (i = 1; i < 32; i++) {
+        ctl[i - 1] = (char) i;
+    }
+
+    ctl[31] = '\0';
+    v = cJSON_CreateObject();
+    cJSON_AddStringToObject(v, ctl, ctl);
+    cJSON_AddNumberToObject(v, "n", -0.0);
+    cJSON_AddNumberToObject(v, "big", 1e15);
+    cJSON_AddNumberToObject(v, "neg", -123456789012345.0);
+    cJSON_AddRawToObject(v, "raw", "[1, 2]");
+
+    want = cJSON_PrintUnformatted(v);
+    out.len = 0;
+    rc = ngx_http_llm_xlate_print(&out, v);
+    rc |= ngx_http_llm_xlate_buf_append(&out, "", 1);
+
+    check(rc == 0 && want && strcmp((char *) out.data, want) == 0,
+          "controls", "print", (char *) out.data, want);
+
+    cJSON_free(want);
+    cJSON_Delete(v);
+
+    /* a byte to escape (or a high one) at every place of a word or two */
+    for (i = 0; i < 39 * 8; i++) {
+        static const unsigned char  special[] = {
+            '"', '\\', '\n', 1, 0x1f, 0x7f, 0xe9, 0xff
+        };
+
+        memset(ctl, 'a', 39);
+        ctl[39] = '\0';
+        ctl[i / 8] = (char) special[i % 8];
+        ctl[(i * 7) % 39] = (char) 0xc3;
+
+        v = cJSON_CreateString(ctl);
+        want = cJSON_PrintUnformatted(v);
+        out.len = 0;
+        rc = ngx_http_llm_xlate_print(&out, v);
+        rc |= ngx_http_llm_xlate_buf_append(&out, "", 1);
+
+        check(rc == 0 && want && strcmp((char *) out.data, want) == 0,
+              "escapes", "print", (char *) out.data, want);
+
+        cJSON_free(want);
+        cJSON_Delete(v);
+    }
+
+    ngx_http_llm_xlate_buf_free(&out);
+}
+
+
 int
 main(void)
 {
+    test_print();
     test_requests();
     test_responses();
     test_errors();

@@ -16,6 +16,17 @@
 #include "ngx_http_llm_router_xlate.h"
 
 
+static int ngx_http_llm_xlate_request_in(int from, int to,
+    const unsigned char *body, size_t len,
+    const ngx_http_llm_xlate_conf_t *conf, ngx_http_llm_xlate_result_t *res);
+static int ngx_http_llm_xlate_response_in(int from, int to,
+    const unsigned char *body, size_t len, const char *model, int64_t created,
+    ngx_http_llm_xlate_buf_t *out);
+static int ngx_http_llm_xlate_error_in(int from, int to, int status,
+    const unsigned char *body, size_t len, ngx_http_llm_xlate_buf_t *out);
+static int ngx_http_llm_xlate_error_write_in(int to, int status,
+    const char *type, const char *message, const char *param,
+    ngx_http_llm_xlate_buf_t *out);
 static const char *ngx_http_llm_xlate_status_type(int format, int status);
 
 
@@ -155,8 +166,23 @@ ngx_http_llm_xlate_request(int from, int to, const unsigned char *body,
     size_t len, const ngx_http_llm_xlate_conf_t *conf,
     ngx_http_llm_xlate_result_t *res)
 {
+    int  rc;
+
+    /* cJSON's allocations from the scratch arena */
+    ngx_http_llm_xlate_enter();
+    rc = ngx_http_llm_xlate_request_in(from, to, body, len, conf, res);
+    ngx_http_llm_xlate_leave();
+
+    return rc;
+}
+
+
+static int
+ngx_http_llm_xlate_request_in(int from, int to, const unsigned char *body,
+    size_t len, const ngx_http_llm_xlate_conf_t *conf,
+    ngx_http_llm_xlate_result_t *res)
+{
     int                               rc;
-    char                             *p;
     ngx_http_llm_xlate_req_t          x;
     const ngx_http_llm_xlate_pair_t  *pair;
 
@@ -189,15 +215,21 @@ ngx_http_llm_xlate_request(int from, int to, const unsigned char *body,
     rc = pair->request(&x);
 
     if (rc == NGX_HTTP_LLM_XLATE_OK && res->status == 0) {
-        p = x.oom ? NULL : cJSON_PrintUnformatted(x.dst);
-
-        if (p == NULL) {
+        /* the provider's body is about the client's size: one buffer */
+        if (x.oom
+            || ngx_http_llm_xlate_buf_reserve(&res->body, len + len / 8 + 256)
+               != NGX_HTTP_LLM_XLATE_OK
+            || ngx_http_llm_xlate_print(&res->body, x.dst)
+               != NGX_HTTP_LLM_XLATE_OK
+            || ngx_http_llm_xlate_buf_append(&res->body, "", 1)
+               != NGX_HTTP_LLM_XLATE_OK)
+        {
+            ngx_http_llm_xlate_buf_free(&res->body);
             rc = NGX_HTTP_LLM_XLATE_NOMEM;
 
         } else {
-            res->body.data = (unsigned char *) p;
-            res->body.len = strlen(p);
-            res->body.size = res->body.len + 1;
+            /* a C string too, as cJSON_Print's was */
+            res->body.len--;
         }
     }
 
@@ -214,8 +246,24 @@ ngx_http_llm_xlate_response(int from, int to, const unsigned char *body,
     size_t len, const char *model, int64_t created,
     ngx_http_llm_xlate_buf_t *out)
 {
+    int  rc;
+
+    /* cJSON's allocations from the scratch arena */
+    ngx_http_llm_xlate_enter();
+    rc = ngx_http_llm_xlate_response_in(from, to, body, len, model, created,
+                                        out);
+    ngx_http_llm_xlate_leave();
+
+    return rc;
+}
+
+
+static int
+ngx_http_llm_xlate_response_in(int from, int to, const unsigned char *body,
+    size_t len, const char *model, int64_t created,
+    ngx_http_llm_xlate_buf_t *out)
+{
     int                               rc;
-    char                             *p;
     cJSON                            *src, *dst;
     const ngx_http_llm_xlate_pair_t  *pair;
 
@@ -230,6 +278,13 @@ ngx_http_llm_xlate_response(int from, int to, const unsigned char *body,
         return NGX_HTTP_LLM_XLATE_BAD;
     }
 
+    if (pair->write) {
+        rc = pair->write(src, model, created, out);
+        cJSON_Delete(src);
+
+        return rc;
+    }
+
     dst = pair->response(src, model, created);
     cJSON_Delete(src);
 
@@ -237,17 +292,10 @@ ngx_http_llm_xlate_response(int from, int to, const unsigned char *body,
         return NGX_HTTP_LLM_XLATE_NOMEM;
     }
 
-    p = cJSON_PrintUnformatted(dst);
+    rc = ngx_http_llm_xlate_print(out, dst);
     cJSON_Delete(dst);
 
-    if (p == NULL) {
-        return NGX_HTTP_LLM_XLATE_NOMEM;
-    }
-
-    rc = ngx_http_llm_xlate_buf_append(out, p, strlen(p));
-    free(p);
-
-    return rc;
+    return rc == NGX_HTTP_LLM_XLATE_OK ? rc : NGX_HTTP_LLM_XLATE_NOMEM;
 }
 
 
@@ -538,16 +586,14 @@ int
 ngx_http_llm_xlate_emit(ngx_http_llm_xlate_buf_t *out, const char *event,
     cJSON *data)
 {
-    int    rc;
-    char  *p;
+    int     rc;
+    size_t  len;
 
-    p = data ? cJSON_PrintUnformatted(data) : NULL;
-    cJSON_Delete(data);
-
-    if (p == NULL) {
+    if (data == NULL) {
         return NGX_HTTP_LLM_XLATE_NOMEM;
     }
 
+    len = out->len;
     rc = NGX_HTTP_LLM_XLATE_OK;
 
     if (event) {
@@ -557,12 +603,18 @@ ngx_http_llm_xlate_emit(ngx_http_llm_xlate_buf_t *out, const char *event,
     }
 
     rc |= ngx_http_llm_xlate_buf_append(out, "data: ", 6);
-    rc |= ngx_http_llm_xlate_buf_append(out, p, strlen(p));
+    rc |= ngx_http_llm_xlate_print(out, data);
     rc |= ngx_http_llm_xlate_buf_append(out, "\n\n", 2);
 
-    free(p);
+    cJSON_Delete(data);
 
-    return rc ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
+    if (rc) {
+        /* never half an event */
+        out->len = len;
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
 }
 
 
@@ -588,8 +640,23 @@ int
 ngx_http_llm_xlate_error_write(int to, int status, const char *type,
     const char *message, const char *param, ngx_http_llm_xlate_buf_t *out)
 {
+    int  rc;
+
+    /* cJSON's allocations from the scratch arena */
+    ngx_http_llm_xlate_enter();
+    rc = ngx_http_llm_xlate_error_write_in(to, status, type, message, param,
+                                           out);
+    ngx_http_llm_xlate_leave();
+
+    return rc;
+}
+
+
+static int
+ngx_http_llm_xlate_error_write_in(int to, int status, const char *type,
+    const char *message, const char *param, ngx_http_llm_xlate_buf_t *out)
+{
     int     rc;
-    char   *p;
     cJSON  *root, *err;
 
     if (to < 0 || to >= NGX_HTTP_LLM_XLATE_NFORMATS) {
@@ -635,17 +702,10 @@ ngx_http_llm_xlate_error_write(int to, int status, const char *type,
         cJSON_AddNullToObject(err, "code");
     }
 
-    p = cJSON_PrintUnformatted(root);
+    rc = ngx_http_llm_xlate_print(out, root);
     cJSON_Delete(root);
 
-    if (p == NULL) {
-        return NGX_HTTP_LLM_XLATE_NOMEM;
-    }
-
-    rc = ngx_http_llm_xlate_buf_append(out, p, strlen(p));
-    free(p);
-
-    return rc;
+    return rc == NGX_HTTP_LLM_XLATE_OK ? rc : NGX_HTTP_LLM_XLATE_NOMEM;
 }
 
 
@@ -657,6 +717,21 @@ ngx_http_llm_xlate_error_write(int to, int status, const char *type,
 
 int
 ngx_http_llm_xlate_error(int from, int to, int status,
+    const unsigned char *body, size_t len, ngx_http_llm_xlate_buf_t *out)
+{
+    int  rc;
+
+    /* cJSON's allocations from the scratch arena */
+    ngx_http_llm_xlate_enter();
+    rc = ngx_http_llm_xlate_error_in(from, to, status, body, len, out);
+    ngx_http_llm_xlate_leave();
+
+    return rc;
+}
+
+
+static int
+ngx_http_llm_xlate_error_in(int from, int to, int status,
     const unsigned char *body, size_t len, ngx_http_llm_xlate_buf_t *out)
 {
     int     rc;

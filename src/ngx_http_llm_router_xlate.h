@@ -274,6 +274,10 @@ typedef struct {
     int                           (*fail)(ngx_http_llm_xlate_sse_t *s,
                                           cJSON *e, const char *message,
                                           ngx_http_llm_xlate_buf_t *out);
+    /* the answer written straight into out; NULL: response() printed */
+    int                           (*write)(cJSON *src, const char *model,
+                                           int64_t created,
+                                           ngx_http_llm_xlate_buf_t *out);
 } ngx_http_llm_xlate_pair_t;
 
 
@@ -285,6 +289,8 @@ extern const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_responses_messages;
 /* the answers' halves of the pairs, in their _answer.c files */
 cJSON *ngx_http_llm_xlate_cm_response(cJSON *src, const char *model,
     int64_t created);
+int ngx_http_llm_xlate_cm_write(cJSON *src, const char *model,
+    int64_t created, ngx_http_llm_xlate_buf_t *out);
 int ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s,
     const char *name, cJSON *data, ngx_http_llm_xlate_buf_t *out);
 cJSON *ngx_http_llm_xlate_mc_response(cJSON *src, const char *model,
@@ -359,6 +365,18 @@ int ngx_http_llm_xlate_buf_append(ngx_http_llm_xlate_buf_t *b,
     const void *p, size_t n);
 int ngx_http_llm_xlate_emit(ngx_http_llm_xlate_buf_t *out, const char *event,
     cJSON *data);
+/* the JSON writer (xlate_json.c): cJSON_PrintUnformatted's bytes, appended */
+int ngx_http_llm_xlate_print(ngx_http_llm_xlate_buf_t *out,
+    const cJSON *item);
+int ngx_http_llm_xlate_print_str(ngx_http_llm_xlate_buf_t *b, const char *s);
+int ngx_http_llm_xlate_print_int(ngx_http_llm_xlate_buf_t *b, int64_t v);
+int ngx_http_llm_xlate_print_esc(ngx_http_llm_xlate_buf_t *b, const char *s);
+int ngx_http_llm_xlate_print_num(ngx_http_llm_xlate_buf_t *b, double d);
+int ngx_http_llm_xlate_buf_reserve(ngx_http_llm_xlate_buf_t *b, size_t n);
+/* the entry points' scope of cJSON's scratch arena (xlate_json.c) */
+void ngx_http_llm_xlate_enter(void);
+void ngx_http_llm_xlate_leave(void);
+size_t ngx_http_llm_xlate_arena_peak(void);
 int64_t ngx_http_llm_xlate_int(cJSON *obj, const char *name);
 cJSON *ngx_http_llm_xlate_add_str(ngx_http_llm_xlate_req_t *x, cJSON *obj,
     const char *name, const char *s);

@@ -51,7 +51,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_gemini = {
     cg_request,
     ngx_http_llm_xlate_gc_response,     /* _chat_gemini_answer.c */
     ngx_http_llm_xlate_gc_event,
-    NULL                                /* the plain error event */
+    NULL,                               /* the plain error event */
+    NULL
 };
 
 
@@ -61,7 +62,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_gemini = {
     mg_request,
     ngx_http_llm_xlate_gm_response,     /* through chat */
     ngx_http_llm_xlate_gc_event,        /* looks at s->to */
-    NULL                                /* the plain error event */
+    NULL,                               /* the plain error event */
+    NULL
 };
 
 

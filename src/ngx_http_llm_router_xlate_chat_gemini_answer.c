@@ -54,6 +54,8 @@ typedef struct {
 
 static const char *gc_reason(const char *reason, int tools);
 static void gc_usage_read(cJSON *um, gc_usage_t *u);
+static int ngx_http_llm_xlate_gemini_usage_in(const unsigned char *body,
+    size_t len, int64_t *prompt, int64_t *completion, int64_t *cached);
 static void gc_usage_write(ngx_http_llm_xlate_req_t *x, cJSON *dst,
     gc_usage_t *u);
 static void gc_call_id(char *buf, size_t size, const char *id, cJSON *fc,
@@ -172,6 +174,22 @@ int
 ngx_http_llm_xlate_gemini_usage(const unsigned char *body, size_t len,
     int64_t *prompt, int64_t *completion, int64_t *cached)
 {
+    int  rc;
+
+    /* cJSON's allocations from the scratch arena */
+    ngx_http_llm_xlate_enter();
+    rc = ngx_http_llm_xlate_gemini_usage_in(body, len, prompt, completion,
+                                            cached);
+    ngx_http_llm_xlate_leave();
+
+    return rc;
+}
+
+
+static int
+ngx_http_llm_xlate_gemini_usage_in(const unsigned char *body, size_t len,
+    int64_t *prompt, int64_t *completion, int64_t *cached)
+{
     cJSON       *root;
     gc_usage_t   u;
 
@@ -276,7 +294,7 @@ ngx_http_llm_xlate_gc_response(cJSON *src, const char *model, int64_t created)
                                        ngx_http_llm_xlate_str(fc, "name"));
             ngx_http_llm_xlate_add_str(&x, fn, "arguments",
                                        args ? args : "{}");
-            free(args);
+            cJSON_free(args);
         }
 
         /* executableCode, codeExecutionResult, inline media: no chat form */
@@ -473,7 +491,7 @@ ngx_http_llm_xlate_gc_event(ngx_http_llm_xlate_sse_t *s, const char *name,
                                        ngx_http_llm_xlate_str(fc, "name"));
             ngx_http_llm_xlate_add_str(&x, fn, "arguments",
                                        args ? args : "{}");
-            free(args);
+            cJSON_free(args);
         }
 
         if (delta == NULL) {

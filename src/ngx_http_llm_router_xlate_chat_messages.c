@@ -58,7 +58,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_messages = {
     cm_request,
     ngx_http_llm_xlate_cm_response,     /* _chat_messages_answer.c */
     ngx_http_llm_xlate_cm_event,
-    NULL                                /* the plain error event */
+    NULL,                               /* the plain error event */
+    ngx_http_llm_xlate_cm_write
 };
 
 

@@ -26,186 +26,245 @@
 #define CM_BLOCK_THINK  3
 #define CM_BLOCK_OTHER  4
 
+/* cm_text(): the blocks had no text */
+#define CM_NO_TEXT      1
 
-static void cm_usage(ngx_http_llm_xlate_req_t *x, cJSON *dst, cJSON *usage);
+
+static int cm_text(cJSON *blocks, const char *type, const char *key,
+    ngx_http_llm_xlate_buf_t *out);
 static void cm_event_usage(ngx_http_llm_xlate_sse_t *s, cJSON *usage);
-static int cm_chunk(ngx_http_llm_xlate_sse_t *s, cJSON *delta,
-    const char *finish, ngx_http_llm_xlate_buf_t *out);
+static int cm_usage(ngx_http_llm_xlate_buf_t *out, int64_t in, int64_t read,
+    int64_t completion);
+static int cm_head(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_buf_t *out);
+static int cm_tail(const char *finish, ngx_http_llm_xlate_buf_t *out);
 
 
-/* the answer: an Anthropic message -> a chat.completion */
-
-cJSON *
-ngx_http_llm_xlate_cm_response(cJSON *src, const char *model, int64_t created)
-{
-    int                        ntools;
-    cJSON                     *dst, *choices, *choice, *msg, *b, *calls, *c,
-                              *fn, *input;
-    char                      *args;
-    const char                *type, *id, *text;
-    ngx_http_llm_xlate_buf_t   content, reasoning;
-    ngx_http_llm_xlate_req_t   x;
-
-    memset(&x, 0, sizeof(ngx_http_llm_xlate_req_t));
-    memset(&content, 0, sizeof(ngx_http_llm_xlate_buf_t));
-    memset(&reasoning, 0, sizeof(ngx_http_llm_xlate_buf_t));
-
-    dst = cJSON_CreateObject();
-    if (dst == NULL) {
-        return NULL;
-    }
-
-    id = ngx_http_llm_xlate_str(src, "id");
-
-    ngx_http_llm_xlate_add_str(&x, dst, "id", id ? id : "chatcmpl");
-    ngx_http_llm_xlate_add_str(&x, dst, "object", "chat.completion");
-    ngx_http_llm_xlate_add(&x, dst, "created",
-                           cJSON_CreateNumber((double) created));
-    ngx_http_llm_xlate_add_str(&x, dst, "model", model);
-
-    choices = ngx_http_llm_xlate_add(&x, dst, "choices", cJSON_CreateArray());
-    choice = ngx_http_llm_xlate_add(&x, choices, NULL, cJSON_CreateObject());
-    ngx_http_llm_xlate_add(&x, choice, "index", cJSON_CreateNumber(0));
-    msg = ngx_http_llm_xlate_add(&x, choice, "message", cJSON_CreateObject());
-    ngx_http_llm_xlate_add_str(&x, msg, "role", "assistant");
-
-    calls = NULL;
-    ntools = 0;
-
-    b = cJSON_GetObjectItemCaseSensitive(src, "content");
-
-    for (b = cJSON_IsArray(b) ? b->child : NULL; b; b = b->next) {
-        type = ngx_http_llm_xlate_str(b, "type");
-        if (type == NULL) {
-            continue;
-        }
-
-        if (strcmp(type, "text") == 0
-            && (text = ngx_http_llm_xlate_str(b, "text")) != NULL)
-        {
-            x.oom |= ngx_http_llm_xlate_buf_append(&content, text,
-                                                   strlen(text));
-
-        } else if (strcmp(type, "thinking") == 0
-                   && (text = ngx_http_llm_xlate_str(b, "thinking")) != NULL)
-        {
-            x.oom |= ngx_http_llm_xlate_buf_append(&reasoning, text,
-                                                   strlen(text));
-
-        } else if (strcmp(type, "tool_use") == 0) {
-            if (calls == NULL) {
-                calls = cJSON_CreateArray();
-            }
-
-            input = cJSON_GetObjectItemCaseSensitive(b, "input");
-            args = input ? cJSON_PrintUnformatted(input) : NULL;
-
-            c = ngx_http_llm_xlate_add(&x, calls, NULL, cJSON_CreateObject());
-            ngx_http_llm_xlate_add(&x, c, "index",
-                                   cJSON_CreateNumber(ntools++));
-            ngx_http_llm_xlate_add_str(&x, c, "id",
-                                       ngx_http_llm_xlate_str(b, "id"));
-            ngx_http_llm_xlate_add_str(&x, c, "type", "function");
-            fn = ngx_http_llm_xlate_add(&x, c, "function",
-                                        cJSON_CreateObject());
-            ngx_http_llm_xlate_add_str(&x, fn, "name",
-                                       ngx_http_llm_xlate_str(b, "name"));
-            ngx_http_llm_xlate_add_str(&x, fn, "arguments",
-                                       args ? args : "{}");
-            free(args);
-        }
-
-        /* server tools' blocks and redacted thinking have no chat form */
-    }
-
-    if (content.len) {
-        x.oom |= ngx_http_llm_xlate_buf_append(&content, "", 1);
-        ngx_http_llm_xlate_add_str(&x, msg, "content",
-                                   (char *) content.data);
-
-    } else {
-        ngx_http_llm_xlate_add(&x, msg, "content", cJSON_CreateNull());
-    }
-
-    if (reasoning.len) {
-        /* the name DeepSeek, vLLM and LiteLLM use */
-        x.oom |= ngx_http_llm_xlate_buf_append(&reasoning, "", 1);
-        ngx_http_llm_xlate_add_str(&x, msg, "reasoning_content",
-                                   (char *) reasoning.data);
-    }
-
-    if (calls) {
-        ngx_http_llm_xlate_add(&x, msg, "tool_calls", calls);
-    }
-
-    ngx_http_llm_xlate_add(&x, choice, "logprobs", cJSON_CreateNull());
-    ngx_http_llm_xlate_add_str(&x, choice, "finish_reason",
-        ngx_http_llm_xlate_stop(ngx_http_llm_xlate_str(src, "stop_reason"),
-                                NGX_HTTP_LLM_XLATE_CHAT));
-
-    cm_usage(&x, dst, cJSON_GetObjectItemCaseSensitive(src, "usage"));
-
-    ngx_http_llm_xlate_buf_free(&content);
-    ngx_http_llm_xlate_buf_free(&reasoning);
-
-    if (x.oom) {
-        cJSON_Delete(dst);
-        return NULL;
-    }
-
-    return dst;
-}
+#define cm_lit(out, s)  ngx_http_llm_xlate_buf_append(out, s, sizeof(s) - 1)
 
 
 /*
- * Anthropic's input_tokens leave out what was read from or written to
- * the cache; OpenAI's prompt_tokens include the cache reads.
+ * The answer: an Anthropic message -> a chat.completion, written straight
+ * into out in the order a tree of it would print (no tree is built).
  */
 
-static void
-cm_usage(ngx_http_llm_xlate_req_t *x, cJSON *dst, cJSON *usage)
+int
+ngx_http_llm_xlate_cm_write(cJSON *src, const char *model, int64_t created,
+    ngx_http_llm_xlate_buf_t *out)
 {
-    int64_t  in, out, read, write;
-    cJSON   *u, *d;
+    int                        rc, ntools, text;
+    size_t                     len;
+    cJSON                     *blocks, *b, *input, *usage;
+    const char                *type, *id;
+    int64_t                    in, read, write, completion;
+    ngx_http_llm_xlate_buf_t   args;
 
+    len = out->len;
+    id = ngx_http_llm_xlate_str(src, "id");
+    blocks = cJSON_GetObjectItemCaseSensitive(src, "content");
+    blocks = cJSON_IsArray(blocks) ? blocks->child : NULL;
+
+    rc = cm_lit(out, "{\"id\":");
+    rc |= ngx_http_llm_xlate_print_str(out, id ? id : "chatcmpl");
+    rc |= cm_lit(out, ",\"object\":\"chat.completion\",\"created\":");
+    rc |= ngx_http_llm_xlate_print_num(out, (double) created);
+    rc |= cm_lit(out, ",\"model\":");
+    rc |= ngx_http_llm_xlate_print_str(out, model);
+    rc |= cm_lit(out, ",\"choices\":[{\"index\":0,\"message\":"
+                      "{\"role\":\"assistant\",\"content\":");
+
+    text = cm_text(blocks, "text", NULL, out);
+    rc |= (text == CM_NO_TEXT) ? cm_lit(out, "null") : text;
+
+    /* the name DeepSeek, vLLM and LiteLLM use */
+    text = cm_text(blocks, "thinking", ",\"reasoning_content\":", out);
+    rc |= (text == CM_NO_TEXT) ? NGX_HTTP_LLM_XLATE_OK : text;
+
+    ntools = 0;
+    memset(&args, 0, sizeof(ngx_http_llm_xlate_buf_t));
+
+    for (b = blocks; b; b = b->next) {
+        type = ngx_http_llm_xlate_str(b, "type");
+
+        if (type == NULL || strcmp(type, "tool_use") != 0) {
+            /* server tools' blocks and redacted thinking: no chat form */
+            continue;
+        }
+
+        rc |= ntools ? cm_lit(out, ",") : cm_lit(out, ",\"tool_calls\":[");
+        rc |= cm_lit(out, "{\"index\":");
+        rc |= ngx_http_llm_xlate_print_int(out, ntools++);
+        rc |= cm_lit(out, ",\"id\":");
+        rc |= ngx_http_llm_xlate_print_str(out,
+                                           ngx_http_llm_xlate_str(b, "id"));
+        rc |= cm_lit(out, ",\"type\":\"function\",\"function\":{\"name\":");
+        rc |= ngx_http_llm_xlate_print_str(out,
+                                           ngx_http_llm_xlate_str(b, "name"));
+        rc |= cm_lit(out, ",\"arguments\":");
+
+        input = cJSON_GetObjectItemCaseSensitive(b, "input");
+        args.len = 0;
+
+        if (input && ngx_http_llm_xlate_print(&args, input)
+                     == NGX_HTTP_LLM_XLATE_OK
+            && ngx_http_llm_xlate_buf_append(&args, "", 1)
+               == NGX_HTTP_LLM_XLATE_OK)
+        {
+            rc |= ngx_http_llm_xlate_print_str(out, (char *) args.data);
+
+        } else {
+            rc |= cm_lit(out, "\"{}\"");
+        }
+
+        rc |= cm_lit(out, "}}");
+    }
+
+    ngx_http_llm_xlate_buf_free(&args);
+
+    if (ntools) {
+        rc |= cm_lit(out, "]");
+    }
+
+    rc |= cm_lit(out, "},\"logprobs\":null,\"finish_reason\":");
+    rc |= ngx_http_llm_xlate_print_str(out,
+              ngx_http_llm_xlate_stop(ngx_http_llm_xlate_str(src,
+                                                             "stop_reason"),
+                                      NGX_HTTP_LLM_XLATE_CHAT));
+    rc |= cm_lit(out, "}],");
+
+    /*
+     * Anthropic's input_tokens leave out what was read from or written to
+     * the cache; OpenAI's prompt_tokens include the cache reads.
+     */
+
+    usage = cJSON_GetObjectItemCaseSensitive(src, "usage");
     in = ngx_http_llm_xlate_int(usage, "input_tokens");
-    out = ngx_http_llm_xlate_int(usage, "output_tokens");
+    completion = ngx_http_llm_xlate_int(usage, "output_tokens");
     read = ngx_http_llm_xlate_int(usage, "cache_read_input_tokens");
     write = ngx_http_llm_xlate_int(usage, "cache_creation_input_tokens");
 
     in = (in < 0 ? 0 : in) + (read < 0 ? 0 : read)
          + (write < 0 ? 0 : write);
-    out = out < 0 ? 0 : out;
 
-    u = ngx_http_llm_xlate_add(x, dst, "usage", cJSON_CreateObject());
-    ngx_http_llm_xlate_add(x, u, "prompt_tokens",
-                           cJSON_CreateNumber((double) in));
-    ngx_http_llm_xlate_add(x, u, "completion_tokens",
-                           cJSON_CreateNumber((double) out));
-    ngx_http_llm_xlate_add(x, u, "total_tokens",
-                           cJSON_CreateNumber((double) (in + out)));
+    rc |= cm_usage(out, in, read < 0 ? 0 : read,
+                   completion < 0 ? 0 : completion);
+    rc |= cm_lit(out, "}");
 
-    d = ngx_http_llm_xlate_add(x, u, "prompt_tokens_details",
-                               cJSON_CreateObject());
-    ngx_http_llm_xlate_add(x, d, "cached_tokens",
-                           cJSON_CreateNumber(read < 0 ? 0 : (double) read));
+    if (rc) {
+        out->len = len;
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
 }
 
 
 /*
- * The stream: Anthropic's events -> chat.completion.chunk events.  Over
- * 150 lines on purpose: one case per event type, each a few lines, reads
- * as the state machine it is (split, the state would be scattered).
+ * The texts of the blocks of a type joined into one JSON string, after
+ * key (NULL: none); CM_NO_TEXT when they are all empty (nothing is
+ * written then).
+ */
+
+static int
+cm_text(cJSON *blocks, const char *type, const char *key,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int           rc, n;
+    cJSON        *b;
+    const char   *t, *text;
+
+    rc = NGX_HTTP_LLM_XLATE_OK;
+    n = 0;
+
+    for (b = blocks; b; b = b->next) {
+        t = ngx_http_llm_xlate_str(b, "type");
+        text = ngx_http_llm_xlate_str(b, type);
+
+        if (t == NULL || strcmp(t, type) != 0 || text == NULL
+            || text[0] == '\0')
+        {
+            continue;
+        }
+
+        if (n++ == 0) {
+            if (key) {
+                rc |= ngx_http_llm_xlate_buf_append(out, key, strlen(key));
+            }
+
+            rc |= cm_lit(out, "\"");
+        }
+
+        rc |= ngx_http_llm_xlate_print_esc(out, text);
+    }
+
+    if (n == 0) {
+        return CM_NO_TEXT;
+    }
+
+    rc |= cm_lit(out, "\"");
+
+    return rc ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/* the answer as a tree, for the Responses pair that goes through chat */
+
+cJSON *
+ngx_http_llm_xlate_cm_response(cJSON *src, const char *model, int64_t created)
+{
+    cJSON                     *dst;
+    ngx_http_llm_xlate_buf_t   out;
+
+    memset(&out, 0, sizeof(ngx_http_llm_xlate_buf_t));
+
+    dst = NULL;
+
+    if (ngx_http_llm_xlate_cm_write(src, model, created, &out)
+        == NGX_HTTP_LLM_XLATE_OK)
+    {
+        dst = cJSON_ParseWithLength((char *) out.data, out.len);
+    }
+
+    ngx_http_llm_xlate_buf_free(&out);
+
+    return dst;
+}
+
+
+static int
+cm_usage(ngx_http_llm_xlate_buf_t *out, int64_t in, int64_t read,
+    int64_t completion)
+{
+    int  rc;
+
+    rc = cm_lit(out, "\"usage\":{\"prompt_tokens\":");
+    rc |= ngx_http_llm_xlate_print_num(out, (double) in);
+    rc |= cm_lit(out, ",\"completion_tokens\":");
+    rc |= ngx_http_llm_xlate_print_num(out, (double) completion);
+    rc |= cm_lit(out, ",\"total_tokens\":");
+    rc |= ngx_http_llm_xlate_print_num(out, (double) (in + completion));
+    rc |= cm_lit(out, ",\"prompt_tokens_details\":{\"cached_tokens\":");
+    rc |= ngx_http_llm_xlate_print_num(out, (double) read);
+    rc |= cm_lit(out, "}}");
+
+    return rc ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/*
+ * The stream: Anthropic's events -> chat.completion.chunk events, each
+ * written straight into out (no tree per event).  Over 150 lines on
+ * purpose: one case per event type, each a few lines, reads as the state
+ * machine it is (split, the state would be scattered).
  */
 
 int
 ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
     cJSON *data, ngx_http_llm_xlate_buf_t *out)
 {
-    int                        rc;
-    cJSON                     *m, *b, *d, *delta, *calls, *c, *fn;
-    const char                *type, *t, *text;
-    ngx_http_llm_xlate_req_t   x;
+    int          rc;
+    size_t       len;
+    cJSON       *m, *b, *d;
+    const char  *type, *t, *text;
 
     (void) name;
 
@@ -214,7 +273,8 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
         return NGX_HTTP_LLM_XLATE_OK;
     }
 
-    memset(&x, 0, sizeof(ngx_http_llm_xlate_req_t));
+    len = out->len;
+    rc = NGX_HTTP_LLM_XLATE_OK;
 
     if (strcmp(type, "message_start") == 0) {
         m = cJSON_GetObjectItemCaseSensitive(data, "message");
@@ -228,12 +288,11 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
 
         s->started = 1;
 
-        delta = cJSON_CreateObject();
-        ngx_http_llm_xlate_add_str(&x, delta, "role", "assistant");
-        ngx_http_llm_xlate_add_str(&x, delta, "content", "");
+        rc = cm_head(s, out);
+        rc |= cm_lit(out, "{\"role\":\"assistant\",\"content\":\"\"}");
+        rc |= cm_tail(NULL, out);
 
-        return x.oom ? NGX_HTTP_LLM_XLATE_NOMEM
-                     : cm_chunk(s, delta, NULL, out);
+        goto done;
     }
 
     if (strcmp(type, "content_block_start") == 0) {
@@ -249,11 +308,13 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
                 return NGX_HTTP_LLM_XLATE_OK;
             }
 
-            delta = cJSON_CreateObject();
-            ngx_http_llm_xlate_add_str(&x, delta, "content", text);
+            rc = cm_head(s, out);
+            rc |= cm_lit(out, "{\"content\":");
+            rc |= ngx_http_llm_xlate_print_str(out, text);
+            rc |= cm_lit(out, "}");
+            rc |= cm_tail(NULL, out);
 
-            return x.oom ? NGX_HTTP_LLM_XLATE_NOMEM
-                         : cm_chunk(s, delta, NULL, out);
+            goto done;
         }
 
         if (t && strcmp(t, "thinking") == 0) {
@@ -269,25 +330,19 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
         s->block_type = CM_BLOCK_TOOL;
         s->tool = s->ntools++;
 
-        delta = cJSON_CreateObject();
-        calls = ngx_http_llm_xlate_add(&x, delta, "tool_calls",
-                                       cJSON_CreateArray());
-        c = ngx_http_llm_xlate_add(&x, calls, NULL, cJSON_CreateObject());
-        ngx_http_llm_xlate_add(&x, c, "index", cJSON_CreateNumber(s->tool));
-        ngx_http_llm_xlate_add_str(&x, c, "id",
-                                   ngx_http_llm_xlate_str(b, "id"));
-        ngx_http_llm_xlate_add_str(&x, c, "type", "function");
-        fn = ngx_http_llm_xlate_add(&x, c, "function", cJSON_CreateObject());
-        ngx_http_llm_xlate_add_str(&x, fn, "name",
-                                   ngx_http_llm_xlate_str(b, "name"));
-        ngx_http_llm_xlate_add_str(&x, fn, "arguments", "");
+        rc = cm_head(s, out);
+        rc |= cm_lit(out, "{\"tool_calls\":[{\"index\":");
+        rc |= ngx_http_llm_xlate_print_int(out, s->tool);
+        rc |= cm_lit(out, ",\"id\":");
+        rc |= ngx_http_llm_xlate_print_str(out,
+                                           ngx_http_llm_xlate_str(b, "id"));
+        rc |= cm_lit(out, ",\"type\":\"function\",\"function\":{\"name\":");
+        rc |= ngx_http_llm_xlate_print_str(out,
+                                           ngx_http_llm_xlate_str(b, "name"));
+        rc |= cm_lit(out, ",\"arguments\":\"\"}}]}");
+        rc |= cm_tail(NULL, out);
 
-        if (x.oom) {
-            cJSON_Delete(delta);
-            return NGX_HTTP_LLM_XLATE_NOMEM;
-        }
-
-        return cm_chunk(s, delta, NULL, out);
+        goto done;
     }
 
     if (strcmp(type, "content_block_delta") == 0) {
@@ -298,19 +353,17 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
             return NGX_HTTP_LLM_XLATE_OK;
         }
 
-        delta = NULL;
-
         if (strcmp(t, "text_delta") == 0
             && (text = ngx_http_llm_xlate_str(d, "text")) != NULL)
         {
-            delta = cJSON_CreateObject();
-            ngx_http_llm_xlate_add_str(&x, delta, "content", text);
+            rc = cm_head(s, out);
+            rc |= cm_lit(out, "{\"content\":");
 
         } else if (strcmp(t, "thinking_delta") == 0
                    && (text = ngx_http_llm_xlate_str(d, "thinking")) != NULL)
         {
-            delta = cJSON_CreateObject();
-            ngx_http_llm_xlate_add_str(&x, delta, "reasoning_content", text);
+            rc = cm_head(s, out);
+            rc |= cm_lit(out, "{\"reasoning_content\":");
 
         } else if (strcmp(t, "input_json_delta") == 0
                    && s->block_type == CM_BLOCK_TOOL
@@ -318,28 +371,26 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
                       != NULL
                    && text[0])
         {
-            delta = cJSON_CreateObject();
-            calls = ngx_http_llm_xlate_add(&x, delta, "tool_calls",
-                                           cJSON_CreateArray());
-            c = ngx_http_llm_xlate_add(&x, calls, NULL, cJSON_CreateObject());
-            ngx_http_llm_xlate_add(&x, c, "index",
-                                   cJSON_CreateNumber(s->tool));
-            fn = ngx_http_llm_xlate_add(&x, c, "function",
-                                        cJSON_CreateObject());
-            ngx_http_llm_xlate_add_str(&x, fn, "arguments", text);
-        }
+            rc = cm_head(s, out);
+            rc |= cm_lit(out, "{\"tool_calls\":[{\"index\":");
+            rc |= ngx_http_llm_xlate_print_int(out, s->tool);
+            rc |= cm_lit(out, ",\"function\":{\"arguments\":");
+            rc |= ngx_http_llm_xlate_print_str(out, text);
+            rc |= cm_lit(out, "}}]}");
+            rc |= cm_tail(NULL, out);
 
-        if (delta == NULL) {
+            goto done;
+
+        } else {
             /* signatures, citations, server tools: no chat form */
             return NGX_HTTP_LLM_XLATE_OK;
         }
 
-        if (x.oom) {
-            cJSON_Delete(delta);
-            return NGX_HTTP_LLM_XLATE_NOMEM;
-        }
+        rc |= ngx_http_llm_xlate_print_str(out, text);
+        rc |= cm_lit(out, "}");
+        rc |= cm_tail(NULL, out);
 
-        return cm_chunk(s, delta, NULL, out);
+        goto done;
     }
 
     if (strcmp(type, "content_block_stop") == 0) {
@@ -356,7 +407,11 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
         snprintf(s->stop, sizeof(s->stop), "%s", t);
         cm_event_usage(s, cJSON_GetObjectItemCaseSensitive(data, "usage"));
 
-        return cm_chunk(s, cJSON_CreateObject(), s->stop, out);
+        rc = cm_head(s, out);
+        rc |= cm_lit(out, "{}");
+        rc |= cm_tail(s->stop, out);
+
+        goto done;
     }
 
     if (strcmp(type, "message_stop") != 0) {
@@ -367,39 +422,30 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
     s->done = 1;
 
     if (s->include_usage) {
-        m = cJSON_CreateObject();
-        ngx_http_llm_xlate_add_str(&x, m, "id", s->id);
-        ngx_http_llm_xlate_add_str(&x, m, "object", "chat.completion.chunk");
-        ngx_http_llm_xlate_add(&x, m, "created",
-                               cJSON_CreateNumber((double) s->created));
-        ngx_http_llm_xlate_add_str(&x, m, "model", s->model);
-        ngx_http_llm_xlate_add(&x, m, "choices", cJSON_CreateArray());
-
-        b = ngx_http_llm_xlate_add(&x, m, "usage", cJSON_CreateObject());
-        ngx_http_llm_xlate_add(&x, b, "prompt_tokens",
-                               cJSON_CreateNumber((double) s->prompt_tokens));
-        ngx_http_llm_xlate_add(&x, b, "completion_tokens",
-            cJSON_CreateNumber((double) s->completion_tokens));
-        ngx_http_llm_xlate_add(&x, b, "total_tokens",
-            cJSON_CreateNumber((double) (s->prompt_tokens
-                                         + s->completion_tokens)));
-        d = ngx_http_llm_xlate_add(&x, b, "prompt_tokens_details",
-                                   cJSON_CreateObject());
-        ngx_http_llm_xlate_add(&x, d, "cached_tokens",
-                               cJSON_CreateNumber((double) s->cached_tokens));
-
-        if (x.oom) {
-            cJSON_Delete(m);
-            return NGX_HTTP_LLM_XLATE_NOMEM;
-        }
-
-        rc = ngx_http_llm_xlate_emit(out, NULL, m);
-        if (rc != NGX_HTTP_LLM_XLATE_OK) {
-            return rc;
-        }
+        rc = cm_lit(out, "data: {\"id\":");
+        rc |= ngx_http_llm_xlate_print_str(out, s->id);
+        rc |= cm_lit(out, ",\"object\":\"chat.completion.chunk\","
+                          "\"created\":");
+        rc |= ngx_http_llm_xlate_print_num(out, (double) s->created);
+        rc |= cm_lit(out, ",\"model\":");
+        rc |= ngx_http_llm_xlate_print_str(out, s->model);
+        rc |= cm_lit(out, ",\"choices\":[],");
+        rc |= cm_usage(out, s->prompt_tokens, s->cached_tokens,
+                       s->completion_tokens);
+        rc |= cm_lit(out, "}\n\n");
     }
 
-    return ngx_http_llm_xlate_buf_append(out, "data: [DONE]\n\n", 14);
+    rc |= cm_lit(out, "data: [DONE]\n\n");
+
+done:
+
+    if (rc) {
+        /* never half an event */
+        out->len = len;
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
 }
 
 
@@ -439,33 +485,40 @@ cm_event_usage(ngx_http_llm_xlate_sse_t *s, cJSON *usage)
 }
 
 
+/* a chat.completion.chunk event up to its delta, and after it */
+
 static int
-cm_chunk(ngx_http_llm_xlate_sse_t *s, cJSON *delta, const char *finish,
-    ngx_http_llm_xlate_buf_t *out)
+cm_head(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_buf_t *out)
 {
-    cJSON                     *m, *choices, *c;
-    ngx_http_llm_xlate_req_t   x;
+    int  rc;
 
-    memset(&x, 0, sizeof(ngx_http_llm_xlate_req_t));
+    rc = cm_lit(out, "data: {\"id\":");
+    rc |= ngx_http_llm_xlate_print_str(out, s->id);
+    rc |= cm_lit(out, ",\"object\":\"chat.completion.chunk\",\"created\":");
+    rc |= ngx_http_llm_xlate_print_num(out, (double) s->created);
+    rc |= cm_lit(out, ",\"model\":");
+    rc |= ngx_http_llm_xlate_print_str(out, s->model);
+    rc |= cm_lit(out, ",\"choices\":[{\"index\":0,\"delta\":");
 
-    m = cJSON_CreateObject();
-    ngx_http_llm_xlate_add_str(&x, m, "id", s->id);
-    ngx_http_llm_xlate_add_str(&x, m, "object", "chat.completion.chunk");
-    ngx_http_llm_xlate_add(&x, m, "created",
-                           cJSON_CreateNumber((double) s->created));
-    ngx_http_llm_xlate_add_str(&x, m, "model", s->model);
-    choices = ngx_http_llm_xlate_add(&x, m, "choices", cJSON_CreateArray());
-    c = ngx_http_llm_xlate_add(&x, choices, NULL, cJSON_CreateObject());
-    ngx_http_llm_xlate_add(&x, c, "index", cJSON_CreateNumber(0));
-    ngx_http_llm_xlate_add(&x, c, "delta", delta);
-    ngx_http_llm_xlate_add(&x, c, "finish_reason",
-                           finish ? cJSON_CreateString(finish)
-                                  : cJSON_CreateNull());
+    return rc ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
+}
 
-    if (x.oom) {
-        cJSON_Delete(m);
-        return NGX_HTTP_LLM_XLATE_NOMEM;
+
+static int
+cm_tail(const char *finish, ngx_http_llm_xlate_buf_t *out)
+{
+    int  rc;
+
+    rc = cm_lit(out, ",\"finish_reason\":");
+
+    if (finish) {
+        rc |= ngx_http_llm_xlate_print_str(out, finish);
+
+    } else {
+        rc |= cm_lit(out, "null");
     }
 
-    return ngx_http_llm_xlate_emit(out, NULL, m);
+    rc |= cm_lit(out, "}]}\n\n");
+
+    return rc ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
 }

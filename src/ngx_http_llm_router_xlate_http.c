@@ -54,6 +54,8 @@ static ngx_int_t ngx_http_llm_xlate_collect(ngx_http_request_t *r,
 static ngx_int_t ngx_http_llm_xlate_send(ngx_http_request_t *r,
     ngx_http_llm_xlate_ctx_t *x, ngx_uint_t flush, ngx_uint_t last,
     ngx_http_output_body_filter_pt next);
+static void ngx_http_llm_xlate_memory(ngx_http_request_t *r,
+    ngx_http_llm_xlate_ctx_t *x);
 
 
 static ngx_str_t  ngx_http_llm_xlate_dropped_name =
@@ -612,7 +614,13 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         ctx->sse.done = x->sse.done;
 
-        return ngx_http_llm_xlate_send(r, x, 1, last, next);
+        rc = ngx_http_llm_xlate_send(r, x, 1, last, next);
+
+        if (last) {
+            ngx_http_llm_xlate_memory(r, x);
+        }
+
+        return rc;
     }
 
     if (!last) {
@@ -721,7 +729,7 @@ static ngx_int_t
 ngx_http_llm_xlate_send(ngx_http_request_t *r, ngx_http_llm_xlate_ctx_t *x,
     ngx_uint_t flush, ngx_uint_t last, ngx_http_output_body_filter_pt next)
 {
-    size_t        size;
+    size_t        size, len;
     ngx_int_t     rc;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
@@ -739,12 +747,23 @@ ngx_http_llm_xlate_send(ngx_http_request_t *r, ngx_http_llm_xlate_ctx_t *x,
     size = x->out.len;
 
     if (size && (b->start == NULL || (size_t) (b->end - b->start) < size)) {
-        b->start = ngx_palloc(r->pool, ngx_max(size, 1024));
+        /*
+         * A buffer too small for this read's translation is given back,
+         * not left in the pool: a long stream holds its largest read's
+         * translation, once per buffer in flight.
+         */
+        if (b->start) {
+            (void) ngx_pfree(r->pool, b->start);
+        }
+
+        len = ngx_max(size, 1024);
+
+        b->start = ngx_pmemalign(r->pool, len, NGX_ALIGNMENT);
         if (b->start == NULL) {
             return NGX_ERROR;
         }
 
-        b->end = b->start + ngx_max(size, 1024);
+        b->end = b->start + len;
     }
 
     b->pos = b->start;
@@ -761,4 +780,56 @@ ngx_http_llm_xlate_send(ngx_http_request_t *r, ngx_http_llm_xlate_ctx_t *x,
                             (ngx_buf_tag_t) &ngx_http_llm_router_module);
 
     return rc;
+}
+
+
+/*
+ * What a translated stream held beyond nginx's own buffers, at its end
+ * (debug log; t/201-xlate-memory.t and the README's figure): the state,
+ * the carry of one partial event, the staging buffer the translators
+ * write into (one provider read, translated) and the output buffers it is
+ * copied into (recycled, so they are about as many as are in flight).
+ * cJSON's scratch arena is per process, not per stream, and empty between
+ * two events.
+ */
+
+static void
+ngx_http_llm_xlate_memory(ngx_http_request_t *r, ngx_http_llm_xlate_ctx_t *x)
+{
+#if (NGX_DEBUG)
+    size_t        state, carry, out;
+    ngx_chain_t  *cl, *chains[2];
+    ngx_uint_t    i;
+
+    state = sizeof(ngx_http_llm_xlate_ctx_t);
+    carry = x->sse.carry_size;
+
+    if (x->sse.pivot) {
+        state += sizeof(ngx_http_llm_xlate_sse_t);
+        carry += x->sse.pivot->carry_size;
+    }
+
+    if (x->sse.rsp) {
+        /* a Responses client's stream keeps its items by design */
+        state += sizeof(ngx_http_llm_xlate_rsp_t) + x->sse.rsp->text.size
+                 + x->sse.rsp->items.size + x->sse.rsp->chunks.size;
+    }
+
+    out = 0;
+    chains[0] = x->free;
+    chains[1] = x->busy;
+
+    for (i = 0; i < 2; i++) {
+        for (cl = chains[i]; cl; cl = cl->next) {
+            out += sizeof(ngx_chain_t) + sizeof(ngx_buf_t)
+                   + (cl->buf->end - cl->buf->start);
+        }
+    }
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "llm xlate stream memory: %uz bytes (state %uz, "
+                   "carry %uz, staging %uz, output buffers %uz)",
+                   state + carry + x->out.size + out, state, carry,
+                   x->out.size, out);
+#endif
 }

@@ -46,7 +46,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_chat = {
     mc_request,
     ngx_http_llm_xlate_mc_response,     /* _messages_chat_answer.c */
     ngx_http_llm_xlate_mc_event,
-    NULL                                /* the plain error event */
+    NULL,                               /* the plain error event */
+    NULL
 };
 
 
@@ -560,7 +561,7 @@ mc_assistant(ngx_http_llm_xlate_req_t *x, cJSON *msgs, cJSON *content, int i)
                                        ngx_http_llm_xlate_str(b, "name"));
             ngx_http_llm_xlate_add_str(x, fn, "arguments",
                                        args ? args : "{}");
-            free(args);
+            cJSON_free(args);
 
         } else {
             /* thinking, redacted_thinking, server tools' blocks */

@@ -468,12 +468,12 @@ rc_close(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
             && ngx_http_llm_xlate_buf_append(&r->items, ",", 1))
         || ngx_http_llm_xlate_buf_append(&r->items, p, strlen(p)))
     {
-        free(p);
+        cJSON_free(p);
         cJSON_Delete(item);
         return NGX_HTTP_LLM_XLATE_NOMEM;
     }
 
-    free(p);
+    cJSON_free(p);
 
     ev = rc_ev("response.output_item.done");
     ngx_http_llm_xlate_add(&x, ev, "output_index",

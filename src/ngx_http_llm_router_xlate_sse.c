@@ -16,6 +16,9 @@
 #include "ngx_http_llm_router_xlate.h"
 
 
+#define ngx_http_llm_xlate_min(a, b)  ((a) < (b) ? (a) : (b))
+
+
 static size_t ngx_http_llm_xlate_frame(ngx_http_llm_xlate_sse_t *s,
     const unsigned char *p, size_t n, size_t *scan,
     ngx_http_llm_xlate_buf_t *out, int *rc);
@@ -23,6 +26,11 @@ static int ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
     const unsigned char *p, const unsigned char *last,
     ngx_http_llm_xlate_buf_t *out);
 static int ngx_http_llm_xlate_sse_error(ngx_http_llm_xlate_sse_t *s,
+    const char *type, const char *message, ngx_http_llm_xlate_buf_t *out);
+static int ngx_http_llm_xlate_dispatch_in(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_xlate_buf_t *out);
+static int ngx_http_llm_xlate_sse_error_in(ngx_http_llm_xlate_sse_t *s,
     const char *type, const char *message, ngx_http_llm_xlate_buf_t *out);
 
 
@@ -183,6 +191,22 @@ ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
     const unsigned char *p, const unsigned char *last,
     ngx_http_llm_xlate_buf_t *out)
 {
+    int  rc;
+
+    /* cJSON's allocations from the scratch arena */
+    ngx_http_llm_xlate_enter();
+    rc = ngx_http_llm_xlate_dispatch_in(s, p, last, out);
+    ngx_http_llm_xlate_leave();
+
+    return rc;
+}
+
+
+static int
+ngx_http_llm_xlate_dispatch_in(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_xlate_buf_t *out)
+{
     int                               rc;
     char                              name[64];
     size_t                            len, nlen, ndata;
@@ -223,7 +247,11 @@ ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
         }
 
         if (nlen == 5 && memcmp(p, "event", 5) == 0) {
-            snprintf(name, sizeof(name), "%.*s", (int) (p + len - v), v);
+            /* the name, cut to the buffer (no snprintf on every event) */
+            nlen = ngx_http_llm_xlate_min((size_t) (p + len - v),
+                                          sizeof(name) - 1);
+            memcpy(name, v, nlen);
+            name[nlen] = '\0';
 
         } else if (nlen == 4 && memcmp(p, "data", 4) == 0) {
             if (ndata++ == 0) {
@@ -320,6 +348,21 @@ ngx_http_llm_xlate_sse_end(ngx_http_llm_xlate_sse_t *s,
 
 static int
 ngx_http_llm_xlate_sse_error(ngx_http_llm_xlate_sse_t *s, const char *type,
+    const char *message, ngx_http_llm_xlate_buf_t *out)
+{
+    int  rc;
+
+    /* cJSON's allocations from the scratch arena */
+    ngx_http_llm_xlate_enter();
+    rc = ngx_http_llm_xlate_sse_error_in(s, type, message, out);
+    ngx_http_llm_xlate_leave();
+
+    return rc;
+}
+
+
+static int
+ngx_http_llm_xlate_sse_error_in(ngx_http_llm_xlate_sse_t *s, const char *type,
     const char *message, ngx_http_llm_xlate_buf_t *out)
 {
     int                               rc;
