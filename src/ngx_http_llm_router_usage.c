@@ -680,22 +680,33 @@ ngx_http_llm_usage_flat(ngx_http_llm_ctx_t *ctx, u_char *p, u_char *last)
  * the Responses API's response.completed) if a "usage" member has a
  * value other than null.  OpenAI's chunks say "usage":null in every event
  * when the client asked for usage: those are passed over after one
- * search for the quoted name.  Returns 1 if a usage value was found.
+ * search for the quoted name.  The search starts at from (the stream
+ * filter knows where the first '"u' is); NULL: data has none.  Returns 1
+ * if a usage value was found.
  */
 
 ngx_uint_t
-ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len)
+ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len,
+    u_char *from)
 {
     u_char  *p, *last;
 
+    if (from == NULL) {
+        return 0;
+    }
+
     last = data + len;
 
-    for (p = data; /* void */ ; p += sizeof("\"usage\"") - 1) {
-        p = (u_char *) ngx_http_llm_scan_find(p, last,
-                                              (u_char *) "\"usage\"",
-                                              sizeof("\"usage\"") - 1);
-        if (p == NULL) {
-            return 0;
+    for (p = from; /* void */ ; p += sizeof("\"usage\"") - 1) {
+        if (last - p < 7 || p[0] != '"' || p[1] != 'u' || p[2] != 's'
+            || p[3] != 'a' || p[4] != 'g' || p[5] != 'e' || p[6] != '"')
+        {
+            p = (u_char *) ngx_http_llm_scan_find(p, last,
+                                                  (u_char *) "\"usage\"",
+                                                  sizeof("\"usage\"") - 1);
+            if (p == NULL) {
+                return 0;
+            }
         }
 
         for (p += sizeof("\"usage\"") - 1;
@@ -714,14 +725,17 @@ ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len)
              p++)
         { /* void */ }
 
-        if (last - p >= 4 && ngx_strncmp(p, "null", 4) == 0) {
+        if (last - p >= 4 && p[0] == 'n' && p[1] == 'u' && p[2] == 'l'
+            && p[3] == 'l')
+        {
             continue;
         }
 
         break;
     }
 
-    ngx_http_llm_usage_flat(ctx, data, last);
+    /* the names are looked for from the usage value on */
+    ngx_http_llm_usage_flat(ctx, p, last);
 
     return 1;
 }
