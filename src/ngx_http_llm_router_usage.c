@@ -437,11 +437,22 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
             break;
 
-        case ':':
         case ' ':
+        case '\n':
+            if (depth > 1) {
+                /*
+                 * below the top level only strings and brackets change
+                 * the state: the indentation of a pretty-printed answer,
+                 * and what follows up to them, is skipped at once
+                 */
+                p = (u_char *) ngx_http_llm_scan_nest(p + 1, last) - 1;
+            }
+
+            break;
+
+        case ':':
         case '\t':
         case '\r':
-        case '\n':
             break;
 
         default:
@@ -696,10 +707,15 @@ ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len,
     }
 
     last = data + len;
+    p = from;
 
-    for (p = from; /* void */ ; p += sizeof("\"usage\"") - 1) {
-        if (last - p < 7 || p[0] != '"' || p[1] != 'u' || p[2] != 's'
-            || p[3] != 'a' || p[4] != 'g' || p[5] != 'e' || p[6] != '"')
+    for ( ;; ) {
+        if (last - p < 7) {
+            return 0;
+        }
+
+        if (p[0] != '"' || p[1] != 'u' || p[2] != 's' || p[3] != 'a'
+            || p[4] != 'g' || p[5] != 'e' || p[6] != '"')
         {
             p = (u_char *) ngx_http_llm_scan_find(p, last,
                                                   (u_char *) "\"usage\"",
@@ -728,6 +744,7 @@ ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len,
         if (last - p >= 4 && p[0] == 'n' && p[1] == 'u' && p[2] == 'l'
             && p[3] == 'l')
         {
+            p += 4;
             continue;
         }
 
