@@ -139,6 +139,9 @@ test-compat: deps $(COMPAT_BINS)
 
 .PRECIOUS: $(COMPAT)/nginx-%/Makefile
 
+# nginx.org builds use every core unless make was given its own -j
+NGX_JOBS      = $(if $(findstring -j,$(MAKEFLAGS)),,-j$(shell nproc))
+
 # One recipe extracts and configures nginx.org's source with this module and
 # the mock as dynamic modules (test-compat and test-asan); NGX_EXTRA_FLAGS
 # adds what a build needs beyond nginx.org's own flags.
@@ -154,7 +157,7 @@ cd $(@D) && c=./configure && { [ -x $$c ] || c=auto/configure; } \
 endef
 
 define nginx-make
-$(MAKE) -s -C $(@D:%/objs=%) >$(@D:%/objs=%)/make.log 2>&1 \
+$(MAKE) -s $(NGX_JOBS) -C $(@D:%/objs=%) >$(@D:%/objs=%)/make.log 2>&1 \
     || { tail -30 $(@D:%/objs=%)/make.log; exit 1; }
 touch $@
 endef

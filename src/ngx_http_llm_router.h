@@ -581,6 +581,8 @@ struct ngx_http_llm_ctx_s {
     unsigned                         proxied:1;    /* reached proxy_pass */
     unsigned                         finalized:1;
     unsigned                         served:1;     /* 2xx from a provider */
+    unsigned                         answer_open:1; /* its end decides the
+                                                       provider's circuit */
     unsigned                         body_ready:1;
     unsigned                         waiting_body:1;
     unsigned                         cache_hit:1;  /* from proxy_cache */
@@ -705,6 +707,8 @@ ngx_int_t ngx_http_llm_zone_default(ngx_conf_t *cf,
 
 /* circuits and keys in the zone (circuit.c) */
 ngx_uint_t ngx_http_llm_circuit_allow(ngx_http_llm_provider_t *p);
+void ngx_http_llm_circuit_answer_end(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_uint_t complete);
 void ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t failed, ngx_msec_t retry_after);
 ngx_uint_t ngx_http_llm_key_pick(ngx_http_llm_provider_t *p);

@@ -331,6 +331,20 @@ ngx_http_llm_log_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_llm_get_ctx(r);
 
+    if (ctx && ctx->answer_open) {
+        /*
+         * no last buffer after a 2xx header: the provider cut the answer,
+         * unless the client went away or stopped reading
+         */
+
+        if (!r->connection->error && !r->connection->timedout) {
+            ngx_http_llm_circuit_answer_end(r, ctx, 0);
+
+        } else {
+            ctx->answer_open = 0;
+        }
+    }
+
     if (ctx && !ctx->finalized && ctx->body_ready) {
         ngx_http_llm_finalize(r, ctx);
     }

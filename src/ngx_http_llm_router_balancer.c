@@ -650,7 +650,14 @@ ngx_http_llm_record(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         }
     }
 
-    if (failed || outcome < 400) {
+    if (!failed && outcome >= 200 && outcome < 300) {
+        /*
+         * a 2xx header is not yet an answer: a provider that cuts its
+         * body or stream has failed, and must not close its circuit
+         */
+        ctx->answer_open = 1;
+
+    } else if (failed || outcome < 400) {
         ngx_http_llm_circuit_result(prov, r->connection->log, failed,
                                     ctx->retry_after);
     }

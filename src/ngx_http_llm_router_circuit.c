@@ -146,6 +146,43 @@ ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
 }
 
 
+/*
+ * A provider's 2xx answer ended: complete, it is a success for the circuit;
+ * cut by the provider (closed, reset, stalled, a stream without its final
+ * event), it is a failure, although the client already has the header.
+ */
+
+void
+ngx_http_llm_circuit_answer_end(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_uint_t complete)
+{
+    ngx_uint_t                failed;
+    ngx_http_llm_provider_t  *prov;
+
+    if (!ctx->answer_open || ctx->target == NULL) {
+        return;
+    }
+
+    ctx->answer_open = 0;
+    prov = ctx->target->provider;
+
+    failed = !complete
+             && ngx_http_llm_provider_fails_on(prov, NGX_HTTP_LLM_OUT_ERROR);
+
+    if (failed) {
+        if (prov->shm) {
+            (void) ngx_atomic_fetch_add(&prov->shm->failures, 1);
+        }
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "llm router: provider \"%V\" failed (answer cut)",
+                      &prov->name);
+    }
+
+    ngx_http_llm_circuit_result(prov, r->connection->log, failed, 0);
+}
+
+
 /* the next key in turn that is not cooling down (or the one that ends first) */
 
 ngx_uint_t

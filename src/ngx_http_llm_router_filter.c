@@ -290,8 +290,13 @@ ngx_http_llm_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     /* before the access log: settle usage, cost, budgets, statistics */
 
-    if (last && ctx->body_ready) {
-        ngx_http_llm_finalize(r, ctx);
+    if (last) {
+        /* a cut stream's verdict came first (ngx_http_llm_sse_filter) */
+        ngx_http_llm_circuit_answer_end(r, ctx, 1);
+
+        if (ctx->body_ready) {
+            ngx_http_llm_finalize(r, ctx);
+        }
     }
 
     if (rc == NGX_ERROR) {
@@ -582,6 +587,8 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                       "llm router: the event stream of provider \"%V\" "
                       "ended without its final event",
                       &ctx->target->provider->name);
+
+        ngx_http_llm_circuit_answer_end(r, ctx, 0);
 
         /* no clean end: the client must see the stream as broken */
         return NGX_ERROR;

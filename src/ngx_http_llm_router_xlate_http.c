@@ -605,6 +605,8 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                               "llm router: the event stream of provider "
                               "\"%V\" ended without its final event",
                               &ctx->target->provider->name);
+
+                ngx_http_llm_circuit_answer_end(r, ctx, 0);
             }
         }
 

@@ -438,3 +438,113 @@ location /mock/b/v1/ { llm_mock; }
 circuit opened
 [alert]
 [crit]
+
+
+
+=== TEST 15: a provider that cuts its streams after a 200 header fails: its circuit opens
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=2 fail_timeout=10s;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route m a b;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock "content=Hi there" cut=2; }
+location /mock/b/v1/ { llm_mock "content=from b"; }
+--- request eval
+[ map { "POST /v1/chat/completions HTTP/1.0\n{\"model\":\"m\",\"stream\":true,\"messages\":[]}" } 1 .. 4 ]
+--- error_code eval
+[ (200) x 4 ]
+--- response_headers eval
+[ ("X-Attempts: a:200") x 2, ("X-Attempts: b:200") x 2 ]
+--- ignore_response_body
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 16: (same nginx as TEST 15) each cut was a failure, and the second opened the circuit
+--- request
+POST /v1/chat/completions
+{"model":"m","messages":[]}
+--- response_headers
+X-Attempts: b:200
+--- grep_error_log eval
+qr/provider "a" failed \(answer cut\)|circuit opened/
+--- grep_error_log_out
+provider "a" failed (answer cut)
+provider "a" failed (answer cut)
+circuit opened
+--- no_error_log
+provider "b" failed
+[alert]
+[crit]
+
+
+
+=== TEST 17: a JSON answer cut short after its header is a failure too
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=10s;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route m a b;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock "content=Hi there" cut=1; }
+location /mock/b/v1/ { llm_mock "content=from b"; }
+--- request
+POST /v1/chat/completions
+{"model":"m","messages":[]}
+--- ignore_response
+--- wait: 0.2
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 18: (same nginx as TEST 17) the cut opened a's circuit
+--- request
+POST /v1/chat/completions
+{"model":"m","messages":[]}
+--- error_code: 200
+--- response_headers
+X-Attempts: b:200
+--- error_log eval
+[ 'provider "a" failed (answer cut)', qr/provider "a" circuit opened/ ]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 19: complete answers keep the circuit closed (a 200 header alone decides nothing)
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=10s;
+llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
+llm_route m a b;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock "content=Hi there"; }
+location /mock/b/v1/ { llm_mock "content=from b"; }
+--- request eval
+[ "POST /v1/chat/completions\n{\"model\":\"m\",\"stream\":true,\"messages\":[]}",
+  "POST /v1/chat/completions\n{\"model\":\"m\",\"messages\":[]}",
+  "POST /v1/chat/completions\n{\"model\":\"m\",\"stream\":true,\"messages\":[]}" ]
+--- error_code eval
+[ (200) x 3 ]
+--- response_headers eval
+[ ("X-Attempts: a:200") x 3 ]
+--- no_error_log
+answer cut
+circuit opened
+[alert]
+[crit]

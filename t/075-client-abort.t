@@ -100,3 +100,51 @@ X-Attempts: a:401
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 4: the client gives up in the middle of a stream (after the 200 header)
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock "content=one two three four five six seven" interval=400ms; }
+location /mock/b/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"m","stream":true,"messages":[]}
+--- more_headers
+Content-Type: application/json
+--- timeout: 0.2
+--- abort
+--- ignore_response
+--- wait: 1.5
+--- no_error_log
+circuit opened
+provider "a" failed
+[alert]
+[crit]
+
+
+
+=== TEST 5: (same nginx as TEST 4) a still serves: leaving is not the provider's cut
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock "content=one two three four five six seven" interval=400ms; }
+location /mock/b/v1/ { llm_mock; }
+--- request
+POST /v1/chat/completions
+{"model":"m","messages":[]}
+--- more_headers
+Content-Type: application/json
+--- error_code: 200
+--- response_headers
+X-Attempts: a:200
+--- no_error_log
+answer cut
+[alert]
+[crit]
