@@ -132,6 +132,15 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 }
 
 
+/* the circuit breaker's verdict on the answer: no state to keep here */
+
+void
+ngx_http_llm_circuit_answer_end(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx, ngx_uint_t complete)
+{
+}
+
+
 /* the next body filter: what reaches the client, all of it sent */
 
 static ngx_int_t
