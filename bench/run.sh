@@ -13,7 +13,10 @@
 #                   1k-xlate-sse (an OpenAI chat client on a route whose
 #                   provider speaks Anthropic's API: request, answer and
 #                   stream translated; the plain side posts the same body
-#                   to the mock's chat endpoint)
+#                   to the mock's chat endpoint), 1k-sse (an OpenAI client
+#                   streaming from the OpenAI mock, usage included: 22
+#                   events, as bench-cost's sse22; both sides reach the
+#                   mock's /sse/ location, which answers 19 words)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 run=$top/bench/run
@@ -23,7 +26,7 @@ conns=${BENCH_CONNECTIONS:-32}
 
 rm -rf "$run"
 mkdir -p "$run/gw/logs" "$run/mock/logs"
-cases=${BENCH_CASES:-1k 100k 1k-check 1k-latency 1k-hedge 1k-redis 1k-xlate 1k-xlate-sse}
+cases=${BENCH_CASES:-1k 100k 1k-sse 1k-check 1k-latency 1k-hedge 1k-redis 1k-xlate 1k-xlate-sse}
 redis=
 case " $cases " in *" 1k-redis "*) redis=1; mkdir -p "$run/gw-redis/logs" ;; esac
 
@@ -39,12 +42,15 @@ for name, size, model, stream in (("1k", 1024, "bench", 0),
                           ("1k-hedge", 1024, "bench-hedge", 0),
                           ("1k-redis", 1024, "bench", 0),
                           ("1k-xlate", 1024, "bench-xlate", 0),
-                          ("1k-xlate-sse", 1024, "bench-xlate", 1)):
+                          ("1k-xlate-sse", 1024, "bench-xlate", 1),
+                          ("1k-sse", 1024, "bench-sse", 2)):
     msgs, body = [], None
     while True:
         req = {"model": model, "max_tokens": 256, "messages": msgs}
         if stream:
             req["stream"] = True
+        if stream == 2:
+            req["stream_options"] = {"include_usage": True}
         body = json.dumps(req)
         if len(body) >= size:
             break
@@ -67,6 +73,9 @@ http {
     server {
         listen 127.0.0.1:18093 reuseport backlog=4096;
         location / { llm_mock; }
+        location /sse/ {
+            llm_mock "content=one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen";
+        }
         location = /health { return 200; }
     }
 }
@@ -98,6 +107,11 @@ $3
                       key=sk-bench;
     llm_route bench mock:bench-model;
 
+    # 1k-sse: the mock's location of a 19-word answer
+    llm_upstream mocksse upstream=mock host=127.0.0.1 tls=off path=/sse/v1
+                      key=sk-bench;
+    llm_route bench-sse mocksse:bench-model;
+
     # the other cases: active health checks every second on the provider,
     # a route ordered by measured latency, a hedged route whose hedge
     # never fires (the mock answers at once)
@@ -119,6 +133,7 @@ $3
 
     # usage accounting with one budget and a price, as in production
     llm_price mock:bench-model input=2.5 output=10;
+    llm_price mocksse:bench-model input=2.5 output=10;
     llm_budget key=\$remote_addr tokens=1000000000000/d name=bench;
 
     server {
@@ -137,6 +152,12 @@ plain='
     server {
         listen 127.0.0.1:18092 backlog=4096;
         location /v1/ {
+            proxy_pass http://mock;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+        }
+        location /sse/ {
             proxy_pass http://mock;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
@@ -197,6 +218,16 @@ gport() {
     if [ "$1" = 1k-redis ]; then echo 18094; else echo 18091; fi
 }
 
+# the path a case posts to (the gateway's route picks the mock's location
+# by the model; the plain side by the path)
+cpath() {
+    if [ "$1:$2" = 1k-sse:18092 ]; then
+        echo /sse/v1/chat/completions
+    else
+        echo /v1/chat/completions
+    fi
+}
+
 # sanity: both paths answer 200 for every case before measuring
 for size in $cases; do
     body=$run/body-$size.json
@@ -204,7 +235,7 @@ for size in $cases; do
         code=$(curl -s -o /dev/null -w '%{http_code}' \
             -H 'Content-Type: application/json' \
             --data-binary @"$body" \
-            "http://127.0.0.1:$port/v1/chat/completions")
+            "http://127.0.0.1:$port$(cpath "$size" "$port")")
         if [ "$code" != 200 ]; then
             echo "bench: port $port answered $code for $body" >&2
             exit 1
@@ -214,7 +245,7 @@ done
 
 rps() {
     BENCH_BODY=$2 taskset -c 0 wrk -t1 -c"$conns" -d"${secs}s" -s "$top/bench/post.lua" \
-        "http://127.0.0.1:$1/v1/chat/completions" 2>&1 \
+        "http://127.0.0.1:$1$(cpath "$size" "$1")" 2>&1 \
         | awk '/Requests\/sec/ { print $2 }'
 }
 

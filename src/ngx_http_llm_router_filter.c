@@ -31,7 +31,7 @@ static ngx_int_t ngx_http_llm_sse_end(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_chain_t ***last);
 static u_char *ngx_http_llm_sse_eol(u_char *p, u_char *end);
 static ngx_uint_t ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx,
-    u_char *start, u_char *end, u_char *eol1);
+    u_char *start, u_char *end, u_char *eol1, u_char *u1);
 static u_char *ngx_http_llm_sse_join(ngx_http_llm_ctx_t *ctx, size_t size);
 static ngx_uint_t ngx_http_llm_sse_member(u_char *p, u_char *last,
     const char *name, u_char c);
@@ -359,11 +359,12 @@ static ngx_int_t
 ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_chain_t *in)
 {
-    u_char       *p, *q, *end, *start, *ev, *ev_end, *eol1;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_uint_t    drop, copy, blank, last_buf;
-    ngx_chain_t  *out, **last, *cl;
+    u_char               *p, *q, *end, *start, *ev, *ev_end, *eol1, *u1;
+    ngx_int_t             rc;
+    ngx_buf_t            *b;
+    ngx_uint_t            drop, copy, blank, last_buf;
+    ngx_chain_t          *out, **last, *cl;
+    const unsigned char  *pair;
 
     out = NULL;
     last = &out;
@@ -375,7 +376,8 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         if (ngx_buf_special(b) || !ngx_buf_in_memory(b)) {
             if ((b->last_buf && ngx_http_llm_sse_end(r, ctx, &last) != NGX_OK)
-                || ngx_http_llm_link(r, &last, b) != NGX_OK)
+                || (ctx->strip_usage
+                    && ngx_http_llm_link(r, &last, b) != NGX_OK))
             {
                 return NGX_ERROR;
             }
@@ -391,6 +393,7 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         end = b->last;
         start = p;
         eol1 = NULL;
+        u1 = NULL;
 
         if (ctx->sse.cr && p < end) {
             /*
@@ -409,13 +412,26 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             }
         }
 
-        while ((q = ngx_http_llm_sse_eol(p, end)) != NULL) {
-            blank = !ctx->sse.line_started && q == p;
-
+        for ( ;; ) {
             if (p == start) {
-                /* an event's first line: not to be looked for again */
+                /*
+                 * an event's first line: not to be looked for again, and
+                 * where "usage" may begin in it, found in the same pass
+                 */
+                q = (u_char *) ngx_http_llm_scan_eol_pair(p, end, '"', 'u',
+                                                          &pair);
                 eol1 = q;
+                u1 = (u_char *) pair;
+
+            } else {
+                q = ngx_http_llm_sse_eol(p, end);
             }
+
+            if (q == NULL || q == end) {
+                break;
+            }
+
+            blank = !ctx->sse.line_started && q == p;
 
             ctx->sse.line_started = 0;
 
@@ -453,7 +469,7 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             }
 
             drop = ev ? ngx_http_llm_sse_event(ctx, ev, ev_end,
-                                               ev == start ? eol1 : NULL)
+                                               ev == start ? eol1 : NULL, u1)
                       : 0;
 
             if (ctx->sse.cr && ctx->strip_usage) {
@@ -545,7 +561,8 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         }
 
         if (!copy) {
-            if (ngx_http_llm_link(r, &last, b) != NGX_OK) {
+            if (ctx->strip_usage && ngx_http_llm_link(r, &last, b) != NGX_OK)
+            {
                 return NGX_ERROR;
             }
 
@@ -575,6 +592,11 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         /* no clean end: the client must see the stream as broken */
         return NGX_ERROR;
+    }
+
+    if (!ctx->strip_usage) {
+        /* nothing is dropped: the chain goes on as it came, no links */
+        return ngx_http_next_body_filter(r, in);
     }
 
     if (out == NULL) {
@@ -607,7 +629,8 @@ ngx_http_llm_sse_end(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     }
 
     drop = ngx_http_llm_sse_event(ctx, ctx->sse.carry,
-                                  ctx->sse.carry + ctx->sse.carry_len, NULL);
+                                  ctx->sse.carry + ctx->sse.carry_len, NULL,
+                                  NULL);
 
     if (ctx->strip_usage && !drop
         && ngx_http_llm_emit(r, last, ctx->sse.carry,
@@ -629,11 +652,15 @@ ngx_http_llm_sse_end(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ((p)[0] == (s)[0] && ngx_memcmp(p, s, n) == 0)
 
 
-/* the first CR or LF */
+/* the first CR or LF; an event's blank last line without a call */
 
 static u_char *
 ngx_http_llm_sse_eol(u_char *p, u_char *end)
 {
+    if (p < end && (*p == '\n' || *p == '\r')) {
+        return p;
+    }
+
     p = (u_char *) ngx_http_llm_scan_eol(p, end);
 
     return (p < end) ? p : NULL;
@@ -645,20 +672,21 @@ ngx_http_llm_sse_eol(u_char *p, u_char *end)
  * that the router asked for and the client did not.  Several "data:"
  * lines make one value, joined by LF (as an SSE client joins them).
  * eol1, if not NULL, is where the first line ends (the stream filter
- * found it already).
+ * found it already), and u1 the first '"u' in that line (NULL: none).
  */
 
 static ngx_uint_t
 ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
-    u_char *eol1)
+    u_char *eol1, u_char *u1)
 {
     u_char      *p, *v, *eol, *next, *data, *data_end, *name, *name_end,
-                *joined;
+                *joined, *from;
     cJSON       *root, *choices, *usage;
     ngx_uint_t   drop;
 
     data = NULL;
     data_end = NULL;
+    from = NULL;
     name = NULL;
     name_end = NULL;
     joined = NULL;
@@ -678,7 +706,9 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
             }
         }
 
-        if (eol - p >= 5 && ngx_http_llm_sse_is(p, "data:", 5)) {
+        if (eol - p >= 5 && p[0] == 'd' && p[1] == 'a' && p[2] == 't'
+            && p[3] == 'a' && p[4] == ':')
+        {
             v = p + 5;
 
             if (v < eol && *v == ' ') {
@@ -688,6 +718,9 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
             if (data == NULL) {
                 data = v;
                 data_end = eol;
+
+                /* "usage" can begin no earlier than the first '"u' */
+                from = (eol == eol1) ? u1 : data;
                 continue;
             }
 
@@ -700,6 +733,7 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
 
                 data_end = ngx_cpymem(joined, data, data_end - data);
                 data = joined;
+                from = data;
             }
 
             *data_end++ = '\n';
@@ -738,7 +772,7 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
         return 0;
     }
 
-    if (!ngx_http_llm_usage_event(ctx, data, data_end - data)) {
+    if (!ngx_http_llm_usage_event(ctx, data, data_end - data, from)) {
         return 0;
     }
 

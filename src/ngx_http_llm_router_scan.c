@@ -66,6 +66,7 @@ typedef __m128i  ngx_http_llm_vec_t;
 #define ngx_http_llm_vec_eq(v, w)    _mm_cmpeq_epi8(v, w)
 #define ngx_http_llm_vec_or(v, w)    _mm_or_si128(v, w)
 #define ngx_http_llm_vec_and(v, w)   _mm_and_si128(v, w)
+#define ngx_http_llm_vec_min(v, w)   _mm_min_epu8(v, w)
 
 /* a bit per byte, the first byte in bit 0 */
 #define ngx_http_llm_vec_mask(v)                                              \
@@ -81,6 +82,7 @@ typedef uint8x16_t  ngx_http_llm_vec_t;
 #define ngx_http_llm_vec_eq(v, w)    vceqq_u8(v, w)
 #define ngx_http_llm_vec_or(v, w)    vorrq_u8(v, w)
 #define ngx_http_llm_vec_and(v, w)   vandq_u8(v, w)
+#define ngx_http_llm_vec_min(v, w)   vminq_u8(v, w)
 
 /*
  * NEON has no byte mask: "shift right and narrow" keeps 4 bits a byte,
@@ -197,6 +199,187 @@ ngx_http_llm_scan_find(const unsigned char *p, const unsigned char *end,
     return NULL;
 }
 
+
+/*
+ * Line ends and pairs tested in the same round: a second load one byte
+ * further gives each position its next byte; 32 bytes a round, one mask
+ * test for both halves.  Bytes up to '\r' (0x0d) are one unsigned
+ * minimum and one compare; the few that are no line end are tested away.
+ * The last bytes are a vector that ends one byte before end (the load
+ * one byte further must stay within end), and the last byte.  Positions
+ * tested twice had no line end and no first pair.
+ */
+
+#define ngx_http_llm_scan_hits(q)                                             \
+    ngx_http_llm_vec_or(                                                      \
+        ngx_http_llm_vec_eq(                                                  \
+            ngx_http_llm_vec_min(ngx_http_llm_vec_load(q), vr),               \
+            ngx_http_llm_vec_load(q)),                                        \
+        ngx_http_llm_vec_and(                                                 \
+            ngx_http_llm_vec_eq(ngx_http_llm_vec_load(q), va),                \
+            ngx_http_llm_vec_eq(ngx_http_llm_vec_load((q) + 1), vb)))
+
+
+/* the hits of a vector at p: a line end ends the search, a pair is kept */
+
+static const unsigned char *
+ngx_http_llm_scan_eol_bits(const unsigned char *p, uint64_t m,
+    unsigned char a, unsigned char b, const unsigned char **pair)
+{
+    const unsigned char  *c;
+
+    while (m != 0) {
+        c = p + __builtin_ctzll(m) / NGX_HTTP_LLM_SCAN_BITS;
+
+        if (*c == '\r' || *c == '\n') {
+            return c;
+        }
+
+        if (*pair == NULL && *c == a && c[1] == b) {
+            /* c + 1 was loaded: within end */
+            *pair = c;
+        }
+
+        m &= m - 1;
+    }
+
+    return NULL;
+}
+
+
+const unsigned char *
+ngx_http_llm_scan_eol_pair(const unsigned char *p, const unsigned char *end,
+    unsigned char a, unsigned char b, const unsigned char **pair)
+{
+    ngx_http_llm_vec_t    vr, va, vb, h0, h1;
+    const unsigned char  *c;
+
+    *pair = NULL;
+
+    if (end - p <= 16) {
+        for ( /* void */ ; p < end; p++) {
+            if (*p == '\r' || *p == '\n') {
+                return p;
+            }
+
+            if (*pair == NULL && *p == a && end - p > 1 && p[1] == b) {
+                *pair = p;
+            }
+        }
+
+        return end;
+    }
+
+    vr = ngx_http_llm_vec_set('\r');
+    va = ngx_http_llm_vec_set(a);
+    vb = ngx_http_llm_vec_set(b);
+
+    while (end - p > 32) {
+        h0 = ngx_http_llm_scan_hits(p);
+        h1 = ngx_http_llm_scan_hits(p + 16);
+
+        if (ngx_http_llm_vec_mask(ngx_http_llm_vec_or(h0, h1)) != 0) {
+            c = ngx_http_llm_scan_eol_bits(p, ngx_http_llm_vec_mask(h0),
+                                           a, b, pair);
+
+            if (c == NULL) {
+                c = ngx_http_llm_scan_eol_bits(p + 16,
+                                               ngx_http_llm_vec_mask(h1),
+                                               a, b, pair);
+            }
+
+            if (c != NULL) {
+                return c;
+            }
+        }
+
+        p += 32;
+    }
+
+    if (end - p > 16) {
+        c = ngx_http_llm_scan_eol_bits(p,
+                ngx_http_llm_vec_mask(ngx_http_llm_scan_hits(p)),
+                a, b, pair);
+
+        if (c != NULL) {
+            return c;
+        }
+
+        p += 16;
+    }
+
+    if (p == end) {
+        return end;
+    }
+
+    c = ngx_http_llm_scan_eol_bits(end - 17,
+            ngx_http_llm_vec_mask(ngx_http_llm_scan_hits(end - 17)),
+            a, b, pair);
+
+    if (c != NULL) {
+        return c;
+    }
+
+    return (end[-1] == '\r' || end[-1] == '\n') ? end - 1 : end;
+}
+
+
+/*
+ * '[', ']', '{' and '}' are the bytes that are 0x59 with bits 1, 2 and 5
+ * cleared; so are 'Y', '_', 'y' and 0x7f, which are tested away.
+ */
+
+#define ngx_http_llm_scan_is_nest(c)                                          \
+    ((c) == '"' || ((c) | 0x20) == '{' || ((c) | 0x20) == '}')
+
+const unsigned char *
+ngx_http_llm_scan_nest(const unsigned char *p, const unsigned char *end)
+{
+    uint64_t              m;
+    ngx_http_llm_vec_t    vq, vk, vs, v;
+    const unsigned char  *c;
+
+    if (end - p < 16) {
+        while (p < end && !ngx_http_llm_scan_is_nest(*p)) {
+            p++;
+        }
+
+        return p;
+    }
+
+    vq = ngx_http_llm_vec_set('"');
+    vk = ngx_http_llm_vec_set(0xd9);
+    vs = ngx_http_llm_vec_set(0x59);
+
+    for ( ;; ) {
+        if (end - p <= 16) {
+            /* the bytes shared with the vector before: no match there */
+            p = end - 16;
+        }
+
+        v = ngx_http_llm_vec_load(p);
+        m = ngx_http_llm_vec_mask(ngx_http_llm_vec_or(
+                ngx_http_llm_vec_eq(v, vq),
+                ngx_http_llm_vec_eq(ngx_http_llm_vec_and(v, vk), vs)));
+
+        while (m != 0) {
+            c = p + __builtin_ctzll(m) / NGX_HTTP_LLM_SCAN_BITS;
+
+            if (ngx_http_llm_scan_is_nest(*c)) {
+                return c;
+            }
+
+            m &= m - 1;
+        }
+
+        if (p == end - 16) {
+            return end;
+        }
+
+        p += 16;
+    }
+}
+
 #else
 
 /*
@@ -277,6 +460,47 @@ ngx_http_llm_scan_find(const unsigned char *p, const unsigned char *end,
     }
 
     return NULL;
+}
+
+
+const unsigned char *
+ngx_http_llm_scan_eol_pair(const unsigned char *p, const unsigned char *end,
+    unsigned char a, unsigned char b, const unsigned char **pair)
+{
+    const unsigned char  *e, *c;
+
+    *pair = NULL;
+
+    e = ngx_http_llm_scan_any2(p, end, '\r', '\n');
+
+    for (c = p; c < e; c++) {
+        c = memchr(c, a, (size_t) (e - c));
+
+        if (c == NULL) {
+            break;
+        }
+
+        if (end - c > 1 && c[1] == b) {
+            *pair = c;
+            break;
+        }
+    }
+
+    return e;
+}
+
+
+#define ngx_http_llm_scan_is_nest(c)                                          \
+    ((c) == '"' || ((c) | 0x20) == '{' || ((c) | 0x20) == '}')
+
+const unsigned char *
+ngx_http_llm_scan_nest(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && !ngx_http_llm_scan_is_nest(*p)) {
+        p++;
+    }
+
+    return p;
 }
 
 #endif

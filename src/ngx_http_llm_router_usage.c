@@ -437,11 +437,22 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
             break;
 
-        case ':':
         case ' ':
+        case '\n':
+            if (depth > 1) {
+                /*
+                 * below the top level only strings and brackets change
+                 * the state: the indentation of a pretty-printed answer,
+                 * and what follows up to them, is skipped at once
+                 */
+                p = (u_char *) ngx_http_llm_scan_nest(p + 1, last) - 1;
+            }
+
+            break;
+
+        case ':':
         case '\t':
         case '\r':
-        case '\n':
             break;
 
         default:
@@ -680,22 +691,38 @@ ngx_http_llm_usage_flat(ngx_http_llm_ctx_t *ctx, u_char *p, u_char *last)
  * the Responses API's response.completed) if a "usage" member has a
  * value other than null.  OpenAI's chunks say "usage":null in every event
  * when the client asked for usage: those are passed over after one
- * search for the quoted name.  Returns 1 if a usage value was found.
+ * search for the quoted name.  The search starts at from (the stream
+ * filter knows where the first '"u' is); NULL: data has none.  Returns 1
+ * if a usage value was found.
  */
 
 ngx_uint_t
-ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len)
+ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len,
+    u_char *from)
 {
     u_char  *p, *last;
 
-    last = data + len;
+    if (from == NULL) {
+        return 0;
+    }
 
-    for (p = data; /* void */ ; p += sizeof("\"usage\"") - 1) {
-        p = (u_char *) ngx_http_llm_scan_find(p, last,
-                                              (u_char *) "\"usage\"",
-                                              sizeof("\"usage\"") - 1);
-        if (p == NULL) {
+    last = data + len;
+    p = from;
+
+    for ( ;; ) {
+        if (last - p < 7) {
             return 0;
+        }
+
+        if (p[0] != '"' || p[1] != 'u' || p[2] != 's' || p[3] != 'a'
+            || p[4] != 'g' || p[5] != 'e' || p[6] != '"')
+        {
+            p = (u_char *) ngx_http_llm_scan_find(p, last,
+                                                  (u_char *) "\"usage\"",
+                                                  sizeof("\"usage\"") - 1);
+            if (p == NULL) {
+                return 0;
+            }
         }
 
         for (p += sizeof("\"usage\"") - 1;
@@ -714,14 +741,18 @@ ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len)
              p++)
         { /* void */ }
 
-        if (last - p >= 4 && ngx_strncmp(p, "null", 4) == 0) {
+        if (last - p >= 4 && p[0] == 'n' && p[1] == 'u' && p[2] == 'l'
+            && p[3] == 'l')
+        {
+            p += 4;
             continue;
         }
 
         break;
     }
 
-    ngx_http_llm_usage_flat(ctx, data, last);
+    /* the names are looked for from the usage value on */
+    ngx_http_llm_usage_flat(ctx, p, last);
 
     return 1;
 }

@@ -257,6 +257,7 @@ u_char *
 ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s, size_t len)
 {
     u_char    *c, *last;
+    size_t     n;
     uint32_t   u;
 
     static u_char  hex[] = "0123456789abcdef";
@@ -265,12 +266,23 @@ ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s, size_t len)
 
     while (s < last) {
 
-        if (*s >= 0x20 && *s < 0x7f && *s != '\\') {
-            if (p == end) {
+        /* a run of printable ASCII (the usual label): one copy */
+
+        for (c = s; c < last && *c >= 0x20 && *c < 0x7f && *c != '\\'; c++)
+        {
+            /* void */
+        }
+
+        if (c > s) {
+            n = ngx_min((size_t) (c - s), (size_t) (end - p));
+            p = ngx_cpymem(p, s, n);
+            s += n;
+
+            if (s < c) {
+                /* cut at end */
                 break;
             }
 
-            *p++ = *s++;
             continue;
         }
 
