@@ -884,3 +884,65 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
     return 0;
 }
+
+
+/*
+ * TLS is off in the harness (its handshake is nginx's): init, free and close
+ * are called with tls off and do nothing, the rest is never reached
+ */
+
+ngx_pool_t *
+ngx_create_pool(size_t size, ngx_log_t *log)
+{
+    abort();
+}
+
+
+void
+ngx_destroy_pool(ngx_pool_t *pool)
+{
+    abort();
+}
+
+
+ngx_int_t
+ngx_http_llm_redis_tls_init(ngx_http_llm_redis_conf_t *rc, ngx_ssl_t *ssl,
+    ngx_log_t *tls_log, u_char *why, ngx_log_t *log)
+{
+    if (rc->tls) {
+        abort();
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_llm_redis_tls_free(ngx_ssl_t *ssl)
+{
+}
+
+
+ngx_int_t
+ngx_http_llm_redis_tls_start(ngx_connection_t *c, ngx_ssl_t *ssl,
+    ngx_http_llm_redis_conf_t *rc, ngx_connection_handler_pt handler)
+{
+    abort();
+}
+
+
+ngx_int_t
+ngx_http_llm_redis_tls_check(ngx_connection_t *c,
+    ngx_http_llm_redis_conf_t *rc, u_char *err, size_t size)
+{
+    abort();
+}
+
+
+void
+ngx_http_llm_redis_tls_close(ngx_connection_t *c)
+{
+    if (c->ssl) {
+        abort();
+    }
+}
