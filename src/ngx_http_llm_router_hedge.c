@@ -317,6 +317,17 @@ ngx_http_llm_hedge_free(ngx_peer_connection_t *pc, ngx_http_llm_ctx_t *ctx)
     pc->connection = NULL;
 
     c->data = h;
+
+#if (NGX_HTTP_SSL)
+    if (c->ssl) {
+        /*
+         * nginx's session callback takes c->data for the request: a TLS 1.3
+         * session ticket read while the connection is held here would make
+         * it write through the hedge; this connection's session is not kept
+         */
+        c->ssl->save_session = NULL;
+    }
+#endif
     c->read->timedout = 0;
     c->read->handler = ngx_http_llm_hedge_read;
     c->write->handler = ngx_http_llm_hedge_dummy;
