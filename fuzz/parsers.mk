@@ -46,7 +46,10 @@ state_LIBS   := -lcjson
 
 redis_SRCS   := $(SRC)/ngx_http_llm_router_redis.c \
                 $(SRC)/ngx_http_llm_router_resp.c \
-                $(SRC)/ngx_http_llm_router_fleet_scripts.c
+                $(SRC)/ngx_http_llm_router_fleet_scripts.c \
+                $(SRC)/ngx_http_llm_router_fleet.c \
+                $(SRC)/ngx_http_llm_router_fleet_store.c \
+                $(SRC)/ngx_http_llm_router_window.c
 redis_LIBS   := -lhiredis
 redis_LEN    := 4096
 
