@@ -11,8 +11,10 @@
  *
  * Input: byte 0 = flags (bit 0 AUTH, bit 1 SELECT, bit 2 the server
  * closes after its bytes, bit 3 the oldest command times out after
- * them), byte 1 = commands queued after the handshake's (low 4 bits,
- * plain or script by the bits of byte 2), byte 2 = seed of the split,
+ * them, bit 4 a request reserves its budgets first (fleet.c, its reply
+ * handler, then the settle), bit 5 that request goes away at once, bit 6
+ * on_error=reject), byte 1 = commands queued after the handshake's (low
+ * 4 bits, plain or script by the bits of byte 2), byte 2 = seed of the split,
  * the rest = what the server sends.  Each input runs twice: the server's
  * bytes in one read, then in pieces of 1..16 bytes, each read a heap
  * block of its exact size.
@@ -66,6 +68,7 @@ typedef struct {
     ngx_uint_t    exits;
     ngx_uint_t    evalsha;        /* commands sent */
     ngx_uint_t    load;
+    ngx_uint_t    reserved;       /* outcomes of the reservation */
 } fuzz_result_t;
 
 
@@ -73,6 +76,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void fuzz_run(u_char flags, ngx_uint_t nops, ngx_uint_t kinds,
     const u_char *data, size_t size, uint32_t seed, fuzz_result_t *res);
+static void fuzz_append(fuzz_result_t *res, const char *s, size_t len);
 
 
 ngx_module_t                 ngx_http_llm_router_module;
@@ -86,6 +90,7 @@ ngx_pid_t                    ngx_parent = 1;
 volatile ngx_msec_t          ngx_current_msec = 1000;
 ngx_queue_t                  ngx_posted_events;
 ngx_rbtree_t                 ngx_event_timer_rbtree;
+volatile ngx_cycle_t        *ngx_cycle;
 
 static fuzz_result_t        *fuzz_res;
 static ngx_event_t          *fuzz_timers[FUZZ_TIMERS];
@@ -100,6 +105,12 @@ static ngx_log_t             fuzz_log;
 static const u_char         *fuzz_in;
 static size_t                fuzz_in_len;
 static ngx_uint_t            fuzz_eof;
+
+/* the budget reservation's request, and what it was told */
+static ngx_pool_t            fuzz_pool;
+static ngx_http_llm_ctx_t   *fuzz_ctx;
+static ngx_uint_t            fuzz_reject;
+static ngx_uint_t            fuzz_status;
 
 /* what the module sent */
 static u_char               *fuzz_out;
@@ -270,6 +281,41 @@ ngx_strerror(ngx_err_t err, u_char *errstr, size_t size)
 }
 
 
+ngx_pool_cleanup_t *
+ngx_pool_cleanup_add(ngx_pool_t *p, size_t size)
+{
+    ngx_pool_cleanup_t  *c;
+
+    c = ngx_pcalloc(p, sizeof(ngx_pool_cleanup_t));
+    c->next = p->cleanup;
+    p->cleanup = c;
+
+    return c;
+}
+
+
+void
+ngx_gmtime(time_t t, ngx_tm_t *tp)
+{
+    gmtime_r(&t, tp);
+    tp->ngx_tm_mon++;
+    tp->ngx_tm_year += 1900;
+}
+
+
+/* error.c: the request's error, as the status it answers */
+
+ngx_int_t
+ngx_http_llm_set_error(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
+    ngx_uint_t status, const char *code, const char *param,
+    const char *fmt, ...)
+{
+    fuzz_status = status;
+
+    return status;
+}
+
+
 /* redis_conf.c: the copy the worker keeps (SHA1 digests made up) */
 
 ngx_int_t
@@ -283,6 +329,7 @@ ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle,
 
     copy->name.data = malloc(rc->name.len);
     ngx_memcpy(copy->name.data, rc->name.data, rc->name.len);
+    ngx_str_set(&copy->node, "fuzzhost:1");
 
     for (i = 0; i < NGX_HTTP_LLM_NSCRIPTS; i++) {
         ngx_memset(sha[i], 'a' + i, 40);
@@ -320,6 +367,150 @@ static void
 fuzz_exit(ngx_log_t *log)
 {
     fuzz_res->exits++;
+    ngx_http_llm_fleet_exit(log);
+}
+
+
+/*
+ * The reservation's outcome (budget.c's part): NGX_OK, NGX_DECLINED (no
+ * answer, on_error=local) or the status of the error set; then, unless
+ * the worker is exiting, the settle the end of the request sends.
+ */
+
+static void
+fuzz_reserved(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx, ngx_int_t rc,
+    ngx_http_llm_reservation_t *refused)
+{
+    char        num[32];
+    int64_t     used[NGX_HTTP_LLM_MAX_RESERVATIONS];
+    ngx_uint_t  i;
+
+    if (fuzz_res->reserved++ || ctx != fuzz_ctx) {
+        abort();
+    }
+
+    switch (rc) {
+
+    case NGX_OK:
+        if (ctx->budget.nreservations != 3 || refused) {
+            abort();
+        }
+
+        break;
+
+    case NGX_DECLINED:
+        if (fuzz_reject || !ctx->budget.fleet_local || refused) {
+            abort();
+        }
+
+        break;
+
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        if (!fuzz_reject || refused || fuzz_status != (ngx_uint_t) rc) {
+            abort();
+        }
+
+        break;
+
+    case NGX_HTTP_TOO_MANY_REQUESTS:
+        if (refused == NULL || ctx->budget.retry_after < 1
+            || fuzz_status != (ngx_uint_t) rc)
+        {
+            abort();
+        }
+
+        break;
+
+    default:
+        abort();
+    }
+
+    snprintf(num, sizeof(num), "R%ld;", (long) rc);
+    fuzz_append(fuzz_res, num, strlen(num));
+
+    if (!ngx_exiting) {
+        for (i = 0; i < NGX_HTTP_LLM_MAX_RESERVATIONS; i++) {
+            used[i] = i;
+        }
+
+        ngx_http_llm_fleet_settle(r, ctx, used);
+    }
+}
+
+
+/* a request under two budgets (three limits) reserves on Redis */
+
+static void
+fuzz_reserve(ngx_http_llm_main_conf_t *lmcf, ngx_uint_t freed)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                 *keys;
+    ngx_array_t               *budgets;
+    ngx_connection_t          *c;
+    ngx_http_request_t        *r;
+    ngx_http_llm_budget_t     *b;
+    ngx_http_llm_loc_conf_t   *lcf;
+    ngx_pool_cleanup_t        *cln;
+    static int64_t             est[NGX_HTTP_LLM_NMETRICS] = { 1, 100, 5 };
+    static void               *main_conf[1];
+
+    ngx_memzero(&fuzz_pool, sizeof(ngx_pool_t));
+    main_conf[0] = lmcf;
+
+    c = ngx_pcalloc(&fuzz_pool, sizeof(ngx_connection_t));
+    c->log = &fuzz_log;
+    r = ngx_pcalloc(&fuzz_pool, sizeof(ngx_http_request_t));
+    r->pool = &fuzz_pool;
+    r->connection = c;
+    r->main_conf = main_conf;
+
+    b = ngx_pcalloc(&fuzz_pool, 2 * sizeof(ngx_http_llm_budget_t));
+    ngx_str_set(&b[0].name, "team");
+    b[0].limit[0].limit = 10;
+    b[0].limit[0].window = 60;
+    b[0].limit[0].set = 1;
+    b[0].limit[1].limit = 1000;
+    b[0].limit[1].window = 0;            /* a month */
+    b[0].limit[1].set = 1;
+    ngx_str_set(&b[1].name, "cost");
+    b[1].limit[2].limit = 50;
+    b[1].limit[2].window = 86400;
+    b[1].limit[2].set = 1;
+    b[1].dry_run = 1;
+
+    budgets = ngx_pcalloc(&fuzz_pool, sizeof(ngx_array_t));
+    budgets->elts = b;
+    budgets->nelts = 2;
+    budgets->size = sizeof(ngx_http_llm_budget_t);
+
+    lcf = ngx_pcalloc(&fuzz_pool, sizeof(ngx_http_llm_loc_conf_t));
+    lcf->budgets = budgets;
+
+    fuzz_ctx = ngx_pcalloc(&fuzz_pool, sizeof(ngx_http_llm_ctx_t));
+    fuzz_ctx->request = r;
+    fuzz_ctx->lcf = lcf;
+    fuzz_ctx->budget.reservations = ngx_pcalloc(&fuzz_pool,
+                                      NGX_HTTP_LLM_MAX_RESERVATIONS
+                                      * sizeof(ngx_http_llm_reservation_t));
+
+    keys = ngx_pcalloc(&fuzz_pool, 2 * sizeof(ngx_str_t));
+    ngx_str_set(&keys[0], "tenant-a");
+    ngx_str_set(&keys[1], "tenant-a");
+
+    rc = ngx_http_llm_fleet_reserve(r, fuzz_ctx, keys, est, fuzz_reserved);
+
+    if (rc != NGX_AGAIN) {
+        abort();                        /* Redis is connecting: queued */
+    }
+
+    if (freed) {
+        /* the client goes away before the answer: forgotten */
+        for (cln = fuzz_pool.cleanup; cln; cln = cln->next) {
+            cln->handler(cln->data);
+        }
+
+        fuzz_pool.cleanup = NULL;
+    }
 }
 
 
@@ -488,6 +679,7 @@ fuzz_run(u_char flags, ngx_uint_t nops, ngx_uint_t kinds,
     size_t                      piece;
     ngx_uint_t                  i, evalsha, load, retried;
     ngx_cycle_t                 cycle;
+    ngx_pool_cleanup_t         *cln;
     ngx_http_conf_ctx_t         hctx;
     ngx_http_llm_main_conf_t    lmcf;
     ngx_http_llm_redis_conf_t   rc;
@@ -526,6 +718,12 @@ fuzz_run(u_char flags, ngx_uint_t nops, ngx_uint_t kinds,
     conf_ctx[0] = &hctx;
     cycle.conf_ctx = (void ****) conf_ctx;
     cycle.log = &fuzz_log;
+    ngx_cycle = &cycle;
+
+    fuzz_reject = (flags & 64) ? 1 : 0;
+    rc.on_error = fuzz_reject ? NGX_HTTP_LLM_REDIS_REJECT
+                              : NGX_HTTP_LLM_REDIS_LOCAL;
+    fuzz_status = 0;
 
     if (ngx_http_llm_redis_init_process(&cycle, fuzz_sync, fuzz_exit)
         != NGX_OK)
@@ -534,6 +732,10 @@ fuzz_run(u_char flags, ngx_uint_t nops, ngx_uint_t kinds,
     }
 
     fuzz_posted();
+
+    if (flags & 16) {
+        fuzz_reserve(&lmcf, flags & 32);
+    }
 
     /* the commands, queued while the handshake is in flight */
 
@@ -643,6 +845,19 @@ fuzz_run(u_char flags, ngx_uint_t nops, ngx_uint_t kinds,
     if (fuzz_open || res->exits != 1 || !ngx_queue_empty(&ngx_posted_events))
     {
         abort();
+    }
+
+    if ((flags & 16) && res->reserved != !(flags & 32)) {
+        abort();                        /* the outcome, once, if wanted */
+    }
+
+    if (flags & 16) {
+        /* the request ends */
+        for (cln = fuzz_pool.cleanup; cln; cln = cln->next) {
+            cln->handler(cln->data);
+        }
+
+        ngx_stubs_pool_reset();
     }
 
     /* no timer is left behind */
@@ -765,6 +980,25 @@ static const fuzz_case_t  fuzz_cases[] = {
 
     /* the worker exits with a command in flight */
     { 0, 2, 0, FUZZ_H ":1\r\n", "3:1;NULL;", 1, 0, 5 },
+
+    /*
+     * a budget reservation (3 limits): "R" and its outcome, NGX_OK (0),
+     * NGX_DECLINED (-5: this node's share), 429 or 503; a reservation
+     * made or unknown is settled (a second EVALSHA)
+     */
+    { 16, 0, 0, FUZZ_H "*5\r\n:1\r\n:0\r\n:9\r\n:900\r\n:45\r\n:1\r\n",
+      "R0;", 1, 2, 5 },
+    { 16, 1, 0, FUZZ_H "*3\r\n:0\r\n:2\r\n:0\r\n:7\r\n",
+      "R429;3:7;", 1, 1, 5 },
+    { 16, 0, 0, FUZZ_H ":1\r\n", "R-5;", 1, 2, 5 },
+    { 80, 0, 0, FUZZ_H ":1\r\n", "R503;", 1, 2, 5 },
+    { 16, 0, 0, FUZZ_H "?x\r\n", "R-5;", 0, 1, 5 },
+    { 80, 0, 0, FUZZ_H "?x\r\n", "R503;", 0, 1, 5 },
+    { 16, 0, 0, FUZZ_H, "R-5;", 1, 1, 5 },
+
+    /* the request went away: no outcome, the reply is dropped */
+    { 48, 0, 0, FUZZ_H "*5\r\n:1\r\n:0\r\n:9\r\n:900\r\n:45\r\n",
+      "", 1, 1, 5 },
 };
 
 

@@ -385,7 +385,10 @@ ngx_conf_full_name(ngx_cycle_t *cycle, ngx_str_t *name, ngx_uint_t conf_prefix)
 }
 
 
-/* the formats the module's readers use: %V %s %*s %d %i %ui %uz %z %O %L %M */
+/*
+ * the formats the module's readers use: %V %s %*s %d %i %ui %uL %uz %z
+ * %O %L %M %P %T
+ */
 
 u_char * ngx_cdecl
 ngx_sprintf(u_char *buf, const char *fmt, ...)
@@ -434,6 +437,14 @@ ngx_vslprintf(u_char *buf, u_char *last, const char *fmt, va_list args)
             n = ngx_min(n, (size_t) (last - buf));
             buf = ngx_cpymem(buf, s, n);
             continue;
+        case 'P':
+            snprintf(num, sizeof(num), "%ld",
+                     (long) va_arg(args, ngx_pid_t));
+            break;
+        case 'T':
+            snprintf(num, sizeof(num), "%lld",
+                     (long long) va_arg(args, time_t));
+            break;
         case 'M':
             snprintf(num, sizeof(num), "%lu",
                      (unsigned long) va_arg(args, ngx_msec_t));

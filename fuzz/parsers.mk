@@ -48,7 +48,10 @@ redis_SRCS   := $(SRC)/ngx_http_llm_router_redis.c \
                 $(SRC)/ngx_http_llm_router_redis_buf.c \
                 $(SRC)/ngx_http_llm_router_redis_cmd.c \
                 $(SRC)/ngx_http_llm_router_resp.c \
-                $(SRC)/ngx_http_llm_router_fleet_scripts.c
+                $(SRC)/ngx_http_llm_router_fleet_scripts.c \
+                $(SRC)/ngx_http_llm_router_fleet.c \
+                $(SRC)/ngx_http_llm_router_fleet_store.c \
+                $(SRC)/ngx_http_llm_router_window.c
 redis_LIBS   := -lhiredis
 redis_LEN    := 4096
 
