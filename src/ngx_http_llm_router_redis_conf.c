@@ -452,8 +452,12 @@ ngx_http_llm_redis_hello(ngx_http_llm_redis_conf_t *copy, ngx_log_t *log)
     for (i = 0; i < 2 + NGX_HTTP_LLM_NSCRIPTS; i++) {
         copy->hello[i].data = p;
         copy->hello[i].len = n[i];
-        p = ngx_cpymem(p, cmd[i], n[i]);
-        redisFreeCommand(cmd[i]);
+
+        if (cmd[i]) {
+            /* none without a password or a database */
+            p = ngx_cpymem(p, cmd[i], n[i]);
+            redisFreeCommand(cmd[i]);
+        }
     }
 
     return NGX_OK;
