@@ -109,6 +109,13 @@ ngx_http_llm_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 }
 
 
+ngx_int_t
+ngx_http_llm_error_response(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    abort();
+}
+
+
 void
 ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {

@@ -118,8 +118,8 @@ static const req_case_t  req_cases[] = {
       "ame\":\"out\",\"schema\":{\"type\":\"object\"},\"strict\":true}},"
       "\"stream\":true,\"stream_options\":{\"include_usage\":true},\"tool"
       "_choice\":\"auto\",\"parallel_tool_calls\":false}",
-      0, "", "input.reasoning, tools.web_search, reasoning.summary, text.verbosi"
-      "ty, include, prompt_cache_key" },
+      0, "", "input.reasoning, tools.web_search, reasoning.summary, "
+      "text.verbosity, include, prompt_cache_key" },
 
     { "codex-like history -> anthropic", MESSAGES, 0,
       "{\"model\": \"gpt-5\", \"instructions\": \"Be brief.\", \"input\":"
@@ -160,8 +160,8 @@ static const req_case_t  req_cases[] = {
       "\"object\",\"properties\":{\"cmd\":{\"type\":\"string\"}}}}],\"tem"
       "perature\":0.2,\"stream\":true,\"max_tokens\":500,\"tool_choice\":"
       "{\"type\":\"auto\",\"disable_parallel_tool_use\":true}}",
-      0, "", "input.reasoning, tools.web_search, reasoning.effort, reasoning.sum"
-      "mary, include, prompt_cache_key, detail, strict" },
+      0, "", "input.reasoning, tools.web_search, reasoning.effort, "
+      "reasoning.summary, include, prompt_cache_key, detail, strict" },
 
     { "json_schema has no anthropic equivalent", MESSAGES, 0,
       "{\"model\":\"gpt-5\",\"instructions\":\"Be brief.\",\"input\":[{\""
@@ -188,8 +188,9 @@ static const req_case_t  req_cases[] = {
       ":\"low\"},\"stream\":true,\"store\":false,\"include\":[\"reasoning"
       ".encrypted_content\"],\"prompt_cache_key\":\"k\"}",
       NULL,
-      400, "text.format", "input.reasoning, tools.web_search, reasoning.effort, reasoning.sum"
-      "mary, text.verbosity, include, prompt_cache_key, detail, strict" },
+      400, "text.format", "input.reasoning, tools.web_search, "
+      "reasoning.effort, reasoning.summary, text.verbosity, include, "
+      "prompt_cache_key, detail, strict" },
 
     { "previous_response_id", CHAT, 0,
       "{\"model\":\"m\",\"input\":\"hi\",\"previous_response_id\":\"resp_"

@@ -699,6 +699,8 @@ ngx_int_t ngx_http_llm_set_error(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_uint_t status, const char *code,
     const char *param, const char *fmt, ...);
 ngx_str_t *ngx_http_llm_error_quote(ngx_pool_t *pool, ngx_str_t *s);
+ngx_int_t ngx_http_llm_error_response(ngx_http_request_t *r,
+    ngx_http_llm_ctx_t *ctx);
 ngx_buf_t *ngx_http_llm_error_body(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_uint_t status);
 ngx_int_t ngx_http_llm_attempts_string(ngx_http_request_t *r,

@@ -408,3 +408,82 @@ ngx_http_llm_error_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     return b;
 }
+
+
+/*
+ * An error response nginx makes (a failed upstream, 413...) gets this
+ * API's JSON body instead of nginx's page; a 502 whose attempts all
+ * timed out becomes a 504.
+ */
+
+ngx_int_t
+ngx_http_llm_error_response(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
+{
+    size_t       n;
+    ngx_str_t    attempts;
+    ngx_uint_t   i, status, timeouts;
+
+    if (ctx == NULL) {
+        /* e.g. 413 found before the rewrite handler ran */
+        ctx = ngx_http_llm_create_ctx(r);
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        n = sizeof("/messages") - 1;
+
+        if (r->uri.len >= n
+            && ngx_strncmp(r->uri.data + r->uri.len - n, "/messages", n) == 0)
+        {
+            ctx->api = NGX_HTTP_LLM_API_ANTHROPIC;
+        }
+    }
+
+    status = r->headers_out.status;
+
+    if (ctx->nattempts && status == NGX_HTTP_BAD_GATEWAY) {
+        timeouts = 0;
+
+        for (i = 0; i < ctx->nattempts; i++) {
+            if (ctx->attempts[i].status == NGX_HTTP_LLM_OUT_TIMEOUT) {
+                timeouts++;
+            }
+        }
+
+        if (timeouts == ctx->nattempts) {
+            status = NGX_HTTP_GATEWAY_TIME_OUT;
+            r->err_status = status;
+            r->headers_out.status = status;
+        }
+
+        if (ngx_http_llm_attempts_string(r, ctx, &attempts) == NGX_OK) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "llm router: no provider answered \"%V\": %V",
+                          &ctx->model, &attempts);
+        }
+    }
+
+    ctx->error.body = ngx_http_llm_error_body(r, ctx, status);
+    if (ctx->error.body == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->error.sent = 0;
+
+    r->headers_out.content_length_n = ctx->error.body->last
+                                      - ctx->error.body->pos;
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    ngx_str_null(&r->headers_out.charset);
+
+    ngx_http_clear_last_modified(r);
+    ngx_http_clear_etag(r);
+
+    return NGX_OK;
+}

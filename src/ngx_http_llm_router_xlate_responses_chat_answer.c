@@ -74,7 +74,8 @@ ngx_http_llm_xlate_rc_response(cJSON *src, const char *model,
                  cJSON_GetObjectItemCaseSensitive(src, "choices"), 0);
     msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
     finish = ngx_http_llm_xlate_str(choice, "finish_reason");
-    status = ngx_http_llm_xlate_rc_incomplete(finish) ? "incomplete" : "completed";
+    status = ngx_http_llm_xlate_rc_incomplete(finish) ? "incomplete"
+                                                       : "completed";
 
     output = cJSON_CreateArray();
     n = 0;
@@ -94,7 +95,8 @@ ngx_http_llm_xlate_rc_response(cJSON *src, const char *model,
 
         snprintf(item, sizeof(item), "msg_%d_%.100s", n++, cid ? cid : "");
         ngx_http_llm_xlate_add(&x, output, NULL,
-                               ngx_http_llm_xlate_rc_message(item, status, part));
+                               ngx_http_llm_xlate_rc_message(item, status,
+                                                             part));
     }
 
     c = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
@@ -287,8 +289,8 @@ ngx_http_llm_xlate_rc_message(const char *id, const char *status, cJSON *part)
 
 
 cJSON *
-ngx_http_llm_xlate_rc_call(const char *id, const char *status, const char *call_id,
-    const char *name, const char *args)
+ngx_http_llm_xlate_rc_call(const char *id, const char *status,
+    const char *call_id, const char *name, const char *args)
 {
     cJSON                     *item;
     ngx_http_llm_xlate_req_t   x;

@@ -8,7 +8,8 @@
  * ngx_http_llm_router_xlate_responses_chat_answer.c).  Anthropic streams
  * come here as chunks too (ngx_http_llm_router_xlate_responses_messages.c).
  *
- * References: https://platform.openai.com/docs/api-reference/responses-streaming
+ * References:
+ * https://platform.openai.com/docs/api-reference/responses-streaming
  * https://platform.openai.com/docs/api-reference/chat-streaming
  */
 
@@ -246,7 +247,7 @@ rc_start(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
 
         if (ev == NULL
             || !cJSON_AddItemToObject(ev, "response",
-                                      ngx_http_llm_xlate_rc_object(r->id, s->model, s->created,
+                   ngx_http_llm_xlate_rc_object(r->id, s->model, s->created,
                                                 NULL, NULL, NULL)))
         {
             cJSON_Delete(ev);
@@ -295,8 +296,8 @@ rc_open(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r, int type,
         snprintf(r->call_id, sizeof(r->call_id), "%s",
                  call_id ? call_id : r->item_id);
         snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
-        item = ngx_http_llm_xlate_rc_call(r->item_id, "in_progress", r->call_id, r->name,
-                            "");
+        item = ngx_http_llm_xlate_rc_call(r->item_id, "in_progress",
+                                          r->call_id, r->name, "");
     }
 
     ev = rc_ev("response.output_item.added");
@@ -409,7 +410,8 @@ rc_close(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
 
     memset(&x, 0, sizeof(ngx_http_llm_xlate_req_t));
 
-    status = ngx_http_llm_xlate_rc_incomplete(s->stop) ? "incomplete" : "completed";
+    status = ngx_http_llm_xlate_rc_incomplete(s->stop) ? "incomplete"
+                                                        : "completed";
 
     if (r->type == RC_ITEM_MESSAGE) {
         ev = rc_ev("response.output_text.done");
@@ -430,12 +432,14 @@ rc_close(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
                                    cJSON_CreateNumber(r->index));
             ngx_http_llm_xlate_add(&x, ev, "content_index",
                                    cJSON_CreateNumber(0));
-            ngx_http_llm_xlate_add(&x, ev, "part", ngx_http_llm_xlate_rc_part(text));
+            ngx_http_llm_xlate_add(&x, ev, "part",
+                                   ngx_http_llm_xlate_rc_part(text));
 
             rc = x.oom ? NGX_HTTP_LLM_XLATE_NOMEM : rc_emit(r, ev, out);
         }
 
-        item = ngx_http_llm_xlate_rc_message(r->item_id, status, ngx_http_llm_xlate_rc_part(text));
+        item = ngx_http_llm_xlate_rc_message(r->item_id, status,
+                                         ngx_http_llm_xlate_rc_part(text));
 
     } else {
         ev = rc_ev("response.function_call_arguments.done");
@@ -446,8 +450,8 @@ rc_close(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
 
         rc = x.oom ? NGX_HTTP_LLM_XLATE_NOMEM : rc_emit(r, ev, out);
 
-        item = ngx_http_llm_xlate_rc_call(r->item_id, "completed", r->call_id, r->name,
-                            text);
+        item = ngx_http_llm_xlate_rc_call(r->item_id, "completed",
+                                          r->call_id, r->name, text);
     }
 
     free(text);
@@ -696,8 +700,9 @@ ngx_http_llm_xlate_rc_fail(ngx_http_llm_xlate_sse_t *s, cJSON *e,
     memset(&x, 0, sizeof(ngx_http_llm_xlate_req_t));
 
     o = rc_items(r);
-    resp = o ? ngx_http_llm_xlate_rc_object(r->id, s->model, s->created, "stop", o,
-                         s->usage_seen ? &u : NULL)
+    resp = o ? ngx_http_llm_xlate_rc_object(r->id, s->model, s->created,
+                                            "stop", o,
+                                            s->usage_seen ? &u : NULL)
              : NULL;
     ev = rc_ev("response.failed");
     ngx_http_llm_xlate_add(&x, ev, "response", resp);
