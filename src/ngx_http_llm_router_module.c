@@ -11,6 +11,7 @@
 
 #include "ngx_http_llm_router.h"
 #include "ngx_http_llm_router_redis.h"
+#include "ngx_http_llm_router_xlate.h"
 
 
 static void *ngx_http_llm_create_main_conf(ngx_conf_t *cf);
@@ -358,6 +359,7 @@ static void
 ngx_http_llm_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_llm_redis_exit_process(cycle);
+    ngx_http_llm_xlate_arena_free();
     ngx_http_llm_health_exit_process(cycle);
     ngx_http_llm_state_exit_process(cycle);
 }

@@ -376,6 +376,7 @@ int ngx_http_llm_xlate_buf_reserve(ngx_http_llm_xlate_buf_t *b, size_t n);
 /* the entry points' scope of cJSON's scratch arena (xlate_json.c) */
 void ngx_http_llm_xlate_enter(void);
 void ngx_http_llm_xlate_leave(void);
+void ngx_http_llm_xlate_arena_free(void);    /* at process exit */
 size_t ngx_http_llm_xlate_arena_peak(void);
 int64_t ngx_http_llm_xlate_int(cJSON *obj, const char *name);
 cJSON *ngx_http_llm_xlate_add_str(ngx_http_llm_xlate_req_t *x, cJSON *obj,

@@ -470,6 +470,22 @@ ngx_http_llm_xlate_leave(void)
 }
 
 
+/* at process exit: the chunk kept for the next translation */
+
+void
+ngx_http_llm_xlate_arena_free(void)
+{
+    xj_chunk_t  *c, *next;
+
+    for (c = xj_chunks; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+
+    xj_chunks = NULL;
+}
+
+
 /* the most the arena held (malloc'd chunks, bytes), since the start */
 
 size_t
