@@ -28,14 +28,29 @@ workers(2);
 master_on();
 no_shuffle();
 
-# Blocks share their setup: a block without its own --- http_config
-# gets the one below (a block without --- config reuses the
-# running nginx and needs none).
+# Blocks share their setup.  pair() is route m of two providers, a and b,
+# each with the circuit parameters a block gives it (an eval section runs
+# in Test::Base's filter package: main::pair).  A block without its own
+# --- http_config gets pair("max_fails=1 fail_timeout=1s"); a block
+# without --- config reuses the running nginx and needs none.  A config
+# without its own "location /v1/" gets the gateway's, which shows the
+# attempts in X-Attempts.
 
-our $HttpConfig = <<'_EOC_';
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=1s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
+sub pair {
+    my ($a, $b) = @_;
+    my $up = 'llm_upstream %s host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT'
+             . ' tls=off path=/mock/%s/v1 key=sk-%s%s;' . "\n";
+
+    return sprintf($up, 'a', 'a', 'a', $a ? " $a" : '')
+           . sprintf($up, 'b', 'b', 'b', $b ? " $b" : '')
+           . "llm_route m a b;\n";
+}
+
+our $V1 = <<'_EOC_';
+location /v1/ {
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
 _EOC_
 
 # Test::Nginx restarts nginx only when "--- config" changes, and blocks here
@@ -44,11 +59,14 @@ add_block_preprocessor(sub {
     my $block = shift;
 
     if (defined $block->config && !defined $block->http_config) {
-        $block->set_value('http_config', $HttpConfig);
+        $block->set_value('http_config', pair("max_fails=1 fail_timeout=1s"));
     }
 
     if (defined $block->config) {
-        $block->set_value(config => "# " . $block->name . "\n" . $block->config);
+        my $config = $block->config;
+
+        $config = $V1 . $config if $config !~ m{location /v1/ };
+        $block->set_value(config => "# " . $block->name . "\n" . $config);
     }
 });
 
@@ -57,10 +75,8 @@ run_tests();
 __DATA__
 
 === TEST 1: max_fails=2: after 2 failures the provider is skipped, by every worker
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=2 fail_timeout=10s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
+--- http_config eval
+main::pair("max_fails=2 fail_timeout=10s")
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -107,15 +123,9 @@ provider "b" failed
 
 
 === TEST 3: failures further apart than fail_timeout do not add up
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=2 fail_timeout=500ms;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
+--- http_config eval
+main::pair("max_fails=2 fail_timeout=500ms")
 --- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
 location /mock/a/v1/ { llm_mock status=503; }
 location /mock/b/v1/ { llm_mock; }
 --- request eval
@@ -136,10 +146,6 @@ circuit opened
 fail_timeout=1s, 0.65 s between requests: t=0 opens (until 1.0), t=0.65
 skipped, t=1.3 the trial fails (open again until 2.3), t=1.95 skipped.
 --- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
 location /mock/a/v1/ { llm_mock status=503; }
 location /mock/b/v1/ { llm_mock; }
 --- request eval
@@ -216,10 +222,8 @@ provider "a" circuit closed
 
 === TEST 7: when every target is open, the first one is still tried
 Both providers fail on embeddings only and open; chat then still reaches a.
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=10s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b max_fails=1 fail_timeout=10s;
-llm_route m a b;
+--- http_config eval
+main::pair("max_fails=1 fail_timeout=10s", "max_fails=1 fail_timeout=10s")
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -257,10 +261,8 @@ location = /mock/b/v1/embeddings { llm_mock status=500; }
 SPEC.md: "If every target is open, the route still tries them in order
 (never nothing to try)".  a fails everything, b fails on embeddings only:
 after the first request both are open, and chat must still reach b after a.
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=10s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b max_fails=1 fail_timeout=10s;
-llm_route m a b;
+--- http_config eval
+main::pair("max_fails=1 fail_timeout=10s", "max_fails=1 fail_timeout=10s")
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -290,15 +292,9 @@ location = /mock/b/v1/embeddings { llm_mock status=503; }
 
 === TEST 9: a 429's Retry-After lengthens the open period beyond fail_timeout
 fail_timeout=500ms but Retry-After: 30: 0.8 s later a is still skipped.
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=500ms;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
+--- http_config eval
+main::pair("max_fails=1 fail_timeout=500ms")
 --- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
 location /mock/a/v1/ { llm_mock status=429 retry_after=30; }
 location /mock/b/v1/ { llm_mock; }
 --- request eval
@@ -335,15 +331,9 @@ X-Attempts: b:200
 
 
 === TEST 11: the same 429 without Retry-After: the trial comes after fail_timeout
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=500ms;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
+--- http_config eval
+main::pair("max_fails=1 fail_timeout=500ms")
 --- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
 location /mock/a/v1/ { llm_mock status=429; }
 location /mock/b/v1/ { llm_mock; }
 --- request eval
@@ -364,15 +354,9 @@ location /mock/b/v1/ { llm_mock; }
 
 === TEST 12: a Retry-After shorter than fail_timeout does not shorten it
 fail_timeout=10s, Retry-After: 1: 1.3 s later a is still skipped.
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=10s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
+--- http_config eval
+main::pair("max_fails=1 fail_timeout=10s")
 --- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
 location /mock/a/v1/ { llm_mock status=429 retry_after=1; }
 location /mock/b/v1/ { llm_mock; }
 --- request eval
@@ -392,15 +376,9 @@ location /mock/b/v1/ { llm_mock; }
 
 
 === TEST 13: max_fails=0 disables the circuit breaker
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=0;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
+--- http_config eval
+main::pair("max_fails=0")
 --- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
 location /mock/a/v1/ { llm_mock status=503; }
 location /mock/b/v1/ { llm_mock; }
 --- request eval
@@ -417,15 +395,9 @@ circuit opened
 
 
 === TEST 14: a non-failover answer (400) does not count as a failure
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=10s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
+--- http_config eval
+main::pair("max_fails=1 fail_timeout=10s")
 --- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
 location /mock/a/v1/ { llm_mock status=400; }
 location /mock/b/v1/ { llm_mock; }
 --- request eval
@@ -442,15 +414,9 @@ circuit opened
 
 
 === TEST 15: a provider that cuts its streams after a 200 header fails: its circuit opens
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=2 fail_timeout=10s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
+--- http_config eval
+main::pair("max_fails=2 fail_timeout=10s")
 --- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
 location /mock/a/v1/ { llm_mock "content=Hi there" cut=2; }
 location /mock/b/v1/ { llm_mock "content=from b"; }
 --- request eval
@@ -486,15 +452,9 @@ provider "b" failed
 
 
 === TEST 17: a JSON answer cut short after its header is a failure too
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=10s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
+--- http_config eval
+main::pair("max_fails=1 fail_timeout=10s")
 --- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
 location /mock/a/v1/ { llm_mock "content=Hi there" cut=1; }
 location /mock/b/v1/ { llm_mock "content=from b"; }
 --- request
@@ -524,15 +484,9 @@ X-Attempts: b:200
 
 
 === TEST 19: complete answers keep the circuit closed (a 200 header alone decides nothing)
---- http_config
-llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a max_fails=1 fail_timeout=10s;
-llm_upstream b host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/b/v1 key=sk-b;
-llm_route m a b;
+--- http_config eval
+main::pair("max_fails=1 fail_timeout=10s")
 --- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
 location /mock/a/v1/ { llm_mock "content=Hi there"; }
 location /mock/b/v1/ { llm_mock "content=from b"; }
 --- request eval

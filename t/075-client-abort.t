@@ -24,6 +24,13 @@ location /mock/a/v1/ { llm_mock delay=600ms; }
 location /mock/b/v1/ { llm_mock; }
 _EOC_
 
+# TEST 4 and 5: a stream of one word every 400 ms (the same config keeps
+# the same nginx for both)
+our $SlowStream = $Config;
+my $slow = 'llm_mock "content=one two three four five six seven"'
+           . ' interval=400ms;';
+$SlowStream =~ s/llm_mock delay=600ms;/$slow/;
+
 add_block_preprocessor(sub {
     my $block = shift;
 
@@ -104,13 +111,8 @@ X-Attempts: a:401
 
 
 === TEST 4: the client gives up in the middle of a stream (after the 200 header)
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
-location /mock/a/v1/ { llm_mock "content=one two three four five six seven" interval=400ms; }
-location /mock/b/v1/ { llm_mock; }
+--- config eval
+$main::SlowStream
 --- request
 POST /v1/chat/completions
 {"model":"m","stream":true,"messages":[]}
@@ -129,13 +131,8 @@ provider "a" failed
 
 
 === TEST 5: (same nginx as TEST 4) a still serves: leaving is not the provider's cut
---- config
-location /v1/ {
-    include ../../../conf/llm_params;
-    add_header X-Attempts $llm_attempts always;
-}
-location /mock/a/v1/ { llm_mock "content=one two three four five six seven" interval=400ms; }
-location /mock/b/v1/ { llm_mock; }
+--- config eval
+$main::SlowStream
 --- request
 POST /v1/chat/completions
 {"model":"m","messages":[]}
