@@ -3,9 +3,9 @@
 # certificate does not match fails over like any connect error.
 #
 # The gateway location repeats conf/llm_params but for the trusted CA,
-# which here is the test CA below instead of the system bundle (nginx
-# refuses a directive twice in one location).  The certificates are test
-# fixtures, valid for 100 years, made with openssl for "provider.test".
+# which here is the test CA instead of the system bundle (nginx refuses a
+# directive twice in one location).  The certificates, shared with t/160
+# and t/320, are in t/cert/ (paths relative to t/servroot/conf/).
 
 use Test::Nginx::Socket 'no_plan';
 
@@ -15,38 +15,6 @@ run_tests();
 __DATA__
 
 === TEST 1: TLS provider: SNI and Host are host=, the certificate is verified
---- user_files
->>> ca.crt
------BEGIN CERTIFICATE-----
-MIIBkTCCATegAwIBAgIUe7qhplYikXFdSbrDqNFKI0Eoz0swCgYIKoZIzj0EAwIw
-HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
-DzIxMjYxMDI4MTU0NDE0WjAdMRswGQYDVQQDDBJsbG0tcm91dGVyIHRlc3QgQ0Ew
-WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASNSvnf1tRhU9MYbA2R0W6IZUud8sA8
-gpqAcMe8Aixs/T7ORRUXNGS54I2+8Kelik505PfS22eG6f0CNvDMLPA5o1MwUTAd
-BgNVHQ4EFgQU0Uu9yNhqFQZ8EpMJ4cvlq7s6VhswHwYDVR0jBBgwFoAU0Uu9yNhq
-FQZ8EpMJ4cvlq7s6VhswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
-AiEAp/mcADo+360cYTVzRKvMmbRUOei+PqDJ/LEAaFTDXIYCIBRn5XS+UXFlqS8r
-Hzal/LD+h3NBHTnYal6PTh2ejnn2
------END CERTIFICATE-----
->>> provider.crt
------BEGIN CERTIFICATE-----
-MIIBxDCCAWqgAwIBAgIUJKilhqgsUMNYbjHxQlqb/VvckzAwCgYIKoZIzj0EAwIw
-HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
-DzIxMjYxMDI4MTU0NDE0WjAYMRYwFAYDVQQDDA1wcm92aWRlci50ZXN0MFkwEwYH
-KoZIzj0CAQYIKoZIzj0DAQcDQgAEPJx8XCC+qYt+vFB5NLAIvpaZFv7hm/YSoa7b
-i5t0m+qQeMZTqtFPFd+RadG77EkjnfPyXG4kk16eU4AAN9R4XKOBijCBhzAYBgNV
-HREEETAPgg1wcm92aWRlci50ZXN0MAkGA1UdEwQCMAAwCwYDVR0PBAQDAgeAMBMG
-A1UdJQQMMAoGCCsGAQUFBwMBMB0GA1UdDgQWBBRMG5ieSeGVavrb02Ay/yJHnCOV
-nDAfBgNVHSMEGDAWgBTRS73I2GoVBnwSkwnhy+WruzpWGzAKBggqhkjOPQQDAgNI
-ADBFAiEApXx9ZAMwt1PxRSX8EDc+Bkir9pHqMfnDjZU5TDDBbA8CIDspCMgjyimO
-5LEACSWUGMGEflF78MXFdB8sDofc19BE
------END CERTIFICATE-----
->>> provider.key
------BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgmkN/aAGr3+EL5dxm
-MjdO0yAnpFT9w2Ko0qF3JnTKPsqhRANCAAQ8nHxcIL6pi368UHk0sAi+lpkW/uGb
-9hKhrtuLm3Sb6pB4xlOq0U8V35Fp0bvsSSOd8/JcbiSTXp5TgAA31Hhc
------END PRIVATE KEY-----
 --- http_config
 upstream provider_tls {
     server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
@@ -55,8 +23,8 @@ llm_upstream p upstream=provider_tls host=provider.test tls=on path=/v1 key=sk-t
 llm_route m p;
 server {
     listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 ssl;
-    ssl_certificate ../html/provider.crt;
-    ssl_certificate_key ../html/provider.key;
+    ssl_certificate ../../cert/provider.crt;
+    ssl_certificate_key ../../cert/provider.key;
     location /v1/ {
         default_type application/json;
         return 200 '{"sni":"$ssl_server_name","host":"$http_host","auth":"$http_authorization","uri":"$uri"}';
@@ -85,7 +53,7 @@ location /v1/ {
     proxy_ssl_session_reuse on;
     proxy_buffering off;
     proxy_request_buffering on;
-    proxy_ssl_trusted_certificate ../html/ca.crt;
+    proxy_ssl_trusted_certificate ../../cert/ca.crt;
 }
 --- request
 POST /v1/chat/completions
@@ -104,38 +72,6 @@ Authorization: Bearer client-key
 
 
 === TEST 2: a certificate that does not match host= is a connect error: failover
---- user_files
->>> ca.crt
------BEGIN CERTIFICATE-----
-MIIBkTCCATegAwIBAgIUe7qhplYikXFdSbrDqNFKI0Eoz0swCgYIKoZIzj0EAwIw
-HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
-DzIxMjYxMDI4MTU0NDE0WjAdMRswGQYDVQQDDBJsbG0tcm91dGVyIHRlc3QgQ0Ew
-WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASNSvnf1tRhU9MYbA2R0W6IZUud8sA8
-gpqAcMe8Aixs/T7ORRUXNGS54I2+8Kelik505PfS22eG6f0CNvDMLPA5o1MwUTAd
-BgNVHQ4EFgQU0Uu9yNhqFQZ8EpMJ4cvlq7s6VhswHwYDVR0jBBgwFoAU0Uu9yNhq
-FQZ8EpMJ4cvlq7s6VhswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
-AiEAp/mcADo+360cYTVzRKvMmbRUOei+PqDJ/LEAaFTDXIYCIBRn5XS+UXFlqS8r
-Hzal/LD+h3NBHTnYal6PTh2ejnn2
------END CERTIFICATE-----
->>> provider.crt
------BEGIN CERTIFICATE-----
-MIIBxDCCAWqgAwIBAgIUJKilhqgsUMNYbjHxQlqb/VvckzAwCgYIKoZIzj0EAwIw
-HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
-DzIxMjYxMDI4MTU0NDE0WjAYMRYwFAYDVQQDDA1wcm92aWRlci50ZXN0MFkwEwYH
-KoZIzj0CAQYIKoZIzj0DAQcDQgAEPJx8XCC+qYt+vFB5NLAIvpaZFv7hm/YSoa7b
-i5t0m+qQeMZTqtFPFd+RadG77EkjnfPyXG4kk16eU4AAN9R4XKOBijCBhzAYBgNV
-HREEETAPgg1wcm92aWRlci50ZXN0MAkGA1UdEwQCMAAwCwYDVR0PBAQDAgeAMBMG
-A1UdJQQMMAoGCCsGAQUFBwMBMB0GA1UdDgQWBBRMG5ieSeGVavrb02Ay/yJHnCOV
-nDAfBgNVHSMEGDAWgBTRS73I2GoVBnwSkwnhy+WruzpWGzAKBggqhkjOPQQDAgNI
-ADBFAiEApXx9ZAMwt1PxRSX8EDc+Bkir9pHqMfnDjZU5TDDBbA8CIDspCMgjyimO
-5LEACSWUGMGEflF78MXFdB8sDofc19BE
------END CERTIFICATE-----
->>> provider.key
------BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgmkN/aAGr3+EL5dxm
-MjdO0yAnpFT9w2Ko0qF3JnTKPsqhRANCAAQ8nHxcIL6pi368UHk0sAi+lpkW/uGb
-9hKhrtuLm3Sb6pB4xlOq0U8V35Fp0bvsSSOd8/JcbiSTXp5TgAA31Hhc
------END PRIVATE KEY-----
 --- http_config
 upstream provider_tls {
     server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
@@ -145,8 +81,8 @@ llm_upstream plain host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/moc
 llm_route m wrong plain;
 server {
     listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 ssl;
-    ssl_certificate ../html/provider.crt;
-    ssl_certificate_key ../html/provider.key;
+    ssl_certificate ../../cert/provider.crt;
+    ssl_certificate_key ../../cert/provider.key;
     location /v1/ { return 200 'must not be reached'; }
 }
 --- config
@@ -172,7 +108,7 @@ location /v1/ {
     proxy_ssl_session_reuse on;
     proxy_buffering off;
     proxy_request_buffering on;
-    proxy_ssl_trusted_certificate ../html/ca.crt;
+    proxy_ssl_trusted_certificate ../../cert/ca.crt;
     add_header X-Attempts $llm_attempts always;
 }
 location /mock/v1/ { llm_mock; }

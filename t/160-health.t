@@ -564,38 +564,6 @@ Content-Type: application/json
 
 
 === TEST 19: TLS probes: SNI, Host and key as requests, the certificate verified
---- user_files
->>> ca.crt
------BEGIN CERTIFICATE-----
-MIIBkTCCATegAwIBAgIUe7qhplYikXFdSbrDqNFKI0Eoz0swCgYIKoZIzj0EAwIw
-HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
-DzIxMjYxMDI4MTU0NDE0WjAdMRswGQYDVQQDDBJsbG0tcm91dGVyIHRlc3QgQ0Ew
-WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASNSvnf1tRhU9MYbA2R0W6IZUud8sA8
-gpqAcMe8Aixs/T7ORRUXNGS54I2+8Kelik505PfS22eG6f0CNvDMLPA5o1MwUTAd
-BgNVHQ4EFgQU0Uu9yNhqFQZ8EpMJ4cvlq7s6VhswHwYDVR0jBBgwFoAU0Uu9yNhq
-FQZ8EpMJ4cvlq7s6VhswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
-AiEAp/mcADo+360cYTVzRKvMmbRUOei+PqDJ/LEAaFTDXIYCIBRn5XS+UXFlqS8r
-Hzal/LD+h3NBHTnYal6PTh2ejnn2
------END CERTIFICATE-----
->>> provider.crt
------BEGIN CERTIFICATE-----
-MIIBxDCCAWqgAwIBAgIUJKilhqgsUMNYbjHxQlqb/VvckzAwCgYIKoZIzj0EAwIw
-HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
-DzIxMjYxMDI4MTU0NDE0WjAYMRYwFAYDVQQDDA1wcm92aWRlci50ZXN0MFkwEwYH
-KoZIzj0CAQYIKoZIzj0DAQcDQgAEPJx8XCC+qYt+vFB5NLAIvpaZFv7hm/YSoa7b
-i5t0m+qQeMZTqtFPFd+RadG77EkjnfPyXG4kk16eU4AAN9R4XKOBijCBhzAYBgNV
-HREEETAPgg1wcm92aWRlci50ZXN0MAkGA1UdEwQCMAAwCwYDVR0PBAQDAgeAMBMG
-A1UdJQQMMAoGCCsGAQUFBwMBMB0GA1UdDgQWBBRMG5ieSeGVavrb02Ay/yJHnCOV
-nDAfBgNVHSMEGDAWgBTRS73I2GoVBnwSkwnhy+WruzpWGzAKBggqhkjOPQQDAgNI
-ADBFAiEApXx9ZAMwt1PxRSX8EDc+Bkir9pHqMfnDjZU5TDDBbA8CIDspCMgjyimO
-5LEACSWUGMGEflF78MXFdB8sDofc19BE
------END CERTIFICATE-----
->>> provider.key
------BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgmkN/aAGr3+EL5dxm
-MjdO0yAnpFT9w2Ko0qF3JnTKPsqhRANCAAQ8nHxcIL6pi368UHk0sAi+lpkW/uGb
-9hKhrtuLm3Sb6pB4xlOq0U8V35Fp0bvsSSOd8/JcbiSTXp5TgAA31Hhc
------END PRIVATE KEY-----
 --- http_config
 upstream provider_tls {
     server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
@@ -605,8 +573,8 @@ llm_route m p;
 log_format probe '$request $status sni=$ssl_server_name host=$http_host auth=$http_authorization';
 server {
     listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 ssl;
-    ssl_certificate ../html/provider.crt;
-    ssl_certificate_key ../html/provider.key;
+    ssl_certificate ../../cert/provider.crt;
+    ssl_certificate_key ../../cert/provider.key;
     access_log logs/probe.log probe;
     location = /v1/models { return 200 '{"object":"list","data":[]}'; }
     location /v1/ { return 200 '{}'; }
@@ -622,7 +590,7 @@ location /v1/ {
     proxy_set_header Authorization $llm_upstream_authorization;
     proxy_ssl_server_name on;
     proxy_ssl_verify on;
-    proxy_ssl_trusted_certificate ../html/ca.crt;
+    proxy_ssl_trusted_certificate ../../cert/ca.crt;
 }
 location = /probe.log {
     root $TEST_NGINX_SERVER_ROOT/logs;
@@ -642,38 +610,6 @@ is down
 
 
 === TEST 20: a certificate the location does not trust: down
---- user_files
->>> ca.crt
------BEGIN CERTIFICATE-----
-MIIBkTCCATegAwIBAgIUe7qhplYikXFdSbrDqNFKI0Eoz0swCgYIKoZIzj0EAwIw
-HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
-DzIxMjYxMDI4MTU0NDE0WjAdMRswGQYDVQQDDBJsbG0tcm91dGVyIHRlc3QgQ0Ew
-WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASNSvnf1tRhU9MYbA2R0W6IZUud8sA8
-gpqAcMe8Aixs/T7ORRUXNGS54I2+8Kelik505PfS22eG6f0CNvDMLPA5o1MwUTAd
-BgNVHQ4EFgQU0Uu9yNhqFQZ8EpMJ4cvlq7s6VhswHwYDVR0jBBgwFoAU0Uu9yNhq
-FQZ8EpMJ4cvlq7s6VhswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
-AiEAp/mcADo+360cYTVzRKvMmbRUOei+PqDJ/LEAaFTDXIYCIBRn5XS+UXFlqS8r
-Hzal/LD+h3NBHTnYal6PTh2ejnn2
------END CERTIFICATE-----
->>> provider.crt
------BEGIN CERTIFICATE-----
-MIIBxDCCAWqgAwIBAgIUJKilhqgsUMNYbjHxQlqb/VvckzAwCgYIKoZIzj0EAwIw
-HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
-DzIxMjYxMDI4MTU0NDE0WjAYMRYwFAYDVQQDDA1wcm92aWRlci50ZXN0MFkwEwYH
-KoZIzj0CAQYIKoZIzj0DAQcDQgAEPJx8XCC+qYt+vFB5NLAIvpaZFv7hm/YSoa7b
-i5t0m+qQeMZTqtFPFd+RadG77EkjnfPyXG4kk16eU4AAN9R4XKOBijCBhzAYBgNV
-HREEETAPgg1wcm92aWRlci50ZXN0MAkGA1UdEwQCMAAwCwYDVR0PBAQDAgeAMBMG
-A1UdJQQMMAoGCCsGAQUFBwMBMB0GA1UdDgQWBBRMG5ieSeGVavrb02Ay/yJHnCOV
-nDAfBgNVHSMEGDAWgBTRS73I2GoVBnwSkwnhy+WruzpWGzAKBggqhkjOPQQDAgNI
-ADBFAiEApXx9ZAMwt1PxRSX8EDc+Bkir9pHqMfnDjZU5TDDBbA8CIDspCMgjyimO
-5LEACSWUGMGEflF78MXFdB8sDofc19BE
------END CERTIFICATE-----
->>> provider.key
------BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgmkN/aAGr3+EL5dxm
-MjdO0yAnpFT9w2Ko0qF3JnTKPsqhRANCAAQ8nHxcIL6pi368UHk0sAi+lpkW/uGb
-9hKhrtuLm3Sb6pB4xlOq0U8V35Fp0bvsSSOd8/JcbiSTXp5TgAA31Hhc
------END PRIVATE KEY-----
 --- http_config
 upstream provider_tls {
     server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
@@ -682,8 +618,8 @@ llm_upstream p upstream=provider_tls host=provider.test tls=on path=/v1 key=sk-t
 llm_route m p;
 server {
     listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 ssl;
-    ssl_certificate ../html/provider.crt;
-    ssl_certificate_key ../html/provider.key;
+    ssl_certificate ../../cert/provider.crt;
+    ssl_certificate_key ../../cert/provider.key;
     location /v1/ { return 200 '{}'; }
 }
 --- config

@@ -346,38 +346,6 @@ X-Provider: [ab]
 
 
 === TEST 12: TLS: the hedge answers first
---- user_files
->>> ca.crt
------BEGIN CERTIFICATE-----
-MIIBkTCCATegAwIBAgIUe7qhplYikXFdSbrDqNFKI0Eoz0swCgYIKoZIzj0EAwIw
-HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
-DzIxMjYxMDI4MTU0NDE0WjAdMRswGQYDVQQDDBJsbG0tcm91dGVyIHRlc3QgQ0Ew
-WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASNSvnf1tRhU9MYbA2R0W6IZUud8sA8
-gpqAcMe8Aixs/T7ORRUXNGS54I2+8Kelik505PfS22eG6f0CNvDMLPA5o1MwUTAd
-BgNVHQ4EFgQU0Uu9yNhqFQZ8EpMJ4cvlq7s6VhswHwYDVR0jBBgwFoAU0Uu9yNhq
-FQZ8EpMJ4cvlq7s6VhswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
-AiEAp/mcADo+360cYTVzRKvMmbRUOei+PqDJ/LEAaFTDXIYCIBRn5XS+UXFlqS8r
-Hzal/LD+h3NBHTnYal6PTh2ejnn2
------END CERTIFICATE-----
->>> provider.crt
------BEGIN CERTIFICATE-----
-MIIBxDCCAWqgAwIBAgIUJKilhqgsUMNYbjHxQlqb/VvckzAwCgYIKoZIzj0EAwIw
-HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
-DzIxMjYxMDI4MTU0NDE0WjAYMRYwFAYDVQQDDA1wcm92aWRlci50ZXN0MFkwEwYH
-KoZIzj0CAQYIKoZIzj0DAQcDQgAEPJx8XCC+qYt+vFB5NLAIvpaZFv7hm/YSoa7b
-i5t0m+qQeMZTqtFPFd+RadG77EkjnfPyXG4kk16eU4AAN9R4XKOBijCBhzAYBgNV
-HREEETAPgg1wcm92aWRlci50ZXN0MAkGA1UdEwQCMAAwCwYDVR0PBAQDAgeAMBMG
-A1UdJQQMMAoGCCsGAQUFBwMBMB0GA1UdDgQWBBRMG5ieSeGVavrb02Ay/yJHnCOV
-nDAfBgNVHSMEGDAWgBTRS73I2GoVBnwSkwnhy+WruzpWGzAKBggqhkjOPQQDAgNI
-ADBFAiEApXx9ZAMwt1PxRSX8EDc+Bkir9pHqMfnDjZU5TDDBbA8CIDspCMgjyimO
-5LEACSWUGMGEflF78MXFdB8sDofc19BE
------END CERTIFICATE-----
->>> provider.key
------BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgmkN/aAGr3+EL5dxm
-MjdO0yAnpFT9w2Ko0qF3JnTKPsqhRANCAAQ8nHxcIL6pi368UHk0sAi+lpkW/uGb
-9hKhrtuLm3Sb6pB4xlOq0U8V35Fp0bvsSSOd8/JcbiSTXp5TgAA31Hhc
------END PRIVATE KEY-----
 --- http_config
 upstream provider_tls {
     server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
@@ -390,8 +358,8 @@ llm_route_weighted m hedge=200ms {
 }
 server {
     listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 ssl;
-    ssl_certificate ../html/provider.crt;
-    ssl_certificate_key ../html/provider.key;
+    ssl_certificate ../../cert/provider.crt;
+    ssl_certificate_key ../../cert/provider.key;
     location /a/v1/ { llm_mock delay=20s "content=from a"; }
     location /b/v1/ { llm_mock delay=0s "content=from b"; }
 }
@@ -418,7 +386,7 @@ location /v1/ {
     proxy_ssl_session_reuse on;
     proxy_buffering off;
     proxy_request_buffering on;
-    proxy_ssl_trusted_certificate ../html/ca.crt;
+    proxy_ssl_trusted_certificate ../../cert/ca.crt;
     add_header X-Attempts $llm_attempts always;
     add_header X-Provider $llm_provider always;
 }
@@ -441,38 +409,6 @@ upstream timed out
 
 
 === TEST 13: TLS: the first target answers first after the hedge started (its status line peeked through TLS)
---- user_files
->>> ca.crt
------BEGIN CERTIFICATE-----
-MIIBkTCCATegAwIBAgIUe7qhplYikXFdSbrDqNFKI0Eoz0swCgYIKoZIzj0EAwIw
-HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
-DzIxMjYxMDI4MTU0NDE0WjAdMRswGQYDVQQDDBJsbG0tcm91dGVyIHRlc3QgQ0Ew
-WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASNSvnf1tRhU9MYbA2R0W6IZUud8sA8
-gpqAcMe8Aixs/T7ORRUXNGS54I2+8Kelik505PfS22eG6f0CNvDMLPA5o1MwUTAd
-BgNVHQ4EFgQU0Uu9yNhqFQZ8EpMJ4cvlq7s6VhswHwYDVR0jBBgwFoAU0Uu9yNhq
-FQZ8EpMJ4cvlq7s6VhswDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF
-AiEAp/mcADo+360cYTVzRKvMmbRUOei+PqDJ/LEAaFTDXIYCIBRn5XS+UXFlqS8r
-Hzal/LD+h3NBHTnYal6PTh2ejnn2
------END CERTIFICATE-----
->>> provider.crt
------BEGIN CERTIFICATE-----
-MIIBxDCCAWqgAwIBAgIUJKilhqgsUMNYbjHxQlqb/VvckzAwCgYIKoZIzj0EAwIw
-HTEbMBkGA1UEAwwSbGxtLXJvdXRlciB0ZXN0IENBMCAXDTI2MTEyMTE1NDQxNFoY
-DzIxMjYxMDI4MTU0NDE0WjAYMRYwFAYDVQQDDA1wcm92aWRlci50ZXN0MFkwEwYH
-KoZIzj0CAQYIKoZIzj0DAQcDQgAEPJx8XCC+qYt+vFB5NLAIvpaZFv7hm/YSoa7b
-i5t0m+qQeMZTqtFPFd+RadG77EkjnfPyXG4kk16eU4AAN9R4XKOBijCBhzAYBgNV
-HREEETAPgg1wcm92aWRlci50ZXN0MAkGA1UdEwQCMAAwCwYDVR0PBAQDAgeAMBMG
-A1UdJQQMMAoGCCsGAQUFBwMBMB0GA1UdDgQWBBRMG5ieSeGVavrb02Ay/yJHnCOV
-nDAfBgNVHSMEGDAWgBTRS73I2GoVBnwSkwnhy+WruzpWGzAKBggqhkjOPQQDAgNI
-ADBFAiEApXx9ZAMwt1PxRSX8EDc+Bkir9pHqMfnDjZU5TDDBbA8CIDspCMgjyimO
-5LEACSWUGMGEflF78MXFdB8sDofc19BE
------END CERTIFICATE-----
->>> provider.key
------BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgmkN/aAGr3+EL5dxm
-MjdO0yAnpFT9w2Ko0qF3JnTKPsqhRANCAAQ8nHxcIL6pi368UHk0sAi+lpkW/uGb
-9hKhrtuLm3Sb6pB4xlOq0U8V35Fp0bvsSSOd8/JcbiSTXp5TgAA31Hhc
------END PRIVATE KEY-----
 --- http_config
 upstream provider_tls {
     server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
@@ -485,8 +421,8 @@ llm_route_weighted m hedge=200ms {
 }
 server {
     listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 ssl;
-    ssl_certificate ../html/provider.crt;
-    ssl_certificate_key ../html/provider.key;
+    ssl_certificate ../../cert/provider.crt;
+    ssl_certificate_key ../../cert/provider.key;
     location /a/v1/ { llm_mock delay=1s "content=from a"; }
     location /b/v1/ { llm_mock delay=20s "content=from b"; }
 }
@@ -513,7 +449,7 @@ location /v1/ {
     proxy_ssl_session_reuse on;
     proxy_buffering off;
     proxy_request_buffering on;
-    proxy_ssl_trusted_certificate ../html/ca.crt;
+    proxy_ssl_trusted_certificate ../../cert/ca.crt;
     add_header X-Attempts $llm_attempts always;
     add_header X-Provider $llm_provider always;
 }
