@@ -451,6 +451,25 @@ typedef struct {
 } ngx_http_llm_peer_t;
 
 
+/*
+ * The provider's balancer is done with the request's connection (a hedge
+ * that won took it over): nothing is delegated to it any more.  The
+ * router's ctx stays.
+ */
+static ngx_inline void
+ngx_http_llm_peer_forget(ngx_http_llm_peer_t *peer)
+{
+    peer->data = NULL;
+    peer->get = NULL;
+    peer->free = NULL;
+    peer->notify = NULL;
+#if (NGX_HTTP_SSL)
+    peer->set_session = NULL;
+    peer->save_session = NULL;
+#endif
+}
+
+
 /* usage and cost of the answer, read by the filters */
 typedef struct {
     int64_t                          prompt_tokens;

@@ -422,16 +422,9 @@ ngx_http_llm_hedge_get(ngx_peer_connection_t *pc, ngx_http_llm_ctx_t *ctx)
     ctx->key = h->key;
     ctx->recorded = 0;
 
-    /* no delegate: the provider's balancer was done with it */
+    ngx_http_llm_peer_forget(&ctx->peer);
 
-    ctx->peer.free = NULL;
-    ctx->peer.get = NULL;
-    ctx->peer.notify = NULL;
-    ctx->peer.data = NULL;
 #if (NGX_HTTP_SSL)
-    ctx->peer.set_session = NULL;
-    ctx->peer.save_session = NULL;
-
     u->ssl = (prov->tls && u->conf->ssl) ? 1 : 0;
     u->ssl_name = prov->host;
 #endif
