@@ -566,3 +566,66 @@ ngx_http_llm_mock_render(u_char *dst, char *tpl, ngx_http_llm_mock_vars_t *v)
 
     return len;
 }
+
+
+/*
+ * The reply's output, used here and by the handler (echo, trim): the
+ * body in one buffer, a header, the content type.
+ */
+
+ngx_int_t
+ngx_http_llm_mock_out(ngx_http_request_t *r, ngx_http_llm_mock_ctx_t *ctx,
+    ngx_buf_t *b)
+{
+    ngx_chain_t  *cl;
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    ctx->out = cl;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_llm_mock_add_header(ngx_http_request_t *r, char *name, size_t len,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.len = len;
+    h->key.data = (u_char *) name;
+    h->value = *value;
+    h->lowcase_key = NULL;
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_llm_mock_set_type(ngx_http_request_t *r, char *type, size_t len)
+{
+    r->headers_out.content_type.len = len;
+    r->headers_out.content_type.data = (u_char *) type;
+    r->headers_out.content_type_len = len;
+    r->headers_out.content_type_lowcase = NULL;
+}
