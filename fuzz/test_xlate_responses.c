@@ -27,6 +27,29 @@
 #define RESPONSES  NGX_HTTP_LLM_XLATE_RESPONSES
 
 
+/*
+ * Every stream opens with response.created and response.in_progress, both
+ * with the response object in progress (id, created_at vary).
+ */
+#define RESP_OBJ(id, t)                                                       \
+    "{\"id\":\"" id "\",\"object\":\"response\",\"created_at\":" t            \
+    ",\"status\":\"in_progress\",\"error\":null,\"incomplete_details\":"      \
+    "null,\"instructions\":null,\"max_output_tokens\":null,\"model\":"        \
+    "\"client-model\",\"output\":[],\"parallel_tool_calls\":true,"            \
+    "\"previous_response_id\":null,\"reasoning\":{\"effort\":null,"           \
+    "\"summary\":null},\"store\":false,\"text\":{\"format\":{\"type\":"       \
+    "\"text\"}},\"tool_choice\":\"auto\",\"tools\":[],\"truncation\":"        \
+    "\"disabled\",\"usage\":null,\"user\":null,\"metadata\":{}}"
+
+#define RESP_OPEN(id, t)                                                      \
+    "event: response.created\n"                                               \
+    "data: {\"type\":\"response.created\",\"response\":" RESP_OBJ(id, t)      \
+    ",\"sequence_number\":0}\n\n"                                             \
+    "event: response.in_progress\n"                                           \
+    "data: {\"type\":\"response.in_progress\",\"response\":"                  \
+    RESP_OBJ(id, t) ",\"sequence_number\":1}\n\n"
+
+
 typedef struct {
     const char  *name;
     int          to;         /* the provider's format */
@@ -482,28 +505,7 @@ static const sse_case_t  sse_cases[] = {
       "data: [DONE]\n"
       "\n",
 
-      "event: response.created\n"
-      "data: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_c"
-      "hatcmpl-1\",\"object\":\"response\",\"created_at\":1700000000,\"st"
-      "atus\":\"in_progress\",\"error\":null,\"incomplete_details\":null,"
-      "\"instructions\":null,\"max_output_tokens\":null,\"model\":\"clien"
-      "t-model\",\"output\":[],\"parallel_tool_calls\":true,\"previous_re"
-      "sponse_id\":null,\"reasoning\":{\"effort\":null,\"summary\":null},"
-      "\"store\":false,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_c"
-      "hoice\":\"auto\",\"tools\":[],\"truncation\":\"disabled\",\"usage"
-      "\":null,\"user\":null,\"metadata\":{}},\"sequence_number\":0}\n"
-      "\n"
-      "event: response.in_progress\n"
-      "data: {\"type\":\"response.in_progress\",\"response\":{\"id\":\"re"
-      "sp_chatcmpl-1\",\"object\":\"response\",\"created_at\":1700000000,"
-      "\"status\":\"in_progress\",\"error\":null,\"incomplete_details\":n"
-      "ull,\"instructions\":null,\"max_output_tokens\":null,\"model\":\"c"
-      "lient-model\",\"output\":[],\"parallel_tool_calls\":true,\"previou"
-      "s_response_id\":null,\"reasoning\":{\"effort\":null,\"summary\":nu"
-      "ll},\"store\":false,\"text\":{\"format\":{\"type\":\"text\"}},\"to"
-      "ol_choice\":\"auto\",\"tools\":[],\"truncation\":\"disabled\",\"us"
-      "age\":null,\"user\":null,\"metadata\":{}},\"sequence_number\":1}\n"
-      "\n"
+      RESP_OPEN("resp_chatcmpl-1", "1700000000")
       "event: response.output_item.added\n"
       "data: {\"type\":\"response.output_item.added\",\"output_index\":0,"
       "\"item\":{\"id\":\"msg_0_chatcmpl-1\",\"type\":\"message\",\"statu"
@@ -637,28 +639,7 @@ static const sse_case_t  sse_cases[] = {
       "data: {\"type\":\"message_stop\"}\n"
       "\n",
 
-      "event: response.created\n"
-      "data: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_m"
-      "sg_01\",\"object\":\"response\",\"created_at\":1700000000,\"status"
-      "\":\"in_progress\",\"error\":null,\"incomplete_details\":null,\"in"
-      "structions\":null,\"max_output_tokens\":null,\"model\":\"client-mo"
-      "del\",\"output\":[],\"parallel_tool_calls\":true,\"previous_respon"
-      "se_id\":null,\"reasoning\":{\"effort\":null,\"summary\":null},\"st"
-      "ore\":false,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choic"
-      "e\":\"auto\",\"tools\":[],\"truncation\":\"disabled\",\"usage\":nu"
-      "ll,\"user\":null,\"metadata\":{}},\"sequence_number\":0}\n"
-      "\n"
-      "event: response.in_progress\n"
-      "data: {\"type\":\"response.in_progress\",\"response\":{\"id\":\"re"
-      "sp_msg_01\",\"object\":\"response\",\"created_at\":1700000000,\"st"
-      "atus\":\"in_progress\",\"error\":null,\"incomplete_details\":null,"
-      "\"instructions\":null,\"max_output_tokens\":null,\"model\":\"clien"
-      "t-model\",\"output\":[],\"parallel_tool_calls\":true,\"previous_re"
-      "sponse_id\":null,\"reasoning\":{\"effort\":null,\"summary\":null},"
-      "\"store\":false,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_c"
-      "hoice\":\"auto\",\"tools\":[],\"truncation\":\"disabled\",\"usage"
-      "\":null,\"user\":null,\"metadata\":{}},\"sequence_number\":1}\n"
-      "\n"
+      RESP_OPEN("resp_msg_01", "1700000000")
       "event: response.output_item.added\n"
       "data: {\"type\":\"response.output_item.added\",\"output_index\":0,"
       "\"item\":{\"id\":\"msg_0_msg_01\",\"type\":\"message\",\"status\":"
@@ -747,28 +728,7 @@ static const sse_case_t  sse_cases[] = {
       "nt\":\"x\"}}]}\n"
       "\n",
 
-      "event: response.created\n"
-      "data: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_c"
-      "\",\"object\":\"response\",\"created_at\":7,\"status\":\"in_progre"
-      "ss\",\"error\":null,\"incomplete_details\":null,\"instructions\":n"
-      "ull,\"max_output_tokens\":null,\"model\":\"client-model\",\"output"
-      "\":[],\"parallel_tool_calls\":true,\"previous_response_id\":null,"
-      "\"reasoning\":{\"effort\":null,\"summary\":null},\"store\":false,"
-      "\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto\""
-      ",\"tools\":[],\"truncation\":\"disabled\",\"usage\":null,\"user\":"
-      "null,\"metadata\":{}},\"sequence_number\":0}\n"
-      "\n"
-      "event: response.in_progress\n"
-      "data: {\"type\":\"response.in_progress\",\"response\":{\"id\":\"re"
-      "sp_c\",\"object\":\"response\",\"created_at\":7,\"status\":\"in_pr"
-      "ogress\",\"error\":null,\"incomplete_details\":null,\"instructions"
-      "\":null,\"max_output_tokens\":null,\"model\":\"client-model\",\"ou"
-      "tput\":[],\"parallel_tool_calls\":true,\"previous_response_id\":nu"
-      "ll,\"reasoning\":{\"effort\":null,\"summary\":null},\"store\":fals"
-      "e,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto"
-      "\",\"tools\":[],\"truncation\":\"disabled\",\"usage\":null,\"user"
-      "\":null,\"metadata\":{}},\"sequence_number\":1}\n"
-      "\n"
+      RESP_OPEN("resp_c", "7")
       "event: response.output_item.added\n"
       "data: {\"type\":\"response.output_item.added\",\"output_index\":0,"
       "\"item\":{\"id\":\"msg_0_c\",\"type\":\"message\",\"status\":\"in_"
@@ -811,28 +771,7 @@ static const sse_case_t  sse_cases[] = {
       "data: [DONE]\n"
       "\n",
 
-      "event: response.created\n"
-      "data: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_c"
-      "\",\"object\":\"response\",\"created_at\":7,\"status\":\"in_progre"
-      "ss\",\"error\":null,\"incomplete_details\":null,\"instructions\":n"
-      "ull,\"max_output_tokens\":null,\"model\":\"client-model\",\"output"
-      "\":[],\"parallel_tool_calls\":true,\"previous_response_id\":null,"
-      "\"reasoning\":{\"effort\":null,\"summary\":null},\"store\":false,"
-      "\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto\""
-      ",\"tools\":[],\"truncation\":\"disabled\",\"usage\":null,\"user\":"
-      "null,\"metadata\":{}},\"sequence_number\":0}\n"
-      "\n"
-      "event: response.in_progress\n"
-      "data: {\"type\":\"response.in_progress\",\"response\":{\"id\":\"re"
-      "sp_c\",\"object\":\"response\",\"created_at\":7,\"status\":\"in_pr"
-      "ogress\",\"error\":null,\"incomplete_details\":null,\"instructions"
-      "\":null,\"max_output_tokens\":null,\"model\":\"client-model\",\"ou"
-      "tput\":[],\"parallel_tool_calls\":true,\"previous_response_id\":nu"
-      "ll,\"reasoning\":{\"effort\":null,\"summary\":null},\"store\":fals"
-      "e,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto"
-      "\",\"tools\":[],\"truncation\":\"disabled\",\"usage\":null,\"user"
-      "\":null,\"metadata\":{}},\"sequence_number\":1}\n"
-      "\n"
+      RESP_OPEN("resp_c", "7")
       "event: response.output_item.added\n"
       "data: {\"type\":\"response.output_item.added\",\"output_index\":0,"
       "\"item\":{\"id\":\"msg_0_c\",\"type\":\"message\",\"status\":\"in_"
@@ -893,28 +832,7 @@ static const sse_case_t  sse_cases[] = {
       ",\"message\":\"Overloaded\"}}\n"
       "\n",
 
-      "event: response.created\n"
-      "data: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_g"
-      "ateway\",\"object\":\"response\",\"created_at\":1700000000,\"statu"
-      "s\":\"in_progress\",\"error\":null,\"incomplete_details\":null,\"i"
-      "nstructions\":null,\"max_output_tokens\":null,\"model\":\"client-m"
-      "odel\",\"output\":[],\"parallel_tool_calls\":true,\"previous_respo"
-      "nse_id\":null,\"reasoning\":{\"effort\":null,\"summary\":null},\"s"
-      "tore\":false,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choi"
-      "ce\":\"auto\",\"tools\":[],\"truncation\":\"disabled\",\"usage\":n"
-      "ull,\"user\":null,\"metadata\":{}},\"sequence_number\":0}\n"
-      "\n"
-      "event: response.in_progress\n"
-      "data: {\"type\":\"response.in_progress\",\"response\":{\"id\":\"re"
-      "sp_gateway\",\"object\":\"response\",\"created_at\":1700000000,\"s"
-      "tatus\":\"in_progress\",\"error\":null,\"incomplete_details\":null"
-      ",\"instructions\":null,\"max_output_tokens\":null,\"model\":\"clie"
-      "nt-model\",\"output\":[],\"parallel_tool_calls\":true,\"previous_r"
-      "esponse_id\":null,\"reasoning\":{\"effort\":null,\"summary\":null}"
-      ",\"store\":false,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_"
-      "choice\":\"auto\",\"tools\":[],\"truncation\":\"disabled\",\"usage"
-      "\":null,\"user\":null,\"metadata\":{}},\"sequence_number\":1}\n"
-      "\n"
+      RESP_OPEN("resp_gateway", "1700000000")
       "event: response.failed\n"
       "data: {\"type\":\"response.failed\",\"response\":{\"id\":\"resp_ga"
       "teway\",\"object\":\"response\",\"created_at\":1700000000,\"incomp"
@@ -937,28 +855,7 @@ static const sse_case_t  sse_cases[] = {
       "ded\"}}\n"
       "\n",
 
-      "event: response.created\n"
-      "data: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_c"
-      "\",\"object\":\"response\",\"created_at\":7,\"status\":\"in_progre"
-      "ss\",\"error\":null,\"incomplete_details\":null,\"instructions\":n"
-      "ull,\"max_output_tokens\":null,\"model\":\"client-model\",\"output"
-      "\":[],\"parallel_tool_calls\":true,\"previous_response_id\":null,"
-      "\"reasoning\":{\"effort\":null,\"summary\":null},\"store\":false,"
-      "\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto\""
-      ",\"tools\":[],\"truncation\":\"disabled\",\"usage\":null,\"user\":"
-      "null,\"metadata\":{}},\"sequence_number\":0}\n"
-      "\n"
-      "event: response.in_progress\n"
-      "data: {\"type\":\"response.in_progress\",\"response\":{\"id\":\"re"
-      "sp_c\",\"object\":\"response\",\"created_at\":7,\"status\":\"in_pr"
-      "ogress\",\"error\":null,\"incomplete_details\":null,\"instructions"
-      "\":null,\"max_output_tokens\":null,\"model\":\"client-model\",\"ou"
-      "tput\":[],\"parallel_tool_calls\":true,\"previous_response_id\":nu"
-      "ll,\"reasoning\":{\"effort\":null,\"summary\":null},\"store\":fals"
-      "e,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto"
-      "\",\"tools\":[],\"truncation\":\"disabled\",\"usage\":null,\"user"
-      "\":null,\"metadata\":{}},\"sequence_number\":1}\n"
-      "\n"
+      RESP_OPEN("resp_c", "7")
       "event: response.output_item.added\n"
       "data: {\"type\":\"response.output_item.added\",\"output_index\":0,"
       "\"item\":{\"id\":\"msg_0_c\",\"type\":\"message\",\"status\":\"in_"
@@ -1000,28 +897,7 @@ static const sse_case_t  sse_cases[] = {
       "data: [DONE]\n"
       "\n",
 
-      "event: response.created\n"
-      "data: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_r"
-      "\",\"object\":\"response\",\"created_at\":9,\"status\":\"in_progre"
-      "ss\",\"error\":null,\"incomplete_details\":null,\"instructions\":n"
-      "ull,\"max_output_tokens\":null,\"model\":\"client-model\",\"output"
-      "\":[],\"parallel_tool_calls\":true,\"previous_response_id\":null,"
-      "\"reasoning\":{\"effort\":null,\"summary\":null},\"store\":false,"
-      "\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto\""
-      ",\"tools\":[],\"truncation\":\"disabled\",\"usage\":null,\"user\":"
-      "null,\"metadata\":{}},\"sequence_number\":0}\n"
-      "\n"
-      "event: response.in_progress\n"
-      "data: {\"type\":\"response.in_progress\",\"response\":{\"id\":\"re"
-      "sp_r\",\"object\":\"response\",\"created_at\":9,\"status\":\"in_pr"
-      "ogress\",\"error\":null,\"incomplete_details\":null,\"instructions"
-      "\":null,\"max_output_tokens\":null,\"model\":\"client-model\",\"ou"
-      "tput\":[],\"parallel_tool_calls\":true,\"previous_response_id\":nu"
-      "ll,\"reasoning\":{\"effort\":null,\"summary\":null},\"store\":fals"
-      "e,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto"
-      "\",\"tools\":[],\"truncation\":\"disabled\",\"usage\":null,\"user"
-      "\":null,\"metadata\":{}},\"sequence_number\":1}\n"
-      "\n"
+      RESP_OPEN("resp_r", "9")
       "event: response.output_item.added\n"
       "data: {\"type\":\"response.output_item.added\",\"output_index\":0,"
       "\"item\":{\"id\":\"msg_0_r\",\"type\":\"message\",\"status\":\"in_"
