@@ -17,8 +17,10 @@
  * end-of-stream verdict, the same result code and the same bytes out;
  * pool memory must stay within a bound (below).
  *
- * Cost: while fuzzing, bodies over FUZZ_BYTEWISE_MAX bytes are fed in
- * pieces of 1..3 bytes instead of one byte per read, and bodies over
+ * Cost: while fuzzing, the pass of one byte per read runs for one input
+ * in FUZZ_BYTEWISE_ONE_IN (those whose byte 1 is a multiple of it: the
+ * fuzzer can pick them) and feeds bodies over FUZZ_BYTEWISE_MAX bytes in
+ * pieces of 1..3 bytes instead of one byte per read; bodies over
  * FUZZ_EVERY_MAX bytes are split in two at FUZZ_CUTS points the input's
  * seed picks instead of at every byte.  With FUZZ_FULL set in the
  * environment (the corpus replay of `make parsers-test`), every body is
@@ -39,6 +41,7 @@
 #define FUZZ_MAX_CHUNKS  (64 * 1024)
 
 #define FUZZ_BYTEWISE_MAX  128
+#define FUZZ_BYTEWISE_ONE_IN  4
 #define FUZZ_EVERY_MAX     32
 #define FUZZ_CUTS          8
 
@@ -430,26 +433,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_compare(&whole, &split, "random split", body, len, usage);
         free(split.out);
 
-        /* one byte per read (long bodies: 1..3 bytes per read) */
-        for (n = 0, i = 1; i < len; n++) {
-            cuts[n] = i;
+        /*
+         * one byte per read (long bodies: 1..3 bytes per read); while
+         * fuzzing, for one input in FUZZ_BYTEWISE_ONE_IN
+         */
+        if (fuzz_full || data[1] % FUZZ_BYTEWISE_ONE_IN == 0) {
+            for (n = 0, i = 1; i < len; n++) {
+                cuts[n] = i;
 
-            if (fuzz_full || len <= FUZZ_BYTEWISE_MAX) {
-                i++;
+                if (fuzz_full || len <= FUZZ_BYTEWISE_MAX) {
+                    i++;
 
-            } else {
-                seed ^= seed << 13;
-                seed ^= seed >> 17;
-                seed ^= seed << 5;
-                i += 1 + seed % 3;
+                } else {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    i += 1 + seed % 3;
+                }
             }
-        }
 
-        fuzz_run(body, len, flags, cuts, n, &split);
-        fuzz_check_memory(&split, len, n + 1, body);
-        fuzz_compare(&whole, &split, "one byte per read", body, len,
-                     usage);
-        free(split.out);
+            fuzz_run(body, len, flags, cuts, n, &split);
+            fuzz_check_memory(&split, len, n + 1, body);
+            fuzz_compare(&whole, &split, "one byte per read", body, len,
+                         usage);
+            free(split.out);
+        }
     }
 
     /* in two at every byte (long bodies: at FUZZ_CUTS points) */

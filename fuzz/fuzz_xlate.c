@@ -13,14 +13,7 @@
 #include <string.h>
 
 #include "ngx_http_llm_router_xlate.h"
-
-/*
- * Byte by byte costs a call per byte: bodies over FUZZ_BYTEWISE_MAX are
- * fed in pieces of 1..3 bytes instead (FUZZ_SMALL), at varying places.
- */
-
-#define FUZZ_BYTEWISE_MAX  256
-#define FUZZ_SMALL         ((size_t) -1)
+#include "fuzz_cuts.h"
 
 
 const char *__asan_default_options(void);
@@ -67,7 +60,7 @@ fuzz_sse(int from, int to, const uint8_t *data, size_t size, size_t step,
     ngx_http_llm_xlate_sse_init(&s, from, to, "model", 1, 1);
 
     for (i = 0; i < size; i += n) {
-        n = (step == FUZZ_SMALL) ? 1 + (i * 2654435761u >> 7) % 3 : step;
+        n = fuzz_piece(i, step);
         n = (n && size - i > n) ? n : size - i;
         ngx_http_llm_xlate_sse_feed(&s, data + i, n, out);
 
@@ -134,16 +127,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     default:
         fuzz_sse(from, to, data, size, 0, &a);
-        fuzz_sse(from, to, data, size, step ? step : 1, &b);
-        fuzz_sse(from, to, data, size,
-                 size <= FUZZ_BYTEWISE_MAX ? 1 : FUZZ_SMALL, &c);
 
-        if (a.len != b.len || a.len != c.len
-            || memcmp(a.data, b.data, a.len) != 0
-            || memcmp(a.data, c.data, a.len) != 0)
-        {
-            abort();
+        if (fuzz_full()) {
+            fuzz_sse(from, to, data, size, step ? step : 1, &b);
+            fuzz_sse(from, to, data, size, 1, &c);
+            fuzz_same(&a, &c);
+
+        } else {
+            fuzz_sse(from, to, data, size, FUZZ_RANDOM + (step ? step : 1),
+                     &b);
         }
+
+        fuzz_same(&a, &b);
 
         break;
     }

@@ -17,14 +17,7 @@
 #include <string.h>
 
 #include "ngx_http_llm_router_xlate.h"
-
-/*
- * Byte by byte costs a call per byte: bodies over FUZZ_BYTEWISE_MAX are
- * fed in pieces of 1..3 bytes instead (FUZZ_SMALL), at varying places.
- */
-
-#define FUZZ_BYTEWISE_MAX  256
-#define FUZZ_SMALL         ((size_t) -1)
+#include "fuzz_cuts.h"
 
 
 const char *__asan_default_options(void);
@@ -99,7 +92,7 @@ fuzz_sse(int to, int usage, const uint8_t *data, size_t size, size_t step,
                                 usage, 1);
 
     for (i = 0; i < size; i += n) {
-        n = (step == FUZZ_SMALL) ? 1 + (i * 2654435761u >> 7) % 3 : step;
+        n = fuzz_piece(i, step);
         n = (n && size - i > n) ? n : size - i;
         ngx_http_llm_xlate_sse_feed(&s, data + i, n, out);
 
@@ -171,16 +164,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     default:
         /* the usage chunk asked for or not: the cut's parity says */
         fuzz_sse(client, step & 1, data, size, 0, &a);
-        fuzz_sse(client, step & 1, data, size, step ? step : 1, &b);
-        fuzz_sse(client, step & 1, data, size,
-                 size <= FUZZ_BYTEWISE_MAX ? 1 : FUZZ_SMALL, &c);
 
-        if (a.len != b.len || a.len != c.len
-            || memcmp(a.data, b.data, a.len) != 0
-            || memcmp(a.data, c.data, a.len) != 0)
-        {
-            abort();
+        if (fuzz_full()) {
+            fuzz_sse(client, step & 1, data, size, step ? step : 1, &b);
+            fuzz_sse(client, step & 1, data, size, 1, &c);
+            fuzz_same(&a, &c);
+
+        } else {
+            fuzz_sse(client, step & 1, data, size,
+                     FUZZ_RANDOM + (step ? step : 1), &b);
         }
+
+        fuzz_same(&a, &b);
 
         fuzz_events_out(&a);
         break;
