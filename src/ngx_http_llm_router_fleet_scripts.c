@@ -15,55 +15,90 @@
 ngx_str_t  ngx_http_llm_scripts[NGX_HTTP_LLM_NSCRIPTS] = {
 
     /*
-     * reserve: KEYS marker, budget keys; ARGV per key: limit, amount,
-     * ttl, dry run; then the marker's ttl.  {1, 0, left...} or
-     * {0, index, left}, "left" before this reservation.
+     * reserve, a batch: the reservations of the requests of one turn of
+     * a worker's event loop, applied in order, each as if alone.  ARGV
+     * the markers' ttl, then per request: its number of keys n, and per
+     * key limit, amount, ttl, dry run.  KEYS per request: its marker, its
+     * n keys.  The reply, per request: {1, 0, left * n} (reserved; left
+     * before it, per key), or {0, index, left} (refused by that key).
+     * A key's ttl is set when the key is made (it is the same for every
+     * request of its window): two calls per key, one per request.
      */
     ngx_string(
-        "local n = #KEYS - 1\n"
-        "local left = {}\n"
-        "for i = 1, n do\n"
-        "  local a = (i - 1) * 4\n"
-        "  local v = redis.call('HMGET', KEYS[i + 1], 'used', 'res')\n"
-        "  local l = tonumber(ARGV[a + 1]) - (tonumber(v[1]) or 0)\n"
-        "            - (tonumber(v[2]) or 0)\n"
-        "  if tonumber(ARGV[a + 2]) > l and ARGV[a + 4] == '0' then\n"
-        "    return {0, i, l}\n"
+        "local k, a, o, out = 0, 2, 0, {}\n"
+        "while a <= #ARGV do\n"
+        "  local n = tonumber(ARGV[a])\n"
+        "  local left, fresh, refused = {}, {}, nil\n"
+        "  for i = 1, n do\n"
+        "    local b = a + (i - 1) * 4\n"
+        "    local v = redis.call('HMGET', KEYS[k + 1 + i], 'used', 'res')\n"
+        "    local l = tonumber(ARGV[b + 1]) - (tonumber(v[1]) or 0)\n"
+        "              - (tonumber(v[2]) or 0)\n"
+        "    if tonumber(ARGV[b + 2]) > l and ARGV[b + 4] == '0' then\n"
+        "      refused = i\n"
+        "      left[1] = l\n"
+        "      break\n"
+        "    end\n"
+        "    left[i] = l\n"
+        "    fresh[i] = not v[1] and not v[2]\n"
         "  end\n"
-        "  left[i] = l\n"
+        "  if refused then\n"
+        "    out[o + 1], out[o + 2], out[o + 3] = 0, refused, left[1]\n"
+        "    o = o + 3\n"
+        "  else\n"
+        "    for i = 1, n do\n"
+        "      local b = a + (i - 1) * 4\n"
+        "      redis.call('HINCRBY', KEYS[k + 1 + i], 'res', ARGV[b + 2])\n"
+        "      if fresh[i] then\n"
+        "        redis.call('EXPIRE', KEYS[k + 1 + i], ARGV[b + 3])\n"
+        "      end\n"
+        "    end\n"
+        "    redis.call('SET', KEYS[k + 1], '1', 'EX', ARGV[1])\n"
+        "    out[o + 1], out[o + 2] = 1, 0\n"
+        "    for i = 1, n do out[o + 2 + i] = left[i] end\n"
+        "    o = o + 2 + n\n"
+        "  end\n"
+        "  k = k + 1 + n\n"
+        "  a = a + 1 + 4 * n\n"
         "end\n"
-        "for i = 1, n do\n"
-        "  local a = (i - 1) * 4\n"
-        "  redis.call('HINCRBY', KEYS[i + 1], 'res', ARGV[a + 2])\n"
-        "  redis.call('EXPIRE', KEYS[i + 1], ARGV[a + 3])\n"
-        "end\n"
-        "redis.call('SET', KEYS[1], '1', 'EX', ARGV[n * 4 + 1])\n"
-        "local out = {1, 0}\n"
-        "for i = 1, n do out[i + 2] = left[i] end\n"
         "return out\n"),
 
     /*
-     * settle: KEYS marker, then per reservation the key reserved in and
-     * the key of the current window; ARGV per reservation: minus the
-     * amount, the real usage, the ttl.  Once per marker.
+     * settle, a batch: per request, once per marker (a batch sent again
+     * after a lost reply counts once).  ARGV per request: its number of
+     * reservations n, and per reservation minus the amount, the real
+     * usage, the ttl of the current window's key.  KEYS per request: its
+     * marker, and per reservation the key reserved in and the key of the
+     * current window.  A key reserved in that is gone (expired) comes
+     * back with res 0 for a minute.  The number of requests settled.
      */
     ngx_string(
-        "if redis.call('DEL', KEYS[1]) == 0 then return 0 end\n"
-        "for i = 1, (#KEYS - 1) / 2 do\n"
-        "  local a = (i - 1) * 3\n"
-        "  local rk = KEYS[2 * i]\n"
-        "  local uk = KEYS[2 * i + 1]\n"
-        "  if redis.call('EXISTS', rk) == 1 then\n"
-        "    if redis.call('HINCRBY', rk, 'res', ARGV[a + 1]) < 0 then\n"
-        "      redis.call('HSET', rk, 'res', 0)\n"
+        "local k, a, done = 0, 1, 0\n"
+        "while a <= #ARGV do\n"
+        "  local n = tonumber(ARGV[a])\n"
+        "  if redis.call('DEL', KEYS[k + 1]) == 1 then\n"
+        "    done = done + 1\n"
+        "    for i = 1, n do\n"
+        "      local b = a + (i - 1) * 3\n"
+        "      local rk, uk = KEYS[k + 2 * i], KEYS[k + 2 * i + 1]\n"
+        "      if redis.call('HINCRBY', rk, 'res', ARGV[b + 1]) < 0 then\n"
+        "        redis.call('HSET', rk, 'res', 0)\n"
+        "        if redis.call('TTL', rk) < 0 then\n"
+        "          redis.call('EXPIRE', rk, 60)\n"
+        "        end\n"
+        "      end\n"
+        "      if ARGV[b + 2] ~= '0' then\n"
+        "        redis.call('HINCRBY', uk, 'used', ARGV[b + 2])\n"
+        "        if uk ~= rk then\n"
+        "          redis.call('EXPIRE', uk, ARGV[b + 3])\n"
+        "        end\n"
+        "      end\n"
         "    end\n"
         "  end\n"
-        "  if ARGV[a + 2] ~= '0' then\n"
-        "    redis.call('HINCRBY', uk, 'used', ARGV[a + 2])\n"
-        "    redis.call('EXPIRE', uk, ARGV[a + 3])\n"
-        "  end\n"
+        "  k = k + 1 + 2 * n\n"
+        "  a = a + 1 + 3 * n\n"
         "end\n"
-        "return 1\n"),
+        "return done\n"),
 
     /* merge: KEYS marker, keys; ARGV per key: usage, ttl.  Once. */
     ngx_string(
