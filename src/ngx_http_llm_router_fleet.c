@@ -69,7 +69,8 @@ struct ngx_http_llm_fleet_req_s {
     ngx_http_llm_fleet_item_t       *item;      /* waiting in a batch */
     ngx_http_llm_fleet_done_pt       handler;
     ngx_http_llm_reservation_t      *refused;
-    ngx_str_t                        marker;
+    ngx_str_t                        marker;    /* its batch's */
+    ngx_uint_t                       field;     /* its place in it */
     ngx_str_t                       *rkeys;     /* by reservation */
     int64_t                         *amounts;
     ngx_uint_t                       n;
@@ -86,13 +87,14 @@ typedef struct {
     ngx_uint_t                       nargs;
     ngx_uint_t                       n;
     ngx_uint_t                       elements;  /* of the reply */
+    ngx_str_t                        marker;    /* reservations' batch */
     ngx_http_llm_fleet_item_t        items[NGX_HTTP_LLM_FLEET_BATCH];
 } ngx_http_llm_fleet_next_t;
 
 
 static void ngx_http_llm_fleet_cleanup(void *data);
 static ngx_int_t ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
-    ngx_http_llm_fleet_req_t *fr, ngx_log_t *log);
+    ngx_http_llm_fleet_req_t *fr, ngx_pool_t *pool, ngx_log_t *log);
 static void ngx_http_llm_fleet_post(void);
 static void ngx_http_llm_fleet_flush(ngx_event_t *ev);
 static void ngx_http_llm_fleet_flush_reserves(ngx_log_t *log);
@@ -193,15 +195,12 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     fr->n = n;
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
-
-    if (cln == NULL
-        || ngx_http_llm_fleet_marker(r->pool, &fr->marker, "r") != NGX_OK)
-    {
+    if (cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (!ngx_http_llm_redis_accepts()
-        || ngx_http_llm_fleet_add(&ngx_http_llm_fleet_reserves, fr,
+        || ngx_http_llm_fleet_add(&ngx_http_llm_fleet_reserves, fr, r->pool,
                                   r->connection->log)
            != NGX_OK)
     {
@@ -227,16 +226,22 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 }
 
 
-/* a request's reservation joins the next batch: its keys and arguments */
+/*
+ * A request's reservation joins the next batch: its keys and arguments.
+ * Its marker is the batch's (made with the batch), its field there its
+ * place in the batch.
+ */
 
 static ngx_int_t
 ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
-    ngx_http_llm_fleet_req_t *fr, ngx_log_t *log)
+    ngx_http_llm_fleet_req_t *fr, ngx_pool_t *pool, ngx_log_t *log)
 {
+    u_char                      *p;
     time_t                       now, end;
+    size_t                       saved[2];
+    ngx_str_t                    m;
     ngx_uint_t                   i, elements;
     ngx_http_llm_ctx_t          *ctx;
-    size_t                       saved[2];
     ngx_http_llm_reservation_t  *res;
 
     ctx = fr->ctx;
@@ -252,19 +257,50 @@ ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
     saved[0] = next->keys.len;
     saved[1] = next->args.len;
 
-    if (next->nargs == 0
-        && ngx_http_llm_fleet_arg_num(&next->args,
-                                      NGX_HTTP_LLM_FLEET_MARKER_TTL, log)
-           != NGX_OK)
-    {
-        goto failed;
+    if (next->n == 0) {
+        /* a new batch: its marker, the markers' ttl */
+
+        if (ngx_http_llm_fleet_marker(pool, &m, "r") != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (next->marker.len < m.len) {
+            p = ngx_alloc(m.len + 32, log);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_free(next->marker.data);
+            next->marker.data = p;
+        }
+
+        next->marker.len = ngx_cpymem(next->marker.data, m.data, m.len)
+                           - next->marker.data;
+
+        if (ngx_http_llm_fleet_arg(&next->keys, m.data, m.len, log)
+            != NGX_OK
+            || ngx_http_llm_fleet_arg_num(&next->args,
+                                          NGX_HTTP_LLM_FLEET_MARKER_TTL, log)
+               != NGX_OK)
+        {
+            goto failed;
+        }
+
+        fr->marker = m;
+
+    } else {
+        fr->marker.data = ngx_pnalloc(pool, next->marker.len);
+        if (fr->marker.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        fr->marker.len = next->marker.len;
+        ngx_memcpy(fr->marker.data, next->marker.data, next->marker.len);
     }
 
-    if (ngx_http_llm_fleet_arg(&next->keys, fr->marker.data, fr->marker.len,
-                               log)
-        != NGX_OK
-        || ngx_http_llm_fleet_arg_num(&next->args, fr->n, log) != NGX_OK)
-    {
+    fr->field = next->n + 1;
+
+    if (ngx_http_llm_fleet_arg_num(&next->args, fr->n, log) != NGX_OK) {
         goto failed;
     }
 
@@ -293,8 +329,8 @@ ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
         }
     }
 
-    next->nkeys += 1 + fr->n;
-    next->nargs += (next->nargs == 0) + 1 + 4 * fr->n;
+    next->nkeys += (next->n == 0) + fr->n;
+    next->nargs += (next->n == 0) + 1 + 4 * fr->n;
     next->elements += elements;
 
     next->items[next->n].fr = fr;
@@ -329,6 +365,8 @@ ngx_http_llm_fleet_next_free(ngx_http_llm_fleet_next_t *next)
 {
     ngx_free(next->keys.data);
     ngx_free(next->args.data);
+    ngx_free(next->marker.data);
+    ngx_str_null(&next->marker);
     ngx_memzero(&next->keys, sizeof(ngx_http_llm_redis_buf_t));
     ngx_memzero(&next->args, sizeof(ngx_http_llm_redis_buf_t));
     next->nkeys = 0;
@@ -717,6 +755,7 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     if (ngx_http_llm_fleet_arg(&next->keys, fr->marker.data, fr->marker.len,
                                log)
         != NGX_OK
+        || ngx_http_llm_fleet_arg_num(&next->args, fr->field, log) != NGX_OK
         || ngx_http_llm_fleet_arg_num(&next->args, n, log) != NGX_OK)
     {
         goto failed;
@@ -780,7 +819,7 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     }
 
     next->nkeys += 1 + 2 * n;
-    next->nargs += 1 + 3 * n;
+    next->nargs += 2 + 3 * n;
     next->n++;
 
     ngx_http_llm_fleet_post();

@@ -60,13 +60,27 @@ ngx_http_llm_fleet_key(u_char *p, ngx_str_t *name, ngx_uint_t metric,
 }
 
 
-/* a decimal number, for the commands: no ngx_sprintf() on the way */
+/*
+ * A decimal number, for the commands: no ngx_sprintf() on the way, two
+ * digits per division (a request formats some twenty numbers).
+ */
 
 u_char *
 ngx_http_llm_fleet_num(u_char *p, int64_t v)
 {
-    u_char    tmp[NGX_INT64_LEN], *t;
-    uint64_t  u;
+    u_char      tmp[NGX_INT64_LEN], *t;
+    uint64_t    u, q;
+    static const char  digits[] =
+        "0001020304050607080910111213141516171819"
+        "2021222324252627282930313233343536373839"
+        "4041424344454647484950515253545556575859"
+        "6061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+
+    if (v >= 0 && v < 10) {
+        *p++ = (u_char) ('0' + v);
+        return p;
+    }
 
     if (v < 0) {
         *p++ = '-';
@@ -78,10 +92,20 @@ ngx_http_llm_fleet_num(u_char *p, int64_t v)
 
     t = tmp + sizeof(tmp);
 
-    do {
-        *--t = (u_char) ('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        q = u / 100;
+        t -= 2;
+        ngx_memcpy(t, &digits[(u - q * 100) * 2], 2);
+        u = q;
+    }
+
+    if (u >= 10) {
+        t -= 2;
+        ngx_memcpy(t, &digits[u * 2], 2);
+
+    } else {
+        *--t = (u_char) ('0' + u);
+    }
 
     return ngx_cpymem(p, t, tmp + sizeof(tmp) - t);
 }
@@ -185,10 +209,46 @@ ngx_int_t
 ngx_http_llm_fleet_arg_num(ngx_http_llm_redis_buf_t *b, int64_t v,
     ngx_log_t *log)
 {
-    u_char  num[NGX_INT64_LEN + 1];
+    u_char  *p, *q;
+    size_t   len;
 
-    return ngx_http_llm_fleet_arg(b, num, ngx_http_llm_fleet_num(num, v) - num,
-                                  log);
+    if (b->size - b->len < NGX_INT64_LEN + 8) {
+        /* grows the buffer (an empty argument, taken back) */
+        if (ngx_http_llm_fleet_arg(b, (u_char *) "", 0, log) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        b->len -= sizeof("$0\r\n\r\n") - 1;
+    }
+
+    /* "$<len>\r\n<digits>\r\n": the digits first, then moved if need be */
+
+    p = b->data + b->len;
+    q = ngx_http_llm_fleet_num(p + 5, v);
+    len = q - (p + 5);
+
+    *p++ = '$';
+
+    if (len >= 10) {
+        *p++ = (u_char) ('0' + len / 10);
+        *p++ = (u_char) ('0' + len % 10);
+
+    } else {
+        *p++ = (u_char) ('0' + len);
+    }
+
+    *p++ = CR; *p++ = LF;
+
+    if (p != b->data + b->len + 5) {
+        ngx_memmove(p, b->data + b->len + 5, len);
+    }
+
+    p += len;
+    *p++ = CR; *p++ = LF;
+
+    b->len = p - b->data;
+
+    return NGX_OK;
 }
 
 

@@ -85,21 +85,30 @@ sub hsum {
     return $sum;
 }
 
-# The budget scripts' calls in the slowlog: a reservation's batch has
-# per request its marker (llm:r:...) and its key (one budget here), a
-# settle's its marker, the key reserved in and the key of the window.
+# The budget scripts' calls in the slowlog (one budget key per request).
+# A reservations' batch: KEYS its marker (llm:r:...), per request its
+# key; ARGV the markers' ttl, per request 1 + 4.  A settles' batch: KEYS
+# per request its marker, the key reserved in, the key of the window;
+# ARGV per request 2 + 3.  The slowlog keeps 32 arguments at most, the
+# last saying how many more there were.
 sub batches {
     my $log = redis_cmd('SLOWLOG', 'GET', '-1') // [];
-    my (%calls, %requests, %max);
+    my (%requests, %max);
     for my $e (@$log) {
         my $args = $e->[3];
         next unless ref $args && uc($args->[0]) eq 'EVALSHA';
         next unless ($args->[3] // '') =~ /^llm:r:/;
+        my $total = @$args;
+        $total += $1 - 1 if $args->[-1] =~ /^\.\.\. \((\d+) more/;
         my $nkeys = $args->[2];
-        my $kind = ($nkeys == 2 || ($args->[5] // '') =~ /^llm:r:/)
-                   ? 'reserve' : 'settle';
-        my $n = $nkeys / ($kind eq 'reserve' ? 2 : 3);
-        $calls{$kind}++;
+        my ($kind, $n);
+        if ($total == 3 + $nkeys + 1 + 5 * ($nkeys - 1)) {
+            ($kind, $n) = ('reserve', $nkeys - 1);
+        } elsif ($nkeys % 3 == 0 && $total == 3 + $nkeys + 5 * $nkeys / 3) {
+            ($kind, $n) = ('settle', $nkeys / 3);
+        } else {
+            next;
+        }
         $requests{$kind} += $n;
         $max{$kind} = $n if $n > ($max{$kind} // 0);
     }
@@ -109,10 +118,6 @@ sub batches {
     } qw(reserve settle);
 }
 
-# n requests as n streams of one HTTP/2 connection (h2c, prior
-# knowledge), all frames in one write: nginx reads them in one go and
-# runs the n requests, bodies complete, in one turn of its event loop.
-# Returns when the n streams ended (their statuses are in the access log).
 sub h2_burst {
     my ($port, $n) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
