@@ -408,6 +408,34 @@ ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle,
 }
 
 
+/*
+ * The fleet's batch of this turn (a posted event of fleet.c, not the
+ * connection's): queued at once, as the end of a turn of nginx's event
+ * loop does before the next read; Redis answers only what it was sent.
+ */
+
+static void
+fuzz_flush(void)
+{
+    ngx_queue_t  *q, *next;
+    ngx_event_t  *ev;
+
+    for (q = ngx_queue_head(&ngx_posted_events);
+         q != ngx_queue_sentinel(&ngx_posted_events);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        ev = ngx_queue_data(q, ngx_event_t, queue);
+
+        if (ev != &fuzz_wev && ev != &fuzz_rev) {
+            ngx_delete_posted_event(ev);
+            ev->handler(ev);
+            return;
+        }
+    }
+}
+
+
 /* the posted events: the write handler sends what was queued */
 
 static void
@@ -503,6 +531,7 @@ fuzz_reserved(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx, ngx_int_t rc,
         }
 
         ngx_http_llm_fleet_settle(r, ctx, used);
+        fuzz_flush();
     }
 }
 
@@ -571,6 +600,8 @@ fuzz_reserve(ngx_http_llm_main_conf_t *lmcf, ngx_uint_t freed)
     if (rc != NGX_AGAIN) {
         abort();                        /* Redis is connecting: queued */
     }
+
+    fuzz_flush();
 
     if (freed) {
         /* the client goes away before the answer: forgotten */

@@ -22,6 +22,13 @@
  * Redis by the next sync once it is back, under a marker too
  * (ngx_http_llm_router_fleet_sync.c).
  *
+ * Batches: the reservations a worker's requests make in one turn of its
+ * event loop go to Redis as one script call (a posted event sends them
+ * when the turn's events are handled), applied there in order, each
+ * alone: a request gets its own answer, a budget is never overshot.
+ * Settles likewise, one call per turn (not waited for; a batch sent
+ * again counts each request once, by its marker).
+ *
  * Calls run one way: budget.c calls this file, which tells it the
  * outcome of a reservation through the handler it was given.
  */
@@ -32,69 +39,103 @@
 #include "ngx_http_llm_router_resp.h"
 
 
-#define NGX_HTTP_LLM_FLEET_MARKER_TTL   "21600"
+#define NGX_HTTP_LLM_FLEET_MARKER_TTL   21600
+
+/* requests in one batch: the reply stays within the reader's limits */
+#define NGX_HTTP_LLM_FLEET_BATCH        256
 
 
-typedef struct ngx_http_llm_fleet_wait_s  ngx_http_llm_fleet_wait_t;
+typedef struct ngx_http_llm_fleet_req_s  ngx_http_llm_fleet_req_t;
+
+
+/* a request in a batch: NULL once it is gone */
+typedef struct {
+    ngx_http_llm_fleet_req_t        *fr;
+    ngx_uint_t                       n;         /* its keys */
+} ngx_http_llm_fleet_item_t;
+
+
+/* a batch of reservations in flight, from malloc() */
+typedef struct {
+    ngx_uint_t                       n;
+    ngx_http_llm_fleet_item_t        items[1];
+} ngx_http_llm_fleet_batch_t;
 
 
 /* a request's budgets on Redis, in its pool */
-typedef struct {
+struct ngx_http_llm_fleet_req_s {
     ngx_http_request_t              *r;
     ngx_http_llm_ctx_t              *ctx;
-    ngx_http_llm_fleet_wait_t       *wait;
+    ngx_http_llm_fleet_item_t       *item;      /* waiting in a batch */
     ngx_http_llm_fleet_done_pt       handler;
     ngx_http_llm_reservation_t      *refused;
-    ngx_str_t                        marker;
+    ngx_str_t                        marker;    /* its batch's */
+    ngx_uint_t                       field;     /* its place in it */
     ngx_str_t                       *rkeys;     /* by reservation */
     int64_t                         *amounts;
     ngx_uint_t                       n;
     unsigned                         reserved:1;
     unsigned                         unknown:1;  /* no reply: maybe */
-} ngx_http_llm_fleet_req_t;
-
-
-/* outlives the request: what the reply handler gets */
-struct ngx_http_llm_fleet_wait_s {
-    ngx_http_llm_fleet_req_t        *fr;
 };
 
 
+/* what one turn adds to the next script call: RESP, keys and the rest */
+typedef struct {
+    ngx_http_llm_redis_buf_t         keys;
+    ngx_http_llm_redis_buf_t         args;
+    ngx_uint_t                       nkeys;
+    ngx_uint_t                       nargs;
+    ngx_uint_t                       n;
+    ngx_uint_t                       elements;  /* of the reply */
+    ngx_str_t                        marker;    /* reservations' batch */
+    ngx_http_llm_fleet_item_t        items[NGX_HTTP_LLM_FLEET_BATCH];
+} ngx_http_llm_fleet_next_t;
+
+
 static void ngx_http_llm_fleet_cleanup(void *data);
+static ngx_int_t ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
+    ngx_http_llm_fleet_req_t *fr, ngx_pool_t *pool, ngx_log_t *log);
+static void ngx_http_llm_fleet_post(void);
+static void ngx_http_llm_fleet_flush(ngx_event_t *ev);
+static void ngx_http_llm_fleet_flush_reserves(ngx_log_t *log);
+static void ngx_http_llm_fleet_flush_settles(ngx_log_t *log);
 static void ngx_http_llm_fleet_reserved(void *data, redisReply *reply);
+static void ngx_http_llm_fleet_answer(ngx_http_llm_fleet_req_t *fr,
+    int rv, size_t index, long long *left, ngx_uint_t unknown);
 static ngx_int_t ngx_http_llm_fleet_result(ngx_http_request_t *r,
-    ngx_http_llm_ctx_t *ctx, ngx_http_llm_fleet_req_t *fr,
-    redisReply *reply);
+    ngx_http_llm_ctx_t *ctx, ngx_http_llm_fleet_req_t *fr, int rv,
+    size_t index, long long *left, ngx_uint_t unknown);
+static void ngx_http_llm_fleet_next_undo(ngx_http_llm_fleet_next_t *next,
+    size_t *saved);
+static void ngx_http_llm_fleet_next_free(ngx_http_llm_fleet_next_t *next);
+
+
+static ngx_http_llm_fleet_next_t  ngx_http_llm_fleet_reserves;
+static ngx_http_llm_fleet_next_t  ngx_http_llm_fleet_settles;
+static ngx_event_t                ngx_http_llm_fleet_flush_ev;
 
 
 /*
- * NGX_AGAIN: the reservation is on its way, the request waits, and
- * handler() gets its outcome; NGX_DECLINED: Redis is down and
- * on_error=local; an HTTP status otherwise.  Longer than 150 lines: the
- * arguments of one EVALSHA are laid out in place, keys first, then four
- * per key, in the order the script reads them.
+ * NGX_AGAIN: the reservation goes with this turn's batch, the request
+ * waits, and handler() gets its outcome; NGX_DECLINED: Redis is down and
+ * on_error=local; an HTTP status otherwise.
  */
 
 ngx_int_t
 ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_str_t *keys, int64_t *est, ngx_http_llm_fleet_done_pt handler)
 {
-    int                          argc;
     u_char                      *p;
-    time_t                       now, start, end;
-    size_t                      *argvlen;
-    ngx_uint_t                   i, m, n, nb, a;
-    const char                 **argv;
+    time_t                       now, start;
+    ngx_uint_t                   i, m, n, nb;
     ngx_pool_cleanup_t          *cln;
     ngx_http_llm_budget_t       *b;
     ngx_http_llm_fleet_req_t    *fr;
-    ngx_http_llm_fleet_wait_t   *wait;
     ngx_http_llm_main_conf_t    *lmcf;
     ngx_http_llm_redis_conf_t   *rc;
     ngx_http_llm_reservation_t  *res;
 
     lmcf = ngx_http_get_module_main_conf(r, ngx_http_llm_router_module);
-    rc = lmcf->redis;
 
     b = ctx->lcf->budgets->elts;
     nb = ctx->lcf->budgets->nelts;
@@ -111,17 +152,6 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     fr->handler = handler;
     fr->amounts = (int64_t *) (fr + 1);
     fr->rkeys = (ngx_str_t *) (fr->amounts + nb * 3);
-
-    /* EVALSHA sha numkeys marker keys... (4 per key)... marker-ttl */
-
-    argv = ngx_palloc(r->pool, (5 + nb * 3 * 5) * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, (5 + nb * 3 * 5) * sizeof(size_t));
-
-    if (argv == NULL || argvlen == NULL
-        || ngx_http_llm_fleet_marker(r->pool, &fr->marker, "r") != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     n = 0;
 
@@ -164,76 +194,17 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     fr->n = n;
 
-    argc = 0;
-    argv[argc] = NULL;             /* EVALSHA sha: filled in by redis.c */
-    argvlen[argc++] = 0;
-    argv[argc] = NULL;
-    argvlen[argc++] = 0;
-
-    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + n * (4 * NGX_INT64_LEN + 4));
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    argv[argc] = (char *) p;
-    argvlen[argc++] = ngx_http_llm_fleet_num(p, n + 1) - p;
-    p += argvlen[argc - 1];
-
-    argv[argc] = (char *) fr->marker.data;
-    argvlen[argc++] = fr->marker.len;
-
-    for (i = 0; i < n; i++) {
-        argv[argc] = (char *) fr->rkeys[i].data;
-        argvlen[argc++] = fr->rkeys[i].len;
-    }
-
-    for (i = 0; i < n; i++) {
-        res = &ctx->budget.reservations[i];
-        end = ngx_http_llm_window_end(now,
-                                      res->budget->limit[res->metric].window);
-
-        for (a = 0; a < 4; a++) {
-            argv[argc] = (char *) p;
-
-            switch (a) {
-            case 0:
-                p = ngx_http_llm_fleet_num(p,
-                                      res->budget->limit[res->metric].limit);
-                break;
-            case 1:
-                p = ngx_http_llm_fleet_num(p, res->amount);
-                break;
-            case 2:
-                p = ngx_http_llm_fleet_num(p, end - now + 60);
-                break;
-            default:
-                *p++ = res->budget->dry_run ? '1' : '0';
-            }
-
-            argvlen[argc] = (u_char *) p - (u_char *) argv[argc];
-            argc++;
-        }
-    }
-
-    argv[argc] = NGX_HTTP_LLM_FLEET_MARKER_TTL;
-    argvlen[argc++] = sizeof(NGX_HTTP_LLM_FLEET_MARKER_TTL) - 1;
-
-    wait = ngx_alloc(sizeof(ngx_http_llm_fleet_wait_t), r->connection->log);
-    if (wait == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
-        ngx_free(wait);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_llm_redis_script(NGX_HTTP_LLM_SCRIPT_RESERVE, argc, argv,
-                                  argvlen, ngx_http_llm_fleet_reserved, wait)
-        != NGX_OK)
+    if (!ngx_http_llm_redis_accepts()
+        || ngx_http_llm_fleet_add(&ngx_http_llm_fleet_reserves, fr, r->pool,
+                                  r->connection->log)
+           != NGX_OK)
     {
-        ngx_free(wait);
+        rc = lmcf->redis;
 
         if (rc->on_error == NGX_HTTP_LLM_REDIS_REJECT) {
             return ngx_http_llm_set_error(r, ctx,
@@ -246,8 +217,6 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         return NGX_DECLINED;
     }
 
-    wait->fr = fr;
-    fr->wait = wait;
     ctx->budget.fleet = fr;
 
     cln->handler = ngx_http_llm_fleet_cleanup;
@@ -257,43 +226,380 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 }
 
 
-/* the request is freed while Redis has not answered: forget it */
+/*
+ * A request's reservation joins the next batch: its keys and arguments.
+ * Its marker is the batch's (made with the batch), its field there its
+ * place in the batch.
+ */
+
+static ngx_int_t
+ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
+    ngx_http_llm_fleet_req_t *fr, ngx_pool_t *pool, ngx_log_t *log)
+{
+    u_char                      *p;
+    time_t                       now, end;
+    size_t                       saved[2];
+    ngx_str_t                    m;
+    ngx_uint_t                   i, elements;
+    ngx_http_llm_ctx_t          *ctx;
+    ngx_http_llm_reservation_t  *res;
+
+    ctx = fr->ctx;
+    now = ngx_time();
+    elements = ngx_max(fr->n + 2, 3);
+
+    if (next->n == NGX_HTTP_LLM_FLEET_BATCH
+        || next->elements + elements > NGX_HTTP_LLM_RESP_MAX_ELEMENTS)
+    {
+        ngx_http_llm_fleet_flush_reserves(log);
+    }
+
+    saved[0] = next->keys.len;
+    saved[1] = next->args.len;
+
+    if (next->n == 0) {
+        /* a new batch: its marker, the markers' ttl */
+
+        if (ngx_http_llm_fleet_marker(pool, &m, "r") != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (next->marker.len < m.len) {
+            p = ngx_alloc(m.len + 32, log);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_free(next->marker.data);
+            next->marker.data = p;
+        }
+
+        next->marker.len = ngx_cpymem(next->marker.data, m.data, m.len)
+                           - next->marker.data;
+
+        if (ngx_http_llm_fleet_arg(&next->keys, m.data, m.len, log)
+            != NGX_OK
+            || ngx_http_llm_fleet_arg_num(&next->args,
+                                          NGX_HTTP_LLM_FLEET_MARKER_TTL, log)
+               != NGX_OK)
+        {
+            goto failed;
+        }
+
+        fr->marker = m;
+
+    } else {
+        fr->marker.data = ngx_pnalloc(pool, next->marker.len);
+        if (fr->marker.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        fr->marker.len = next->marker.len;
+        ngx_memcpy(fr->marker.data, next->marker.data, next->marker.len);
+    }
+
+    fr->field = next->n + 1;
+
+    if (ngx_http_llm_fleet_arg_num(&next->args, fr->n, log) != NGX_OK) {
+        goto failed;
+    }
+
+    for (i = 0; i < fr->n; i++) {
+        res = &ctx->budget.reservations[i];
+        end = ngx_http_llm_window_end(now,
+                                      res->budget->limit[res->metric].window);
+
+        if (ngx_http_llm_fleet_arg(&next->keys, fr->rkeys[i].data,
+                                   fr->rkeys[i].len, log)
+            != NGX_OK
+            || ngx_http_llm_fleet_arg_num(&next->args,
+                                   res->budget->limit[res->metric].limit, log)
+               != NGX_OK
+            || ngx_http_llm_fleet_arg_num(&next->args, res->amount, log)
+               != NGX_OK
+            || ngx_http_llm_fleet_arg_num(&next->args, end - now + 60, log)
+               != NGX_OK
+            || ngx_http_llm_fleet_arg(&next->args,
+                                   (u_char *) (res->budget->dry_run ? "1"
+                                                                    : "0"),
+                                   1, log)
+               != NGX_OK)
+        {
+            goto failed;
+        }
+    }
+
+    next->nkeys += (next->n == 0) + fr->n;
+    next->nargs += (next->n == 0) + 1 + 4 * fr->n;
+    next->elements += elements;
+
+    next->items[next->n].fr = fr;
+    next->items[next->n].n = fr->n;
+    fr->item = &next->items[next->n];
+    next->n++;
+
+    ngx_http_llm_fleet_post();
+
+    return NGX_OK;
+
+failed:
+
+    ngx_http_llm_fleet_next_undo(next, saved);
+
+    return NGX_ERROR;
+}
+
+
+/* what a failed addition appended is taken back (its buffers stay) */
+
+static void
+ngx_http_llm_fleet_next_undo(ngx_http_llm_fleet_next_t *next, size_t *saved)
+{
+    next->keys.len = saved[0];
+    next->args.len = saved[1];
+}
+
+
+static void
+ngx_http_llm_fleet_next_free(ngx_http_llm_fleet_next_t *next)
+{
+    ngx_free(next->keys.data);
+    ngx_free(next->args.data);
+    ngx_free(next->marker.data);
+    ngx_str_null(&next->marker);
+    ngx_memzero(&next->keys, sizeof(ngx_http_llm_redis_buf_t));
+    ngx_memzero(&next->args, sizeof(ngx_http_llm_redis_buf_t));
+    next->nkeys = 0;
+    next->nargs = 0;
+    next->n = 0;
+    next->elements = 0;
+}
+
+
+/* once per turn of the event loop: after the events of this one */
+
+static void
+ngx_http_llm_fleet_post(void)
+{
+    ngx_event_t  *ev;
+
+    ev = &ngx_http_llm_fleet_flush_ev;
+
+    if (ev->posted) {
+        return;
+    }
+
+    ev->handler = ngx_http_llm_fleet_flush;
+    ev->log = ngx_cycle->log;
+    ev->data = ev;
+
+    ngx_post_event(ev, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_llm_fleet_flush(ngx_event_t *ev)
+{
+    /* settles first: a reservation after them finds the room they free */
+    ngx_http_llm_fleet_flush_settles(ev->log);
+    ngx_http_llm_fleet_flush_reserves(ev->log);
+}
+
+
+static void
+ngx_http_llm_fleet_flush_reserves(ngx_log_t *log)
+{
+    int                          len;
+    char                        *cmd;
+    ngx_uint_t                   i, n;
+    ngx_http_llm_fleet_req_t    *fr;
+    ngx_http_llm_fleet_next_t   *next;
+    ngx_http_llm_fleet_batch_t  *batch;
+
+    next = &ngx_http_llm_fleet_reserves;
+    n = next->n;
+
+    if (n == 0) {
+        return;
+    }
+
+    batch = ngx_alloc(sizeof(ngx_http_llm_fleet_batch_t)
+                      + n * sizeof(ngx_http_llm_fleet_item_t), log);
+
+    cmd = ngx_http_llm_fleet_batch_cmd(NGX_HTTP_LLM_SCRIPT_RESERVE,
+                                       &next->keys, next->nkeys,
+                                       &next->args, next->nargs, &len);
+
+    next->keys.len = 0;
+    next->args.len = 0;
+    next->nkeys = 0;
+    next->nargs = 0;
+    next->n = 0;
+    next->elements = 0;
+
+    if (batch == NULL) {
+        if (cmd) {
+            redisFreeCommand(cmd);
+        }
+
+        /* never sent: each gets its answer all the same */
+
+        for (i = 0; i < n; i++) {
+            fr = next->items[i].fr;
+
+            if (fr) {
+                next->items[i].fr = NULL;
+                ngx_http_llm_fleet_answer(fr, NGX_HTTP_LLM_RESP_INVALID, 0,
+                                          NULL, 0);
+            }
+        }
+
+        return;
+    }
+
+    batch->n = n;
+    ngx_memcpy(batch->items, next->items,
+               n * sizeof(ngx_http_llm_fleet_item_t));
+
+    for (i = 0; i < n; i++) {
+        if (batch->items[i].fr) {
+            batch->items[i].fr->item = &batch->items[i];
+        }
+    }
+
+    if (cmd == NULL
+        || ngx_http_llm_redis_queue(cmd, len, NGX_HTTP_LLM_SCRIPT_RESERVE + 1,
+                                    0, ngx_http_llm_fleet_reserved, batch)
+           != NGX_OK)
+    {
+        /* never sent: Redis went down in this turn; not "unknown" */
+
+        if (cmd) {
+            redisFreeCommand(cmd);
+        }
+
+        for (i = 0; i < batch->n; i++) {
+            fr = batch->items[i].fr;
+
+            if (fr) {
+                batch->items[i].fr = NULL;
+                ngx_http_llm_fleet_answer(fr, NGX_HTTP_LLM_RESP_INVALID, 0,
+                                          NULL, 0);
+            }
+        }
+
+        ngx_free(batch);
+    }
+}
+
+
+/* the request is freed while Redis has not answered: forgotten */
 
 static void
 ngx_http_llm_fleet_cleanup(void *data)
 {
     ngx_http_llm_fleet_req_t  *fr = data;
 
-    if (fr->wait) {
-        fr->wait->fr = NULL;
-        fr->wait = NULL;
+    if (fr->item) {
+        fr->item->fr = NULL;
+        fr->item = NULL;
     }
 }
 
 
+/*
+ * The batch's reply: each request's part, in order.  A reply that is
+ * not the script's as a whole (an error, garbage, none at all) is no
+ * answer for any of them: Redis may hold their reservations.
+ */
+
 static void
 ngx_http_llm_fleet_reserved(void *data, redisReply *reply)
 {
-    ngx_http_llm_fleet_wait_t *wait = data;
+    ngx_http_llm_fleet_batch_t *batch = data;
 
-    ngx_int_t                  rc;
-    ngx_http_request_t        *r;
-    ngx_http_llm_ctx_t        *ctx;
-    ngx_http_llm_fleet_req_t  *fr;
+    int                         rv;
+    size_t                      pos, index;
+    long long                   left[NGX_HTTP_LLM_MAX_RESERVATIONS];
+    ngx_uint_t                  i, valid;
+    ngx_http_llm_fleet_req_t   *fr;
+    ngx_http_llm_main_conf_t   *lmcf;
+    ngx_http_llm_redis_conf_t  *rc;
 
-    fr = wait->fr;
-    ngx_free(wait);
+    pos = 0;
+    valid = 1;
 
-    if (fr == NULL) {
-        /* the request is gone; a reservation made expires with its marker */
-        return;
+    for (i = 0; i < batch->n; i++) {
+        if (ngx_http_llm_resp_reserve_at(reply, &pos, batch->items[i].n,
+                                         &index, left)
+            == NGX_HTTP_LLM_RESP_INVALID)
+        {
+            valid = 0;
+            break;
+        }
     }
 
-    fr->wait = NULL;
+    if (valid && pos != reply->elements) {
+        valid = 0;
+    }
+
+    if (!valid && reply) {
+        lmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                   ngx_http_llm_router_module);
+        rc = lmcf->redis;
+
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "llm router: redis %V: unexpected reply to the "
+                      "reservation (type %d%s%*s)", &rc->name,
+                      reply->type,
+                      reply->type == REDIS_REPLY_ERROR ? ": " : "",
+                      (size_t) (reply->type == REDIS_REPLY_ERROR
+                                ? ngx_min(reply->len, 200) : 0),
+                      reply->str ? reply->str : "");
+    }
+
+    pos = 0;
+
+    /* items[] is read again after each handler: it may end others */
+
+    for (i = 0; i < batch->n; i++) {
+        rv = NGX_HTTP_LLM_RESP_INVALID;
+        index = 0;
+
+        if (valid) {
+            rv = ngx_http_llm_resp_reserve_at(reply, &pos, batch->items[i].n,
+                                              &index, left);
+        }
+
+        fr = batch->items[i].fr;
+
+        if (fr == NULL) {
+            /* the request is gone; a reservation made expires with its
+             * window */
+            continue;
+        }
+
+        batch->items[i].fr = NULL;
+        ngx_http_llm_fleet_answer(fr, rv, index, left, 1);
+    }
+
+    ngx_free(batch);
+}
+
+
+static void
+ngx_http_llm_fleet_answer(ngx_http_llm_fleet_req_t *fr, int rv,
+    size_t index, long long *left, ngx_uint_t unknown)
+{
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+    ngx_http_llm_ctx_t  *ctx;
+
+    fr->item = NULL;
     r = fr->r;
     ctx = fr->ctx;
 
-    rc = ngx_http_llm_fleet_result(r, ctx, fr, reply);
+    rc = ngx_http_llm_fleet_result(r, ctx, fr, rv, index, left, unknown);
 
     fr->handler(r, ctx, rc, fr->refused);
 }
@@ -301,14 +607,12 @@ ngx_http_llm_fleet_reserved(void *data, redisReply *reply)
 
 static ngx_int_t
 ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
-    ngx_http_llm_fleet_req_t *fr, redisReply *reply)
+    ngx_http_llm_fleet_req_t *fr, int rv, size_t i, long long *left,
+    ngx_uint_t unknown)
 {
-    int                          rv;
-    size_t                       i;
     time_t                       now, reset;
     int64_t                      remaining;
     ngx_uint_t                   m;
-    long long                    left[NGX_HTTP_LLM_MAX_RESERVATIONS];
     ngx_http_llm_main_conf_t    *lmcf;
     ngx_http_llm_redis_conf_t   *rc;
     ngx_http_llm_reservation_t  *res;
@@ -317,22 +621,10 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     rc = lmcf->redis;
     now = ngx_time();
 
-    rv = ngx_http_llm_resp_reserve(reply, fr->n, &i, left);
-
     if (rv == NGX_HTTP_LLM_RESP_INVALID) {
-        if (reply) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "llm router: redis %V: unexpected reply to the "
-                          "reservation (type %d%s%*s)", &rc->name,
-                          reply->type,
-                          reply->type == REDIS_REPLY_ERROR ? ": " : "",
-                          (size_t) (reply->type == REDIS_REPLY_ERROR
-                                    ? ngx_min(reply->len, 200) : 0),
-                          reply->str ? reply->str : "");
-        }
 
         /* no answer, or one that means nothing: Redis may hold it */
-        fr->unknown = 1;
+        fr->unknown = unknown ? 1 : 0;
 
         if (rc->on_error == NGX_HTTP_LLM_REDIS_REJECT) {
             return ngx_http_llm_set_error(r, ctx,
@@ -414,22 +706,23 @@ ngx_http_llm_fleet_result(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
 /*
  * The request ended: its reservation on Redis is released and its real
- * usage added; after a reservation that got no reply, only released
- * (if it was made), the usage being counted locally.
+ * usage added, with this turn's other settles; after a reservation that
+ * got no reply, only released (if it was made), the usage being counted
+ * locally.
  */
 
 void
 ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     int64_t *used)
 {
-    int                          argc;
-    u_char                      *p, *q;
+    u_char                      *q;
     time_t                       now, start, end;
-    size_t                      *argvlen;
-    int64_t                      amount, actual;
+    int64_t                      actual;
+    ngx_log_t                   *log;
     ngx_uint_t                   i, n, m, local;
-    const char                 **argv;
     ngx_http_llm_fleet_req_t    *fr;
+    size_t                       saved[2];
+    ngx_http_llm_fleet_next_t   *next;
     ngx_http_llm_reservation_t  *res;
 
     fr = ctx->budget.fleet;
@@ -449,86 +742,144 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     n = fr->n;
     now = ngx_time();
+    log = r->connection->log;
+    next = &ngx_http_llm_fleet_settles;
 
-    argv = ngx_palloc(r->pool, (4 + n * 5) * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, (4 + n * 5) * sizeof(size_t));
-    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + n * (3 * NGX_INT64_LEN + 3));
-
-    if (argv == NULL || argvlen == NULL || p == NULL) {
-        return;
+    if (next->n == NGX_HTTP_LLM_FLEET_BATCH) {
+        ngx_http_llm_fleet_flush_settles(log);
     }
 
-    argc = 2;
+    saved[0] = next->keys.len;
+    saved[1] = next->args.len;
 
-    argv[argc] = (char *) p;
-    argvlen[argc++] = ngx_http_llm_fleet_num(p, 1 + 2 * n) - p;
-    p += argvlen[argc - 1];
-
-    argv[argc] = (char *) fr->marker.data;
-    argvlen[argc++] = fr->marker.len;
+    if (ngx_http_llm_fleet_arg(&next->keys, fr->marker.data, fr->marker.len,
+                               log)
+        != NGX_OK
+        || ngx_http_llm_fleet_arg_num(&next->args, fr->field, log) != NGX_OK
+        || ngx_http_llm_fleet_arg_num(&next->args, n, log) != NGX_OK)
+    {
+        goto failed;
+    }
 
     /* the reservations as they were sent: fr->rkeys[i] is theirs */
 
     for (i = 0; i < n; i++) {
         res = &ctx->budget.reservations[i];
 
-        argv[argc] = (char *) fr->rkeys[i].data;
-        argvlen[argc++] = fr->rkeys[i].len;
-
-        if (local) {
-            /* nothing is added: argv for the used key is never read */
-            argv[argc] = (char *) fr->rkeys[i].data;
-            argvlen[argc++] = fr->rkeys[i].len;
-            continue;
+        if (ngx_http_llm_fleet_arg(&next->keys, fr->rkeys[i].data,
+                                   fr->rkeys[i].len, log)
+            != NGX_OK)
+        {
+            goto failed;
         }
 
-        m = res->metric;
-        start = ngx_http_llm_window_start(now, res->budget->limit[m].window);
-
-        q = ngx_pnalloc(r->pool, sizeof("llm:b:::") + res->budget->name.len
-                                 + 16 + NGX_TIME_T_LEN + res->key.len);
-        if (q == NULL) {
-            return;
-        }
-
-        argv[argc] = (char *) q;
-        argvlen[argc++] = ngx_http_llm_fleet_key(q, &res->budget->name, m,
-                                                 start, &res->key)
-                          - q;
-    }
-
-    for (i = 0; i < n; i++) {
-        amount = fr->amounts[i];
         actual = 0;
         end = now;
 
-        /* after a timeout ctx->budget.reservations are the local ones */
+        if (local) {
+            /* nothing is added: the used key is never read */
+            if (ngx_http_llm_fleet_arg(&next->keys, fr->rkeys[i].data,
+                                       fr->rkeys[i].len, log)
+                != NGX_OK)
+            {
+                goto failed;
+            }
 
-        if (!local) {
-            res = &ctx->budget.reservations[i];
+        } else {
+            /* after a timeout ctx->budget.reservations are the local ones */
+            m = res->metric;
+            start = ngx_http_llm_window_start(now,
+                                              res->budget->limit[m].window);
+            end = ngx_http_llm_window_end(now, res->budget->limit[m].window);
             actual = used[i];
-            end = ngx_http_llm_window_end(now,
-                                   res->budget->limit[res->metric].window);
+
+            q = ngx_pnalloc(r->pool, sizeof("llm:b:::")
+                                     + res->budget->name.len + 16
+                                     + NGX_TIME_T_LEN + res->key.len);
+            if (q == NULL
+                || ngx_http_llm_fleet_arg(&next->keys, q,
+                                   ngx_http_llm_fleet_key(q,
+                                          &res->budget->name, m, start,
+                                          &res->key)
+                                   - q, log)
+                   != NGX_OK)
+            {
+                goto failed;
+            }
         }
 
-        argv[argc] = (char *) p;
-        *p++ = '-';
-        p = ngx_http_llm_fleet_num(p, amount);
-        argvlen[argc] = p - (u_char *) argv[argc];
-        argc++;
-
-        argv[argc] = (char *) p;
-        p = ngx_http_llm_fleet_num(p, actual);
-        argvlen[argc] = p - (u_char *) argv[argc];
-        argc++;
-
-        argv[argc] = (char *) p;
-        p = ngx_http_llm_fleet_num(p, end - now + 60);
-        argvlen[argc] = p - (u_char *) argv[argc];
-        argc++;
+        if (ngx_http_llm_fleet_arg_num(&next->args, -fr->amounts[i], log)
+            != NGX_OK
+            || ngx_http_llm_fleet_arg_num(&next->args, actual, log) != NGX_OK
+            || ngx_http_llm_fleet_arg_num(&next->args, end - now + 60, log)
+               != NGX_OK)
+        {
+            goto failed;
+        }
     }
 
-    ngx_http_llm_fleet_job(NGX_HTTP_LLM_SCRIPT_SETTLE, argc, argv, argvlen,
-                           r->connection->log);
+    next->nkeys += 1 + 2 * n;
+    next->nargs += 2 + 3 * n;
+    next->n++;
+
+    ngx_http_llm_fleet_post();
+
+    return;
+
+failed:
+
+    ngx_http_llm_fleet_next_undo(next, saved);
 }
 
+
+/* this turn's settles: one job, kept until Redis answered it */
+
+static void
+ngx_http_llm_fleet_flush_settles(ngx_log_t *log)
+{
+    int                         len;
+    char                       *cmd;
+    ngx_http_llm_fleet_next_t  *next;
+
+    next = &ngx_http_llm_fleet_settles;
+
+    if (next->n == 0) {
+        return;
+    }
+
+    cmd = ngx_http_llm_fleet_batch_cmd(NGX_HTTP_LLM_SCRIPT_SETTLE,
+                                       &next->keys, next->nkeys,
+                                       &next->args, next->nargs, &len);
+
+    next->keys.len = 0;
+    next->args.len = 0;
+    next->nkeys = 0;
+    next->nargs = 0;
+    next->n = 0;
+
+    if (cmd) {
+        ngx_http_llm_fleet_job_cmd(NGX_HTTP_LLM_SCRIPT_SETTLE, cmd, len, log);
+    }
+}
+
+
+/*
+ * The worker exits: a batch not sent yet is sent now (its reservations
+ * are answered "no reply" with the rest), then what waits is dropped.
+ */
+
+void
+ngx_http_llm_fleet_exit_process(ngx_log_t *log)
+{
+    ngx_http_llm_fleet_flush_reserves(log);
+    ngx_http_llm_fleet_flush_settles(log);
+
+    if (ngx_http_llm_fleet_flush_ev.posted) {
+        ngx_delete_posted_event(&ngx_http_llm_fleet_flush_ev);
+    }
+
+    ngx_http_llm_fleet_next_free(&ngx_http_llm_fleet_reserves);
+    ngx_http_llm_fleet_next_free(&ngx_http_llm_fleet_settles);
+
+    ngx_http_llm_fleet_exit(log);
+}

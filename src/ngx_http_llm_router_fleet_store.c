@@ -60,13 +60,27 @@ ngx_http_llm_fleet_key(u_char *p, ngx_str_t *name, ngx_uint_t metric,
 }
 
 
-/* a decimal number, for the commands: no ngx_sprintf() on the way */
+/*
+ * A decimal number, for the commands: no ngx_sprintf() on the way, two
+ * digits per division (a request formats some twenty numbers).
+ */
 
 u_char *
 ngx_http_llm_fleet_num(u_char *p, int64_t v)
 {
-    u_char    tmp[NGX_INT64_LEN], *t;
-    uint64_t  u;
+    u_char      tmp[NGX_INT64_LEN], *t;
+    uint64_t    u, q;
+    static const char  digits[] =
+        "0001020304050607080910111213141516171819"
+        "2021222324252627282930313233343536373839"
+        "4041424344454647484950515253545556575859"
+        "6061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+
+    if (v >= 0 && v < 10) {
+        *p++ = (u_char) ('0' + v);
+        return p;
+    }
 
     if (v < 0) {
         *p++ = '-';
@@ -78,10 +92,20 @@ ngx_http_llm_fleet_num(u_char *p, int64_t v)
 
     t = tmp + sizeof(tmp);
 
-    do {
-        *--t = (u_char) ('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        q = u / 100;
+        t -= 2;
+        ngx_memcpy(t, &digits[(u - q * 100) * 2], 2);
+        u = q;
+    }
+
+    if (u >= 10) {
+        t -= 2;
+        ngx_memcpy(t, &digits[u * 2], 2);
+
+    } else {
+        *--t = (u_char) ('0' + u);
+    }
 
     return ngx_cpymem(p, t, tmp + sizeof(tmp) - t);
 }
@@ -135,6 +159,144 @@ ngx_http_llm_fleet_marker(ngx_pool_t *pool, ngx_str_t *m, const char *kind)
 
 
 /*
+ * A batch's argument, as RESP ("$len", the bytes), appended to one of
+ * its two buffers (keys, other arguments): formatted once, where it
+ * goes, with no argv array and no copy of the argument in between.
+ */
+
+ngx_int_t
+ngx_http_llm_fleet_arg(ngx_http_llm_redis_buf_t *b, const u_char *data,
+    size_t len, ngx_log_t *log)
+{
+    u_char  *p, *nb;
+    size_t   size;
+
+    if (b->size - b->len < len + NGX_INT64_LEN + 8) {
+        size = ngx_max(b->size * 2, 4096);
+
+        while (size - b->len < len + NGX_INT64_LEN + 8) {
+            size *= 2;
+        }
+
+        nb = ngx_alloc(size, log);
+        if (nb == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (b->len) {
+            ngx_memcpy(nb, b->data, b->len);
+        }
+
+        ngx_free(b->data);
+        b->data = nb;
+        b->size = size;
+    }
+
+    p = b->data + b->len;
+    *p++ = '$';
+    p = ngx_http_llm_fleet_num(p, len);
+    *p++ = CR; *p++ = LF;
+    p = ngx_cpymem(p, data, len);
+    *p++ = CR; *p++ = LF;
+
+    b->len = p - b->data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_llm_fleet_arg_num(ngx_http_llm_redis_buf_t *b, int64_t v,
+    ngx_log_t *log)
+{
+    u_char  *p, *q;
+    size_t   len;
+
+    if (b->size - b->len < NGX_INT64_LEN + 8) {
+        /* grows the buffer (an empty argument, taken back) */
+        if (ngx_http_llm_fleet_arg(b, (u_char *) "", 0, log) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        b->len -= sizeof("$0\r\n\r\n") - 1;
+    }
+
+    /* "$<len>\r\n<digits>\r\n": the digits first, then moved if need be */
+
+    p = b->data + b->len;
+    q = ngx_http_llm_fleet_num(p + 5, v);
+    len = q - (p + 5);
+
+    *p++ = '$';
+
+    if (len >= 10) {
+        *p++ = (u_char) ('0' + len / 10);
+        *p++ = (u_char) ('0' + len % 10);
+
+    } else {
+        *p++ = (u_char) ('0' + len);
+    }
+
+    *p++ = CR; *p++ = LF;
+
+    if (p != b->data + b->len + 5) {
+        ngx_memmove(p, b->data + b->len + 5, len);
+    }
+
+    p += len;
+    *p++ = CR; *p++ = LF;
+
+    b->len = p - b->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * EVALSHA sha numkeys keys... args...: one command of a batch's two
+ * buffers, in memory from malloc() (redisFreeCommand() frees it).
+ */
+
+char *
+ngx_http_llm_fleet_batch_cmd(ngx_uint_t script, ngx_http_llm_redis_buf_t *keys,
+    ngx_uint_t nkeys, ngx_http_llm_redis_buf_t *args, ngx_uint_t nargs,
+    int *len)
+{
+    char    *cmd;
+    u_char  *p, num[NGX_INT64_LEN];
+    size_t   n;
+
+    cmd = malloc(sizeof("*$7\r\nEVALSHA\r\n$40\r\n\r\n$\r\n\r\n\r\n")
+                 + 3 * NGX_INT64_LEN + 40 + keys->len + args->len);
+    if (cmd == NULL) {
+        return NULL;
+    }
+
+    p = (u_char *) cmd;
+    *p++ = '*';
+    p = ngx_http_llm_fleet_num(p, 3 + nkeys + nargs);
+    p = ngx_cpymem(p, "\r\n$7\r\nEVALSHA\r\n$40\r\n",
+                   sizeof("\r\n$7\r\nEVALSHA\r\n$40\r\n") - 1);
+    p = ngx_cpymem(p, ngx_http_llm_redis_sha(script), 40);
+    *p++ = CR; *p++ = LF;
+
+    n = ngx_http_llm_fleet_num(num, nkeys) - num;
+    *p++ = '$';
+    p = ngx_http_llm_fleet_num(p, n);
+    *p++ = CR; *p++ = LF;
+    p = ngx_cpymem(p, num, n);
+    *p++ = CR; *p++ = LF;
+
+    p = ngx_cpymem(p, keys->data, keys->len);
+    p = ngx_cpymem(p, args->data, args->len);
+
+    *len = (int) (p - (u_char *) cmd);
+
+    return cmd;
+}
+
+
+/*
  * A settle or merge is formatted once and kept until Redis answered it:
  * sent again after a lost reply, it counts once (its marker).
  */
@@ -143,14 +305,8 @@ void
 ngx_http_llm_fleet_job(ngx_uint_t script, int argc, const char **argv,
     size_t *argvlen, ngx_log_t *log)
 {
-    int                        len;
-    char                      *cmd;
-    ngx_http_llm_fleet_job_t  *job;
-
-    if (!ngx_http_llm_fleet_jobs_init) {
-        ngx_queue_init(&ngx_http_llm_fleet_jobs);
-        ngx_http_llm_fleet_jobs_init = 1;
-    }
+    int    len;
+    char  *cmd;
 
     argv[0] = "EVALSHA";
     argvlen[0] = 7;
@@ -160,6 +316,23 @@ ngx_http_llm_fleet_job(ngx_uint_t script, int argc, const char **argv,
     len = ngx_http_llm_resp_format(&cmd, argc, argv, argvlen);
     if (len < 0) {
         return;
+    }
+
+    ngx_http_llm_fleet_job_cmd(script, cmd, len, log);
+}
+
+
+/* the same, formatted by the caller: cmd is taken over */
+
+void
+ngx_http_llm_fleet_job_cmd(ngx_uint_t script, char *cmd, int len,
+    ngx_log_t *log)
+{
+    ngx_http_llm_fleet_job_t  *job;
+
+    if (!ngx_http_llm_fleet_jobs_init) {
+        ngx_queue_init(&ngx_http_llm_fleet_jobs);
+        ngx_http_llm_fleet_jobs_init = 1;
     }
 
     job = ngx_alloc(sizeof(ngx_http_llm_fleet_job_t), log);

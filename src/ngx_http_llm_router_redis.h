@@ -160,6 +160,16 @@ ngx_int_t ngx_http_llm_fleet_marker(ngx_pool_t *pool, ngx_str_t *m,
     const char *kind);
 void ngx_http_llm_fleet_job(ngx_uint_t script, int argc,
     const char **argv, size_t *argvlen, ngx_log_t *log);
+void ngx_http_llm_fleet_job_cmd(ngx_uint_t script, char *cmd, int len,
+    ngx_log_t *log);
+ngx_int_t ngx_http_llm_fleet_arg(ngx_http_llm_redis_buf_t *b,
+    const u_char *data, size_t len, ngx_log_t *log);
+ngx_int_t ngx_http_llm_fleet_arg_num(ngx_http_llm_redis_buf_t *b, int64_t v,
+    ngx_log_t *log);
+char *ngx_http_llm_fleet_batch_cmd(ngx_uint_t script,
+    ngx_http_llm_redis_buf_t *keys, ngx_uint_t nkeys,
+    ngx_http_llm_redis_buf_t *args, ngx_uint_t nargs, int *len);
+void ngx_http_llm_fleet_exit_process(ngx_log_t *log);
 void ngx_http_llm_fleet_jobs_resend(ngx_log_t *log);
 void ngx_http_llm_fleet_exit(ngx_log_t *log);
 

@@ -83,61 +83,98 @@ ngx_http_llm_resp_string(const redisReadTask *task, char *str, size_t len)
 
 
 /*
- * The reservation script's reply for n budget keys: {1, 0, left * n}
- * (reserved; left before it, per key), or {0, index, left} (refused by
- * key index, 1-based).  Anything else is not a reply of that script.
+ * One request's part of the reservation script's reply, at *pos of its
+ * array, for n budget keys: {1, 0, left * n} (reserved; left before it,
+ * per key), or {0, index, left} (refused by key index, 1-based); *pos
+ * moves past it.  Anything else is not a reply of that script.
  */
+
+int
+ngx_http_llm_resp_reserve_at(const redisReply *reply, size_t *pos, size_t n,
+    size_t *index, long long *left)
+{
+    size_t        i, count, p, len;
+    redisReply  **e;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->element == NULL || *pos >= reply->elements
+        || reply->elements - *pos < 3)
+    {
+        return NGX_HTTP_LLM_RESP_INVALID;
+    }
+
+    p = *pos;
+    e = reply->element;
+
+    if (e[p] == NULL || e[p]->type != REDIS_REPLY_INTEGER) {
+        return NGX_HTTP_LLM_RESP_INVALID;
+    }
+
+    switch (e[p]->integer) {
+    case 1:
+        len = 2 + n;
+        break;
+    case 0:
+        len = 3;
+        break;
+    default:
+        return NGX_HTTP_LLM_RESP_INVALID;
+    }
+
+    if (n == 0 || reply->elements - p < len) {
+        return NGX_HTTP_LLM_RESP_INVALID;
+    }
+
+    for (i = p + 1; i < p + len; i++) {
+        if (e[i] == NULL || e[i]->type != REDIS_REPLY_INTEGER) {
+            return NGX_HTTP_LLM_RESP_INVALID;
+        }
+    }
+
+    *pos = p + len;
+
+    if (e[p]->integer == 1) {
+        if (e[p + 1]->integer != 0) {
+            return NGX_HTTP_LLM_RESP_INVALID;
+        }
+
+        for (i = 0; i < n; i++) {
+            left[i] = e[p + 2 + i]->integer;
+        }
+
+        return NGX_HTTP_LLM_RESP_RESERVED;
+    }
+
+    count = (size_t) e[p + 1]->integer;
+
+    if (e[p + 1]->integer < 1 || count > n) {
+        return NGX_HTTP_LLM_RESP_INVALID;
+    }
+
+    *index = count - 1;
+    left[0] = e[p + 2]->integer;
+
+    return NGX_HTTP_LLM_RESP_REFUSED;
+}
+
+
+/* a reply to one request alone: all of it is its part */
 
 int
 ngx_http_llm_resp_reserve(const redisReply *reply, size_t n, size_t *index,
     long long *left)
 {
-    size_t  i, count;
+    int     rc;
+    size_t  pos;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements < 3 || reply->element == NULL)
-    {
+    pos = 0;
+    rc = ngx_http_llm_resp_reserve_at(reply, &pos, n, index, left);
+
+    if (rc != NGX_HTTP_LLM_RESP_INVALID && pos != reply->elements) {
         return NGX_HTTP_LLM_RESP_INVALID;
     }
 
-    for (i = 0; i < reply->elements; i++) {
-        if (reply->element[i] == NULL
-            || reply->element[i]->type != REDIS_REPLY_INTEGER)
-        {
-            return NGX_HTTP_LLM_RESP_INVALID;
-        }
-    }
-
-    switch (reply->element[0]->integer) {
-
-    case 1:
-        if (reply->elements != 2 + n) {
-            return NGX_HTTP_LLM_RESP_INVALID;
-        }
-
-        for (i = 0; i < n; i++) {
-            left[i] = reply->element[2 + i]->integer;
-        }
-
-        return NGX_HTTP_LLM_RESP_RESERVED;
-
-    case 0:
-        count = (size_t) reply->element[1]->integer;
-
-        if (reply->elements != 3 || reply->element[1]->integer < 1
-            || count > n)
-        {
-            return NGX_HTTP_LLM_RESP_INVALID;
-        }
-
-        *index = count - 1;
-        left[0] = reply->element[2]->integer;
-
-        return NGX_HTTP_LLM_RESP_REFUSED;
-
-    default:
-        return NGX_HTTP_LLM_RESP_INVALID;
-    }
+    return rc;
 }
 
 

@@ -21,6 +21,8 @@
 
 
 redisReader *ngx_http_llm_resp_reader(void);
+int ngx_http_llm_resp_reserve_at(const redisReply *reply, size_t *pos,
+    size_t n, size_t *index, long long *left);
 int ngx_http_llm_resp_reserve(const redisReply *reply, size_t n,
     size_t *index, long long *left);
 int ngx_http_llm_resp_format(char **target, int argc, const char **argv,

@@ -34,7 +34,6 @@ our %REPLY = (
     short     => "*2\r\n:1\r\n:0\r\n",
     huge      => "*9223372036854775807\r\n",
     hugebulk  => "\$1099511627776\r\n",
-    ok        => "*3\r\n:1\r\n:0\r\n:1000\r\n",
     extra     => "*3\r\n:1\r\n:0\r\n:1000\r\n+OK\r\n",
 );
 
@@ -78,15 +77,23 @@ sub answer {
     return "-ERR unknown command\r\n" unless $name eq 'EVALSHA';
     my ($mode) = map { /^llm:b:[^:]+:[^:]+:\d+:(\w+)$/ ? $1 : () } @$cmd;
     $mode //= 'ok';
-    my $reserve = $cmd->[-1] eq '21600';
+    # EVALSHA sha numkeys keys... args: a reservation's batch starts its
+    # args with the markers' ttl, then per request its n keys and 4 * n
+    my $args = 3 + ($cmd->[2] // 0);
+    my $reserve = ($cmd->[$args] // '') eq '21600';
     return ":1\r\n" unless $reserve;            # a settle
+    my @ok;                                     # {1, 0, left...} each
+    for (my $a = $args + 1; $a < @$cmd; $a += 1 + 4 * $cmd->[$a]) {
+        push @ok, 1, 0, (1000) x $cmd->[$a];
+    }
+    my $ok = '*' . @ok . "\r\n" . join('', map { ":$_\r\n" } @ok);
     if ($mode eq 'noscript') {
         return "-NOSCRIPT No matching script.\r\n" if !$state->{noscript}++;
-        return $REPLY{ok};
+        return $ok;
     }
     if ($mode eq 'silent') { $state->{hung} = 1; return ''; }
     if ($mode eq 'partial') { $state->{close} = 1; return "*3\r\n:1\r\n:0"; }
-    return $REPLY{$mode} // $REPLY{ok};
+    return $REPLY{$mode} // $ok;
 }
 
 sub fake_redis {
