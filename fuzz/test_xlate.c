@@ -1211,6 +1211,107 @@ test_print(void)
 }
 
 
+/*
+ * The chat <- messages stream's fast path: which events it takes, and
+ * that it writes what cm_event() writes from cJSON's tree of them.
+ */
+
+static void
+test_fast(void)
+{
+    int                        rc, rc2, taken;
+    cJSON                     *root;
+    size_t                     i;
+    const char                *d;
+    ngx_http_llm_xlate_buf_t   x, y;
+    ngx_http_llm_xlate_sse_t   a, b;
+
+    static const struct {
+        const char  *data;
+        int          taken;
+    } cases[] = {
+        { "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"Hello\"}}", 1 },
+        { " { \"delta\" : { \"text\" : \"a\\\"b\\\\c\\n\\t\\r\\b\\f\" , "
+          "\"type\" : \"text_delta\" } , \"type\" : \"content_block_delta\""
+          " } ", 1 },
+        { "{\"type\":\"content_block_delta\",\"index\":-12,\"x\":{\"a\":"
+          "0,\"b\":\"}\"},\"delta\":{\"type\":\"text_delta\",\"text\":"
+          "\"\xc3\xa9\x7f\",\"text\":\"second\"},\"delta\":{},"
+          "\"type\":\"ping\"}", 1 },
+        /* outside the fast path's subset */
+        { "{\"type\":\"content_block_delta\",\"index\":[1,{\"a\":[true,"
+          "null,-1.5e3,\"}]\"]}],\"delta\":{\"type\":\"text_delta\","
+          "\"text\":\"x\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"index\":01,\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"x\",}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"x\"}", 0 },
+        { "{\"delta\":\"s\",\"type\":\"content_block_delta\",\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"\"}}", 1 },
+        /* cJSON decodes these and writes them otherwise */
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"caf\\u00e9\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"a\\/b\"}}", 0 },
+        /* an escaped key may be any name */
+        { "{\"typ\\u0065\":\"message_stop\",\"type\":\"content_block_delta\","
+          "\"delta\":{\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"error\":{},\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
+        { "{\"type\":\"ping\",\"type\":\"content_block_delta\",\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"thinking_delta\",\"thinking\":\"x\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":7}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":[]}", 0 },
+        /* cJSON takes 63 bytes of a number, then fails */
+        { "{\"type\":\"content_block_delta\",\"index\":1234567890123456789012"
+          "345678901234567890123456789012345678901234,\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"x\"}}", 0 },
+        /* not JSON for the scanner (cJSON takes the first) */
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"x\"}} trailing", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"x\tTAB\"}}", 0 },
+        { "[1]", 0 },
+        { NULL, 0 }
+    };
+
+    for (i = 0; cases[i].data; i++) {
+        d = cases[i].data;
+        memset(&x, 0, sizeof(x));
+        memset(&y, 0, sizeof(y));
+        ngx_http_llm_xlate_sse_init(&a, MESSAGES, CHAT, "gpt-4o", 1, 7);
+        ngx_http_llm_xlate_sse_init(&b, MESSAGES, CHAT, "gpt-4o", 1, 7);
+
+        rc = ngx_http_llm_xlate_cm_fast(&a, (const unsigned char *) d,
+                                        (const unsigned char *) d
+                                        + strlen(d), &x);
+        taken = (rc != NGX_HTTP_LLM_XLATE_DECLINED);
+        check(taken == cases[i].taken, d, "fast path taken", NULL, NULL);
+
+        if (taken) {
+            ngx_http_llm_xlate_buf_append(&x, "", 1);
+            root = cJSON_Parse(d);
+            rc2 = ngx_http_llm_xlate_cm_event(&b, NULL, root, &y);
+            ngx_http_llm_xlate_buf_append(&y, "", 1);
+            cJSON_Delete(root);
+            check(rc == rc2 && strcmp((char *) x.data, (char *) y.data) == 0,
+                  d, "fast = general", (char *) x.data, (char *) y.data);
+        }
+
+        ngx_http_llm_xlate_buf_free(&x);
+        ngx_http_llm_xlate_buf_free(&y);
+    }
+}
+
+
 int
 main(void)
 {
@@ -1220,6 +1321,7 @@ main(void)
     test_errors();
     test_sse();
     test_sse_bounds();
+    test_fast();
 
     printf("%lu passed, %lu failed\n", passed, failed);
 

@@ -40,6 +40,8 @@
 #define NGX_HTTP_LLM_XLATE_BAD        -2
 /* the SSE stream has an event larger than NGX_HTTP_LLM_XLATE_EVENT_MAX */
 #define NGX_HTTP_LLM_XLATE_TOO_BIG    -3
+/* a fast path does not take this input: the general path does */
+#define NGX_HTTP_LLM_XLATE_DECLINED   -4
 
 /*
  * One SSE event (its "event:" and "data:" lines) is held until its blank
@@ -278,6 +280,14 @@ typedef struct {
     int                           (*write)(cJSON *src, const char *model,
                                            int64_t created,
                                            ngx_http_llm_xlate_buf_t *out);
+    /*
+     * an event's data p .. last written without cJSON, byte for byte as
+     * event() would, or DECLINED; NULL: always event()
+     */
+    int                           (*fast)(ngx_http_llm_xlate_sse_t *s,
+                                          const unsigned char *p,
+                                          const unsigned char *last,
+                                          ngx_http_llm_xlate_buf_t *out);
 } ngx_http_llm_xlate_pair_t;
 
 
@@ -293,6 +303,9 @@ int ngx_http_llm_xlate_cm_write(cJSON *src, const char *model,
     int64_t created, ngx_http_llm_xlate_buf_t *out);
 int ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s,
     const char *name, cJSON *data, ngx_http_llm_xlate_buf_t *out);
+int ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_xlate_buf_t *out);
 cJSON *ngx_http_llm_xlate_mc_response(cJSON *src, const char *model,
     int64_t created);
 int ngx_http_llm_xlate_mc_event(ngx_http_llm_xlate_sse_t *s,

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ngx_http_llm_router_xlate.h"
+#include "ngx_http_llm_router_json.h"
 
 
 #define CM_BLOCK_NONE   0
@@ -29,6 +30,9 @@
 /* cm_text(): the blocks had no text */
 #define CM_NO_TEXT      1
 
+/* cm_fast(): cJSON reads 63 bytes of a number, then fails on the rest */
+#define CM_NUMBER_MAX   62
+
 
 static int cm_text(cJSON *blocks, const char *type, const char *key,
     ngx_http_llm_xlate_buf_t *out);
@@ -37,6 +41,11 @@ static int cm_usage(ngx_http_llm_xlate_buf_t *out, int64_t in, int64_t read,
     int64_t completion);
 static int cm_head(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_buf_t *out);
 static int cm_tail(const char *finish, ngx_http_llm_xlate_buf_t *out);
+static const unsigned char *cm_object(const unsigned char *p,
+    const unsigned char *last, const char *const *names,
+    ngx_http_llm_json_span_t *spans, ngx_http_llm_json_span_t *inner);
+static const unsigned char *cm_skip(const unsigned char *p,
+    const unsigned char *last);
 
 
 #define cm_lit(out, s)  ngx_http_llm_xlate_buf_append(out, s, sizeof(s) - 1)
@@ -446,6 +455,245 @@ done:
     }
 
     return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/*
+ * The stream's fast path: content_block_delta with a text_delta, nearly
+ * every event of an answer, written without a cJSON tree.  It takes a
+ * subset of JSON that cJSON parses whole (cJSON drops what it cannot
+ * parse): objects nested two deep at most, keys without escapes, values
+ * strings (checked by the request scanner's string validator) or
+ * integers of fewer than 63 bytes (cJSON reads 63 bytes of a number).
+ * Members are found as cJSON finds them: the first of a name.  The text
+ * is copied as it came when its escapes are all ones cJSON writes back
+ * the same (\" \\ \b \f \n \r \t; a \u or \/ cJSON decodes and writes
+ * otherwise).  Anything else (another event or delta, an "error" member,
+ * arrays, true, 1.5, an escaped key) is DECLINED and takes cm_event():
+ * the fuzzer holds both to the same bytes (fuzz/fuzz_xlate.c).
+ */
+
+int
+ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int                        rc;
+    size_t                     len;
+    const unsigned char       *t;
+    ngx_http_llm_json_span_t   top[3], delta[2];
+
+    static const char *const   top_names[] = { "type", "delta", "error",
+                                               NULL };
+
+    p = cm_skip(p, last);
+
+    if (p == last || *p != '{') {
+        return NGX_HTTP_LLM_XLATE_DECLINED;
+    }
+
+    memset(delta, 0, sizeof(delta));
+
+    p = cm_object(p, last, top_names, top, delta);
+
+    if (p == NULL || cm_skip(p, last) != last
+        || top[2].start != NULL
+        || top[0].end - top[0].start != sizeof("\"content_block_delta\"") - 1
+        || memcmp(top[0].start, "\"content_block_delta\"",
+                  sizeof("\"content_block_delta\"") - 1) != 0
+        || delta[0].end - delta[0].start != sizeof("\"text_delta\"") - 1
+        || memcmp(delta[0].start, "\"text_delta\"",
+                  sizeof("\"text_delta\"") - 1) != 0
+        || delta[1].start == NULL || delta[1].start[0] != '"')
+    {
+        return NGX_HTTP_LLM_XLATE_DECLINED;
+    }
+
+    /* only escapes that cJSON writes back the same */
+
+    t = memchr(delta[1].start + 1, '\\', delta[1].end - delta[1].start - 2);
+
+    while (t) {
+        if (t[1] == 'u' || t[1] == '/') {
+            return NGX_HTTP_LLM_XLATE_DECLINED;
+        }
+
+        t += 2;
+        t = memchr(t, '\\', delta[1].end - 1 - t);
+    }
+
+    len = out->len;
+
+    rc = cm_head(s, out);
+    rc |= cm_lit(out, "{\"content\":");
+    rc |= ngx_http_llm_xlate_buf_append(out, delta[1].start,
+                                        delta[1].end - delta[1].start);
+    rc |= cm_lit(out, "}");
+    rc |= cm_tail(NULL, out);
+
+    if (rc) {
+        out->len = len;
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/*
+ * The object at p in the fast path's subset; returns its end, or NULL.
+ * The spans of the first members named names (NULL: none wanted; start
+ * NULL: absent).  inner (NULL: none) are the spans of "type" and "text"
+ * in the object value of the first names[1]; with inner NULL, an object
+ * value is refused (two levels at most).
+ */
+
+static const unsigned char *
+cm_object(const unsigned char *p, const unsigned char *last,
+    const char *const *names, ngx_http_llm_json_span_t *spans,
+    ngx_http_llm_json_span_t *inner)
+{
+    int                   escaped, found;
+    size_t                i, n;
+    const unsigned char  *key, *v, *err;
+
+    static const char *const   inner_names[] = { "type", "text", NULL };
+
+    for (i = 0; names && names[i]; i++) {
+        spans[i].start = NULL;
+        spans[i].end = NULL;
+    }
+
+    /* past '{' */
+    p = cm_skip(p + 1, last);
+
+    if (p < last && *p == '}') {
+        return p + 1;
+    }
+
+    for ( ;; ) {
+
+        /* the key, without escapes or control bytes */
+
+        if (p == last || *p != '"') {
+            return NULL;
+        }
+
+        key = ++p;
+
+        while (p < last && *p != '"') {
+            if (*p < 0x20 || *p == '\\') {
+                return NULL;
+            }
+
+            p++;
+        }
+
+        if (p == last) {
+            return NULL;
+        }
+
+        n = p - key;
+        p = cm_skip(p + 1, last);
+
+        if (p == last || *p != ':') {
+            return NULL;
+        }
+
+        v = cm_skip(p + 1, last);
+
+        if (v == last) {
+            return NULL;
+        }
+
+        found = -1;
+
+        for (i = 0; names && names[i]; i++) {
+            if (spans[i].start == NULL && strlen(names[i]) == n
+                && memcmp(names[i], key, n) == 0)
+            {
+                found = (int) i;
+                break;
+            }
+        }
+
+        /* the value */
+
+        if (*v == '"') {
+            escaped = 0;
+            p = ngx_http_llm_json_string(v + 1, last, &escaped, &err);
+
+            if (p == NULL) {
+                return NULL;
+            }
+
+            p++;
+
+        } else if (*v == '{' && inner) {
+            p = cm_object(v, last, found == 1 ? inner_names : NULL,
+                          found == 1 ? inner : NULL, NULL);
+
+            if (p == NULL) {
+                return NULL;
+            }
+
+        } else {
+            /* an integer */
+            p = v + (*v == '-');
+
+            if (p == last || *p < '0' || *p > '9') {
+                return NULL;
+            }
+
+            if (*p++ != '0') {
+                while (p < last && *p >= '0' && *p <= '9') {
+                    p++;
+                }
+            }
+
+            if (p - v > CM_NUMBER_MAX) {
+                return NULL;
+            }
+        }
+
+        if (found >= 0) {
+            spans[found].start = v;
+            spans[found].end = p;
+        }
+
+        /* a ',' and the next key, or the end */
+
+        p = cm_skip(p, last);
+
+        if (p == last) {
+            return NULL;
+        }
+
+        if (*p == '}') {
+            return p + 1;
+        }
+
+        if (*p != ',') {
+            return NULL;
+        }
+
+        p = cm_skip(p + 1, last);
+    }
+}
+
+
+/* past JSON's white space */
+
+static const unsigned char *
+cm_skip(const unsigned char *p, const unsigned char *last)
+{
+    while (p < last
+           && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    {
+        p++;
+    }
+
+    return p;
 }
 
 

@@ -294,6 +294,23 @@ ngx_http_llm_xlate_dispatch_in(ngx_http_llm_xlate_sse_t *s,
         return pair->event(s, "[DONE]", NULL, out);
     }
 
+    pair = ngx_http_llm_xlate_pair(s->to, s->from);
+
+    if (pair->fast) {
+        /* the usual event (a text delta) without a cJSON tree */
+        rc = pair->fast(s, d, dlast, out);
+
+        if (rc != NGX_HTTP_LLM_XLATE_DECLINED) {
+            ngx_http_llm_xlate_buf_free(&joined);
+
+            if (rc != NGX_HTTP_LLM_XLATE_OK) {
+                s->failed = 1;
+            }
+
+            return rc;
+        }
+    }
+
     data = cJSON_ParseWithLength((const char *) d, dlast - d);
     ngx_http_llm_xlate_buf_free(&joined);
 
@@ -302,8 +319,6 @@ ngx_http_llm_xlate_dispatch_in(ngx_http_llm_xlate_sse_t *s,
         cJSON_Delete(data);
         return NGX_HTTP_LLM_XLATE_OK;
     }
-
-    pair = ngx_http_llm_xlate_pair(s->to, s->from);
 
     if (cJSON_GetObjectItemCaseSensitive(data, "error")) {
         /* the provider's error event, in the client's shape */
