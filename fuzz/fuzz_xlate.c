@@ -6,7 +6,8 @@
  * Checked beyond "no crash, no leak, no UB": every body produced is JSON;
  * a stream gives the same output whether it arrives whole, cut at a
  * point the input chooses, or one byte at a time; the carry stays bounded;
- * the chat <- messages stream's fast path writes what cm_event() writes.
+ * the chat <- messages stream's fast path writes what cm_event() writes,
+ * and the chat -> messages request's fast path what the general one does.
  */
 
 #include <stdint.h>
@@ -122,14 +123,77 @@ fuzz_fast_one(const uint8_t *d, const uint8_t *last)
 
         if (rc != rc2 || x.len != y.len
             || (x.len && memcmp(x.data, y.data, x.len) != 0)
-            || memcmp(&a, &b, sizeof(a)) != 0)
+            || a.head_len != b.head_len
+            || (a.head_len && memcmp(a.head, b.head, a.head_len) != 0))
         {
+            abort();
+        }
+
+        /* the rest of the state too (the heads are malloc'd apart) */
+        ngx_http_llm_xlate_sse_free(&a);
+        ngx_http_llm_xlate_sse_free(&b);
+
+        if (memcmp(&a, &b, sizeof(a)) != 0) {
             abort();
         }
     }
 
+    ngx_http_llm_xlate_sse_free(&a);
+    ngx_http_llm_xlate_sse_free(&b);
+
     ngx_http_llm_xlate_buf_free(&x);
     ngx_http_llm_xlate_buf_free(&y);
+}
+
+
+/*
+ * The chat -> messages request's fast path against the general one: the
+ * body after a byte cJSON skips as white space and the fast path does
+ * not take (so ngx_http_llm_xlate_request() runs the general path).
+ */
+
+static void
+fuzz_fast_request(const uint8_t *data, size_t size,
+    const ngx_http_llm_xlate_conf_t *conf)
+{
+    int                           rc, rc2;
+    uint8_t                      *shifted;
+    ngx_http_llm_xlate_result_t   a, b;
+
+    memset(&a, 0, sizeof(a));
+    a.max_tokens = -1;
+
+    rc = ngx_http_llm_xlate_cm_fast_request(data, size, conf, &a);
+
+    if (rc == NGX_HTTP_LLM_XLATE_DECLINED) {
+        ngx_http_llm_xlate_buf_free(&a.body);
+        return;
+    }
+
+    shifted = malloc(size + 1);
+    if (shifted == NULL) {
+        abort();
+    }
+
+    shifted[0] = '\x01';
+    memcpy(shifted + 1, data, size);
+
+    rc2 = ngx_http_llm_xlate_request(NGX_HTTP_LLM_XLATE_CHAT,
+                                     NGX_HTTP_LLM_XLATE_MESSAGES, shifted,
+                                     size + 1, conf, &b);
+    free(shifted);
+
+    if (rc != rc2 || a.status != b.status || a.max_tokens != b.max_tokens
+        || a.stream != b.stream || a.include_usage != b.include_usage
+        || strcmp(a.dropped, b.dropped) != 0
+        || a.body.len != b.body.len
+        || (a.body.len && memcmp(a.body.data, b.body.data, a.body.len) != 0))
+    {
+        abort();
+    }
+
+    ngx_http_llm_xlate_buf_free(&a.body);
+    ngx_http_llm_xlate_buf_free(&b.body);
 }
 
 
@@ -186,9 +250,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     case 0:
         memset(&conf, 0, sizeof(conf));
-        conf.model = "target-model";
+        conf.model = (step & 2) ? NULL : "target-model";
         conf.max_completion_tokens = step & 1;
         conf.max_tokens_default = step;
+
+        if (from == NGX_HTTP_LLM_XLATE_CHAT) {
+            fuzz_fast_request(data, size, &conf);
+        }
 
         if (ngx_http_llm_xlate_request(from, to, data, size, &conf, &res)
             == NGX_HTTP_LLM_XLATE_OK && res.status == 0)

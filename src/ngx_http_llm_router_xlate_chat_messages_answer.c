@@ -293,6 +293,10 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
             snprintf(s->id, sizeof(s->id), "%s", t);
         }
 
+        /* the chunks' head names the id */
+        free(s->head);
+        s->head = NULL;
+
         cm_event_usage(s, cJSON_GetObjectItemCaseSensitive(m, "usage"));
 
         s->started = 1;
@@ -738,17 +742,33 @@ cm_event_usage(ngx_http_llm_xlate_sse_t *s, cJSON *usage)
 static int
 cm_head(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_buf_t *out)
 {
-    int  rc;
+    int                        rc;
+    ngx_http_llm_xlate_buf_t   head;
 
-    rc = cm_lit(out, "data: {\"id\":");
-    rc |= ngx_http_llm_xlate_print_str(out, s->id);
-    rc |= cm_lit(out, ",\"object\":\"chat.completion.chunk\",\"created\":");
-    rc |= ngx_http_llm_xlate_print_num(out, (double) s->created);
-    rc |= cm_lit(out, ",\"model\":");
-    rc |= ngx_http_llm_xlate_print_str(out, s->model);
-    rc |= cm_lit(out, ",\"choices\":[{\"index\":0,\"delta\":");
+    /* the same for every chunk until the next message_start: kept */
 
-    return rc ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
+    if (s->head == NULL) {
+        memset(&head, 0, sizeof(ngx_http_llm_xlate_buf_t));
+
+        rc = cm_lit(&head, "data: {\"id\":");
+        rc |= ngx_http_llm_xlate_print_str(&head, s->id);
+        rc |= cm_lit(&head, ",\"object\":\"chat.completion.chunk\","
+                            "\"created\":");
+        rc |= ngx_http_llm_xlate_print_num(&head, (double) s->created);
+        rc |= cm_lit(&head, ",\"model\":");
+        rc |= ngx_http_llm_xlate_print_str(&head, s->model);
+        rc |= cm_lit(&head, ",\"choices\":[{\"index\":0,\"delta\":");
+
+        if (rc) {
+            ngx_http_llm_xlate_buf_free(&head);
+            return NGX_HTTP_LLM_XLATE_NOMEM;
+        }
+
+        s->head = head.data;
+        s->head_len = head.len;
+    }
+
+    return ngx_http_llm_xlate_buf_append(out, s->head, s->head_len);
 }
 
 

@@ -296,9 +296,9 @@ ngx_http_llm_xlate_dispatch_in(ngx_http_llm_xlate_sse_t *s,
 
     pair = ngx_http_llm_xlate_pair(s->to, s->from);
 
-    if (pair->fast) {
+    if (pair->fast_event) {
         /* the usual event (a text delta) without a cJSON tree */
-        rc = pair->fast(s, d, dlast, out);
+        rc = pair->fast_event(s, d, dlast, out);
 
         if (rc != NGX_HTTP_LLM_XLATE_DECLINED) {
             ngx_http_llm_xlate_buf_free(&joined);
@@ -410,6 +410,8 @@ ngx_http_llm_xlate_sse_free(ngx_http_llm_xlate_sse_t *s)
 {
     free(s->carry);
     s->carry = NULL;
+    free(s->head);
+    s->head = NULL;
     s->carry_len = 0;
     s->carry_size = 0;
 
