@@ -42,8 +42,9 @@ static int cm_usage(ngx_http_llm_xlate_buf_t *out, int64_t in, int64_t read,
 static int cm_head(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_buf_t *out);
 static int cm_tail(const char *finish, ngx_http_llm_xlate_buf_t *out);
 static const unsigned char *cm_object(const unsigned char *p,
-    const unsigned char *last, const char *const *names,
-    ngx_http_llm_json_span_t *spans, ngx_http_llm_json_span_t *inner);
+    const unsigned char *last, ngx_http_llm_json_span_t *spans,
+    ngx_http_llm_json_span_t *inner);
+static int cm_name(const unsigned char *key, size_t n, int top);
 static const unsigned char *cm_skip(const unsigned char *p,
     const unsigned char *last);
 
@@ -487,9 +488,6 @@ ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
     const unsigned char       *t;
     ngx_http_llm_json_span_t   top[3], delta[2];
 
-    static const char *const   top_names[] = { "type", "delta", "error",
-                                               NULL };
-
     p = cm_skip(p, last);
 
     if (p == last || *p != '{') {
@@ -498,7 +496,7 @@ ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
 
     memset(delta, 0, sizeof(delta));
 
-    p = cm_object(p, last, top_names, top, delta);
+    p = cm_object(p, last, top, delta);
 
     if (p == NULL || cm_skip(p, last) != last
         || top[2].start != NULL
@@ -528,12 +526,12 @@ ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
 
     len = out->len;
 
+    /* cm_event()'s bytes, its literals joined */
     rc = cm_head(s, out);
     rc |= cm_lit(out, "{\"content\":");
     rc |= ngx_http_llm_xlate_buf_append(out, delta[1].start,
                                         delta[1].end - delta[1].start);
-    rc |= cm_lit(out, "}");
-    rc |= cm_tail(NULL, out);
+    rc |= cm_lit(out, "},\"finish_reason\":null}]}\n\n");
 
     if (rc) {
         out->len = len;
@@ -546,26 +544,23 @@ ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
 
 /*
  * The object at p in the fast path's subset; returns its end, or NULL.
- * The spans of the first members named names (NULL: none wanted; start
- * NULL: absent).  inner (NULL: none) are the spans of "type" and "text"
- * in the object value of the first names[1]; with inner NULL, an object
- * value is refused (two levels at most).
+ * With inner, the top level: spans[] of the first "type", "delta" and
+ * "error", and inner[] of the first "type" and "text" in the object value
+ * of the first "delta".  Without inner, the second level: spans[] (NULL:
+ * none wanted) of the first "type" and "text"; an object value refused.
+ * A start NULL: absent.
  */
 
 static const unsigned char *
 cm_object(const unsigned char *p, const unsigned char *last,
-    const char *const *names, ngx_http_llm_json_span_t *spans,
-    ngx_http_llm_json_span_t *inner)
+    ngx_http_llm_json_span_t *spans, ngx_http_llm_json_span_t *inner)
 {
     int                   escaped, found;
-    size_t                i, n;
+    size_t                n;
     const unsigned char  *key, *v, *err;
 
-    static const char *const   inner_names[] = { "type", "text", NULL };
-
-    for (i = 0; names && names[i]; i++) {
-        spans[i].start = NULL;
-        spans[i].end = NULL;
+    if (spans) {
+        memset(spans, 0, (inner ? 3 : 2) * sizeof(ngx_http_llm_json_span_t));
     }
 
     /* past '{' */
@@ -612,12 +607,12 @@ cm_object(const unsigned char *p, const unsigned char *last,
 
         found = -1;
 
-        for (i = 0; names && names[i]; i++) {
-            if (spans[i].start == NULL && strlen(names[i]) == n
-                && memcmp(names[i], key, n) == 0)
-            {
-                found = (int) i;
-                break;
+        if (spans) {
+            found = cm_name(key, n, inner != NULL);
+
+            if (found >= 0 && spans[found].start != NULL) {
+                /* cJSON finds the first */
+                found = -1;
             }
         }
 
@@ -634,8 +629,7 @@ cm_object(const unsigned char *p, const unsigned char *last,
             p++;
 
         } else if (*v == '{' && inner) {
-            p = cm_object(v, last, found == 1 ? inner_names : NULL,
-                          found == 1 ? inner : NULL, NULL);
+            p = cm_object(v, last, found == 1 ? inner : NULL, NULL);
 
             if (p == NULL) {
                 return NULL;
@@ -683,6 +677,31 @@ cm_object(const unsigned char *p, const unsigned char *last,
 
         p = cm_skip(p + 1, last);
     }
+}
+
+
+/* 0 "type", 1 "delta" (top) or "text", 2 "error" (top), -1 another */
+
+static int
+cm_name(const unsigned char *key, size_t n, int top)
+{
+    if (n == 4) {
+        if (memcmp(key, "type", 4) == 0) {
+            return 0;
+        }
+
+        return (!top && memcmp(key, "text", 4) == 0) ? 1 : -1;
+    }
+
+    if (n == 5 && top) {
+        if (memcmp(key, "delta", 5) == 0) {
+            return 1;
+        }
+
+        return memcmp(key, "error", 5) == 0 ? 2 : -1;
+    }
+
+    return -1;
 }
 
 
