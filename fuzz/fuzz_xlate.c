@@ -5,7 +5,9 @@
  * provider's JSON answer or error (of either pair), or an SSE stream.
  * Checked beyond "no crash, no leak, no UB": every body produced is JSON;
  * a stream gives the same output whether it arrives whole, cut at a
- * point the input chooses, or one byte at a time; the carry stays bounded.
+ * point the input chooses, or one byte at a time; the carry stays bounded;
+ * the chat <- messages stream's fast path writes what cm_event() writes,
+ * and the chat -> messages request's fast path what the general one does.
  */
 
 #include <stdint.h>
@@ -74,6 +76,145 @@ fuzz_sse(int from, int to, const uint8_t *data, size_t size, size_t step,
 }
 
 
+/*
+ * The fast path of an Anthropic stream to a chat client against the
+ * general one, on one event's data: DECLINED, or the bytes cm_event()
+ * writes from cJSON's tree of it (which must be an object without
+ * "error": the framer would not have called cm_event() otherwise).
+ */
+
+static void
+fuzz_fast_one(const uint8_t *d, const uint8_t *last)
+{
+    int                        rc, rc2;
+    cJSON                     *root;
+    ngx_http_llm_xlate_buf_t   x, y;
+    ngx_http_llm_xlate_sse_t   a, b;
+
+    memset(&x, 0, sizeof(x));
+    memset(&y, 0, sizeof(y));
+    ngx_http_llm_xlate_sse_init(&a, NGX_HTTP_LLM_XLATE_MESSAGES,
+                                NGX_HTTP_LLM_XLATE_CHAT, "m\"\x01", 1, 7);
+    ngx_http_llm_xlate_sse_init(&b, NGX_HTTP_LLM_XLATE_MESSAGES,
+                                NGX_HTTP_LLM_XLATE_CHAT, "m\"\x01", 1, 7);
+    memcpy(a.id, "msg_\\1", 7);
+    memcpy(b.id, "msg_\\1", 7);
+
+    rc = ngx_http_llm_xlate_cm_fast(&a, d, last, &x);
+
+    if (rc != NGX_HTTP_LLM_XLATE_DECLINED) {
+        root = cJSON_ParseWithLength((const char *) d, last - d);
+
+        if (!cJSON_IsObject(root)
+            || cJSON_GetObjectItemCaseSensitive(root, "error"))
+        {
+            abort();
+        }
+
+        rc2 = ngx_http_llm_xlate_cm_event(&b, NULL, root, &y);
+        cJSON_Delete(root);
+
+        if (rc != rc2 || x.len != y.len
+            || (x.len && memcmp(x.data, y.data, x.len) != 0)
+            || a.head_len != b.head_len
+            || (a.head_len && memcmp(a.head, b.head, a.head_len) != 0))
+        {
+            abort();
+        }
+
+        /* the rest of the state too (the heads are malloc'd apart) */
+        ngx_http_llm_xlate_sse_free(&a);
+        ngx_http_llm_xlate_sse_free(&b);
+
+        if (memcmp(&a, &b, sizeof(a)) != 0) {
+            abort();
+        }
+    }
+
+    ngx_http_llm_xlate_sse_free(&a);
+    ngx_http_llm_xlate_sse_free(&b);
+
+    ngx_http_llm_xlate_buf_free(&x);
+    ngx_http_llm_xlate_buf_free(&y);
+}
+
+
+/*
+ * The chat -> messages request's fast path against the general one: the
+ * body after a byte cJSON skips as white space and the fast path does
+ * not take (so ngx_http_llm_xlate_request() runs the general path).
+ */
+
+static void
+fuzz_fast_request(const uint8_t *data, size_t size,
+    const ngx_http_llm_xlate_conf_t *conf)
+{
+    int                           rc, rc2;
+    uint8_t                      *shifted;
+    ngx_http_llm_xlate_result_t   a, b;
+
+    memset(&a, 0, sizeof(a));
+    a.max_tokens = -1;
+
+    rc = ngx_http_llm_xlate_cm_fast_request(data, size, conf, &a);
+
+    if (rc == NGX_HTTP_LLM_XLATE_DECLINED) {
+        ngx_http_llm_xlate_buf_free(&a.body);
+        return;
+    }
+
+    shifted = malloc(size + 1);
+    if (shifted == NULL) {
+        abort();
+    }
+
+    shifted[0] = '\x01';
+    memcpy(shifted + 1, data, size);
+
+    rc2 = ngx_http_llm_xlate_request(NGX_HTTP_LLM_XLATE_CHAT,
+                                     NGX_HTTP_LLM_XLATE_MESSAGES, shifted,
+                                     size + 1, conf, &b);
+    free(shifted);
+
+    if (rc != rc2 || a.status != b.status || a.max_tokens != b.max_tokens
+        || a.stream != b.stream || a.include_usage != b.include_usage
+        || strcmp(a.dropped, b.dropped) != 0
+        || a.body.len != b.body.len
+        || (a.body.len && memcmp(a.body.data, b.body.data, a.body.len) != 0))
+    {
+        abort();
+    }
+
+    ngx_http_llm_xlate_buf_free(&a.body);
+    ngx_http_llm_xlate_buf_free(&b.body);
+}
+
+
+/* every "data:" line of the input, as the framer cuts it */
+
+static void
+fuzz_fast(const uint8_t *data, size_t size)
+{
+    const uint8_t  *p, *nl, *end, *d, *last;
+
+    end = data + size;
+
+    for (p = data; p < end; p = nl + 1) {
+        nl = memchr(p, '\n', end - p);
+        if (nl == NULL) {
+            nl = end;
+        }
+
+        if (nl - p >= 5 && memcmp(p, "data:", 5) == 0) {
+            d = p + 5;
+            d += (d < nl && *d == ' ');
+            last = nl - (nl > d && nl[-1] == '\r');
+            fuzz_fast_one(d, last);
+        }
+    }
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -102,9 +243,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     case 0:
         memset(&conf, 0, sizeof(conf));
-        conf.model = "target-model";
+        conf.model = (step & 2) ? NULL : "target-model";
         conf.max_completion_tokens = step & 1;
         conf.max_tokens_default = step;
+
+        if (from == NGX_HTTP_LLM_XLATE_CHAT) {
+            fuzz_fast_request(data, size, &conf);
+        }
 
         if (ngx_http_llm_xlate_request(from, to, data, size, &conf, &res)
             == NGX_HTTP_LLM_XLATE_OK && res.status == 0)
@@ -126,6 +271,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
 
     default:
+        if (from == NGX_HTTP_LLM_XLATE_MESSAGES) {
+            fuzz_fast(data, size);
+        }
+
         fuzz_sse(from, to, data, size, 0, &a);
 
         if (fuzz_full()) {

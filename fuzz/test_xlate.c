@@ -1211,6 +1211,215 @@ test_print(void)
 }
 
 
+/*
+ * The chat <- messages stream's fast path: which events it takes, and
+ * that it writes what cm_event() writes from cJSON's tree of them.
+ */
+
+static void
+test_fast(void)
+{
+    int                        rc, rc2, taken;
+    cJSON                     *root;
+    size_t                     i;
+    const char                *d;
+    ngx_http_llm_xlate_buf_t   x, y;
+    ngx_http_llm_xlate_sse_t   a, b;
+
+    static const struct {
+        const char  *data;
+        int          taken;
+    } cases[] = {
+        { "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"Hello\"}}", 1 },
+        { " { \"delta\" : { \"text\" : \"a\\\"b\\\\c\\n\\t\\r\\b\\f\" , "
+          "\"type\" : \"text_delta\" } , \"type\" : \"content_block_delta\""
+          " } ", 1 },
+        { "{\"type\":\"content_block_delta\",\"index\":-12,\"x\":{\"a\":"
+          "0,\"b\":\"}\"},\"delta\":{\"type\":\"text_delta\",\"text\":"
+          "\"\xc3\xa9\x7f\",\"text\":\"second\"},\"delta\":{},"
+          "\"type\":\"ping\"}", 1 },
+        /* outside the fast path's subset */
+        { "{\"type\":\"content_block_delta\",\"index\":[1,{\"a\":[true,"
+          "null,-1.5e3,\"}]\"]}],\"delta\":{\"type\":\"text_delta\","
+          "\"text\":\"x\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"index\":01,\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"x\",}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"x\"}", 0 },
+        { "{\"delta\":\"s\",\"type\":\"content_block_delta\",\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"\"}}", 1 },
+        /* cJSON decodes these and writes them otherwise */
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"caf\\u00e9\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"a\\/b\"}}", 0 },
+        /* an escaped key may be any name */
+        { "{\"typ\\u0065\":\"message_stop\",\"type\":\"content_block_delta\","
+          "\"delta\":{\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"error\":{},\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
+        { "{\"type\":\"ping\",\"type\":\"content_block_delta\",\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"thinking_delta\",\"thinking\":\"x\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":7}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":[]}", 0 },
+        /* cJSON takes 63 bytes of a number, then fails */
+        { "{\"type\":\"content_block_delta\",\"index\":1234567890123456789012"
+          "345678901234567890123456789012345678901234,\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"x\"}}", 0 },
+        /* not JSON for the scanner (cJSON takes the first) */
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"x\"}} trailing", 0 },
+        { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
+          "\"text_delta\",\"text\":\"x\tTAB\"}}", 0 },
+        { "[1]", 0 },
+        { NULL, 0 }
+    };
+
+    for (i = 0; cases[i].data; i++) {
+        d = cases[i].data;
+        memset(&x, 0, sizeof(x));
+        memset(&y, 0, sizeof(y));
+        ngx_http_llm_xlate_sse_init(&a, MESSAGES, CHAT, "gpt-4o", 1, 7);
+        ngx_http_llm_xlate_sse_init(&b, MESSAGES, CHAT, "gpt-4o", 1, 7);
+
+        rc = ngx_http_llm_xlate_cm_fast(&a, (const unsigned char *) d,
+                                        (const unsigned char *) d
+                                        + strlen(d), &x);
+        taken = (rc != NGX_HTTP_LLM_XLATE_DECLINED);
+        check(taken == cases[i].taken, d, "fast path taken", NULL, NULL);
+
+        if (taken) {
+            ngx_http_llm_xlate_buf_append(&x, "", 1);
+            root = cJSON_Parse(d);
+            rc2 = ngx_http_llm_xlate_cm_event(&b, NULL, root, &y);
+            ngx_http_llm_xlate_buf_append(&y, "", 1);
+            cJSON_Delete(root);
+            check(rc == rc2 && strcmp((char *) x.data, (char *) y.data) == 0,
+                  d, "fast = general", (char *) x.data, (char *) y.data);
+        }
+
+        ngx_http_llm_xlate_sse_free(&a);
+        ngx_http_llm_xlate_sse_free(&b);
+
+        ngx_http_llm_xlate_buf_free(&x);
+        ngx_http_llm_xlate_buf_free(&y);
+    }
+}
+
+
+/*
+ * The chat -> messages request's fast path: which bodies it takes, and
+ * that it writes what the general path writes (given the body after a
+ * byte cJSON skips and the fast path does not take).
+ */
+
+static void
+test_fast_request(void)
+{
+    int                           rc, rc2, taken, k;
+    char                         *shifted, name[64];
+    size_t                        i, n;
+    const char                   *d;
+    ngx_http_llm_xlate_conf_t     conf;
+    ngx_http_llm_xlate_result_t   a, b;
+
+    static const struct {
+        const char  *body;
+        int          taken;
+    } cases[] = {
+        { "{\"model\":\"gpt-4o\",\"max_tokens\":256,\"messages\":[{\"role\":"
+          "\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":"
+          "\"Hello\"},{\"role\":\"user\",\"content\":\"a\\\"b\\n\"}]}", 1 },
+        { " { \"messages\" : [ { \"content\" : \"x\" , \"role\" : \"user\" } ,"
+          " {\"role\":\"user\",\"content\":\"\"}, {\"role\":\"user\"},"
+          " {\"role\":\"user\",\"content\":\"y\"} ] , \"stream\" : true ,"
+          " \"stream_options\" : { \"include_usage\" : true } ,"
+          " \"model\" : \"m\\\\\" } ", 1 },
+        { "{\"max_tokens\":5,\"max_completion_tokens\":7,\"messages\":[],"
+          "\"stream\":false,\"stream_options\":{}}", 1 },
+        { "{\"messages\":[{\"role\":\"assistant\",\"content\":\"\xc3\xa9\"}],"
+          "\"max_completion_tokens\":9,\"max_tokens\":3}", 1 },
+        { "{}", 1 },
+        /* the general path's */
+        { "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":"
+          "\"s\"}]}", 0 },
+        { "{\"messages\":[{\"role\":\"user\",\"content\":\"caf\\u00e9\"}]}",
+          0 },
+        { "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":"
+          "\"text\",\"text\":\"x\"}]}]}", 0 },
+        { "{\"messages\":[{\"role\":\"user\",\"name\":\"n\",\"content\":"
+          "\"x\"}]}", 0 },
+        { "{\"messages\":[{\"role\":\"user\",\"role\":\"user\",\"content\":"
+          "\"x\"}]}", 0 },
+        { "{\"model\":\"a\",\"model\":\"b\",\"messages\":[]}", 0 },
+        { "{\"max_tokens\":0,\"messages\":[]}", 0 },
+        { "{\"max_tokens\":1.5,\"messages\":[]}", 0 },
+        { "{\"max_tokens\":1234567890,\"messages\":[]}", 0 },
+        { "{\"temperature\":0.5,\"messages\":[]}", 0 },
+        { "{\"stream\":null,\"messages\":[]}", 0 },
+        { "{\"mod\\u0065l\":\"x\",\"messages\":[]}", 0 },
+        { "{\"messages\":[]} x", 0 },
+        { "{\"messages\":[],}", 0 },
+        { "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},]}", 0 },
+        { "{\"stream_options\":{\"include_usage\":true,\"x\":1}}", 0 },
+        { NULL, 0 }
+    };
+
+    for (i = 0; cases[i].body; i++) {
+        for (k = 0; k < 2; k++) {
+            d = cases[i].body;
+            n = strlen(d);
+
+            memset(&conf, 0, sizeof(conf));
+            conf.model = k ? NULL : "claude-x\"";
+            conf.max_tokens_default = k ? 0 : 1000;
+
+            memset(&a, 0, sizeof(a));
+            a.max_tokens = -1;
+
+            rc = ngx_http_llm_xlate_cm_fast_request((const unsigned char *) d,
+                                                    n, &conf, &a);
+            taken = (rc != NGX_HTTP_LLM_XLATE_DECLINED);
+            snprintf(name, sizeof(name), "fast request %zu/%d", i, k);
+            check(taken == cases[i].taken, name, "taken", d, NULL);
+
+            if (taken) {
+                shifted = malloc(n + 1);
+                shifted[0] = '\x01';
+                memcpy(shifted + 1, d, n);
+
+                rc2 = ngx_http_llm_xlate_request(CHAT, MESSAGES,
+                          (const unsigned char *) shifted, n + 1, &conf, &b);
+                free(shifted);
+
+                check(rc == rc2 && a.max_tokens == b.max_tokens
+                      && a.stream == b.stream
+                      && a.include_usage == b.include_usage
+                      && a.status == b.status
+                      && strcmp(a.dropped, b.dropped) == 0
+                      && a.body.len == b.body.len
+                      && strcmp((char *) a.body.data, (char *) b.body.data)
+                         == 0,
+                      name, "fast = general", (char *) a.body.data,
+                      (char *) b.body.data);
+
+                ngx_http_llm_xlate_buf_free(&b.body);
+            }
+
+            ngx_http_llm_xlate_buf_free(&a.body);
+        }
+    }
+}
+
+
 int
 main(void)
 {
@@ -1220,6 +1429,8 @@ main(void)
     test_errors();
     test_sse();
     test_sse_bounds();
+    test_fast();
+    test_fast_request();
 
     printf("%lu passed, %lu failed\n", passed, failed);
 

@@ -194,6 +194,15 @@ ngx_http_llm_xlate_request_in(int from, int to, const unsigned char *body,
         return NGX_HTTP_LLM_XLATE_BAD;
     }
 
+    if (pair->fast_request) {
+        /* the usual request without a cJSON tree */
+        rc = pair->fast_request(body, len, conf, res);
+
+        if (rc != NGX_HTTP_LLM_XLATE_DECLINED) {
+            return rc;
+        }
+    }
+
     memset(&x, 0, sizeof(ngx_http_llm_xlate_req_t));
     x.conf = conf;
     x.res = res;

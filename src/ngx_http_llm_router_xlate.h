@@ -40,6 +40,8 @@
 #define NGX_HTTP_LLM_XLATE_BAD        -2
 /* the SSE stream has an event larger than NGX_HTTP_LLM_XLATE_EVENT_MAX */
 #define NGX_HTTP_LLM_XLATE_TOO_BIG    -3
+/* a fast path does not take this input: the general path does */
+#define NGX_HTTP_LLM_XLATE_DECLINED   -4
 
 /*
  * One SSE event (its "event:" and "data:" lines) is held until its blank
@@ -150,6 +152,10 @@ struct ngx_http_llm_xlate_sse_s {
     size_t                          carry_len;
     size_t                          carry_size;
     size_t                          carry_scan;   /* lines looked at */
+
+    /* a chat client's chunks up to their delta (malloc'd, NULL: none) */
+    unsigned char                  *head;
+    size_t                          head_len;
 
     /* a translation through chat: the chat -> client step's state */
     ngx_http_llm_xlate_sse_t       *pivot;
@@ -278,6 +284,20 @@ typedef struct {
     int                           (*write)(cJSON *src, const char *model,
                                            int64_t created,
                                            ngx_http_llm_xlate_buf_t *out);
+    /*
+     * fast paths, byte for byte what the general path writes, or DECLINED
+     * for what they do not take; NULL: always the general path.  An
+     * event's data p .. last without cJSON, as event() would:
+     */
+    int                           (*fast_event)(ngx_http_llm_xlate_sse_t *s,
+                                                const unsigned char *p,
+                                                const unsigned char *last,
+                                                ngx_http_llm_xlate_buf_t *out);
+    /* a request body, as request() and the writer would (res zeroed) */
+    int                           (*fast_request)(const unsigned char *body,
+                                      size_t len,
+                                      const ngx_http_llm_xlate_conf_t *conf,
+                                      ngx_http_llm_xlate_result_t *res);
 } ngx_http_llm_xlate_pair_t;
 
 
@@ -293,6 +313,13 @@ int ngx_http_llm_xlate_cm_write(cJSON *src, const char *model,
     int64_t created, ngx_http_llm_xlate_buf_t *out);
 int ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s,
     const char *name, cJSON *data, ngx_http_llm_xlate_buf_t *out);
+int ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_xlate_buf_t *out);
+/* the request's fast path, in _chat_messages_fast.c */
+int ngx_http_llm_xlate_cm_fast_request(const unsigned char *body,
+    size_t len, const ngx_http_llm_xlate_conf_t *conf,
+    ngx_http_llm_xlate_result_t *res);
 cJSON *ngx_http_llm_xlate_mc_response(cJSON *src, const char *model,
     int64_t created);
 int ngx_http_llm_xlate_mc_event(ngx_http_llm_xlate_sse_t *s,

@@ -52,6 +52,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_gemini = {
     ngx_http_llm_xlate_gc_response,     /* _chat_gemini_answer.c */
     ngx_http_llm_xlate_gc_event,
     NULL,                               /* the plain error event */
+    NULL,
+    NULL,
     NULL
 };
 
@@ -63,6 +65,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_gemini = {
     ngx_http_llm_xlate_gm_response,     /* through chat */
     ngx_http_llm_xlate_gc_event,        /* looks at s->to */
     NULL,                               /* the plain error event */
+    NULL,
+    NULL,
     NULL
 };
 

@@ -59,7 +59,9 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_messages = {
     ngx_http_llm_xlate_cm_response,     /* _chat_messages_answer.c */
     ngx_http_llm_xlate_cm_event,
     NULL,                               /* the plain error event */
-    ngx_http_llm_xlate_cm_write
+    ngx_http_llm_xlate_cm_write,
+    ngx_http_llm_xlate_cm_fast,
+    ngx_http_llm_xlate_cm_fast_request  /* _chat_messages_fast.c */
 };
 
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ngx_http_llm_router_xlate.h"
+#include "ngx_http_llm_router_json.h"
 
 
 #define CM_BLOCK_NONE   0
@@ -29,6 +30,9 @@
 /* cm_text(): the blocks had no text */
 #define CM_NO_TEXT      1
 
+/* cm_fast(): cJSON reads 63 bytes of a number, then fails on the rest */
+#define CM_NUMBER_MAX   62
+
 
 static int cm_text(cJSON *blocks, const char *type, const char *key,
     ngx_http_llm_xlate_buf_t *out);
@@ -37,6 +41,12 @@ static int cm_usage(ngx_http_llm_xlate_buf_t *out, int64_t in, int64_t read,
     int64_t completion);
 static int cm_head(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_buf_t *out);
 static int cm_tail(const char *finish, ngx_http_llm_xlate_buf_t *out);
+static const unsigned char *cm_object(const unsigned char *p,
+    const unsigned char *last, ngx_http_llm_json_span_t *spans,
+    ngx_http_llm_json_span_t *inner);
+static int cm_name(const unsigned char *key, size_t n, int top);
+static const unsigned char *cm_skip(const unsigned char *p,
+    const unsigned char *last);
 
 
 #define cm_lit(out, s)  ngx_http_llm_xlate_buf_append(out, s, sizeof(s) - 1)
@@ -284,6 +294,10 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
             snprintf(s->id, sizeof(s->id), "%s", t);
         }
 
+        /* the chunks' head names the id */
+        free(s->head);
+        s->head = NULL;
+
         cm_event_usage(s, cJSON_GetObjectItemCaseSensitive(m, "usage"));
 
         s->started = 1;
@@ -449,6 +463,263 @@ done:
 }
 
 
+/*
+ * The stream's fast path: content_block_delta with a text_delta, nearly
+ * every event of an answer, written without a cJSON tree.  It takes a
+ * subset of JSON that cJSON parses whole (cJSON drops what it cannot
+ * parse): objects nested two deep at most, keys without escapes, values
+ * strings (checked by the request scanner's string validator) or
+ * integers of fewer than 63 bytes (cJSON reads 63 bytes of a number).
+ * Members are found as cJSON finds them: the first of a name.  The text
+ * is copied as it came when its escapes are all ones cJSON writes back
+ * the same (\" \\ \b \f \n \r \t; a \u or \/ cJSON decodes and writes
+ * otherwise).  Anything else (another event or delta, an "error" member,
+ * arrays, true, 1.5, an escaped key) is DECLINED and takes cm_event():
+ * the fuzzer holds both to the same bytes (fuzz/fuzz_xlate.c).
+ */
+
+int
+ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int                        rc;
+    size_t                     len;
+    const unsigned char       *t;
+    ngx_http_llm_json_span_t   top[3], delta[2];
+
+    p = cm_skip(p, last);
+
+    if (p == last || *p != '{') {
+        return NGX_HTTP_LLM_XLATE_DECLINED;
+    }
+
+    memset(delta, 0, sizeof(delta));
+
+    p = cm_object(p, last, top, delta);
+
+    if (p == NULL || cm_skip(p, last) != last
+        || top[2].start != NULL
+        || top[0].end - top[0].start != sizeof("\"content_block_delta\"") - 1
+        || memcmp(top[0].start, "\"content_block_delta\"",
+                  sizeof("\"content_block_delta\"") - 1) != 0
+        || delta[0].end - delta[0].start != sizeof("\"text_delta\"") - 1
+        || memcmp(delta[0].start, "\"text_delta\"",
+                  sizeof("\"text_delta\"") - 1) != 0
+        || delta[1].start == NULL || delta[1].start[0] != '"')
+    {
+        return NGX_HTTP_LLM_XLATE_DECLINED;
+    }
+
+    /* only escapes that cJSON writes back the same */
+
+    t = memchr(delta[1].start + 1, '\\', delta[1].end - delta[1].start - 2);
+
+    while (t) {
+        if (t[1] == 'u' || t[1] == '/') {
+            return NGX_HTTP_LLM_XLATE_DECLINED;
+        }
+
+        t += 2;
+        t = memchr(t, '\\', delta[1].end - 1 - t);
+    }
+
+    len = out->len;
+
+    /* cm_event()'s bytes, its literals joined */
+    rc = cm_head(s, out);
+    rc |= cm_lit(out, "{\"content\":");
+    rc |= ngx_http_llm_xlate_buf_append(out, delta[1].start,
+                                        delta[1].end - delta[1].start);
+    rc |= cm_lit(out, "},\"finish_reason\":null}]}\n\n");
+
+    if (rc) {
+        out->len = len;
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/*
+ * The object at p in the fast path's subset; returns its end, or NULL.
+ * With inner, the top level: spans[] of the first "type", "delta" and
+ * "error", and inner[] of the first "type" and "text" in the object value
+ * of the first "delta".  Without inner, the second level: spans[] (NULL:
+ * none wanted) of the first "type" and "text"; an object value refused.
+ * A start NULL: absent.
+ */
+
+static const unsigned char *
+cm_object(const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_json_span_t *spans, ngx_http_llm_json_span_t *inner)
+{
+    int                   escaped, found;
+    size_t                n;
+    const unsigned char  *key, *v, *err;
+
+    if (spans) {
+        memset(spans, 0, (inner ? 3 : 2) * sizeof(ngx_http_llm_json_span_t));
+    }
+
+    /* past '{' */
+    p = cm_skip(p + 1, last);
+
+    if (p < last && *p == '}') {
+        return p + 1;
+    }
+
+    for ( ;; ) {
+
+        /* the key, without escapes or control bytes */
+
+        if (p == last || *p != '"') {
+            return NULL;
+        }
+
+        key = ++p;
+
+        while (p < last && *p != '"') {
+            if (*p < 0x20 || *p == '\\') {
+                return NULL;
+            }
+
+            p++;
+        }
+
+        if (p == last) {
+            return NULL;
+        }
+
+        n = p - key;
+        p = cm_skip(p + 1, last);
+
+        if (p == last || *p != ':') {
+            return NULL;
+        }
+
+        v = cm_skip(p + 1, last);
+
+        if (v == last) {
+            return NULL;
+        }
+
+        found = -1;
+
+        if (spans) {
+            found = cm_name(key, n, inner != NULL);
+
+            if (found >= 0 && spans[found].start != NULL) {
+                /* cJSON finds the first */
+                found = -1;
+            }
+        }
+
+        /* the value */
+
+        if (*v == '"') {
+            escaped = 0;
+            p = ngx_http_llm_json_string(v + 1, last, &escaped, &err);
+
+            if (p == NULL) {
+                return NULL;
+            }
+
+            p++;
+
+        } else if (*v == '{' && inner) {
+            p = cm_object(v, last, found == 1 ? inner : NULL, NULL);
+
+            if (p == NULL) {
+                return NULL;
+            }
+
+        } else {
+            /* an integer */
+            p = v + (*v == '-');
+
+            if (p == last || *p < '0' || *p > '9') {
+                return NULL;
+            }
+
+            if (*p++ != '0') {
+                while (p < last && *p >= '0' && *p <= '9') {
+                    p++;
+                }
+            }
+
+            if (p - v > CM_NUMBER_MAX) {
+                return NULL;
+            }
+        }
+
+        if (found >= 0) {
+            spans[found].start = v;
+            spans[found].end = p;
+        }
+
+        /* a ',' and the next key, or the end */
+
+        p = cm_skip(p, last);
+
+        if (p == last) {
+            return NULL;
+        }
+
+        if (*p == '}') {
+            return p + 1;
+        }
+
+        if (*p != ',') {
+            return NULL;
+        }
+
+        p = cm_skip(p + 1, last);
+    }
+}
+
+
+/* 0 "type", 1 "delta" (top) or "text", 2 "error" (top), -1 another */
+
+static int
+cm_name(const unsigned char *key, size_t n, int top)
+{
+    if (n == 4) {
+        if (memcmp(key, "type", 4) == 0) {
+            return 0;
+        }
+
+        return (!top && memcmp(key, "text", 4) == 0) ? 1 : -1;
+    }
+
+    if (n == 5 && top) {
+        if (memcmp(key, "delta", 5) == 0) {
+            return 1;
+        }
+
+        return memcmp(key, "error", 5) == 0 ? 2 : -1;
+    }
+
+    return -1;
+}
+
+
+/* past JSON's white space */
+
+static const unsigned char *
+cm_skip(const unsigned char *p, const unsigned char *last)
+{
+    while (p < last
+           && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    {
+        p++;
+    }
+
+    return p;
+}
+
+
 /* message_start has the input, message_delta the output (and maybe more) */
 
 static void
@@ -490,17 +761,33 @@ cm_event_usage(ngx_http_llm_xlate_sse_t *s, cJSON *usage)
 static int
 cm_head(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_buf_t *out)
 {
-    int  rc;
+    int                        rc;
+    ngx_http_llm_xlate_buf_t   head;
 
-    rc = cm_lit(out, "data: {\"id\":");
-    rc |= ngx_http_llm_xlate_print_str(out, s->id);
-    rc |= cm_lit(out, ",\"object\":\"chat.completion.chunk\",\"created\":");
-    rc |= ngx_http_llm_xlate_print_num(out, (double) s->created);
-    rc |= cm_lit(out, ",\"model\":");
-    rc |= ngx_http_llm_xlate_print_str(out, s->model);
-    rc |= cm_lit(out, ",\"choices\":[{\"index\":0,\"delta\":");
+    /* the same for every chunk until the next message_start: kept */
 
-    return rc ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
+    if (s->head == NULL) {
+        memset(&head, 0, sizeof(ngx_http_llm_xlate_buf_t));
+
+        rc = cm_lit(&head, "data: {\"id\":");
+        rc |= ngx_http_llm_xlate_print_str(&head, s->id);
+        rc |= cm_lit(&head, ",\"object\":\"chat.completion.chunk\","
+                            "\"created\":");
+        rc |= ngx_http_llm_xlate_print_num(&head, (double) s->created);
+        rc |= cm_lit(&head, ",\"model\":");
+        rc |= ngx_http_llm_xlate_print_str(&head, s->model);
+        rc |= cm_lit(&head, ",\"choices\":[{\"index\":0,\"delta\":");
+
+        if (rc) {
+            ngx_http_llm_xlate_buf_free(&head);
+            return NGX_HTTP_LLM_XLATE_NOMEM;
+        }
+
+        s->head = head.data;
+        s->head_len = head.len;
+    }
+
+    return ngx_http_llm_xlate_buf_append(out, s->head, s->head_len);
 }
 
 

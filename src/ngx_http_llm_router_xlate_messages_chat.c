@@ -47,6 +47,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_chat = {
     ngx_http_llm_xlate_mc_response,     /* _messages_chat_answer.c */
     ngx_http_llm_xlate_mc_event,
     NULL,                               /* the plain error event */
+    NULL,
+    NULL,
     NULL
 };
 

@@ -53,6 +53,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_responses_chat = {
     ngx_http_llm_xlate_rc_response,     /* _responses_chat_answer.c */
     ngx_http_llm_xlate_rc_event,
     ngx_http_llm_xlate_rc_fail,
+    NULL,
+    NULL,
     NULL
 };
 

@@ -31,6 +31,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_responses_messages = {
     rm_response,
     rm_event,
     ngx_http_llm_xlate_rc_fail,
+    NULL,
+    NULL,
     NULL
 };
 

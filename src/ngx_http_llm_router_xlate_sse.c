@@ -28,7 +28,8 @@ static int ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
 static int ngx_http_llm_xlate_sse_error(ngx_http_llm_xlate_sse_t *s,
     const char *type, const char *message, ngx_http_llm_xlate_buf_t *out);
 static int ngx_http_llm_xlate_dispatch_in(ngx_http_llm_xlate_sse_t *s,
-    const unsigned char *p, const unsigned char *last,
+    const ngx_http_llm_xlate_pair_t *pair, const char *name,
+    const unsigned char *d, const unsigned char *dlast,
     ngx_http_llm_xlate_buf_t *out);
 static int ngx_http_llm_xlate_sse_error_in(ngx_http_llm_xlate_sse_t *s,
     const char *type, const char *message, ngx_http_llm_xlate_buf_t *out);
@@ -186,31 +187,16 @@ ngx_http_llm_xlate_frame(ngx_http_llm_xlate_sse_t *s, const unsigned char *p,
 }
 
 
+/* one event: its lines' fields, then its translation */
+
 static int
 ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
-    const unsigned char *p, const unsigned char *last,
-    ngx_http_llm_xlate_buf_t *out)
-{
-    int  rc;
-
-    /* cJSON's allocations from the scratch arena */
-    ngx_http_llm_xlate_enter();
-    rc = ngx_http_llm_xlate_dispatch_in(s, p, last, out);
-    ngx_http_llm_xlate_leave();
-
-    return rc;
-}
-
-
-static int
-ngx_http_llm_xlate_dispatch_in(ngx_http_llm_xlate_sse_t *s,
     const unsigned char *p, const unsigned char *last,
     ngx_http_llm_xlate_buf_t *out)
 {
     int                               rc;
     char                              name[64];
     size_t                            len, nlen, ndata;
-    cJSON                            *data;
     const unsigned char              *nl, *v, *d, *dlast;
     ngx_http_llm_xlate_buf_t          joined;
     const ngx_http_llm_xlate_pair_t  *pair;
@@ -278,32 +264,65 @@ ngx_http_llm_xlate_dispatch_in(ngx_http_llm_xlate_sse_t *s,
         return NGX_HTTP_LLM_XLATE_NOMEM;
     }
 
-    if (ndata > 1) {
-        d = joined.data;
-        dlast = joined.data + joined.len;
-    }
-
     if (ndata == 0) {
         /* comments and keep-alives carry nothing to translate */
         return NGX_HTTP_LLM_XLATE_OK;
     }
 
+    if (ndata > 1) {
+        d = joined.data;
+        dlast = joined.data + joined.len;
+    }
+
+    pair = ngx_http_llm_xlate_pair(s->to, s->from);
+    rc = NGX_HTTP_LLM_XLATE_DECLINED;
+
+    if (pair->fast_event) {
+        /* the usual event (a text delta) without a cJSON tree */
+        rc = pair->fast_event(s, d, dlast, out);
+
+        if (rc != NGX_HTTP_LLM_XLATE_DECLINED
+            && rc != NGX_HTTP_LLM_XLATE_OK)
+        {
+            s->failed = 1;
+        }
+    }
+
+    if (rc == NGX_HTTP_LLM_XLATE_DECLINED) {
+        /* cJSON's allocations from the scratch arena */
+        ngx_http_llm_xlate_enter();
+        rc = ngx_http_llm_xlate_dispatch_in(s, pair, name, d, dlast, out);
+        ngx_http_llm_xlate_leave();
+    }
+
+    ngx_http_llm_xlate_buf_free(&joined);
+
+    return rc;
+}
+
+
+/* the event's data d .. dlast through cJSON and the pair's event() */
+
+static int
+ngx_http_llm_xlate_dispatch_in(ngx_http_llm_xlate_sse_t *s,
+    const ngx_http_llm_xlate_pair_t *pair, const char *name,
+    const unsigned char *d, const unsigned char *dlast,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int     rc;
+    cJSON  *data;
+
     if (dlast - d == 6 && memcmp(d, "[DONE]", 6) == 0) {
-        ngx_http_llm_xlate_buf_free(&joined);
-        pair = ngx_http_llm_xlate_pair(s->to, s->from);
         return pair->event(s, "[DONE]", NULL, out);
     }
 
     data = cJSON_ParseWithLength((const char *) d, dlast - d);
-    ngx_http_llm_xlate_buf_free(&joined);
 
     if (!cJSON_IsObject(data)) {
         /* not an event of the provider's API: nothing a client can use */
         cJSON_Delete(data);
         return NGX_HTTP_LLM_XLATE_OK;
     }
-
-    pair = ngx_http_llm_xlate_pair(s->to, s->from);
 
     if (cJSON_GetObjectItemCaseSensitive(data, "error")) {
         /* the provider's error event, in the client's shape */
@@ -395,6 +414,8 @@ ngx_http_llm_xlate_sse_free(ngx_http_llm_xlate_sse_t *s)
 {
     free(s->carry);
     s->carry = NULL;
+    free(s->head);
+    s->head = NULL;
     s->carry_len = 0;
     s->carry_size = 0;
 
