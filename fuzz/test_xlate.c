@@ -1263,8 +1263,9 @@ test_fast(void)
           "\"delta\":{\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
         { "{\"type\":\"content_block_delta\",\"error\":{},\"delta\":{"
           "\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
+        /* the first "type" is cJSON's: a ping */
         { "{\"type\":\"ping\",\"type\":\"content_block_delta\",\"delta\":{"
-          "\"type\":\"text_delta\",\"text\":\"x\"}}", 0 },
+          "\"type\":\"text_delta\",\"text\":\"x\"}}", 1 },
         { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
           "\"thinking_delta\",\"thinking\":\"x\"}}", 0 },
         { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
@@ -1280,6 +1281,27 @@ test_fast(void)
         { "{\"type\":\"content_block_delta\",\"delta\":{\"type\":"
           "\"text_delta\",\"text\":\"x\tTAB\"}}", 0 },
         { "[1]", 0 },
+        /* Anthropic's spelling (no walk), and near misses (the walk) */
+        { "{\"type\":\"content_block_delta\",\"index\":12,\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"a\\n\\\"b\"}}", 1 },
+        { "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"a\\u0041\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"a\"}} ", 1 },
+        { "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"a\",\"text\":\"\\/\"}}", 1 },
+        { "{\"type\":\"content_block_delta\",\"index\":00,\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"a\"}}", 0 },
+        { "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{"
+          "\"type\":\"text_delta\",\"text\":\"a\"}}}", 0 },
+        /* the events that carry nothing but their type */
+        { "{\"type\":\"content_block_stop\",\"index\":0}", 1 },
+        { "{\"type\":\"message_stop\"}", 1 },
+        { "{\"type\": \"ping\"}", 1 },
+        { "{\"type\":\"message_st\\u006fp\"}", 0 },
+        { "{\"type\":\"message_stop\",\"error\":null}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\"}}", 0 },
         { NULL, 0 }
     };
 
@@ -1308,6 +1330,8 @@ test_fast(void)
 
         ngx_http_llm_xlate_sse_free(&a);
         ngx_http_llm_xlate_sse_free(&b);
+        check(!taken || memcmp(&a, &b, sizeof(a)) == 0, d,
+              "fast state = general", NULL, NULL);
 
         ngx_http_llm_xlate_buf_free(&x);
         ngx_http_llm_xlate_buf_free(&y);

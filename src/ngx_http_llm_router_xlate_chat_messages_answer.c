@@ -45,11 +45,19 @@ static const unsigned char *cm_object(const unsigned char *p,
     const unsigned char *last, ngx_http_llm_json_span_t *spans,
     ngx_http_llm_json_span_t *inner);
 static int cm_name(const unsigned char *key, size_t n, int top);
+static const unsigned char *cm_text_delta(const unsigned char *p,
+    const unsigned char *last, const unsigned char **end, int *escaped);
+static int cm_bare(ngx_http_llm_xlate_sse_t *s, const char *type,
+    ngx_http_llm_xlate_buf_t *out);
 static const unsigned char *cm_skip(const unsigned char *p,
     const unsigned char *last);
 
 
 #define cm_lit(out, s)  ngx_http_llm_xlate_buf_append(out, s, sizeof(s) - 1)
+/* a member's value span is the literal s (a JSON text) */
+#define cm_span_is(span, s)                                                   \
+    ((size_t) ((span).end - (span).start) == sizeof(s) - 1                    \
+     && memcmp((span).start, s, sizeof(s) - 1) == 0)
 
 
 /*
@@ -407,12 +415,6 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
         goto done;
     }
 
-    if (strcmp(type, "content_block_stop") == 0) {
-        s->block = -1;
-        s->block_type = CM_BLOCK_NONE;
-        return NGX_HTTP_LLM_XLATE_OK;
-    }
-
     if (strcmp(type, "message_delta") == 0) {
         d = cJSON_GetObjectItemCaseSensitive(data, "delta");
         t = ngx_http_llm_xlate_stop(ngx_http_llm_xlate_str(d, "stop_reason"),
@@ -428,28 +430,8 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
         goto done;
     }
 
-    if (strcmp(type, "message_stop") != 0) {
-        /* ping, and events added after this was written */
-        return NGX_HTTP_LLM_XLATE_OK;
-    }
-
-    s->done = 1;
-
-    if (s->include_usage) {
-        rc = cm_lit(out, "data: {\"id\":");
-        rc |= ngx_http_llm_xlate_print_str(out, s->id);
-        rc |= cm_lit(out, ",\"object\":\"chat.completion.chunk\","
-                          "\"created\":");
-        rc |= ngx_http_llm_xlate_print_num(out, (double) s->created);
-        rc |= cm_lit(out, ",\"model\":");
-        rc |= ngx_http_llm_xlate_print_str(out, s->model);
-        rc |= cm_lit(out, ",\"choices\":[],");
-        rc |= cm_usage(out, s->prompt_tokens, s->cached_tokens,
-                       s->completion_tokens);
-        rc |= cm_lit(out, "}\n\n");
-    }
-
-    rc |= cm_lit(out, "data: [DONE]\n\n");
+    /* content_block_stop, message_stop, ping... */
+    return cm_bare(s, type, out);
 
 done:
 
@@ -465,7 +447,9 @@ done:
 
 /*
  * The stream's fast path: content_block_delta with a text_delta, nearly
- * every event of an answer, written without a cJSON tree.  It takes a
+ * every event of an answer, written without a cJSON tree (and the events
+ * that carry nothing but their type: content_block_stop, message_stop,
+ * ping).  It takes a
  * subset of JSON that cJSON parses whole (cJSON drops what it cannot
  * parse): objects nested two deep at most, keys without escapes, values
  * strings (checked by the request scanner's string validator) or
@@ -483,10 +467,16 @@ ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
     const unsigned char *p, const unsigned char *last,
     ngx_http_llm_xlate_buf_t *out)
 {
-    int                        rc;
+    int                        rc, escaped;
     size_t                     len;
-    const unsigned char       *t;
+    const unsigned char       *t, *text, *end;
     ngx_http_llm_json_span_t   top[3], delta[2];
+
+    text = cm_text_delta(p, last, &end, &escaped);
+
+    if (text) {
+        goto text;
+    }
 
     p = cm_skip(p, last);
 
@@ -498,22 +488,40 @@ ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
 
     p = cm_object(p, last, top, delta);
 
-    if (p == NULL || cm_skip(p, last) != last
-        || top[2].start != NULL
-        || top[0].end - top[0].start != sizeof("\"content_block_delta\"") - 1
-        || memcmp(top[0].start, "\"content_block_delta\"",
-                  sizeof("\"content_block_delta\"") - 1) != 0
-        || delta[0].end - delta[0].start != sizeof("\"text_delta\"") - 1
-        || memcmp(delta[0].start, "\"text_delta\"",
-                  sizeof("\"text_delta\"") - 1) != 0
+    if (p == NULL || cm_skip(p, last) != last || top[2].start != NULL) {
+        return NGX_HTTP_LLM_XLATE_DECLINED;
+    }
+
+    /* the type as it came (an escaped one is cJSON's to decode) */
+
+    if (cm_span_is(top[0], "\"content_block_stop\"")) {
+        return cm_bare(s, "content_block_stop", out);
+    }
+
+    if (cm_span_is(top[0], "\"message_stop\"")) {
+        return cm_bare(s, "message_stop", out);
+    }
+
+    if (cm_span_is(top[0], "\"ping\"")) {
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    if (!cm_span_is(top[0], "\"content_block_delta\"")
+        || !cm_span_is(delta[0], "\"text_delta\"")
         || delta[1].start == NULL || delta[1].start[0] != '"')
     {
         return NGX_HTTP_LLM_XLATE_DECLINED;
     }
 
+    text = delta[1].start;
+    end = delta[1].end;
+    escaped = 1;
+
+text:
+
     /* only escapes that cJSON writes back the same */
 
-    t = memchr(delta[1].start + 1, '\\', delta[1].end - delta[1].start - 2);
+    t = escaped ? memchr(text + 1, '\\', end - text - 2) : NULL;
 
     while (t) {
         if (t[1] == 'u' || t[1] == '/') {
@@ -521,7 +529,7 @@ ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
         }
 
         t += 2;
-        t = memchr(t, '\\', delta[1].end - 1 - t);
+        t = memchr(t, '\\', end - 1 - t);
     }
 
     len = out->len;
@@ -529,8 +537,7 @@ ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
     /* cm_event()'s bytes, its literals joined */
     rc = cm_head(s, out);
     rc |= cm_lit(out, "{\"content\":");
-    rc |= ngx_http_llm_xlate_buf_append(out, delta[1].start,
-                                        delta[1].end - delta[1].start);
+    rc |= ngx_http_llm_xlate_buf_append(out, text, end - text);
     rc |= cm_lit(out, "},\"finish_reason\":null}]}\n\n");
 
     if (rc) {
@@ -539,6 +546,63 @@ ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
     }
 
     return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/*
+ * A text delta spelled as Anthropic spells it, byte for byte (the walk
+ * below takes it too, at four times the cost): the text's opening quote,
+ * *end past its closing one, *escaped whether it has escapes; or NULL.
+ */
+
+#define CM_DELTA_HEAD  "{\"type\":\"content_block_delta\",\"index\":"
+#define CM_DELTA_TEXT  ",\"delta\":{\"type\":\"text_delta\",\"text\":\""
+
+static const unsigned char *
+cm_text_delta(const unsigned char *p, const unsigned char *last,
+    const unsigned char **end, int *escaped)
+{
+    const unsigned char  *index, *q, *err;
+
+    if ((size_t) (last - p) < sizeof(CM_DELTA_HEAD) + sizeof(CM_DELTA_TEXT)
+        || memcmp(p, CM_DELTA_HEAD, sizeof(CM_DELTA_HEAD) - 1) != 0)
+    {
+        return NULL;
+    }
+
+    /* an integer as cm_object() takes it */
+
+    index = p + sizeof(CM_DELTA_HEAD) - 1;
+    p = index;
+
+    if (p < last && *p == '0') {
+        p++;
+
+    } else {
+        while (p < last && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    if (p == index || p - index > CM_NUMBER_MAX
+        || (size_t) (last - p) < sizeof(CM_DELTA_TEXT) + 2
+        || memcmp(p, CM_DELTA_TEXT, sizeof(CM_DELTA_TEXT) - 1) != 0)
+    {
+        return NULL;
+    }
+
+    p += sizeof(CM_DELTA_TEXT) - 1;
+
+    *escaped = 0;
+    q = ngx_http_llm_json_string(p, last, escaped, &err);
+
+    if (q == NULL || last - q != 3 || memcmp(q, "\"}}", 3) != 0) {
+        return NULL;
+    }
+
+    *end = q + 1;
+
+    return p - 1;
 }
 
 
@@ -717,6 +781,59 @@ cm_skip(const unsigned char *p, const unsigned char *last)
     }
 
     return p;
+}
+
+
+/*
+ * The events that carry nothing but their type, for cm_event() and the
+ * fast path: content_block_stop, message_stop; the others (ping, events
+ * added after this was written) have no chat form.
+ */
+
+static int
+cm_bare(ngx_http_llm_xlate_sse_t *s, const char *type,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int     rc;
+    size_t  len;
+
+    if (strcmp(type, "content_block_stop") == 0) {
+        s->block = -1;
+        s->block_type = CM_BLOCK_NONE;
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    if (strcmp(type, "message_stop") != 0) {
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    s->done = 1;
+    len = out->len;
+    rc = NGX_HTTP_LLM_XLATE_OK;
+
+    if (s->include_usage) {
+        rc = cm_lit(out, "data: {\"id\":");
+        rc |= ngx_http_llm_xlate_print_str(out, s->id);
+        rc |= cm_lit(out, ",\"object\":\"chat.completion.chunk\","
+                          "\"created\":");
+        rc |= ngx_http_llm_xlate_print_num(out, (double) s->created);
+        rc |= cm_lit(out, ",\"model\":");
+        rc |= ngx_http_llm_xlate_print_str(out, s->model);
+        rc |= cm_lit(out, ",\"choices\":[],");
+        rc |= cm_usage(out, s->prompt_tokens, s->cached_tokens,
+                       s->completion_tokens);
+        rc |= cm_lit(out, "}\n\n");
+    }
+
+    rc |= cm_lit(out, "data: [DONE]\n\n");
+
+    if (rc) {
+        /* never half an event */
+        out->len = len;
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
 }
 
 
