@@ -144,14 +144,14 @@ static ngx_http_llm_mock_event_t  ngx_http_llm_mock_openai_resp_events[] = {
     { ngx_string("/completions"), NGX_HTTP_LLM_MOCK_STREAM_BODY,              \
       "{\"id\":\"cmpl-mock\",\"object\":\"text_completion\","                 \
       "\"created\":1700000000,\"model\":\"%m\","                               \
-      "\"choices\":[{\"text\":\"%t\",\"index\":0,"                              \
+      "\"choices\":[{\"text\":\"%t\",\"index\":0,"                            \
       "\"finish_reason\":\"stop\"}]%[u," OPENAI_USAGE "%]}",                   \
       ngx_http_llm_mock_openai_text_events },                                 \
                                                                               \
     { ngx_string("/embeddings"), NGX_HTTP_LLM_MOCK_STREAM_NEVER,              \
       "{\"object\":\"list\",\"data\":[{\"object\":\"embedding\","              \
-      "\"index\":0,\"embedding\":[0.1,0.2,0.3]}],\"model\":\"%m\""              \
-      "%[u,\"usage\":{\"prompt_tokens\":%p,\"total_tokens\":%p}%]}",            \
+      "\"index\":0,\"embedding\":[0.1,0.2,0.3]}],\"model\":\"%m\""            \
+      "%[u,\"usage\":{\"prompt_tokens\":%p,\"total_tokens\":%p}%]}",          \
       NULL }
 
 
