@@ -13,7 +13,8 @@
  * closes after its bytes, bit 3 the oldest command times out after
  * them, bit 4 a request reserves its budgets first (fleet.c, its reply
  * handler, then the settle), bit 5 that request goes away at once, bit 6
- * on_error=reject), byte 1 = commands queued after the handshake's (low
+ * on_error=reject, bit 7 the server closes before the turn's batch
+ * goes), byte 1 = commands queued after the handshake's (low
  * 4 bits, plain or script by the bits of byte 2), byte 2 = seed of the split,
  * the rest = what the server sends.  Each input runs twice: the server's
  * bytes in one read, then in pieces of 1..16 bytes, each read a heap
@@ -539,7 +540,8 @@ fuzz_reserved(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx, ngx_int_t rc,
 /* a request under two budgets (three limits) reserves on Redis */
 
 static void
-fuzz_reserve(ngx_http_llm_main_conf_t *lmcf, ngx_uint_t freed)
+fuzz_reserve(ngx_http_llm_main_conf_t *lmcf, ngx_uint_t freed,
+    ngx_uint_t down)
 {
     ngx_int_t                  rc;
     ngx_str_t                 *keys;
@@ -599,6 +601,13 @@ fuzz_reserve(ngx_http_llm_main_conf_t *lmcf, ngx_uint_t freed)
 
     if (rc != NGX_AGAIN) {
         abort();                        /* Redis is connecting: queued */
+    }
+
+    if (down && fuzz_open) {
+        /* the server closes before the turn's batch goes: never sent */
+        fuzz_eof = 1;
+        fuzz_rev.handler(&fuzz_rev);
+        fuzz_eof = 0;
     }
 
     fuzz_flush();
@@ -834,7 +843,7 @@ fuzz_run(u_char flags, ngx_uint_t nops, ngx_uint_t kinds,
     fuzz_posted();
 
     if (flags & 16) {
-        fuzz_reserve(&lmcf, flags & 32);
+        fuzz_reserve(&lmcf, flags & 32, flags & 128);
     }
 
     /* the commands, queued while the handshake is in flight */
@@ -947,8 +956,9 @@ fuzz_run(u_char flags, ngx_uint_t nops, ngx_uint_t kinds,
         abort();
     }
 
-    if ((flags & 16) && res->reserved != !(flags & 32)) {
-        abort();                        /* the outcome, once, if wanted */
+    /* the outcome, once, if wanted (never sent: before it went away) */
+    if ((flags & 16) && res->reserved != (!(flags & 32) || (flags & 128))) {
+        abort();
     }
 
     if (flags & 16) {
@@ -1095,6 +1105,13 @@ static const fuzz_case_t  fuzz_cases[] = {
     { 16, 0, 0, FUZZ_H "?x\r\n", "R-5;", 0, 1, 5 },
     { 80, 0, 0, FUZZ_H "?x\r\n", "R503;", 0, 1, 5 },
     { 16, 0, 0, FUZZ_H, "R-5;", 1, 1, 5 },
+
+    /*
+     * the server closes before the turn's batch goes: the reservation is
+     * never sent (no EVALSHA), its outcome "not sent" (no settle)
+     */
+    { 144, 0, 0, FUZZ_H, "R-5;", 0, 0, 5 },
+    { 208, 0, 0, FUZZ_H, "R503;", 0, 0, 5 },
 
     /* the request went away: no outcome, the reply is dropped */
     { 48, 0, 0, FUZZ_H "*5\r\n:1\r\n:0\r\n:9\r\n:900\r\n:45\r\n",

@@ -472,11 +472,10 @@ ngx_http_llm_fleet_flush_reserves(ngx_log_t *log)
                                     0, ngx_http_llm_fleet_reserved, batch)
            != NGX_OK)
     {
-        /* never sent: Redis went down in this turn; not "unknown" */
-
-        if (cmd) {
-            redisFreeCommand(cmd);
-        }
+        /*
+         * never sent: Redis went down in this turn; not "unknown" (the
+         * command was taken over by ngx_http_llm_redis_queue(), freed)
+         */
 
         for (i = 0; i < batch->n; i++) {
             fr = batch->items[i].fr;
