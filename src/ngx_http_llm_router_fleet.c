@@ -108,6 +108,8 @@ static ngx_int_t ngx_http_llm_fleet_result(ngx_http_request_t *r,
 static void ngx_http_llm_fleet_next_undo(ngx_http_llm_fleet_next_t *next,
     size_t *saved);
 static void ngx_http_llm_fleet_next_free(ngx_http_llm_fleet_next_t *next);
+static char *ngx_http_llm_fleet_next_cmd(ngx_http_llm_fleet_next_t *next,
+    ngx_uint_t script, int *len);
 
 
 static ngx_http_llm_fleet_next_t  ngx_http_llm_fleet_reserves;
@@ -376,6 +378,31 @@ ngx_http_llm_fleet_next_free(ngx_http_llm_fleet_next_t *next)
 }
 
 
+/*
+ * The batch's command (from malloc(), NULL if out of memory), and the
+ * batch emptied for the next turn; its buffers are kept.
+ */
+
+static char *
+ngx_http_llm_fleet_next_cmd(ngx_http_llm_fleet_next_t *next,
+    ngx_uint_t script, int *len)
+{
+    char  *cmd;
+
+    cmd = ngx_http_llm_fleet_batch_cmd(script, &next->keys, next->nkeys,
+                                       &next->args, next->nargs, len);
+
+    next->keys.len = 0;
+    next->args.len = 0;
+    next->nkeys = 0;
+    next->nargs = 0;
+    next->n = 0;
+    next->elements = 0;
+
+    return cmd;
+}
+
+
 /* once per turn of the event loop: after the events of this one */
 
 static void
@@ -426,16 +453,7 @@ ngx_http_llm_fleet_flush_reserves(ngx_log_t *log)
     batch = ngx_alloc(sizeof(ngx_http_llm_fleet_batch_t)
                       + n * sizeof(ngx_http_llm_fleet_item_t), log);
 
-    cmd = ngx_http_llm_fleet_batch_cmd(NGX_HTTP_LLM_SCRIPT_RESERVE,
-                                       &next->keys, next->nkeys,
-                                       &next->args, next->nargs, &len);
-
-    next->keys.len = 0;
-    next->args.len = 0;
-    next->nkeys = 0;
-    next->nargs = 0;
-    next->n = 0;
-    next->elements = 0;
+    cmd = ngx_http_llm_fleet_next_cmd(next, NGX_HTTP_LLM_SCRIPT_RESERVE, &len);
 
     if (batch == NULL) {
         if (cmd) {
@@ -846,15 +864,7 @@ ngx_http_llm_fleet_flush_settles(ngx_log_t *log)
         return;
     }
 
-    cmd = ngx_http_llm_fleet_batch_cmd(NGX_HTTP_LLM_SCRIPT_SETTLE,
-                                       &next->keys, next->nkeys,
-                                       &next->args, next->nargs, &len);
-
-    next->keys.len = 0;
-    next->args.len = 0;
-    next->nkeys = 0;
-    next->nargs = 0;
-    next->n = 0;
+    cmd = ngx_http_llm_fleet_next_cmd(next, NGX_HTTP_LLM_SCRIPT_SETTLE, &len);
 
     if (cmd) {
         ngx_http_llm_fleet_job_cmd(NGX_HTTP_LLM_SCRIPT_SETTLE, cmd, len, log);

@@ -168,28 +168,12 @@ ngx_int_t
 ngx_http_llm_fleet_arg(ngx_http_llm_redis_buf_t *b, const u_char *data,
     size_t len, ngx_log_t *log)
 {
-    u_char  *p, *nb;
-    size_t   size;
+    u_char  *p;
 
-    if (b->size - b->len < len + NGX_INT64_LEN + 8) {
-        size = ngx_max(b->size * 2, 4096);
-
-        while (size - b->len < len + NGX_INT64_LEN + 8) {
-            size *= 2;
-        }
-
-        nb = ngx_alloc(size, log);
-        if (nb == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (b->len) {
-            ngx_memcpy(nb, b->data, b->len);
-        }
-
-        ngx_free(b->data);
-        b->data = nb;
-        b->size = size;
+    if (ngx_http_llm_redis_buf_reserve(b, len + NGX_INT64_LEN + 8, log)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     p = b->data + b->len;
@@ -212,13 +196,8 @@ ngx_http_llm_fleet_arg_num(ngx_http_llm_redis_buf_t *b, int64_t v,
     u_char  *p, *q;
     size_t   len;
 
-    if (b->size - b->len < NGX_INT64_LEN + 8) {
-        /* grows the buffer (an empty argument, taken back) */
-        if (ngx_http_llm_fleet_arg(b, (u_char *) "", 0, log) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        b->len -= sizeof("$0\r\n\r\n") - 1;
+    if (ngx_http_llm_redis_buf_reserve(b, NGX_INT64_LEN + 8, log) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     /* "$<len>\r\n<digits>\r\n": the digits first, then moved if need be */

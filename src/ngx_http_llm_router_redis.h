@@ -119,6 +119,8 @@ ngx_int_t ngx_http_llm_redis_send(char *cmd, int len,
 u_char *ngx_http_llm_redis_sha(ngx_uint_t script);
 ngx_int_t ngx_http_llm_redis_queue(char *cmd, int len, ngx_uint_t script,
     ngx_uint_t kept, ngx_http_llm_redis_handler_pt handler, void *data);
+ngx_int_t ngx_http_llm_redis_buf_reserve(ngx_http_llm_redis_buf_t *b,
+    size_t len, ngx_log_t *log);
 ngx_int_t ngx_http_llm_redis_buf_add(ngx_http_llm_redis_buf_t *b,
     const void *data, size_t len, ngx_log_t *log);
 void ngx_http_llm_redis_buf_free(ngx_http_llm_redis_buf_t *b);

@@ -21,47 +21,62 @@ static ngx_http_llm_redis_op_t  *ngx_http_llm_redis_ops_free;
 static ngx_uint_t                ngx_http_llm_redis_nops_free;
 
 
+/*
+ * Room for len more bytes at b->data + b->len: what was sent goes first
+ * (often all of it), then the buffer doubles, up to
+ * NGX_HTTP_LLM_REDIS_OUT_MAX.
+ */
+
 ngx_int_t
-ngx_http_llm_redis_buf_add(ngx_http_llm_redis_buf_t *b, const void *data,
-    size_t len, ngx_log_t *log)
+ngx_http_llm_redis_buf_reserve(ngx_http_llm_redis_buf_t *b, size_t len,
+    ngx_log_t *log)
 {
     u_char  *nb;
     size_t   size;
 
-    if (b->len + len > b->size) {
-
-        /* what was sent goes first: often all of it */
-
-        if (b->sent) {
-            ngx_memmove(b->data, b->data + b->sent, b->len - b->sent);
-            b->len -= b->sent;
-            b->sent = 0;
-        }
+    if (b->len + len > b->size && b->sent) {
+        ngx_memmove(b->data, b->data + b->sent, b->len - b->sent);
+        b->len -= b->sent;
+        b->sent = 0;
     }
 
-    if (b->len + len > b->size) {
-        size = ngx_max(b->size * 2, 16384);
+    if (b->len + len <= b->size) {
+        return NGX_OK;
+    }
 
-        while (size < b->len + len) {
-            size *= 2;
-        }
+    size = ngx_max(b->size * 2, 16384);
 
-        if (size > NGX_HTTP_LLM_REDIS_OUT_MAX) {
-            return NGX_ERROR;
-        }
+    while (size < b->len + len) {
+        size *= 2;
+    }
 
-        nb = ngx_alloc(size, log);
-        if (nb == NULL) {
-            return NGX_ERROR;
-        }
+    if (size > NGX_HTTP_LLM_REDIS_OUT_MAX) {
+        return NGX_ERROR;
+    }
 
-        if (b->len) {
-            ngx_memcpy(nb, b->data, b->len);
-        }
+    nb = ngx_alloc(size, log);
+    if (nb == NULL) {
+        return NGX_ERROR;
+    }
 
-        ngx_free(b->data);
-        b->data = nb;
-        b->size = size;
+    if (b->len) {
+        ngx_memcpy(nb, b->data, b->len);
+    }
+
+    ngx_free(b->data);
+    b->data = nb;
+    b->size = size;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_llm_redis_buf_add(ngx_http_llm_redis_buf_t *b, const void *data,
+    size_t len, ngx_log_t *log)
+{
+    if (ngx_http_llm_redis_buf_reserve(b, len, log) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     ngx_memcpy(b->data + b->len, data, len);
