@@ -317,75 +317,6 @@ ngx_http_llm_set_error(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 }
 
 
-/*
- * redis_conf.c formats what each connection sends first (AUTH, SELECT,
- * SCRIPT LOAD) once, in one block that redis.c frees with hello[0]
- */
-
-static ngx_int_t
-fuzz_hello(ngx_http_llm_redis_conf_t *copy)
-{
-    int          n[2 + NGX_HTTP_LLM_NSCRIPTS], argc;
-    char        *cmd[2 + NGX_HTTP_LLM_NSCRIPTS], db[NGX_INT_T_LEN];
-    u_char      *p;
-    size_t       argvlen[3], size;
-    ngx_uint_t   i;
-    const char  *argv[3];
-
-    size = 0;
-
-    for (i = 0; i < 2 + NGX_HTTP_LLM_NSCRIPTS; i++) {
-        if (i == 0) {
-            argv[0] = "AUTH";
-            argv[1] = (char *) copy->password.data;
-            argvlen[1] = copy->password.len;
-            argc = copy->password.len ? 2 : 0;
-
-        } else if (i == 1) {
-            argv[0] = "SELECT";
-            argv[1] = db;
-            argvlen[1] = sprintf(db, "%ld", (long) copy->db);
-            argc = copy->db ? 2 : 0;
-
-        } else {
-            argv[0] = "SCRIPT";
-            argv[1] = "LOAD";
-            argvlen[1] = 4;
-            argv[2] = (char *) ngx_http_llm_scripts[i - 2].data;
-            argvlen[2] = ngx_http_llm_scripts[i - 2].len;
-            argc = 3;
-        }
-
-        argvlen[0] = strlen(argv[0]);
-        cmd[i] = NULL;
-        n[i] = argc ? ngx_http_llm_resp_format(&cmd[i], argc, argv, argvlen)
-                    : 0;
-
-        if (n[i] < 0) {
-            abort();
-        }
-
-        size += n[i];
-    }
-
-    p = malloc(size);
-    if (p == NULL) {
-        abort();
-    }
-
-    for (i = 0; i < 2 + NGX_HTTP_LLM_NSCRIPTS; i++) {
-        copy->hello[i].data = p;
-        copy->hello[i].len = n[i];
-        if (cmd[i]) {
-            p = ngx_cpymem(p, cmd[i], n[i]);
-            redisFreeCommand(cmd[i]);
-        }
-    }
-
-    return NGX_OK;
-}
-
-
 /* redis_conf.c: the copy the worker keeps (SHA1 digests made up) */
 
 ngx_int_t
@@ -405,7 +336,7 @@ ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle,
         ngx_memset(sha[i], 'a' + i, 40);
     }
 
-    return fuzz_hello(copy);
+    return ngx_http_llm_redis_hello(copy, cycle->log);
 }
 
 

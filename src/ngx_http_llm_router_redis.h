@@ -108,6 +108,8 @@ ngx_int_t ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle,
     u_char sha[][40]);
 void ngx_http_llm_redis_exit_process(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_llm_redis_up(void);
+ngx_int_t ngx_http_llm_redis_hello(ngx_http_llm_redis_conf_t *copy,
+    ngx_log_t *log);
 ngx_int_t ngx_http_llm_redis_command(int argc, const char **argv,
     const size_t *argvlen, ngx_http_llm_redis_handler_pt handler,
     void *data);

@@ -76,3 +76,84 @@ ngx_http_llm_redis_send(char *cmd, int len, ngx_uint_t script,
 {
     return ngx_http_llm_redis_queue(cmd, len, script + 1, 1, handler, data);
 }
+
+
+/*
+ * AUTH, SELECT, SCRIPT LOAD: what each connection sends first, formatted
+ * once per worker (redis_conf.c) into copy->hello
+ */
+
+ngx_int_t
+ngx_http_llm_redis_hello(ngx_http_llm_redis_conf_t *copy, ngx_log_t *log)
+{
+    int          n[2 + NGX_HTTP_LLM_NSCRIPTS], argc;
+    char        *cmd[2 + NGX_HTTP_LLM_NSCRIPTS];
+    u_char      *p, db[NGX_INT_T_LEN];
+    size_t       argvlen[3], size;
+    ngx_uint_t   i;
+    const char  *argv[3];
+
+    size = 0;
+
+    for (i = 0; i < 2 + NGX_HTTP_LLM_NSCRIPTS; i++) {
+        if (i == 0) {
+            argv[0] = "AUTH";
+            argvlen[0] = 4;
+            argv[1] = (char *) copy->password.data;
+            argvlen[1] = copy->password.len;
+            argc = copy->password.len ? 2 : 0;
+
+        } else if (i == 1) {
+            argv[0] = "SELECT";
+            argvlen[0] = 6;
+            argv[1] = (char *) db;
+            argvlen[1] = ngx_sprintf(db, "%i", copy->db) - db;
+            argc = copy->db ? 2 : 0;
+
+        } else {
+            argv[0] = "SCRIPT";
+            argvlen[0] = 6;
+            argv[1] = "LOAD";
+            argvlen[1] = 4;
+            argv[2] = (char *) ngx_http_llm_scripts[i - 2].data;
+            argvlen[2] = ngx_http_llm_scripts[i - 2].len;
+            argc = 3;
+        }
+
+        cmd[i] = NULL;
+        n[i] = argc ? ngx_http_llm_resp_format(&cmd[i], argc, argv, argvlen)
+                    : 0;
+
+        if (n[i] < 0) {
+            goto failed;
+        }
+
+        size += n[i];
+    }
+
+    p = ngx_alloc(size, log);
+    if (p == NULL) {
+        goto failed;
+    }
+
+    for (i = 0; i < 2 + NGX_HTTP_LLM_NSCRIPTS; i++) {
+        copy->hello[i].data = p;
+        copy->hello[i].len = n[i];
+
+        if (cmd[i]) {
+            /* none without a password or a database */
+            p = ngx_cpymem(p, cmd[i], n[i]);
+            redisFreeCommand(cmd[i]);
+        }
+    }
+
+    return NGX_OK;
+
+failed:
+
+    while (i--) {
+        redisFreeCommand(cmd[i]);
+    }
+
+    return NGX_ERROR;
+}

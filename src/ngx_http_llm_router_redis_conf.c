@@ -21,8 +21,6 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_llm_redis_parse_time(ngx_str_t *s, ngx_msec_t *t);
-static ngx_int_t ngx_http_llm_redis_hello(ngx_http_llm_redis_conf_t *copy,
-    ngx_log_t *log);
 
 
 /*
@@ -391,82 +389,4 @@ ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle, ngx_http_llm_redis_conf_t *rc,
     }
 
     return ngx_http_llm_redis_hello(copy, cycle->log);
-}
-
-
-/* AUTH, SELECT, SCRIPT LOAD: what each connection sends first, formatted */
-
-static ngx_int_t
-ngx_http_llm_redis_hello(ngx_http_llm_redis_conf_t *copy, ngx_log_t *log)
-{
-    int          n[2 + NGX_HTTP_LLM_NSCRIPTS], argc;
-    char        *cmd[2 + NGX_HTTP_LLM_NSCRIPTS];
-    u_char      *p, db[NGX_INT_T_LEN];
-    size_t       argvlen[3], size;
-    ngx_uint_t   i;
-    const char  *argv[3];
-
-    size = 0;
-
-    for (i = 0; i < 2 + NGX_HTTP_LLM_NSCRIPTS; i++) {
-        if (i == 0) {
-            argv[0] = "AUTH";
-            argvlen[0] = 4;
-            argv[1] = (char *) copy->password.data;
-            argvlen[1] = copy->password.len;
-            argc = copy->password.len ? 2 : 0;
-
-        } else if (i == 1) {
-            argv[0] = "SELECT";
-            argvlen[0] = 6;
-            argv[1] = (char *) db;
-            argvlen[1] = ngx_sprintf(db, "%i", copy->db) - db;
-            argc = copy->db ? 2 : 0;
-
-        } else {
-            argv[0] = "SCRIPT";
-            argvlen[0] = 6;
-            argv[1] = "LOAD";
-            argvlen[1] = 4;
-            argv[2] = (char *) ngx_http_llm_scripts[i - 2].data;
-            argvlen[2] = ngx_http_llm_scripts[i - 2].len;
-            argc = 3;
-        }
-
-        cmd[i] = NULL;
-        n[i] = argc ? ngx_http_llm_resp_format(&cmd[i], argc, argv, argvlen)
-                    : 0;
-
-        if (n[i] < 0) {
-            goto failed;
-        }
-
-        size += n[i];
-    }
-
-    p = ngx_alloc(size, log);
-    if (p == NULL) {
-        goto failed;
-    }
-
-    for (i = 0; i < 2 + NGX_HTTP_LLM_NSCRIPTS; i++) {
-        copy->hello[i].data = p;
-        copy->hello[i].len = n[i];
-
-        if (cmd[i]) {
-            /* none without a password or a database */
-            p = ngx_cpymem(p, cmd[i], n[i]);
-            redisFreeCommand(cmd[i]);
-        }
-    }
-
-    return NGX_OK;
-
-failed:
-
-    while (i--) {
-        redisFreeCommand(cmd[i]);
-    }
-
-    return NGX_ERROR;
 }
