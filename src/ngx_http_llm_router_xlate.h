@@ -26,22 +26,14 @@
 
 #include <cjson/cJSON.h>
 
+#include "ngx_http_llm_router_xlate_json.h"
+
 
 #define NGX_HTTP_LLM_XLATE_CHAT        0   /* OpenAI chat completions */
 #define NGX_HTTP_LLM_XLATE_MESSAGES    1   /* Anthropic messages */
 #define NGX_HTTP_LLM_XLATE_GEMINI      2   /* Gemini generateContent */
 #define NGX_HTTP_LLM_XLATE_RESPONSES   3   /* OpenAI Responses (client) */
 #define NGX_HTTP_LLM_XLATE_NFORMATS    4
-
-/* results of the functions below */
-#define NGX_HTTP_LLM_XLATE_OK          0
-#define NGX_HTTP_LLM_XLATE_NOMEM      -1
-/* the input is not what the format says (not JSON, wrong shape) */
-#define NGX_HTTP_LLM_XLATE_BAD        -2
-/* the SSE stream has an event larger than NGX_HTTP_LLM_XLATE_EVENT_MAX */
-#define NGX_HTTP_LLM_XLATE_TOO_BIG    -3
-/* a fast path does not take this input: the general path does */
-#define NGX_HTTP_LLM_XLATE_DECLINED   -4
 
 /*
  * One SSE event (its "event:" and "data:" lines) is held until its blank
@@ -61,13 +53,6 @@
  * answer's text is kept up to this bound.
  */
 #define NGX_HTTP_LLM_XLATE_OUTPUT_MAX  (16 * 1024 * 1024)
-
-
-typedef struct {
-    unsigned char                  *data;
-    size_t                          len;
-    size_t                          size;
-} ngx_http_llm_xlate_buf_t;
 
 
 typedef struct {
@@ -388,23 +373,8 @@ cJSON *ngx_http_llm_xlate_add(ngx_http_llm_xlate_req_t *x, cJSON *obj,
 const char *ngx_http_llm_xlate_str(cJSON *obj, const char *name);
 const char *ngx_http_llm_xlate_tool_choice(cJSON *v, const char *modes[4],
     const char **name);
-int ngx_http_llm_xlate_buf_append(ngx_http_llm_xlate_buf_t *b,
-    const void *p, size_t n);
 int ngx_http_llm_xlate_emit(ngx_http_llm_xlate_buf_t *out, const char *event,
     cJSON *data);
-/* the JSON writer (xlate_json.c): cJSON_PrintUnformatted's bytes, appended */
-int ngx_http_llm_xlate_print(ngx_http_llm_xlate_buf_t *out,
-    const cJSON *item);
-int ngx_http_llm_xlate_print_str(ngx_http_llm_xlate_buf_t *b, const char *s);
-int ngx_http_llm_xlate_print_int(ngx_http_llm_xlate_buf_t *b, int64_t v);
-int ngx_http_llm_xlate_print_esc(ngx_http_llm_xlate_buf_t *b, const char *s);
-int ngx_http_llm_xlate_print_num(ngx_http_llm_xlate_buf_t *b, double d);
-int ngx_http_llm_xlate_buf_reserve(ngx_http_llm_xlate_buf_t *b, size_t n);
-/* the entry points' scope of cJSON's scratch arena (xlate_json.c) */
-void ngx_http_llm_xlate_enter(void);
-void ngx_http_llm_xlate_leave(void);
-void ngx_http_llm_xlate_arena_free(void);    /* at process exit */
-size_t ngx_http_llm_xlate_arena_peak(void);
 int64_t ngx_http_llm_xlate_int(cJSON *obj, const char *name);
 cJSON *ngx_http_llm_xlate_add_str(ngx_http_llm_xlate_req_t *x, cJSON *obj,
     const char *name, const char *s);

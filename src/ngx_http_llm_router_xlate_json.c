@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_llm_router_xlate.h"
+#include "ngx_http_llm_router_xlate_json.h"
 
 
 static int xj_value(ngx_http_llm_xlate_buf_t *b, const cJSON *item);
@@ -492,4 +492,36 @@ size_t
 ngx_http_llm_xlate_arena_peak(void)
 {
     return xj_peak;
+}
+
+
+int
+ngx_http_llm_xlate_buf_append(ngx_http_llm_xlate_buf_t *b, const void *p,
+    size_t n)
+{
+    size_t          size;
+    unsigned char  *data;
+
+    if (b->len + n > b->size) {
+        size = b->size ? b->size : 256;
+
+        while (size < b->len + n) {
+            size *= 2;
+        }
+
+        data = realloc(b->data, size);
+        if (data == NULL) {
+            return NGX_HTTP_LLM_XLATE_NOMEM;
+        }
+
+        b->data = data;
+        b->size = size;
+    }
+
+    if (n) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
 }
