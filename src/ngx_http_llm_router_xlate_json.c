@@ -499,23 +499,8 @@ int
 ngx_http_llm_xlate_buf_append(ngx_http_llm_xlate_buf_t *b, const void *p,
     size_t n)
 {
-    size_t          size;
-    unsigned char  *data;
-
-    if (b->len + n > b->size) {
-        size = b->size ? b->size : 256;
-
-        while (size < b->len + n) {
-            size *= 2;
-        }
-
-        data = realloc(b->data, size);
-        if (data == NULL) {
-            return NGX_HTTP_LLM_XLATE_NOMEM;
-        }
-
-        b->data = data;
-        b->size = size;
+    if (ngx_http_llm_xlate_buf_reserve(b, n) != NGX_HTTP_LLM_XLATE_OK) {
+        return NGX_HTTP_LLM_XLATE_NOMEM;
     }
 
     if (n) {
