@@ -193,8 +193,11 @@ fuzz: deps
 
 # nginx itself, this module and the mock built with AddressSanitizer and
 # UBSan; NGX_DEBUG_PALLOC makes every pool allocation its own malloc, so a
-# pool overrun is caught too. Every report is written under
-# build/asan/reports and fails the run.
+# pool overrun is caught too. ASan's reports are written under
+# build/asan/reports and fail the run. GCC's UBSan ignores log_path and
+# prints to stderr, which nginx sends to error.log once started: UBSan
+# aborts the process instead (halt_on_error), so the test that ran into
+# it fails, whichever process it was.
 ASAN_SRC     ?= $(COMPAT_SRC)/nginx-1.30.4.tar.gz
 ASAN         := $(BUILD)/asan
 ASAN_NGINX   := $(ASAN)/nginx/objs/nginx
@@ -203,9 +206,8 @@ ASAN_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:detect_odr_violation=0:$\
                 abort_on_error=1:log_path=$(ASAN)/reports/asan \
                 LSAN_OPTIONS=suppressions=$(CURDIR)/t/lsan.suppress \
-                UBSAN_OPTIONS=print_stacktrace=1:$\
-                suppressions=$(CURDIR)/t/ubsan.suppress:$\
-                log_path=$(ASAN)/reports/ubsan
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:$\
+                abort_on_error=1:suppressions=$(CURDIR)/t/ubsan.suppress
 
 $(ASAN)/nginx/Makefile: NGX_EXTRA_FLAGS = --with-cc-opt="$(ASAN_CFLAGS)" \
     --with-ld-opt="-fsanitize=address,undefined"

@@ -45,6 +45,10 @@
 #define NGX_HTTP_LLM_MODEL_MAX          256
 #define NGX_HTTP_LLM_RETRY_AFTER_MAX    600     /* seconds */
 
+/* ngx_cpymem() of a string that may be empty, whose data is then NULL */
+#define ngx_http_llm_cpystr(dst, s)                                           \
+    ((s)->len ? ngx_cpymem(dst, (s)->data, (s)->len) : (u_char *) (dst))
+
 /* kinds of series in the zone; labels are fields separated by '\0' */
 #define NGX_HTTP_LLM_SERIES_REQUESTS    1   /* route provider model status */
 #define NGX_HTTP_LLM_SERIES_TENANT      2   /* tenant model */

@@ -173,7 +173,7 @@ ngx_http_llm_probe_request(ngx_http_llm_probe_t *pr)
 
     *p++ = CR; *p++ = LF;
 
-    p = ngx_cpymem(p, chk->body.data, chk->body.len);
+    p = ngx_http_llm_cpystr(p, &chk->body);
 
     pr->out->last = p;
 

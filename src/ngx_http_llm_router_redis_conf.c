@@ -358,11 +358,11 @@ ngx_http_llm_redis_conf_copy(ngx_cycle_t *cycle, ngx_http_llm_redis_conf_t *rc,
     copy->name.data = p;
     p = ngx_cpymem(p, rc->name.data, rc->name.len);
     copy->password.data = p;
-    p = ngx_cpymem(p, rc->password.data, rc->password.len);
+    p = ngx_http_llm_cpystr(p, &rc->password);
     copy->addr.sockaddr = (struct sockaddr *) p;
     p = ngx_cpymem(p, rc->addr.sockaddr, rc->addr.socklen);
     copy->tls_name.data = p;
-    p = ngx_cpymem(p, rc->tls_name.data, rc->tls_name.len);
+    p = ngx_http_llm_cpystr(p, &rc->tls_name);
     *p++ = '\0';
     /* the files were read into the context: not needed any more */
     ngx_str_null(&copy->tls_trusted_certificate);

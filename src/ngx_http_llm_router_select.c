@@ -307,10 +307,11 @@ ngx_http_llm_select_init_zone(ngx_http_llm_main_conf_t *lmcf)
             lat = ngx_queue_data(q, ngx_http_llm_latency_t, queue);
 
             if (lat->len == len
-                && ngx_strncmp(lat->name, t->provider_name.data,
-                               t->provider_name.len) == 0
-                && ngx_strncmp(lat->name + t->provider_name.len + 1,
-                               t->model.data, t->model.len) == 0)
+                && ngx_memcmp(lat->name, t->provider_name.data,
+                              t->provider_name.len) == 0
+                && (t->model.len == 0
+                    || ngx_memcmp(lat->name + t->provider_name.len + 1,
+                                  t->model.data, t->model.len) == 0))
             {
                 break;
             }
@@ -329,7 +330,7 @@ ngx_http_llm_select_init_zone(ngx_http_llm_main_conf_t *lmcf)
             p = ngx_cpymem(lat->name, t->provider_name.data,
                            t->provider_name.len);
             *p++ = '\0';
-            ngx_memcpy(p, t->model.data, t->model.len);
+            (void) ngx_http_llm_cpystr(p, &t->model);
 
             ngx_queue_insert_tail(&lmcf->sh->latency, &lat->queue);
         }
