@@ -7,7 +7,7 @@
 #                                  (FUZZ_FULL=1: no sampling of cut points)
 #   make fuzz-all [FUZZ_SECONDS=60]    run each harness for FUZZ_SECONDS
 #   make fuzz-NAME                 one of them (NAME: usage keys state retry
-#                                  redis)
+#                                  redis fleet_sync)
 
 NGINX_SRC    ?= /usr/share/nginx/src
 NGX_OBJS     ?= $(ROOT)/build/nginx
@@ -21,7 +21,7 @@ NGX_WARN     := -Wall -Wextra -Werror -Wno-unused-parameter \
 NGX_FUZZ     := -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all
 
-PARSERS      := usage keys state retry redis
+PARSERS      := usage keys state retry redis fleet_sync
 STUBS        := ngx_stubs.c ngx_stubs.h
 
 usage_SRCS   := $(SRC)/ngx_http_llm_router_usage.c \
@@ -54,6 +54,12 @@ redis_SRCS   := $(SRC)/ngx_http_llm_router_redis.c \
                 $(SRC)/ngx_http_llm_router_window.c
 redis_LIBS   := -lhiredis
 redis_LEN    := 4096
+
+# the sync's reply handlers, their replies made by the module's reader
+fleet_sync_SRCS := $(SRC)/ngx_http_llm_router_fleet_sync.c \
+                   $(SRC)/ngx_http_llm_router_resp.c
+fleet_sync_LIBS := -lhiredis
+fleet_sync_LEN  := 4096
 
 FUZZ_PKGS    += nginx-dev libssl-dev libhiredis-dev
 
