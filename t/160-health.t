@@ -57,7 +57,13 @@ sub wait_for_file {
 }
 
 # a server on a unix socket that answers every connection with $reply, for
-# at most $secs seconds
+# at most $secs seconds (nginx under ASan on a busy machine can take many of
+# them to start), or until this test file ends: it holds no handle of the
+# TAP stream, so prove does not wait for it
+my @raw_servers;
+
+END { kill 'TERM', @raw_servers if @raw_servers }
+
 sub raw_server {
     my ($path, $reply, $secs) = @_;
     require IO::Socket::UNIX;
@@ -69,9 +75,15 @@ sub raw_server {
     die "fork: $!" unless defined $pid;
     if ($pid) {
         close $sock;
+        push @raw_servers, $pid;
         return $pid;
     }
-    local $SIG{ALRM} = sub { exit 0 };
+    open STDOUT, '>', '/dev/null';
+    open STDERR, '>', '/dev/null';
+    # _exit: the test's END blocks are the parent's, not this child's
+    require POSIX;
+    local $SIG{ALRM} = sub { POSIX::_exit(0) };
+    local $SIG{PIPE} = 'IGNORE';    # a client gone before the reply
     alarm $secs;
     while (my $c = $sock->accept) {
         my $buf;
@@ -79,7 +91,7 @@ sub raw_server {
         syswrite $c, $reply;
         close $c;
     }
-    exit 0;
+    POSIX::_exit(0);
 }
 
 run_tests();
@@ -403,7 +415,7 @@ location /v1/ {
 }
 location /mock/b/v1/ { llm_mock; }
 --- post_setup_server_root
-main::raw_server(server_root() . '/logs/garbage.sock', "\x00\x01\x02 SSH-2.0-OpenSSH\r\n\r\n", 15);
+main::raw_server(server_root() . '/logs/garbage.sock', "\x00\x01\x02 SSH-2.0-OpenSSH\r\n\r\n", 120);
 --- init
 main::wait_for_log(qr/provider "a" is down/, 30);
 --- request
@@ -437,7 +449,7 @@ location /v1/ {
 }
 location /mock/b/v1/ { llm_mock; }
 --- post_setup_server_root
-main::raw_server(server_root() . '/logs/huge.sock', "HTTP/1.1 200 " . ("OK" x 100000) . "\r\n\r\n", 15);
+main::raw_server(server_root() . '/logs/huge.sock', "HTTP/1.1 200 " . ("OK" x 100000) . "\r\n\r\n", 120);
 --- init
 main::wait_for_log(qr/provider "a" is down/, 30);
 --- request
