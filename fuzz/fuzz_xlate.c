@@ -7,7 +7,8 @@
  * a stream gives the same output whether it arrives whole, cut at a
  * point the input chooses, or one byte at a time; the carry stays bounded;
  * the chat <- messages stream's fast path writes what cm_event() writes,
- * and the chat -> messages request's fast path what the general one does.
+ * the chat -> messages request's fast path what the general one does, and
+ * so does the chat <- messages answer's fast path.
  */
 
 #include <stdint.h>
@@ -190,6 +191,67 @@ fuzz_fast_request(const uint8_t *data, size_t size,
 }
 
 
+/*
+ * The chat <- messages answer's fast path against the general one: the
+ * body after a byte cJSON skips as white space and the fast path does
+ * not take (so ngx_http_llm_xlate_response() runs the general path);
+ * a model and a time that the writer escapes and spells out.
+ */
+
+static void
+fuzz_fast_answer(const uint8_t *data, size_t size)
+{
+    int                        rc, rc2;
+    uint8_t                   *shifted;
+    ngx_http_llm_xlate_buf_t   x, y;
+
+    static const char          model[] = "m\"\x01\xc3\xa9";
+
+    memset(&x, 0, sizeof(x));
+    memset(&y, 0, sizeof(y));
+
+    /* what was in out before stays */
+    if (ngx_http_llm_xlate_buf_append(&x, "<", 1) != NGX_HTTP_LLM_XLATE_OK
+        || ngx_http_llm_xlate_buf_append(&y, "<", 1) != NGX_HTTP_LLM_XLATE_OK)
+    {
+        abort();
+    }
+
+    rc = ngx_http_llm_xlate_cm_fast_answer(data, size, model,
+                                           1733000000123LL, &x);
+
+    if (rc == NGX_HTTP_LLM_XLATE_DECLINED) {
+        if (x.len != 1) {
+            abort();
+        }
+
+        ngx_http_llm_xlate_buf_free(&x);
+        ngx_http_llm_xlate_buf_free(&y);
+        return;
+    }
+
+    shifted = malloc(size + 1);
+    if (shifted == NULL) {
+        abort();
+    }
+
+    shifted[0] = '\x01';
+    memcpy(shifted + 1, data, size);
+
+    rc2 = ngx_http_llm_xlate_response(NGX_HTTP_LLM_XLATE_MESSAGES,
+                                      NGX_HTTP_LLM_XLATE_CHAT, shifted,
+                                      size + 1, model, 1733000000123LL, &y);
+    free(shifted);
+
+    if (rc != rc2 || x.len != y.len || memcmp(x.data, y.data, x.len) != 0) {
+        abort();
+    }
+
+    ngx_http_llm_xlate_buf_free(&x);
+    ngx_http_llm_xlate_buf_free(&y);
+}
+
+
 /* every "data:" line of the input, as the framer cuts it */
 
 static void
@@ -261,6 +323,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
 
     case 1:
+        if (from == NGX_HTTP_LLM_XLATE_MESSAGES) {
+            fuzz_fast_answer(data, size);
+        }
+
         ngx_http_llm_xlate_response(from, to, data, size, "m", 1, &a);
         fuzz_json_out(&a);
         break;

@@ -1444,6 +1444,163 @@ test_fast_request(void)
 }
 
 
+/*
+ * The chat <- messages answer's fast path: which answers it takes, and
+ * that it writes what the general path writes (given the body after a
+ * byte cJSON skips and the fast path does not take).
+ */
+
+#define FA_HEAD                                                               \
+    "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\","
+#define FA_USAGE "\"usage\":{\"input_tokens\":10,\"output_tokens\":3}"
+#define FA_TEXT  "\"content\":[{\"type\":\"text\",\"text\":\"Hi\"}],"
+#define FA_STOP  "\"stop_reason\":\"end_turn\","
+
+static void
+test_fast_answer(void)
+{
+    int                        rc, rc2, taken;
+    char                      *shifted, name[64];
+    size_t                     i, n;
+    const char                *d;
+    ngx_http_llm_xlate_buf_t   x, y;
+
+    static const struct {
+        const char  *body;
+        int          taken;
+    } cases[] = {
+        /* Anthropic's answer as it comes */
+        { "{\"id\":\"msg_01XFDUDYJgAACzvnptvVoYEL\",\"type\":\"message\","
+          "\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\","
+          "\"content\":[{\"type\":\"text\",\"text\":\"Hello!\\nHow can I "
+          "help \\\"you\\\" \\\\ today?\\t\\b\\f\\r \xc3\xa9\"}],"
+          "\"stop_reason\":\"end_turn\",\"stop_sequence\":null,"
+          "\"usage\":{\"input_tokens\":12,\"cache_creation_input_tokens\":"
+          "100,\"cache_read_input_tokens\":2000,\"cache_creation\":{"
+          "\"ephemeral_5m_input_tokens\":100,\"ephemeral_1h_input_tokens\":"
+          "0},\"output_tokens\":25,\"service_tier\":\"standard\","
+          "\"server_tool_use\":null}}", 1 },
+        /* any order, white space, texts joined, empty ones left out */
+        { " {\r\n \"usage\" : { \"output_tokens\" : 0 , \"input_tokens\" : 0 ,"
+          " \"cache_read_input_tokens\" : null } ,\t\"stop_reason\" :"
+          " \"max_tokens\" , \"content\" : [ { \"text\" : \"a\" , \"type\" :"
+          " \"text\" , \"citations\" : [ { \"x\" : [ 1 , -2 , true , false ]"
+          " } ] } , {\"type\":\"text\",\"text\":\"\"} , {\"type\":\"text\","
+          "\"text\":\"b\\\\\"} ] , \"role\" : \"assistant\" , \"type\" :"
+          " \"message\" , \"id\" : \"x\\\"y\" } \n", 1 },
+        { FA_HEAD "\"content\":[]," FA_STOP FA_USAGE "}", 1 },
+        { FA_HEAD "\"content\":[{\"type\":\"text\",\"text\":\"\"}],"
+          "\"stop_reason\":\"tool_use\"," FA_USAGE "}", 1 },
+        { FA_HEAD FA_TEXT "\"stop_reason\":\"refusal\"," FA_USAGE "}", 1 },
+        { FA_HEAD FA_TEXT "\"stop_reason\":\"stop_sequence\","
+          "\"stop_sequence\":\"END\"," FA_USAGE "}", 1 },
+        { FA_HEAD FA_TEXT "\"stop_reason\":\"pause_turn\","
+          "\"usage\":{\"input_tokens\":999999999,\"output_tokens\":"
+          "999999999,\"cache_read_input_tokens\":999999999,"
+          "\"cache_creation_input_tokens\":999999999}}", 1 },
+        /* the general path's */
+        { FA_HEAD "\"content\":[{\"type\":\"tool_use\",\"id\":\"t\","
+          "\"name\":\"f\",\"input\":{}}],\"stop_reason\":\"tool_use\","
+          FA_USAGE "}", 0 },
+        { FA_HEAD "\"content\":[{\"type\":\"thinking\",\"thinking\":\"h\","
+          "\"signature\":\"s\"},{\"type\":\"text\",\"text\":\"x\"}],"
+          FA_STOP FA_USAGE "}", 0 },
+        { FA_HEAD FA_TEXT "\"stop_reason\":\"something_new\"," FA_USAGE "}",
+          0 },
+        { FA_HEAD FA_TEXT "\"stop_reason\":null," FA_USAGE "}", 0 },
+        { FA_HEAD FA_TEXT FA_STOP FA_USAGE ",\"id\":\"msg_2\"}", 0 },
+        { FA_HEAD FA_TEXT FA_STOP "\"usage\":{\"input_tokens\":1,"
+          "\"input_tokens\":2,\"output_tokens\":3}}", 0 },
+        { FA_HEAD "\"content\":[{\"type\":\"text\",\"text\":\"a\","
+          "\"text\":\"b\"}]," FA_STOP FA_USAGE "}", 0 },
+        /* cJSON decodes these and writes them otherwise */
+        { FA_HEAD "\"content\":[{\"type\":\"text\",\"text\":\"caf\\u00e9\"}],"
+          FA_STOP FA_USAGE "}", 0 },
+        { FA_HEAD "\"content\":[{\"type\":\"text\",\"text\":\"a\\/b\"}],"
+          FA_STOP FA_USAGE "}", 0 },
+        { FA_HEAD FA_TEXT FA_STOP FA_USAGE ",\"x\":\"\\u0041\"}", 0 },
+        /* an escaped key may be any name */
+        { FA_HEAD FA_TEXT FA_STOP FA_USAGE ",\"i\\u0064\":\"z\"}", 0 },
+        { FA_HEAD FA_TEXT "\"stop_reason\":\"end\\u005fturn\"," FA_USAGE "}",
+          0 },
+        /* a member missing, or of another kind */
+        { "{\"type\":\"message\",\"role\":\"assistant\"," FA_TEXT FA_STOP
+          FA_USAGE "}", 0 },
+        { FA_HEAD FA_TEXT FA_STOP "\"usage\":{\"input_tokens\":1}}", 0 },
+        { FA_HEAD FA_TEXT FA_STOP "\"usage\":{\"input_tokens\":null,"
+          "\"output_tokens\":1}}", 0 },
+        { FA_HEAD FA_TEXT FA_STOP "\"usage\":{\"input_tokens\":1.5,"
+          "\"output_tokens\":1}}", 0 },
+        { FA_HEAD FA_TEXT FA_STOP "\"usage\":{\"input_tokens\":1e3,"
+          "\"output_tokens\":1}}", 0 },
+        { FA_HEAD FA_TEXT FA_STOP "\"usage\":{\"input_tokens\":-1,"
+          "\"output_tokens\":1}}", 0 },
+        { FA_HEAD FA_TEXT FA_STOP "\"usage\":{\"input_tokens\":01,"
+          "\"output_tokens\":1}}", 0 },
+        { FA_HEAD FA_TEXT FA_STOP "\"usage\":{\"input_tokens\":1234567890,"
+          "\"output_tokens\":1}}", 0 },
+        { FA_HEAD FA_TEXT FA_STOP FA_USAGE ",\"x\":1.5}", 0 },
+        { FA_HEAD "\"content\":\"Hi\"," FA_STOP FA_USAGE "}", 0 },
+        { FA_HEAD "\"content\":[\"Hi\"]," FA_STOP FA_USAGE "}", 0 },
+        { FA_HEAD "\"content\":[{\"type\":\"text\"}]," FA_STOP FA_USAGE "}",
+          0 },
+        { FA_HEAD "\"content\":[{\"type\":\"text\",\"text\":7}]," FA_STOP
+          FA_USAGE "}", 0 },
+        { "{\"id\":\"msg_1\",\"type\":\"error\",\"role\":\"assistant\","
+          FA_TEXT FA_STOP FA_USAGE "}", 0 },
+        { "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"user\","
+          FA_TEXT FA_STOP FA_USAGE "}", 0 },
+        { "{\"id\":7,\"type\":\"message\",\"role\":\"assistant\","
+          FA_TEXT FA_STOP FA_USAGE "}", 0 },
+        /* not JSON for the fast path (cJSON takes the first) */
+        { FA_HEAD FA_TEXT FA_STOP FA_USAGE "} x", 0 },
+        { FA_HEAD FA_TEXT FA_STOP FA_USAGE ",}", 0 },
+        { FA_HEAD FA_TEXT FA_STOP FA_USAGE, 0 },
+        { FA_HEAD "\"content\":[{\"type\":\"text\",\"text\":\"a\tb\"}],"
+          FA_STOP FA_USAGE "}", 0 },
+        { "{}", 0 },
+        { "[]", 0 },
+        { NULL, 0 }
+    };
+
+    for (i = 0; cases[i].body; i++) {
+        d = cases[i].body;
+        n = strlen(d);
+        snprintf(name, sizeof(name), "fast answer %zu", i);
+
+        memset(&x, 0, sizeof(x));
+        memset(&y, 0, sizeof(y));
+
+        rc = ngx_http_llm_xlate_cm_fast_answer((const unsigned char *) d, n,
+                                               "gpt-4o\"", 1700000000, &x);
+        taken = (rc != NGX_HTTP_LLM_XLATE_DECLINED);
+        check(taken == cases[i].taken, name, "taken", d, NULL);
+        check(taken || x.len == 0, name, "declined writes nothing", d, NULL);
+
+        if (taken) {
+            shifted = malloc(n + 1);
+            shifted[0] = '\x01';
+            memcpy(shifted + 1, d, n);
+
+            rc2 = ngx_http_llm_xlate_response(MESSAGES, CHAT,
+                      (const unsigned char *) shifted, n + 1, "gpt-4o\"",
+                      1700000000, &y);
+            free(shifted);
+
+            ngx_http_llm_xlate_buf_append(&x, "", 1);
+            ngx_http_llm_xlate_buf_append(&y, "", 1);
+
+            check(rc == NGX_HTTP_LLM_XLATE_OK && rc == rc2
+                  && strcmp((char *) x.data, (char *) y.data) == 0,
+                  name, "fast = general", (char *) x.data, (char *) y.data);
+        }
+
+        ngx_http_llm_xlate_buf_free(&x);
+        ngx_http_llm_xlate_buf_free(&y);
+    }
+}
+
+
 int
 main(void)
 {
@@ -1455,6 +1612,7 @@ main(void)
     test_sse_bounds();
     test_fast();
     test_fast_request();
+    test_fast_answer();
 
     printf("%lu passed, %lu failed\n", passed, failed);
 

@@ -281,6 +281,15 @@ ngx_http_llm_xlate_response_in(int from, int to, const unsigned char *body,
         return NGX_HTTP_LLM_XLATE_BAD;
     }
 
+    if (pair->fast_answer) {
+        /* the usual answer without a cJSON tree */
+        rc = pair->fast_answer(body, len, model, created, out);
+
+        if (rc != NGX_HTTP_LLM_XLATE_DECLINED) {
+            return rc;
+        }
+    }
+
     src = cJSON_ParseWithLength((const char *) body, len);
     if (src == NULL || !cJSON_IsObject(src)) {
         cJSON_Delete(src);

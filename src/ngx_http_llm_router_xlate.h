@@ -283,6 +283,12 @@ typedef struct {
                                       size_t len,
                                       const ngx_http_llm_xlate_conf_t *conf,
                                       ngx_http_llm_xlate_result_t *res);
+    /* a provider's JSON answer, as write() or response() would */
+    int                           (*fast_answer)(const unsigned char *body,
+                                                 size_t len,
+                                                 const char *model,
+                                                 int64_t created,
+                                                 ngx_http_llm_xlate_buf_t *out);
 } ngx_http_llm_xlate_pair_t;
 
 
@@ -305,6 +311,9 @@ int ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
 int ngx_http_llm_xlate_cm_fast_request(const unsigned char *body,
     size_t len, const ngx_http_llm_xlate_conf_t *conf,
     ngx_http_llm_xlate_result_t *res);
+/* the answer's fast path, in _chat_messages_fast_answer.c */
+int ngx_http_llm_xlate_cm_fast_answer(const unsigned char *body, size_t len,
+    const char *model, int64_t created, ngx_http_llm_xlate_buf_t *out);
 cJSON *ngx_http_llm_xlate_mc_response(cJSON *src, const char *model,
     int64_t created);
 int ngx_http_llm_xlate_mc_event(ngx_http_llm_xlate_sse_t *s,

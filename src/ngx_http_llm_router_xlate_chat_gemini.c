@@ -54,6 +54,7 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_gemini = {
     NULL,                               /* the plain error event */
     NULL,
     NULL,
+    NULL,
     NULL
 };
 
@@ -65,6 +66,7 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_gemini = {
     ngx_http_llm_xlate_gm_response,     /* through chat */
     ngx_http_llm_xlate_gc_event,        /* looks at s->to */
     NULL,                               /* the plain error event */
+    NULL,
     NULL,
     NULL,
     NULL

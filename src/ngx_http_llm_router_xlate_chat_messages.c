@@ -61,7 +61,8 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_messages = {
     NULL,                               /* the plain error event */
     ngx_http_llm_xlate_cm_write,
     ngx_http_llm_xlate_cm_fast,
-    ngx_http_llm_xlate_cm_fast_request  /* _chat_messages_fast.c */
+    ngx_http_llm_xlate_cm_fast_request, /* _chat_messages_fast.c */
+    ngx_http_llm_xlate_cm_fast_answer   /* _chat_messages_fast_answer.c */
 };
 
 

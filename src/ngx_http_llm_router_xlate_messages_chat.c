@@ -49,6 +49,7 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_chat = {
     NULL,                               /* the plain error event */
     NULL,
     NULL,
+    NULL,
     NULL
 };
 

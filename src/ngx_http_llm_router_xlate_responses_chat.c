@@ -55,6 +55,7 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_responses_chat = {
     ngx_http_llm_xlate_rc_fail,
     NULL,
     NULL,
+    NULL,
     NULL
 };
 
