@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include "ngx_http_llm_router_xlate.h"
-#include "ngx_http_llm_router_json.h"
 
 
 #define CF_MODEL                 0x01
@@ -38,9 +37,16 @@
 #define CF_TEXT                  2   /* a string copied as it came */
 
 
+/* the tokens every fast path reads alike (xlate_read.c) */
+#define cf_key(c, key, n)  ngx_http_llm_xlate_read_key(&(c)->rd, key, n)
+#define cf_next(c, close)  ngx_http_llm_xlate_read_next(&(c)->rd, close)
+#define cf_skip(c)         ngx_http_llm_xlate_read_space(&(c)->rd)
+#define cf_string(c, text, start)                                             \
+    ngx_http_llm_xlate_read_string(&(c)->rd, (text) == CF_TEXT, start)
+
+
 typedef struct {
-    const unsigned char         *p;
-    const unsigned char         *last;
+    ngx_http_llm_xlate_read_t    rd;
     ngx_http_llm_xlate_buf_t    *out;
     int                          rc;      /* the writes' */
 } cf_t;
@@ -50,18 +56,14 @@ static int cf_member(cf_t *c, ngx_http_llm_xlate_result_t *res,
     const ngx_http_llm_xlate_conf_t *conf, unsigned *seen, int64_t *max);
 static int cf_messages(cf_t *c);
 static int cf_message(cf_t *c, int *role);
-static int cf_key(cf_t *c, const unsigned char **key, size_t *n);
-static int cf_string(cf_t *c, int text, const unsigned char **start);
 static int cf_bool(cf_t *c);
-static int cf_next(cf_t *c, int close);
-static void cf_skip(cf_t *c);
 
 
 #define cf_lit(c, s)                                                          \
     (c)->rc |= ngx_http_llm_xlate_buf_append((c)->out, s, sizeof(s) - 1)
 #define cf_span(c, start)                                                     \
     (c)->rc |= ngx_http_llm_xlate_buf_append((c)->out, start,                 \
-                                             (c)->p - (start))
+                                             (c)->rd.p - (start))
 #define cf_is(key, n, s)                                                      \
     ((n) == sizeof(s) - 1 && memcmp(key, s, sizeof(s) - 1) == 0)
 
@@ -80,8 +82,8 @@ ngx_http_llm_xlate_cm_fast_request(const unsigned char *body, size_t len,
     unsigned  seen;
     cf_t      c;
 
-    c.p = body;
-    c.last = body + len;
+    c.rd.p = body;
+    c.rd.last = body + len;
     c.out = &res->body;
     c.rc = ngx_http_llm_xlate_buf_reserve(c.out, len + len / 8 + 256);
 
@@ -91,16 +93,16 @@ ngx_http_llm_xlate_cm_fast_request(const unsigned char *body, size_t len,
 
     cf_skip(&c);
 
-    if (c.p == c.last || *c.p != '{') {
+    if (c.rd.p == c.rd.last || *c.rd.p != '{') {
         goto declined;
     }
 
-    c.p++;
+    c.rd.p++;
     cf_skip(&c);
     cf_lit(&c, "{");
 
-    if (c.p < c.last && *c.p == '}') {
-        c.p++;
+    if (c.rd.p < c.rd.last && *c.rd.p == '}') {
+        c.rd.p++;
 
     } else {
         do {
@@ -120,7 +122,7 @@ ngx_http_llm_xlate_cm_fast_request(const unsigned char *body, size_t len,
 
     cf_skip(&c);
 
-    if (c.p != c.last) {
+    if (c.rd.p != c.rd.last) {
         goto declined;
     }
 
@@ -229,15 +231,15 @@ cf_member(cf_t *c, ngx_http_llm_xlate_result_t *res,
         /* a plain integer 1 .. 999999999 (cm_max_tokens() refuses < 1) */
 
         v = 0;
-        start = c->p;
+        start = c->rd.p;
 
-        while (c->p < c->last && *c->p >= '0' && *c->p <= '9'
-               && c->p - start < 9)
+        while (c->rd.p < c->rd.last && *c->rd.p >= '0' && *c->rd.p <= '9'
+               && c->rd.p - start < 9)
         {
-            v = v * 10 + (*c->p++ - '0');
+            v = v * 10 + (*c->rd.p++ - '0');
         }
 
-        if (c->p == start || *start == '0') {
+        if (c->rd.p == start || *start == '0') {
             return NGX_HTTP_LLM_XLATE_DECLINED;
         }
 
@@ -272,15 +274,15 @@ cf_member(cf_t *c, ngx_http_llm_xlate_result_t *res,
 
     default: /* CF_STREAM_OPTIONS: {} or {"include_usage": bool} */
 
-        if (c->p == c->last || *c->p != '{') {
+        if (c->rd.p == c->rd.last || *c->rd.p != '{') {
             return NGX_HTTP_LLM_XLATE_DECLINED;
         }
 
-        c->p++;
+        c->rd.p++;
         cf_skip(c);
 
-        if (c->p < c->last && *c->p == '}') {
-            c->p++;
+        if (c->rd.p < c->rd.last && *c->rd.p == '}') {
+            c->rd.p++;
             return NGX_HTTP_LLM_XLATE_OK;
         }
 
@@ -312,15 +314,15 @@ cf_messages(cf_t *c)
 
     cf_lit(c, "\"messages\":[");
 
-    if (c->p == c->last || *c->p != '[') {
+    if (c->rd.p == c->rd.last || *c->rd.p != '[') {
         return NGX_HTTP_LLM_XLATE_DECLINED;
     }
 
-    c->p++;
+    c->rd.p++;
     cf_skip(c);
 
-    if (c->p < c->last && *c->p == ']') {
-        c->p++;
+    if (c->rd.p < c->rd.last && *c->rd.p == ']') {
+        c->rd.p++;
         cf_lit(c, "]");
         return NGX_HTTP_LLM_XLATE_OK;
     }
@@ -366,18 +368,18 @@ cf_message(cf_t *c, int *role)
     size_t                n;
     const unsigned char  *key, *start, *text, *text_end;
 
-    if (c->p == c->last || *c->p != '{') {
+    if (c->rd.p == c->rd.last || *c->rd.p != '{') {
         return NGX_HTTP_LLM_XLATE_DECLINED;
     }
 
-    c->p++;
+    c->rd.p++;
     cf_skip(c);
 
     r = 0;
     text = NULL;
     text_end = NULL;
 
-    if (c->p < c->last && *c->p == '}') {
+    if (c->rd.p < c->rd.last && *c->rd.p == '}') {
         /* no role: cm_messages() refuses it */
         return NGX_HTTP_LLM_XLATE_DECLINED;
     }
@@ -392,7 +394,7 @@ cf_message(cf_t *c, int *role)
                 return NGX_HTTP_LLM_XLATE_DECLINED;
             }
 
-            n = c->p - start;
+            n = c->rd.p - start;
 
             r = cf_is(start, n, "\"user\"") ? 1
                 : cf_is(start, n, "\"assistant\"") ? 2 : -1;
@@ -406,7 +408,7 @@ cf_message(cf_t *c, int *role)
                 return NGX_HTTP_LLM_XLATE_DECLINED;
             }
 
-            text_end = c->p;
+            text_end = c->rd.p;
 
         } else {
             return NGX_HTTP_LLM_XLATE_DECLINED;
@@ -451,142 +453,20 @@ cf_message(cf_t *c, int *role)
 }
 
 
-/* a key without escapes or control bytes, then ':'; c->p: its value */
-
-static int
-cf_key(cf_t *c, const unsigned char **key, size_t *n)
-{
-    const unsigned char  *p;
-
-    p = c->p;
-
-    if (p == c->last || *p != '"') {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    *key = ++p;
-
-    while (p < c->last && *p != '"') {
-        if (*p < 0x20 || *p == '\\') {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
-
-        p++;
-    }
-
-    if (p == c->last) {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    *n = p - *key;
-    c->p = p + 1;
-    cf_skip(c);
-
-    if (c->p == c->last || *c->p != ':') {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    c->p++;
-    cf_skip(c);
-
-    return NGX_HTTP_LLM_XLATE_OK;
-}
-
-
-/*
- * A valid string; *start: its opening quote, c->p past its closing one.
- * CF_TEXT: only with escapes cJSON writes back the same.
- */
-
-static int
-cf_string(cf_t *c, int text, const unsigned char **start)
-{
-    int                   escaped;
-    const unsigned char  *p, *end, *err;
-
-    if (c->p == c->last || *c->p != '"') {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    escaped = 0;
-    end = ngx_http_llm_json_string(c->p + 1, c->last, &escaped, &err);
-
-    if (end == NULL) {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    if (escaped && text == CF_TEXT) {
-        for (p = memchr(c->p + 1, '\\', end - c->p - 1);
-             p;
-             p = memchr(p + 2, '\\', end - p - 2))
-        {
-            if (p[1] == 'u' || p[1] == '/') {
-                return NGX_HTTP_LLM_XLATE_DECLINED;
-            }
-        }
-    }
-
-    *start = c->p;
-    c->p = end + 1;
-
-    return NGX_HTTP_LLM_XLATE_OK;
-}
-
-
 /* true 1, false 0, else -1 */
 
 static int
 cf_bool(cf_t *c)
 {
-    if (c->last - c->p >= 4 && memcmp(c->p, "true", 4) == 0) {
-        c->p += 4;
+    if (c->rd.last - c->rd.p >= 4 && memcmp(c->rd.p, "true", 4) == 0) {
+        c->rd.p += 4;
         return 1;
     }
 
-    if (c->last - c->p >= 5 && memcmp(c->p, "false", 5) == 0) {
-        c->p += 5;
+    if (c->rd.last - c->rd.p >= 5 && memcmp(c->rd.p, "false", 5) == 0) {
+        c->rd.p += 5;
         return 0;
     }
 
     return -1;
-}
-
-
-/* after a value: 1 a ',' and the next, 0 the closing byte, -1 neither */
-
-static int
-cf_next(cf_t *c, int close)
-{
-    cf_skip(c);
-
-    if (c->p == c->last) {
-        return -1;
-    }
-
-    if (*c->p == ',') {
-        c->p++;
-        cf_skip(c);
-        return 1;
-    }
-
-    if (*c->p == close) {
-        c->p++;
-        return 0;
-    }
-
-    return -1;
-}
-
-
-/* past JSON's white space */
-
-static void
-cf_skip(cf_t *c)
-{
-    while (c->p < c->last
-           && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n'
-               || *c->p == '\r'))
-    {
-        c->p++;
-    }
 }

@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include "ngx_http_llm_router_xlate.h"
-#include "ngx_http_llm_router_json.h"
 
 
 /* the top-level members read, each once */
@@ -51,6 +50,12 @@
 #define CA_NUMBER_MAX    62
 
 
+/* the tokens every fast path reads alike (xlate_read.c) */
+#define ca_key(c, key, n)  ngx_http_llm_xlate_read_key(&(c)->rd, key, n)
+#define ca_next(c, close)  ngx_http_llm_xlate_read_next(&(c)->rd, close)
+#define ca_space(c)        ngx_http_llm_xlate_read_space(&(c)->rd)
+
+
 typedef struct {
     const unsigned char         *start;   /* the opening quote */
     const unsigned char         *end;     /* past the closing quote */
@@ -59,8 +64,7 @@ typedef struct {
 
 typedef struct {
     const unsigned char         *body;
-    const unsigned char         *p;
-    const unsigned char         *last;
+    ngx_http_llm_xlate_read_t    rd;
     ca_span_t                    id;
     const char                  *stop;    /* in chat's terms */
     ca_span_t                    texts[CA_TEXTS];
@@ -79,14 +83,11 @@ static int ca_usage(ca_t *c);
 static const char *ca_stop(const ca_span_t *s);
 static int ca_write(ca_t *c, const char *model, int64_t created,
     ngx_http_llm_xlate_buf_t *out);
-static int ca_key(ca_t *c, const unsigned char **key, size_t *n);
 static int ca_string(ca_t *c, ca_span_t *s);
 static int ca_count(ca_t *c, int64_t *v, int null);
 static int ca_value(ca_t *c, int depth);
 static int ca_literal(ca_t *c);
 static int ca_open(ca_t *c, int open, int close);
-static int ca_next(ca_t *c, int close);
-static void ca_space(ca_t *c);
 
 
 #define ca_lit(out, s)  ngx_http_llm_xlate_buf_append(out, s, sizeof(s) - 1)
@@ -120,8 +121,8 @@ ngx_http_llm_xlate_cm_fast_answer(const unsigned char *body, size_t len,
 
     memset(&c, 0, sizeof(ca_t));
     c.body = body;
-    c.p = body;
-    c.last = body + len;
+    c.rd.p = body;
+    c.rd.last = body + len;
 
     /* the whole answer is read before a byte is written */
 
@@ -152,7 +153,7 @@ ngx_http_llm_xlate_cm_fast_answer(const unsigned char *body, size_t len,
     /* cJSON would ignore what follows; this takes white space only */
     ca_space(&c);
 
-    if (c.p != c.last) {
+    if (c.rd.p != c.rd.last) {
         return NGX_HTTP_LLM_XLATE_DECLINED;
     }
 
@@ -438,7 +439,7 @@ ca_write(ca_t *c, const char *model, int64_t created,
     len = out->len;
 
     /* the answer is about the body's size: one buffer */
-    rc = ngx_http_llm_xlate_buf_reserve(out, (c->last - c->body) + 512);
+    rc = ngx_http_llm_xlate_buf_reserve(out, (c->rd.last - c->body) + 512);
 
     rc |= ca_lit(out, "{\"id\":");
     rc |= ngx_http_llm_xlate_buf_append(out, c->id.start,
@@ -493,48 +494,6 @@ ca_write(ca_t *c, const char *model, int64_t created,
 }
 
 
-/* a key without escapes or control bytes, then ':'; c->p: its value */
-
-static int
-ca_key(ca_t *c, const unsigned char **key, size_t *n)
-{
-    const unsigned char  *p;
-
-    p = c->p;
-
-    if (p == c->last || *p != '"') {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    *key = ++p;
-
-    while (p < c->last && *p != '"') {
-        if (*p < 0x20 || *p == '\\') {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
-
-        p++;
-    }
-
-    if (p == c->last) {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    *n = p - *key;
-    c->p = p + 1;
-    ca_space(c);
-
-    if (c->p == c->last || *c->p != ':') {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    c->p++;
-    ca_space(c);
-
-    return NGX_HTTP_LLM_XLATE_OK;
-}
-
-
 /*
  * A valid string with only escapes cJSON writes back the same: its bytes
  * are then what the JSON writer makes of cJSON's value.  s: its quotes.
@@ -543,36 +502,15 @@ ca_key(ca_t *c, const unsigned char **key, size_t *n)
 static int
 ca_string(ca_t *c, ca_span_t *s)
 {
-    int                   escaped;
-    const unsigned char  *p, *end, *err;
+    int  rc;
 
-    if (c->p == c->last || *c->p != '"') {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
+    rc = ngx_http_llm_xlate_read_string(&c->rd, 1, &s->start);
+
+    if (rc == NGX_HTTP_LLM_XLATE_OK) {
+        s->end = c->rd.p;
     }
 
-    escaped = 0;
-    end = ngx_http_llm_json_string(c->p + 1, c->last, &escaped, &err);
-
-    if (end == NULL) {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    if (escaped) {
-        for (p = memchr(c->p + 1, '\\', end - c->p - 1);
-             p;
-             p = memchr(p + 2, '\\', end - p - 2))
-        {
-            if (p[1] == 'u' || p[1] == '/') {
-                return NGX_HTTP_LLM_XLATE_DECLINED;
-            }
-        }
-    }
-
-    s->start = c->p;
-    s->end = end + 1;
-    c->p = end + 1;
-
-    return NGX_HTTP_LLM_XLATE_OK;
+    return rc;
 }
 
 
@@ -583,24 +521,24 @@ ca_count(ca_t *c, int64_t *v, int null)
 {
     const unsigned char  *start;
 
-    if (null && c->last - c->p >= 4 && memcmp(c->p, "null", 4) == 0) {
-        c->p += 4;
+    if (null && c->rd.last - c->rd.p >= 4 && memcmp(c->rd.p, "null", 4) == 0) {
+        c->rd.p += 4;
         *v = -1;
         return NGX_HTTP_LLM_XLATE_OK;
     }
 
-    start = c->p;
+    start = c->rd.p;
     *v = 0;
 
-    while (c->p < c->last && *c->p >= '0' && *c->p <= '9') {
-        if (c->p - start == CA_DIGITS) {
+    while (c->rd.p < c->rd.last && *c->rd.p >= '0' && *c->rd.p <= '9') {
+        if (c->rd.p - start == CA_DIGITS) {
             return NGX_HTTP_LLM_XLATE_DECLINED;
         }
 
-        *v = *v * 10 + (*c->p++ - '0');
+        *v = *v * 10 + (*c->rd.p++ - '0');
     }
 
-    if (c->p == start || (*start == '0' && c->p - start > 1)) {
+    if (c->rd.p == start || (*start == '0' && c->rd.p - start > 1)) {
         return NGX_HTTP_LLM_XLATE_DECLINED;
     }
 
@@ -620,11 +558,11 @@ ca_value(ca_t *c, int depth)
     ca_span_t             s;
     const unsigned char  *key, *start;
 
-    if (c->p == c->last) {
+    if (c->rd.p == c->rd.last) {
         return NGX_HTTP_LLM_XLATE_DECLINED;
     }
 
-    switch (*c->p) {
+    switch (*c->rd.p) {
 
     case '"':
         return ca_string(c, &s);
@@ -635,8 +573,8 @@ ca_value(ca_t *c, int depth)
             return NGX_HTTP_LLM_XLATE_DECLINED;
         }
 
-        close = (*c->p == '{') ? '}' : ']';
-        rc = ca_open(c, *c->p, close);
+        close = (*c->rd.p == '{') ? '}' : ']';
+        rc = ca_open(c, *c->rd.p, close);
 
         while (rc == 1) {
             if ((close == '}' && ca_key(c, &key, &n) != NGX_HTTP_LLM_XLATE_OK)
@@ -658,20 +596,20 @@ ca_value(ca_t *c, int depth)
     default:
         /* an integer as JSON spells it (1.5, 1e3: the general path's) */
 
-        start = c->p;
-        c->p += (*c->p == '-');
+        start = c->rd.p;
+        c->rd.p += (*c->rd.p == '-');
 
-        if (c->p == c->last || *c->p < '0' || *c->p > '9') {
+        if (c->rd.p == c->rd.last || *c->rd.p < '0' || *c->rd.p > '9') {
             return NGX_HTTP_LLM_XLATE_DECLINED;
         }
 
-        if (*c->p++ != '0') {
-            while (c->p < c->last && *c->p >= '0' && *c->p <= '9') {
-                c->p++;
+        if (*c->rd.p++ != '0') {
+            while (c->rd.p < c->rd.last && *c->rd.p >= '0' && *c->rd.p <= '9') {
+                c->rd.p++;
             }
         }
 
-        return (c->p - start > CA_NUMBER_MAX) ? NGX_HTTP_LLM_XLATE_DECLINED
+        return (c->rd.p - start > CA_NUMBER_MAX) ? NGX_HTTP_LLM_XLATE_DECLINED
                                               : NGX_HTTP_LLM_XLATE_OK;
     }
 }
@@ -684,17 +622,17 @@ ca_literal(ca_t *c)
 {
     size_t  n;
 
-    n = c->last - c->p;
+    n = c->rd.last - c->rd.p;
 
-    if (n >= 4 && (memcmp(c->p, "true", 4) == 0
-                   || memcmp(c->p, "null", 4) == 0))
+    if (n >= 4 && (memcmp(c->rd.p, "true", 4) == 0
+                   || memcmp(c->rd.p, "null", 4) == 0))
     {
-        c->p += 4;
+        c->rd.p += 4;
         return NGX_HTTP_LLM_XLATE_OK;
     }
 
-    if (n >= 5 && memcmp(c->p, "false", 5) == 0) {
-        c->p += 5;
+    if (n >= 5 && memcmp(c->rd.p, "false", 5) == 0) {
+        c->rd.p += 5;
         return NGX_HTTP_LLM_XLATE_OK;
     }
 
@@ -703,64 +641,24 @@ ca_literal(ca_t *c)
 
 
 /*
- * An object or array opened at c->p: 1 a first member or element follows,
- * 0 it was empty (c->p past it), -1 it is not one.
+ * An object or array opened at c->rd.p: 1 a first member or element follows,
+ * 0 it was empty (c->rd.p past it), -1 it is not one.
  */
 
 static int
 ca_open(ca_t *c, int open, int close)
 {
-    if (c->p == c->last || *c->p != open) {
+    if (c->rd.p == c->rd.last || *c->rd.p != open) {
         return -1;
     }
 
-    c->p++;
+    c->rd.p++;
     ca_space(c);
 
-    if (c->p < c->last && *c->p == close) {
-        c->p++;
+    if (c->rd.p < c->rd.last && *c->rd.p == close) {
+        c->rd.p++;
         return 0;
     }
 
     return 1;
-}
-
-
-/* after a value: 1 a ',' and the next, 0 the closing byte, -1 neither */
-
-static int
-ca_next(ca_t *c, int close)
-{
-    ca_space(c);
-
-    if (c->p == c->last) {
-        return -1;
-    }
-
-    if (*c->p == ',') {
-        c->p++;
-        ca_space(c);
-        return 1;
-    }
-
-    if (*c->p == close) {
-        c->p++;
-        return 0;
-    }
-
-    return -1;
-}
-
-
-/* past JSON's white space */
-
-static void
-ca_space(ca_t *c)
-{
-    while (c->p < c->last
-           && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n'
-               || *c->p == '\r'))
-    {
-        c->p++;
-    }
 }
