@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "ngx_http_llm_router_xlate.h"
+#include "ngx_http_llm_router_xlate_read.h"
 
 
 #define CF_MODEL                 0x01
@@ -37,7 +38,7 @@
 #define CF_TEXT                  2   /* a string copied as it came */
 
 
-/* the tokens every fast path reads alike (xlate_read.c) */
+/* the tokens every fast path reads alike (xlate_read.h) */
 #define cf_key(c, key, n)  ngx_http_llm_xlate_read_key(&(c)->rd, key, n)
 #define cf_next(c, close)  ngx_http_llm_xlate_read_next(&(c)->rd, close)
 #define cf_skip(c)         ngx_http_llm_xlate_read_space(&(c)->rd)

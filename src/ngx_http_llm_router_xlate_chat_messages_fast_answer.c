@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "ngx_http_llm_router_xlate.h"
+#include "ngx_http_llm_router_xlate_read.h"
 
 
 /* the top-level members read, each once */
@@ -50,7 +51,7 @@
 #define CA_NUMBER_MAX    62
 
 
-/* the tokens every fast path reads alike (xlate_read.c) */
+/* the tokens every fast path reads alike (xlate_read.h) */
 #define ca_key(c, key, n)  ngx_http_llm_xlate_read_key(&(c)->rd, key, n)
 #define ca_next(c, close)  ngx_http_llm_xlate_read_next(&(c)->rd, close)
 #define ca_space(c)        ngx_http_llm_xlate_read_space(&(c)->rd)

@@ -5,8 +5,7 @@
  *
  * API translation, the bottom layer: the translators' results, their
  * output buffer, the JSON writer and cJSON's scratch arena
- * (ngx_http_llm_router_xlate_json.c), the fast paths' JSON reader
- * (_xlate_read.c).  Plain C99, as the translators.
+ * (ngx_http_llm_router_xlate_json.c).  Plain C99, as the translators.
  */
 
 
@@ -38,13 +37,6 @@ typedef struct {
 } ngx_http_llm_xlate_buf_t;
 
 
-/* the fast paths' reader (xlate_read.c): a cursor over JSON bytes */
-typedef struct {
-    const unsigned char            *p;
-    const unsigned char            *last;
-} ngx_http_llm_xlate_read_t;
-
-
 int ngx_http_llm_xlate_buf_append(ngx_http_llm_xlate_buf_t *b,
     const void *p, size_t n);
 /* the JSON writer (xlate_json.c): cJSON_PrintUnformatted's bytes, appended */
@@ -60,12 +52,6 @@ void ngx_http_llm_xlate_enter(void);
 void ngx_http_llm_xlate_leave(void);
 void ngx_http_llm_xlate_arena_free(void);    /* at process exit */
 size_t ngx_http_llm_xlate_arena_peak(void);
-int ngx_http_llm_xlate_read_key(ngx_http_llm_xlate_read_t *rd,
-    const unsigned char **key, size_t *n);
-int ngx_http_llm_xlate_read_string(ngx_http_llm_xlate_read_t *rd,
-    int as_written, const unsigned char **start);
-int ngx_http_llm_xlate_read_next(ngx_http_llm_xlate_read_t *rd, int close);
-void ngx_http_llm_xlate_read_space(ngx_http_llm_xlate_read_t *rd);
 
 
 #endif /* _NGX_HTTP_LLM_ROUTER_XLATE_JSON_H_INCLUDED_ */

@@ -5,9 +5,14 @@
  *
  * API translation: the fast paths' JSON reader.  A fast path reads the
  * usual shape of a body by hand instead of through a cJSON tree; these
- * are the tokens they all read the same way.  Anything a reader is not
- * sure of is NGX_HTTP_LLM_XLATE_DECLINED: the general path then runs.
+ * are the tokens they all read the same way, inline: they run for every
+ * key and value of a body.  Anything a reader is not sure of is
+ * NGX_HTTP_LLM_XLATE_DECLINED: the general path then runs.
  */
+
+
+#ifndef _NGX_HTTP_LLM_ROUTER_XLATE_READ_H_INCLUDED_
+#define _NGX_HTTP_LLM_ROUTER_XLATE_READ_H_INCLUDED_
 
 
 #include <string.h>
@@ -16,9 +21,30 @@
 #include "ngx_http_llm_router_json.h"
 
 
+/* a cursor over JSON bytes */
+typedef struct {
+    const unsigned char            *p;
+    const unsigned char            *last;
+} ngx_http_llm_xlate_read_t;
+
+
+/* past JSON's white space */
+
+static inline void
+ngx_http_llm_xlate_read_space(ngx_http_llm_xlate_read_t *rd)
+{
+    while (rd->p < rd->last
+           && (*rd->p == ' ' || *rd->p == '\t' || *rd->p == '\n'
+               || *rd->p == '\r'))
+    {
+        rd->p++;
+    }
+}
+
+
 /* a key without escapes or control bytes, then ':'; rd->p: its value */
 
-int
+static inline int
 ngx_http_llm_xlate_read_key(ngx_http_llm_xlate_read_t *rd,
     const unsigned char **key, size_t *n)
 {
@@ -65,7 +91,7 @@ ngx_http_llm_xlate_read_key(ngx_http_llm_xlate_read_t *rd,
  * bytes are what the JSON writer makes of cJSON's value.
  */
 
-int
+static inline int
 ngx_http_llm_xlate_read_string(ngx_http_llm_xlate_read_t *rd,
     int as_written, const unsigned char **start)
 {
@@ -103,7 +129,7 @@ ngx_http_llm_xlate_read_string(ngx_http_llm_xlate_read_t *rd,
 
 /* after a value: 1 a ',' and the next, 0 the closing byte, -1 neither */
 
-int
+static inline int
 ngx_http_llm_xlate_read_next(ngx_http_llm_xlate_read_t *rd, int close)
 {
     ngx_http_llm_xlate_read_space(rd);
@@ -127,15 +153,4 @@ ngx_http_llm_xlate_read_next(ngx_http_llm_xlate_read_t *rd, int close)
 }
 
 
-/* past JSON's white space */
-
-void
-ngx_http_llm_xlate_read_space(ngx_http_llm_xlate_read_t *rd)
-{
-    while (rd->p < rd->last
-           && (*rd->p == ' ' || *rd->p == '\t' || *rd->p == '\n'
-               || *rd->p == '\r'))
-    {
-        rd->p++;
-    }
-}
+#endif /* _NGX_HTTP_LLM_ROUTER_XLATE_READ_H_INCLUDED_ */
