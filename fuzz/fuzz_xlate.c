@@ -141,6 +141,28 @@ fuzz_fast_one(const uint8_t *d, const uint8_t *last)
 
 
 /*
+ * The input after a byte cJSON skips as white space and no fast path
+ * takes: the general path's copy of it.
+ */
+
+static uint8_t *
+fuzz_shifted(const uint8_t *data, size_t size)
+{
+    uint8_t  *shifted;
+
+    shifted = malloc(size + 1);
+    if (shifted == NULL) {
+        abort();
+    }
+
+    shifted[0] = '\x01';
+    memcpy(shifted + 1, data, size);
+
+    return shifted;
+}
+
+
+/*
  * The chat -> messages request's fast path against the general one: the
  * body after a byte cJSON skips as white space and the fast path does
  * not take (so ngx_http_llm_xlate_request() runs the general path).
@@ -164,13 +186,7 @@ fuzz_fast_request(const uint8_t *data, size_t size,
         return;
     }
 
-    shifted = malloc(size + 1);
-    if (shifted == NULL) {
-        abort();
-    }
-
-    shifted[0] = '\x01';
-    memcpy(shifted + 1, data, size);
+    shifted = fuzz_shifted(data, size);
 
     rc2 = ngx_http_llm_xlate_request(NGX_HTTP_LLM_XLATE_CHAT,
                                      NGX_HTTP_LLM_XLATE_MESSAGES, shifted,
@@ -230,13 +246,7 @@ fuzz_fast_answer(const uint8_t *data, size_t size)
         return;
     }
 
-    shifted = malloc(size + 1);
-    if (shifted == NULL) {
-        abort();
-    }
-
-    shifted[0] = '\x01';
-    memcpy(shifted + 1, data, size);
+    shifted = fuzz_shifted(data, size);
 
     rc2 = ngx_http_llm_xlate_response(NGX_HTTP_LLM_XLATE_MESSAGES,
                                       NGX_HTTP_LLM_XLATE_CHAT, shifted,
