@@ -537,12 +537,12 @@ fuzz_snap(fuzz_snap_t *s)
 }
 
 
-/* the model: a number as the COUNT script's reply may give it */
+/* the model: a total as the COUNT script's reply may give it, never < 0 */
 
 static ngx_int_t
 fuzz_number(redisReply *r, int64_t *v)
 {
-    size_t    i, neg;
+    size_t    i;
     int64_t   n;
 
     if (r->type == REDIS_REPLY_NIL) {
@@ -552,22 +552,16 @@ fuzz_number(redisReply *r, int64_t *v)
 
     if (r->type == REDIS_REPLY_INTEGER) {
         *v = r->integer;
-        return NGX_OK;
+        return (r->integer < 0) ? NGX_ERROR : NGX_OK;
     }
 
-    if (r->type != REDIS_REPLY_STRING) {
-        return NGX_ERROR;
-    }
-
-    neg = (r->len && r->str[0] == '-');
-
-    if (r->len == neg) {
+    if (r->type != REDIS_REPLY_STRING || r->len == 0) {
         return NGX_ERROR;
     }
 
     n = 0;
 
-    for (i = neg; i < r->len; i++) {
+    for (i = 0; i < r->len; i++) {
         if (r->str[i] < '0' || r->str[i] > '9'
             || __builtin_mul_overflow(n, 10, &n)
             || __builtin_add_overflow(n, r->str[i] - '0', &n))
@@ -576,7 +570,7 @@ fuzz_number(redisReply *r, int64_t *v)
         }
     }
 
-    *v = neg ? -n : n;
+    *v = n;
 
     return NGX_OK;
 }

@@ -523,7 +523,10 @@ ngx_http_llm_fleet_counts_done(void *data, redisReply *reply)
 }
 
 
-/* a number in a reply: an integer, digits in a string, or nil (0) */
+/*
+ * A total in a reply: an integer, digits in a string, or nil (0); the
+ * totals are sums of counts, so a negative one is garbage, refused.
+ */
 
 static ngx_int_t
 ngx_http_llm_fleet_int(redisReply *r, int64_t *v)
@@ -538,17 +541,12 @@ ngx_http_llm_fleet_int(redisReply *r, int64_t *v)
 
     case REDIS_REPLY_INTEGER:
         *v = r->integer;
-        return NGX_OK;
+        return (r->integer < 0) ? NGX_ERROR : NGX_OK;
 
     case REDIS_REPLY_STRING:
-        if (r->len > 0 && r->str[0] == '-') {
-            n = ngx_atoi((u_char *) r->str + 1, r->len - 1);
-            *v = -n;
-
-        } else {
-            n = ngx_atoi((u_char *) r->str, r->len);
-            *v = n;
-        }
+        /* ngx_atoi() takes digits only */
+        n = ngx_atoi((u_char *) r->str, r->len);
+        *v = n;
 
         return (n == NGX_ERROR) ? NGX_ERROR : NGX_OK;
 

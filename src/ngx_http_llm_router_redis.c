@@ -277,6 +277,16 @@ ngx_http_llm_redis_connect(void)
     rs->connected = rs->tcp && !conf->tls;
     rs->state = NGX_HTTP_LLM_REDIS_CONNECTING;
 
+    /*
+     * a turn's commands go in one small write; with Nagle's algorithm it
+     * would wait for the reply to the previous one (a unix socket: no-op)
+     */
+    if (ngx_tcp_nodelay(c) != NGX_OK) {
+        ngx_http_llm_redis_fail_errno(ngx_socket_errno,
+                                      "setsockopt(TCP_NODELAY)");
+        return;
+    }
+
 #if (NGX_SSL)
     if (conf->tls) {
         rs->why[0] = '\0';
