@@ -3,8 +3,8 @@
 # The file starts its own redis-server (Debian's redis-server package) on
 # 127.0.0.1 at TEST_NGINX_PORT + 1 (TEST_NGINX_REDIS_PORT in the
 # configurations), without persistence, before the blocks run, and kills
-# it when the file ends (END block, also on INT/TERM).  Parallel runs with
-# their own TEST_NGINX_PORT do not collide.  The Redis keys of each block
+# it when the file ends (t/redis.pl: END block, also on INT/TERM).
+# Parallel runs with their own TEST_NGINX_PORT do not collide.  The Redis keys of each block
 # are its own (budget names and keys differ), so no block sees another's.
 #
 # What Redis holds is read back through the responses' x-ratelimit-*
@@ -13,53 +13,19 @@
 
 use Test::Nginx::Socket 'no_plan';
 
-use POSIX ();
-use IO::Socket::INET;
-
 no_shuffle();
 
-our $MAIN = $$;
-our $RPORT = ($ENV{TEST_NGINX_PORT} || 1984) + 1;
-our $RPID;
+our $P = $ENV{TEST_NGINX_PORT} || 1984;
+our $RPORT = $P + 1;
+our $DIR = "/tmp/llm-redis-$P";
+our $PASS = 'n0t-in-logs';
 $ENV{TEST_NGINX_REDIS_PORT} = $RPORT;
 # nothing listens there: TEST_NGINX_PORT + 9 is kept free
 $ENV{TEST_NGINX_REDIS_NONE} = $RPORT + 8;
-$ENV{TEST_NGINX_REDIS_PASSWORD} = 'n0t-in-logs';
+$ENV{TEST_NGINX_REDIS_PASSWORD} = $PASS;
 
-sub redis_up {
-    for (1 .. 100) {
-        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$RPORT");
-        if ($s) { close $s; return 1; }
-        select undef, undef, undef, 0.05;
-    }
-    die "redis-server did not start on $RPORT";
-}
-
-sub redis_start {
-    $RPID = fork // die "fork: $!";
-    if ($RPID == 0) {
-        open STDOUT, '>', '/dev/null';
-        open STDERR, '>', '/dev/null';
-        { exec 'redis-server', '--port', $RPORT, '--bind', '127.0.0.1',
-               '--save', '', '--appendonly', 'no', '--dir', '/tmp',
-               '--requirepass', $ENV{TEST_NGINX_REDIS_PASSWORD}; }
-        POSIX::_exit(1);
-    }
-    redis_up();
-}
-
-sub redis_stop {
-    return unless $RPID && $$ == $MAIN;
-    local $?;    # END: waitpid must not change the file's exit code
-    kill 'KILL', $RPID;
-    waitpid $RPID, 0;
-    $RPID = undef;
-}
-
-END { redis_stop() }
-$SIG{INT} = $SIG{TERM} = sub { redis_stop(); exit 1 };
-
-redis_start();
+require './t/redis.pl';
+redis_setup();
 
 our $B = '{"model":"m","max_tokens":100,"messages":[{"role":"user","content":"hi"}]}';
 our $E = length($B) + 100;

@@ -20,20 +20,17 @@
 use Test::Nginx::Socket 'no_plan';
 
 use Cwd ();
-use POSIX ();
-use IO::Socket::INET;
 
 no_shuffle();
 worker_connections(1024);
 
-our $MAIN = $$;
 our $P = $ENV{TEST_NGINX_PORT} || 1984;
 our $RPORT = $P + 1;
 our $CPORT = $P + 3;
 our @NPORT = ($P, $P + 4, $P + 5);
 our $PASS = 'fleet-secret';
 our $DIR = "/tmp/llm-fleet-$P";
-our (%KIDS, $RPID);
+our @REDIS_ARGS = ('--enable-debug-command', 'yes');
 
 $ENV{TEST_NGINX_REDIS_PORT} = $RPORT;
 $ENV{TEST_NGINX_REDIS_PASSWORD} = $PASS;
@@ -42,83 +39,7 @@ $ENV{TEST_NGINX_NODE2_PORT} = $NPORT[1];
 $ENV{TEST_NGINX_NODE3_PORT} = $NPORT[2];
 $ENV{TEST_NGINX_FLEET_DIR} = $DIR;
 
-sub port_up {
-    my $port = shift;
-    for (1 .. 200) {
-        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-        if ($s) { close $s; return 1; }
-        select undef, undef, undef, 0.05;
-    }
-    return 0;
-}
-
-sub spawn {
-    my @cmd = @_;
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDOUT, '>', '/dev/null';
-        open STDERR, '>', '/dev/null';
-        { exec @cmd; }
-        POSIX::_exit(1);
-    }
-    return $pid;
-}
-
-sub redis_start {
-    $RPID = spawn('redis-server', '--port', $RPORT, '--bind', '127.0.0.1',
-                  '--save', '', '--appendonly', 'no', '--dir', $DIR,
-                  '--requirepass', $PASS, '--enable-debug-command', 'yes');
-    port_up($RPORT) or die "redis-server did not start on $RPORT";
-}
-
-sub redis_kill {
-    return unless $RPID;
-    kill 'KILL', $RPID;
-    waitpid $RPID, 0;
-    $RPID = undef;
-}
-
-# one command, RESP by hand (no client library needed)
-sub redis_cmd {
-    my @args = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$RPORT",
-                                  Timeout => 5) or return undef;
-    my $req = '';
-    for my $c (['AUTH', $PASS], [@args]) {
-        $req .= '*' . @$c . "\r\n" . join('', map { '$' . length($_) . "\r\n$_\r\n" } @$c);
-    }
-    print $s $req;
-    my @replies;
-    for (1 .. 2) { push @replies, read_reply($s); }
-    close $s;
-    return $replies[1];
-}
-
-sub read_reply {
-    my $s = shift;
-    my $line = <$s> // return undef;
-    $line =~ s/\r\n\z//;
-    my ($t, $v) = (substr($line, 0, 1), substr($line, 1));
-    return $v if $t eq '+' || $t eq ':' || $t eq '-';
-    if ($t eq '$') {
-        return undef if $v < 0;
-        my $buf = '';
-        read($s, $buf, $v + 2);
-        return substr($buf, 0, $v);
-    }
-    if ($t eq '*') {
-        return [ map { read_reply($s) } 1 .. $v ];
-    }
-    return undef;
-}
-
-sub hsum {
-    my ($pattern, $field) = @_;
-    my $keys = redis_cmd('KEYS', $pattern) // [];
-    my $sum = 0;
-    $sum += (redis_cmd('HGET', $_, $field) // 0) for @$keys;
-    return $sum;
-}
+require './t/redis.pl';
 
 sub burst_lines {
     my $out = '';
@@ -134,41 +55,20 @@ sub control {
     my $path = shift;
     if ($path =~ m{^/ctl/kill$}) { redis_kill(); return "killed\n"; }
     if ($path =~ m{^/ctl/start$}) { redis_start(); return "started\n"; }
-    if ($path =~ m{^/ctl/pause/(\d+)$}) {
-        my $secs = $1;
-        # the reply comes when Redis wakes up: a child waits for it
-        my $pid = fork // return "fork failed\n";
-        if ($pid == 0) { redis_cmd('DEBUG', 'SLEEP', $secs); POSIX::_exit(0); }
-        select undef, undef, undef, 0.2;
-        return "paused\n";
-    }
+    if ($path =~ m{^/ctl/pause/(\d+)$}) { return redis_pause($1); }
     if ($path =~ m{^/ctl/ping$}) {
-        for (1 .. 100) {
-            my $r = redis_cmd('PING');
-            return "$r\n" if defined $r && $r eq 'PONG';
-            select undef, undef, undef, 0.1;
-        }
-        return "no pong\n";
+        my $r = poll(sub { redis_cmd('PING') },
+                     sub { ($_[0] // '') eq 'PONG' });
+        return ($r // '') eq 'PONG' ? "PONG\n" : "no pong\n";
     }
     if ($path =~ m{^/ctl/sum/([^/]+)/(\w+)$}) { return hsum($1, $2) . "\n"; }
     if ($path =~ m{^/ctl/until/([^/]+)/(\w+)/(\d+)$}) {
-        my ($pat, $f, $want) = ($1, $2, $3);
-        my $got;
-        for (1 .. 100) {
-            $got = hsum($pat, $f);
-            last if $got == $want;
-            select undef, undef, undef, 0.1;
-        }
-        return "$got\n";
+        return hsum_until($1, $2, $3);
     }
     if ($path =~ m{^/ctl/wait/(\d+)$}) {
         my $want = $1;
-        my $log;
-        for (1 .. 300) {
-            $log = burst_lines();
-            last if ($log =~ tr/\n//) >= $want;
-            select undef, undef, undef, 0.1;
-        }
+        my $log = poll(\&burst_lines, sub { ($_[0] =~ tr/\n//) >= $want },
+                       300);
         my %n;
         $n{$_}++ for split /\n/, $log;
         return join '', map { "$_ x$n{$_}\n" } sort keys %n;
@@ -180,13 +80,12 @@ sub control {
     if ($path =~ m{^/ctl/grep/(\d)/(.+)$}) {
         my ($n, $what) = ($1, $2);
         $what =~ s/%20/ /g;
-        for (1 .. 100) {
-            open my $fh, '<', "$DIR/node$n/logs/error.log" or last;
+        my $line = poll(sub {
+            open my $fh, '<', "$DIR/node$n/logs/error.log" or return undef;
             my ($line) = grep { index($_, $what) >= 0 } <$fh>;
-            return $line if defined $line;
-            select undef, undef, undef, 0.1;
-        }
-        return "not found\n";
+            return $line;
+        }, sub { defined $_[0] });
+        return $line // "not found\n";
     }
     if ($path =~ m{^/ctl/nodelog/(\d)$}) {
         open my $fh, '<', "$DIR/node$1/logs/error.log" or return "none\n";
@@ -195,44 +94,12 @@ sub control {
     return "unknown\n";
 }
 
-sub control_server {
-    my $l = IO::Socket::INET->new(LocalAddr => "127.0.0.1:$CPORT",
-                                  Listen => 16, ReuseAddr => 1)
-        or die "control server: $!";
-    $SIG{TERM} = sub { redis_kill(); POSIX::_exit(0) };
-    while (my $c = $l->accept) {
-        my $req = <$c> // next;
-        while (my $h = <$c>) { last if $h =~ /^\r?\n\z/; }
-        my ($path) = $req =~ m{^\S+ (\S+)};
-        my $body = control($path // '');
-        print $c "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
-                 . "Content-Length: " . length($body) . "\r\n\r\n$body";
-        close $c;
-    }
-}
-
 sub node_conf {
     my $n = shift;
     my $port = $NPORT[$n - 1];
-    my ($router) = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
     my $params = Cwd::getcwd() . '/conf/llm_params';
-    my $root = "$DIR/node$n";
-    return <<"_EOC_";
-daemon off;
-master_process on;
-worker_processes 2;
-pid $root/logs/nginx.pid;
-error_log $root/logs/error.log info;
-load_module $router;
-events { worker_connections 1024; }
-http {
-    access_log off;
+    return node_conf_around($n, 1024, <<"_EOC_");
     log_format burst '\$status \$llm_total_tokens';
-    client_body_temp_path $root/client_body_temp;
-    proxy_temp_path $root/proxy_temp;
-    fastcgi_temp_path $root/fastcgi_temp;
-    uwsgi_temp_path $root/uwsgi_temp;
-    scgi_temp_path $root/scgi_temp;
     llm_redis 127.0.0.1:$RPORT password=$PASS timeout=3s sync=200ms;
     llm_upstream a host=127.0.0.1 port=$P tls=off path=/mock/a/v1 key=sk-a;
     llm_upstream flaky host=127.0.0.1 port=$P tls=off path=/mock/flaky/v1 key=sk-f max_fails=1 fail_timeout=30s;
@@ -255,47 +122,11 @@ http {
             access_log $DIR/n$n.log burst;
         }
     }
-}
 _EOC_
 }
 
-sub start_all {
-    system('rm', '-rf', $DIR);
-    mkdir $DIR or die "$DIR: $!";
-    redis_start();
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) { control_server(); POSIX::_exit(0); }
-    $KIDS{$pid} = 'control';
-    port_up($CPORT) or die "control server did not start";
-    for my $n (2, 3) {
-        my $root = "$DIR/node$n";
-        mkdir $root; mkdir "$root/logs"; mkdir "$root/conf";
-        open my $fh, '>', "$root/conf/nginx.conf" or die;
-        print $fh node_conf($n);
-        close $fh;
-        my $p = spawn($ENV{TEST_NGINX_BINARY} // 'nginx', '-p', "$root/",
-                      '-c', "$root/conf/nginx.conf", '-e', "$root/logs/error.log");
-        $KIDS{$p} = "node$n";
-        port_up($NPORT[$n - 1]) or die "node $n did not start";
-    }
-}
-
-sub stop_all {
-    return unless $$ == $MAIN;
-    local $?;    # END: waitpid must not change the file's exit code
-    for my $pid (keys %KIDS) {
-        kill $KIDS{$pid} =~ /^node/ ? 'QUIT' : 'TERM', $pid;
-    }
-    for my $pid (keys %KIDS) { waitpid $pid, 0; }
-    %KIDS = ();
-    redis_kill();    # not started by the control server: ours
-    system('rm', '-rf', $DIR);
-}
-
-END { stop_all() }
-$SIG{INT} = $SIG{TERM} = sub { stop_all(); exit 1 };
-
-start_all();
+redis_setup();
+node_start($_, $NPORT[$_ - 1], node_conf($_)) for 2, 3;
 
 our $B_BURST = '{"model":"m","max_tokens":1000,"messages":[{"role":"user","content":"hi"}]}';
 die "the body of the burst must be 75 bytes" unless length $B_BURST == 75;

@@ -21,19 +21,18 @@
 use Test::Nginx::Socket 'no_plan';
 
 use Cwd ();
-use POSIX ();
-use IO::Socket::INET;
 
 no_shuffle();
 
-our $MAIN = $$;
 our $P = $ENV{TEST_NGINX_PORT} || 1984;
 our $RPORT = $P + 1;
 our $CPORT = $P + 3;
 our @NPORT = ($P, $P + 4);
 our $PASS = 'share-secret';
 our $DIR = "/tmp/llm-share-$P";
-our (%KIDS, $RPID);
+# /ctl/stop saves before it kills (an outage that loses nothing), the
+# restart loads that file
+our @REDIS_ARGS = ('--enable-debug-command', 'yes');
 
 $ENV{TEST_NGINX_REDIS_PORT} = $RPORT;
 $ENV{TEST_NGINX_REDIS_PASSWORD} = $PASS;
@@ -41,77 +40,7 @@ $ENV{TEST_NGINX_CTL_PORT} = $CPORT;
 $ENV{TEST_NGINX_NODE2_PORT} = $NPORT[1];
 $ENV{TEST_NGINX_SHARE_DIR} = $DIR;
 
-sub port_up {
-    my $port = shift;
-    for (1 .. 200) {
-        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-        if ($s) { close $s; return 1; }
-        select undef, undef, undef, 0.05;
-    }
-    return 0;
-}
-
-sub spawn {
-    my @cmd = @_;
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDOUT, '>', '/dev/null';
-        open STDERR, '>', '/dev/null';
-        { exec @cmd; }
-        POSIX::_exit(1);
-    }
-    return $pid;
-}
-
-sub redis_start {
-    # no automatic saving; /ctl/stop saves before it kills (an outage
-    # that loses nothing), the restart loads that file
-    $RPID = spawn('redis-server', '--port', $RPORT, '--bind', '127.0.0.1',
-                  '--save', '', '--appendonly', 'no', '--dir', $DIR,
-                  '--requirepass', $PASS, '--enable-debug-command', 'yes');
-    port_up($RPORT) or die "redis-server did not start on $RPORT";
-}
-
-sub redis_kill {
-    return unless $RPID;
-    kill 'KILL', $RPID;
-    waitpid $RPID, 0;
-    $RPID = undef;
-}
-
-# one command, RESP by hand (no client library needed)
-sub redis_cmd {
-    my @args = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$RPORT",
-                                  Timeout => 5) or return undef;
-    my $req = '';
-    for my $c (['AUTH', $PASS], [@args]) {
-        $req .= '*' . @$c . "\r\n" . join('', map { '$' . length($_) . "\r\n$_\r\n" } @$c);
-    }
-    print $s $req;
-    my @replies;
-    for (1 .. 2) { push @replies, read_reply($s); }
-    close $s;
-    return $replies[1];
-}
-
-sub read_reply {
-    my $s = shift;
-    my $line = <$s> // return undef;
-    $line =~ s/\r\n\z//;
-    my ($t, $v) = (substr($line, 0, 1), substr($line, 1));
-    return $v if $t eq '+' || $t eq ':' || $t eq '-';
-    if ($t eq '$') {
-        return undef if $v < 0;
-        my $buf = '';
-        read($s, $buf, $v + 2);
-        return substr($buf, 0, $v);
-    }
-    if ($t eq '*') {
-        return [ map { read_reply($s) } 1 .. $v ];
-    }
-    return undef;
-}
+require './t/redis.pl';
 
 sub http_get {
     my ($port, $path) = @_;
@@ -157,37 +86,19 @@ sub control {
         return "stopped\n";
     }
     if ($path =~ m{^/ctl/start$}) { redis_start(); return "started\n"; }
-    if ($path =~ m{^/ctl/pause/(\d+)$}) {
-        my $secs = $1;
-        # the reply comes when Redis wakes up: a child waits for it
-        my $pid = fork // return "fork failed\n";
-        if ($pid == 0) { redis_cmd('DEBUG', 'SLEEP', $secs); POSIX::_exit(0); }
-        select undef, undef, undef, 0.2;
-        return "paused\n";
-    }
+    if ($path =~ m{^/ctl/pause/(\d+)$}) { return redis_pause($1); }
     if ($path =~ m{^/ctl/hget/([^/]+)/(\w+)$}) {
         return (redis_cmd('HGET', $1, $2) // 'nil') . "\n";
     }
     if ($path =~ m{^/ctl/fleet/(\d)/(\d+)$}) {
         # until the fleet's row shows that many requests (10 s at most)
         my ($n, $want) = ($1, $2);
-        my $rows;
-        for (1 .. 100) {
-            $rows = fleet_rows($n);
-            last if $rows =~ /^fleet nodes=\d+ requests=$want /m;
-            select undef, undef, undef, 0.1;
-        }
-        return $rows;
+        return poll(sub { fleet_rows($n) },
+                    sub { $_[0] =~ /^fleet nodes=\d+ requests=$want /m });
     }
     if ($path =~ m{^/ctl/health/(\d)/(\w+)$}) {
         my ($n, $want) = ($1, $2);
-        my $row;
-        for (1 .. 100) {
-            $row = health_row($n);
-            last if $row =~ /^\Q$want\E /;
-            select undef, undef, undef, 0.1;
-        }
-        return $row;
+        return poll(sub { health_row($n) }, sub { $_[0] =~ /^\Q$want\E / });
     }
     if ($path =~ m{^/ctl/h(up|down)$}) {
         if ($1 eq 'up') { open my $fh, '>', "$DIR/h-up"; }
@@ -201,42 +112,10 @@ sub control {
     return "unknown\n";
 }
 
-sub control_server {
-    my $l = IO::Socket::INET->new(LocalAddr => "127.0.0.1:$CPORT",
-                                  Listen => 16, ReuseAddr => 1)
-        or die "control server: $!";
-    $SIG{TERM} = sub { redis_kill(); POSIX::_exit(0) };
-    while (my $c = $l->accept) {
-        my $req = <$c> // next;
-        while (my $h = <$c>) { last if $h =~ /^\r?\n\z/; }
-        my ($path) = $req =~ m{^\S+ (\S+)};
-        my $body = control($path // '');
-        print $c "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
-                 . "Content-Length: " . length($body) . "\r\n\r\n$body";
-        close $c;
-    }
-}
-
 sub node_conf {
     my $port = $NPORT[1];
-    my ($router) = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
     my $params = Cwd::getcwd() . '/conf/llm_params';
-    my $root = "$DIR/node2";
-    return <<"_EOC_";
-daemon off;
-master_process on;
-worker_processes 2;
-pid $root/logs/nginx.pid;
-error_log $root/logs/error.log info;
-load_module $router;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $root/client_body_temp;
-    proxy_temp_path $root/proxy_temp;
-    fastcgi_temp_path $root/fastcgi_temp;
-    uwsgi_temp_path $root/uwsgi_temp;
-    scgi_temp_path $root/scgi_temp;
+    return node_conf_around(2, 64, <<"_EOC_");
     llm_redis 127.0.0.1:$RPORT password=$PASS timeout=1s sync=200ms;
     llm_upstream a host=127.0.0.1 port=$P tls=off path=/mock/a/v1 key=sk-a;
     llm_upstream h host=127.0.0.1 port=$P tls=off path=/mock/h/v1 key=sk-h check check_interval=1h fall=5 rise=1;
@@ -247,46 +126,12 @@ http {
         location = /status.json { llm_status json; }
         location = /metrics { llm_status; }
     }
-}
 _EOC_
 }
 
-sub start_all {
-    system('rm', '-rf', $DIR);
-    mkdir $DIR or die "$DIR: $!";
-    { open my $fh, '>', "$DIR/h-up" or die; }
-    redis_start();
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) { control_server(); POSIX::_exit(0); }
-    $KIDS{$pid} = 'control';
-    port_up($CPORT) or die "control server did not start";
-    my $root = "$DIR/node2";
-    mkdir $root; mkdir "$root/logs"; mkdir "$root/conf";
-    open my $fh, '>', "$root/conf/nginx.conf" or die;
-    print $fh node_conf();
-    close $fh;
-    my $p = spawn($ENV{TEST_NGINX_BINARY} // 'nginx', '-p', "$root/",
-                  '-c', "$root/conf/nginx.conf", '-e', "$root/logs/error.log");
-    $KIDS{$p} = "node2";
-    port_up($NPORT[1]) or die "node 2 did not start";
-}
-
-sub stop_all {
-    return unless $$ == $MAIN;
-    local $?;    # END: waitpid must not change the file's exit code
-    for my $pid (keys %KIDS) {
-        kill $KIDS{$pid} =~ /^node/ ? 'QUIT' : 'TERM', $pid;
-    }
-    for my $pid (keys %KIDS) { waitpid $pid, 0; }
-    %KIDS = ();
-    redis_kill();
-    system('rm', '-rf', $DIR);
-}
-
-END { stop_all() }
-$SIG{INT} = $SIG{TERM} = sub { stop_all(); exit 1 };
-
-start_all();
+redis_setup();
+{ open my $fh, '>', "$DIR/h-up" or die "$DIR/h-up: $!"; }
+node_start(2, $NPORT[1], node_conf());
 
 our $B = '{"model":"m","messages":[{"role":"user","content":"hi"}]}';
 

@@ -18,72 +18,22 @@
 
 use Test::Nginx::Socket 'no_plan';
 
-use POSIX ();
-use IO::Socket::INET;
-
 no_shuffle();
 worker_connections(1024);
 
-our $MAIN = $$;
 our $P = $ENV{TEST_NGINX_PORT} || 1984;
 our $RPORT = $P + 1;
 our $CPORT = $P + 3;
 our $DIR = "/tmp/llm-batch-$P";
-our (%KIDS, $RPID);
+our @REDIS_ARGS = ('--slowlog-log-slower-than', '0',
+                   '--slowlog-max-len', '10000');
 
 $ENV{TEST_NGINX_REDIS_PORT} = $RPORT;
 $ENV{TEST_NGINX_CTL_PORT} = $CPORT;
 $ENV{TEST_NGINX_BATCH_DIR} = $DIR;
 $ENV{TEST_NGINX_H2_PORT} = $P + 4;
 
-sub port_up {
-    my $port = shift;
-    for (1 .. 200) {
-        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-        if ($s) { close $s; return 1; }
-        select undef, undef, undef, 0.05;
-    }
-    return 0;
-}
-
-# one command, RESP by hand (no client library needed)
-sub redis_cmd {
-    my @args = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$RPORT",
-                                  Timeout => 5) or return undef;
-    print $s '*' . @args . "\r\n"
-             . join('', map { '$' . length($_) . "\r\n$_\r\n" } @args);
-    my $reply = read_reply($s);
-    close $s;
-    return $reply;
-}
-
-sub read_reply {
-    my $s = shift;
-    my $line = <$s> // return undef;
-    $line =~ s/\r\n\z//;
-    my ($t, $v) = (substr($line, 0, 1), substr($line, 1));
-    return $v if $t eq '+' || $t eq ':' || $t eq '-';
-    if ($t eq '$') {
-        return undef if $v < 0;
-        my $buf = '';
-        read($s, $buf, $v + 2);
-        return substr($buf, 0, $v);
-    }
-    if ($t eq '*') {
-        return undef if $v < 0;
-        return [ map { read_reply($s) } 1 .. $v ];
-    }
-    return undef;
-}
-
-sub hsum {
-    my ($pattern, $field) = @_;
-    my $keys = redis_cmd('KEYS', $pattern) // [];
-    my $sum = 0;
-    $sum += (redis_cmd('HGET', $_, $field) // 0) for @$keys;
-    return $sum;
-}
+require './t/redis.pl';
 
 # The budget scripts' calls in the slowlog (one budget key per request).
 # A reservations' batch: KEYS its marker (llm:r:...), per request its
@@ -164,23 +114,15 @@ sub control {
     my $path = shift;
     if ($path =~ m{^/ctl/sum/([^/]+)/(\w+)$}) { return hsum($1, $2) . "\n"; }
     if ($path =~ m{^/ctl/until/([^/]+)/(\w+)/(\d+)$}) {
-        my ($pat, $f, $want) = ($1, $2, $3);
-        my $got;
-        for (1 .. 100) {
-            $got = hsum($pat, $f);
-            last if $got == $want;
-            select undef, undef, undef, 0.1;
-        }
-        return "$got\n";
+        return hsum_until($1, $2, $3);
     }
     if ($path =~ m{^/ctl/wait(2?)/(\d+)$}) {
         my ($file, $want) = ("burst$1.log", $2);
-        my @lines;
-        for (1 .. 300) {
-            if (open my $fh, '<', "$DIR/$file") { @lines = <$fh>; }
-            last if @lines >= $want;
-            select undef, undef, undef, 0.1;
-        }
+        my $lines = poll(sub {
+            open my $fh, '<', "$DIR/$file" or return [];
+            return [ <$fh> ];
+        }, sub { @{$_[0]} >= $want }, 300);
+        my @lines = @$lines;
         my %n;
         chomp @lines;
         $n{$_}++ for @lines;
@@ -192,59 +134,10 @@ sub control {
     return "unknown\n";
 }
 
-sub control_server {
-    my $l = IO::Socket::INET->new(LocalAddr => "127.0.0.1:$CPORT",
-                                  Listen => 16, ReuseAddr => 1)
-        or die "control server: $!";
-    $SIG{TERM} = sub { POSIX::_exit(0) };
-    while (my $c = $l->accept) {
-        my $req = <$c> // next;
-        while (my $h = <$c>) { last if $h =~ /^\r?\n\z/; }
-        my ($path) = $req =~ m{^\S+ (\S+)};
-        my $body = control($path // '');
-        print $c "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
-                 . "Content-Length: " . length($body) . "\r\n\r\n$body";
-        close $c;
-    }
-}
-
-sub start_all {
-    system('rm', '-rf', $DIR);
-    mkdir $DIR or die "$DIR: $!";
-    $RPID = fork // die "fork: $!";
-    if ($RPID == 0) {
-        open STDOUT, '>', '/dev/null';
-        open STDERR, '>', '/dev/null';
-        { exec 'redis-server', '--port', $RPORT, '--bind', '127.0.0.1',
-               '--save', '', '--appendonly', 'no', '--dir', $DIR,
-               '--slowlog-log-slower-than', '0',
-               '--slowlog-max-len', '10000'; }
-        POSIX::_exit(1);
-    }
-    port_up($RPORT) or die "redis-server did not start on $RPORT";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) { control_server(); POSIX::_exit(0); }
-    $KIDS{$pid} = 'control';
-    port_up($CPORT) or die "control server did not start";
-}
-
-sub stop_all {
-    return unless $$ == $MAIN;
-    local $?;    # END: waitpid must not change the file's exit code
-    for my $pid (keys %KIDS) { kill 'TERM', $pid; }
-    for my $pid (keys %KIDS) { waitpid $pid, 0; }
-    %KIDS = ();
-    if ($RPID) { kill 'KILL', $RPID; waitpid $RPID, 0; $RPID = undef; }
-    system('rm', '-rf', $DIR);
-}
-
-END { stop_all() }
-$SIG{INT} = $SIG{TERM} = sub { stop_all(); exit 1 };
-
 our $B_BURST = '{"model":"m","max_tokens":1000,"messages":[{"role":"user","content":"hi"}]}';
 die "the body of the burst must be 75 bytes" unless length $B_BURST == 75;
 
-start_all();
+redis_setup();
 
 our $MIRRORS = join "\n", map { "    mirror /m1;" } 1 .. 40;
 our $SUBS = join "\n", map { "    mirror /s/chat/completions;" } 1 .. 40;
