@@ -196,6 +196,21 @@ ngx_event_connect_peer(ngx_peer_connection_t *pc)
 }
 
 
+/* the fake connection is no socket: nothing to set */
+
+ngx_int_t
+ngx_tcp_nodelay(ngx_connection_t *c)
+{
+    if (c != &fuzz_conn || !fuzz_open) {
+        abort();
+    }
+
+    c->tcp_nodelay = NGX_TCP_NODELAY_SET;
+
+    return NGX_OK;
+}
+
+
 void
 ngx_close_connection(ngx_connection_t *c)
 {

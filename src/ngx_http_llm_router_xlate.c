@@ -401,6 +401,47 @@ ngx_http_llm_xlate_refuse(ngx_http_llm_xlate_req_t *x, const char *param,
 }
 
 
+/* a known reasoning_effort: its budget in x->budget; else refused */
+
+int
+ngx_http_llm_xlate_effort(ngx_http_llm_xlate_req_t *x, cJSON *v,
+    const ngx_http_llm_xlate_effort_t *efforts)
+{
+    int  i;
+
+    for (i = 0; cJSON_IsString(v) && efforts[i].effort; i++) {
+        if (strcmp(efforts[i].effort, v->valuestring) == 0) {
+            x->budget = efforts[i].budget;
+            return NGX_HTTP_LLM_XLATE_OK;
+        }
+    }
+
+    return ngx_http_llm_xlate_refuse(x, "reasoning_effort",
+               "'reasoning_effort' must be none, minimal, low, medium "
+               "or high");
+}
+
+
+/* modalities: text only, as the provider answers nothing else */
+
+int
+ngx_http_llm_xlate_text_only(ngx_http_llm_xlate_req_t *x, cJSON *v,
+    const char *provider)
+{
+    cJSON  *m;
+
+    for (m = cJSON_IsArray(v) ? v->child : NULL; m; m = m->next) {
+        if (!cJSON_IsString(m) || strcmp(m->valuestring, "text")) {
+            return ngx_http_llm_xlate_refuse(x, "modalities",
+                       "'modalities' other than text have no equivalent "
+                       "at %s", provider);
+        }
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
 /* adds a name to the dropped list once; a full list ends with "..." */
 
 void

@@ -376,6 +376,17 @@ int ngx_http_llm_xlate_fields(ngx_http_llm_xlate_req_t *x,
 int ngx_http_llm_xlate_refuse(ngx_http_llm_xlate_req_t *x, const char *param,
     const char *fmt, ...);
 void ngx_http_llm_xlate_drop(ngx_http_llm_xlate_req_t *x, const char *name);
+
+/* reasoning_effort -> a thinking budget: each provider's table */
+typedef struct {
+    const char                   *effort;
+    int64_t                       budget;
+} ngx_http_llm_xlate_effort_t;
+
+int ngx_http_llm_xlate_effort(ngx_http_llm_xlate_req_t *x, cJSON *v,
+    const ngx_http_llm_xlate_effort_t *efforts);
+int ngx_http_llm_xlate_text_only(ngx_http_llm_xlate_req_t *x, cJSON *v,
+    const char *provider);
 cJSON *ngx_http_llm_xlate_take(cJSON *obj, cJSON *item);
 cJSON *ngx_http_llm_xlate_add(ngx_http_llm_xlate_req_t *x, cJSON *obj,
     const char *name, cJSON *item);

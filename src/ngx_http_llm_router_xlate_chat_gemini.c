@@ -124,10 +124,7 @@ static const ngx_http_llm_xlate_field_t  cg_fields[] = {
 
 
 /* reasoning_effort -> thinkingConfig.thinkingBudget (Gemini 2.5) */
-static const struct {
-    const char  *effort;
-    int64_t      budget;
-} cg_efforts[] = {
+static const ngx_http_llm_xlate_effort_t  cg_efforts[] = {
     { "none", 0 },
     { "minimal", 0 },
     { "low", 1024 },
@@ -599,33 +596,12 @@ cg_response_format(ngx_http_llm_xlate_req_t *x, cJSON *v)
 static int
 cg_reasoning(ngx_http_llm_xlate_req_t *x, cJSON *v)
 {
-    int  i;
-
-    for (i = 0; cJSON_IsString(v) && cg_efforts[i].effort; i++) {
-        if (strcmp(cg_efforts[i].effort, v->valuestring) == 0) {
-            x->budget = cg_efforts[i].budget;
-            return NGX_HTTP_LLM_XLATE_OK;
-        }
-    }
-
-    return ngx_http_llm_xlate_refuse(x, "reasoning_effort",
-               "'reasoning_effort' must be none, minimal, low, medium "
-               "or high");
+    return ngx_http_llm_xlate_effort(x, v, cg_efforts);
 }
 
 
 static int
 cg_modalities(ngx_http_llm_xlate_req_t *x, cJSON *v)
 {
-    cJSON  *m;
-
-    for (m = cJSON_IsArray(v) ? v->child : NULL; m; m = m->next) {
-        if (!cJSON_IsString(m) || strcmp(m->valuestring, "text")) {
-            return ngx_http_llm_xlate_refuse(x, "modalities",
-                       "'modalities' other than text are not translated "
-                       "to Gemini");
-        }
-    }
-
-    return NGX_HTTP_LLM_XLATE_OK;
+    return ngx_http_llm_xlate_text_only(x, v, "Gemini");
 }

@@ -112,10 +112,7 @@ static const ngx_http_llm_xlate_field_t  cm_fields[] = {
 
 
 /* reasoning_effort -> thinking budget_tokens (Anthropic's minimum 1024) */
-static const struct {
-    const char  *effort;
-    int64_t      budget;
-} cm_efforts[] = {
+static const ngx_http_llm_xlate_effort_t  cm_efforts[] = {
     { "none", 0 },
     { "minimal", 0 },
     { "low", 1024 },
@@ -890,33 +887,12 @@ cm_response_format(ngx_http_llm_xlate_req_t *x, cJSON *v)
 static int
 cm_reasoning(ngx_http_llm_xlate_req_t *x, cJSON *v)
 {
-    int  i;
-
-    for (i = 0; cJSON_IsString(v) && cm_efforts[i].effort; i++) {
-        if (strcmp(cm_efforts[i].effort, v->valuestring) == 0) {
-            x->budget = cm_efforts[i].budget;
-            return NGX_HTTP_LLM_XLATE_OK;
-        }
-    }
-
-    return ngx_http_llm_xlate_refuse(x, "reasoning_effort",
-               "'reasoning_effort' must be none, minimal, low, medium "
-               "or high");
+    return ngx_http_llm_xlate_effort(x, v, cm_efforts);
 }
 
 
 static int
 cm_modalities(ngx_http_llm_xlate_req_t *x, cJSON *v)
 {
-    cJSON  *m;
-
-    for (m = cJSON_IsArray(v) ? v->child : NULL; m; m = m->next) {
-        if (!cJSON_IsString(m) || strcmp(m->valuestring, "text")) {
-            return ngx_http_llm_xlate_refuse(x, "modalities",
-                       "'modalities' other than text have no equivalent "
-                       "at Anthropic");
-        }
-    }
-
-    return NGX_HTTP_LLM_XLATE_OK;
+    return ngx_http_llm_xlate_text_only(x, v, "Anthropic");
 }
