@@ -401,6 +401,75 @@ ngx_http_llm_xlate_refuse(ngx_http_llm_xlate_req_t *x, const char *param,
 }
 
 
+/* the route's model=, or the client's */
+
+int
+ngx_http_llm_xlate_model(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    const char  *model;
+
+    model = x->conf->model ? x->conf->model : v->valuestring;
+
+    if (model == NULL) {
+        return ngx_http_llm_xlate_refuse(x, "model",
+                                         "'model' must be a string");
+    }
+
+    ngx_http_llm_xlate_add_str(x, x->dst, "model", model);
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/* a chat client's max_tokens or max_completion_tokens: kept for later */
+
+int
+ngx_http_llm_xlate_max_tokens_in(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    int64_t  n;
+
+    n = ngx_http_llm_xlate_int(x->src, v->string);
+
+    if (n < 1) {
+        return ngx_http_llm_xlate_refuse(x, v->string,
+                   "'%s' must be a positive integer", v->string);
+    }
+
+    /* max_completion_tokens replaces the older max_tokens */
+    if (x->max_tokens < 0 || strcmp(v->string, "max_completion_tokens") == 0)
+    {
+        x->max_tokens = n;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/* another client's bound, to a chat provider: as its conf names it */
+
+int
+ngx_http_llm_xlate_max_tokens_out(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    int64_t  n;
+
+    n = ngx_http_llm_xlate_int(x->src, v->string);
+
+    if (n < 1) {
+        return ngx_http_llm_xlate_refuse(x, v->string,
+                   "'%s' must be a positive integer", v->string);
+    }
+
+    x->res->max_tokens = n;
+
+    ngx_http_llm_xlate_add(x, x->dst,
+                           x->conf->max_completion_tokens
+                               ? "max_completion_tokens" : "max_tokens",
+                           ngx_http_llm_xlate_take(x->src, v));
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
 /* a known reasoning_effort: its budget in x->budget; else refused */
 
 int

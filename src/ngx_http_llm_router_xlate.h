@@ -387,6 +387,12 @@ int ngx_http_llm_xlate_effort(ngx_http_llm_xlate_req_t *x, cJSON *v,
     const ngx_http_llm_xlate_effort_t *efforts);
 int ngx_http_llm_xlate_text_only(ngx_http_llm_xlate_req_t *x, cJSON *v,
     const char *provider);
+
+/* members alike in every API: field handlers for the pairs' tables */
+int ngx_http_llm_xlate_model(ngx_http_llm_xlate_req_t *x, cJSON *v);
+int ngx_http_llm_xlate_max_tokens_in(ngx_http_llm_xlate_req_t *x, cJSON *v);
+int ngx_http_llm_xlate_max_tokens_out(ngx_http_llm_xlate_req_t *x,
+    cJSON *v);
 cJSON *ngx_http_llm_xlate_take(cJSON *obj, cJSON *item);
 cJSON *ngx_http_llm_xlate_add(ngx_http_llm_xlate_req_t *x, cJSON *obj,
     const char *name, cJSON *item);

@@ -31,7 +31,6 @@ static int mg_request(ngx_http_llm_xlate_req_t *x);
 static cJSON *cg_config(ngx_http_llm_xlate_req_t *x);
 static int cg_model(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cg_gen(ngx_http_llm_xlate_req_t *x, cJSON *v);
-static int cg_max_tokens(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cg_stop(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cg_stream(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cg_stream_options(ngx_http_llm_xlate_req_t *x, cJSON *v);
@@ -82,8 +81,10 @@ static const ngx_http_llm_xlate_field_t  cg_fields[] = {
     { "model",                 NGX_HTTP_LLM_XF_CALL, NULL, cg_model },
     { "messages",              NGX_HTTP_LLM_XF_CALL, NULL,
                                ngx_http_llm_xlate_cg_messages },
-    { "max_tokens",            NGX_HTTP_LLM_XF_CALL, NULL, cg_max_tokens },
-    { "max_completion_tokens", NGX_HTTP_LLM_XF_CALL, NULL, cg_max_tokens },
+    { "max_tokens",            NGX_HTTP_LLM_XF_CALL, NULL,
+                               ngx_http_llm_xlate_max_tokens_in },
+    { "max_completion_tokens", NGX_HTTP_LLM_XF_CALL, NULL,
+                               ngx_http_llm_xlate_max_tokens_in },
     { "temperature",           NGX_HTTP_LLM_XF_CALL, "temperature", cg_gen },
     { "top_p",                 NGX_HTTP_LLM_XF_CALL, "topP", cg_gen },
     { "top_k",                 NGX_HTTP_LLM_XF_CALL, "topK", cg_gen },
@@ -342,28 +343,6 @@ cg_gen(ngx_http_llm_xlate_req_t *x, cJSON *v)
 
     ngx_http_llm_xlate_add(x, cg_config(x), f->to,
                            cJSON_CreateNumber(v->valuedouble));
-
-    return NGX_HTTP_LLM_XLATE_OK;
-}
-
-
-static int
-cg_max_tokens(ngx_http_llm_xlate_req_t *x, cJSON *v)
-{
-    int64_t  n;
-
-    n = ngx_http_llm_xlate_int(x->src, v->string);
-
-    if (n < 1) {
-        return ngx_http_llm_xlate_refuse(x, v->string,
-                   "'%s' must be a positive integer", v->string);
-    }
-
-    /* max_completion_tokens replaces the older max_tokens */
-    if (x->max_tokens < 0 || strcmp(v->string, "max_completion_tokens") == 0)
-    {
-        x->max_tokens = n;
-    }
 
     return NGX_HTTP_LLM_XLATE_OK;
 }

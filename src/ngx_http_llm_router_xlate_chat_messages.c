@@ -20,7 +20,6 @@
 
 
 static int cm_request(ngx_http_llm_xlate_req_t *x);
-static int cm_model(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cm_messages(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cm_system(ngx_http_llm_xlate_req_t *x, cJSON *content,
     cJSON *system, int i);
@@ -36,7 +35,6 @@ static int cm_tool_result(ngx_http_llm_xlate_req_t *x, cJSON *m,
     cJSON *blocks, int i);
 static void cm_append(ngx_http_llm_xlate_req_t *x, cJSON *msgs,
     const char *role, cJSON *blocks);
-static int cm_max_tokens(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cm_temperature(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cm_stop(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cm_stream(ngx_http_llm_xlate_req_t *x, cJSON *v);
@@ -71,10 +69,13 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_chat_messages = {
  * REFUSE: changes what the client gets back, Anthropic has nothing like it.
  */
 static const ngx_http_llm_xlate_field_t  cm_fields[] = {
-    { "model",                 NGX_HTTP_LLM_XF_CALL, NULL, cm_model },
+    { "model",                 NGX_HTTP_LLM_XF_CALL, NULL,
+                               ngx_http_llm_xlate_model },
     { "messages",              NGX_HTTP_LLM_XF_CALL, NULL, cm_messages },
-    { "max_tokens",            NGX_HTTP_LLM_XF_CALL, NULL, cm_max_tokens },
-    { "max_completion_tokens", NGX_HTTP_LLM_XF_CALL, NULL, cm_max_tokens },
+    { "max_tokens",            NGX_HTTP_LLM_XF_CALL, NULL,
+                               ngx_http_llm_xlate_max_tokens_in },
+    { "max_completion_tokens", NGX_HTTP_LLM_XF_CALL, NULL,
+                               ngx_http_llm_xlate_max_tokens_in },
     { "temperature",           NGX_HTTP_LLM_XF_CALL, NULL, cm_temperature },
     { "top_p",                 NGX_HTTP_LLM_XF_COPY, NULL, NULL },
     { "stop",                  NGX_HTTP_LLM_XF_CALL, NULL, cm_stop },
@@ -198,24 +199,6 @@ cm_request(ngx_http_llm_xlate_req_t *x)
     }
 
     return x->oom ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
-}
-
-
-static int
-cm_model(ngx_http_llm_xlate_req_t *x, cJSON *v)
-{
-    const char  *model;
-
-    model = x->conf->model ? x->conf->model : v->valuestring;
-
-    if (model == NULL) {
-        return ngx_http_llm_xlate_refuse(x, "model",
-                                         "'model' must be a string");
-    }
-
-    ngx_http_llm_xlate_add_str(x, x->dst, "model", model);
-
-    return NGX_HTTP_LLM_XLATE_OK;
 }
 
 
@@ -643,28 +626,6 @@ cm_tool_result(ngx_http_llm_xlate_req_t *x, cJSON *m, cJSON *blocks, int i)
     rc = cm_text(x, content, text, param);
 
     return rc;
-}
-
-
-static int
-cm_max_tokens(ngx_http_llm_xlate_req_t *x, cJSON *v)
-{
-    int64_t  n;
-
-    n = ngx_http_llm_xlate_int(x->src, v->string);
-
-    if (n < 1) {
-        return ngx_http_llm_xlate_refuse(x, v->string,
-                   "'%s' must be a positive integer", v->string);
-    }
-
-    /* max_completion_tokens replaces the older max_tokens */
-    if (x->max_tokens < 0 || strcmp(v->string, "max_completion_tokens") == 0)
-    {
-        x->max_tokens = n;
-    }
-
-    return NGX_HTTP_LLM_XLATE_OK;
 }
 
 

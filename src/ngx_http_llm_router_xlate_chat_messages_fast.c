@@ -229,7 +229,7 @@ cf_member(cf_t *c, ngx_http_llm_xlate_result_t *res,
     case CF_MAX_TOKENS:
     case CF_MAX_COMPLETION:
 
-        /* a plain integer 1 .. 999999999 (cm_max_tokens() refuses < 1) */
+        /* 1 .. 999999999 (xlate_max_tokens_in() refuses < 1) */
 
         v = 0;
         start = c->rd.p;

@@ -21,7 +21,6 @@
 
 
 static int mc_request(ngx_http_llm_xlate_req_t *x);
-static int mc_model(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int mc_messages(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int mc_system(ngx_http_llm_xlate_req_t *x, cJSON *msgs);
 static int mc_join(ngx_http_llm_xlate_req_t *x, cJSON *content,
@@ -34,7 +33,6 @@ static int mc_tool_result(ngx_http_llm_xlate_req_t *x, cJSON *msgs,
     cJSON *b, const char *param);
 static int mc_assistant(ngx_http_llm_xlate_req_t *x, cJSON *msgs,
     cJSON *content, int i);
-static int mc_max_tokens(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int mc_stream(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int mc_tools(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int mc_tool_choice(ngx_http_llm_xlate_req_t *x, cJSON *v);
@@ -60,10 +58,12 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_messages_chat = {
  * others would refuse reasoning_effort); REFUSE: changes the answer.
  */
 static const ngx_http_llm_xlate_field_t  mc_fields[] = {
-    { "model",              NGX_HTTP_LLM_XF_CALL, NULL, mc_model },
+    { "model",              NGX_HTTP_LLM_XF_CALL, NULL,
+                            ngx_http_llm_xlate_model },
     { "messages",           NGX_HTTP_LLM_XF_CALL, NULL, mc_messages },
     { "system",             NGX_HTTP_LLM_XF_SKIP, NULL, NULL },
-    { "max_tokens",         NGX_HTTP_LLM_XF_CALL, NULL, mc_max_tokens },
+    { "max_tokens",         NGX_HTTP_LLM_XF_CALL, NULL,
+                            ngx_http_llm_xlate_max_tokens_out },
     { "temperature",        NGX_HTTP_LLM_XF_COPY, NULL, NULL },
     { "top_p",              NGX_HTTP_LLM_XF_COPY, NULL, NULL },
     { "top_k",              NGX_HTTP_LLM_XF_REFUSE, NULL, NULL },
@@ -111,24 +111,6 @@ mc_request(ngx_http_llm_xlate_req_t *x)
     }
 
     return x->oom ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
-}
-
-
-static int
-mc_model(ngx_http_llm_xlate_req_t *x, cJSON *v)
-{
-    const char  *model;
-
-    model = x->conf->model ? x->conf->model : v->valuestring;
-
-    if (model == NULL) {
-        return ngx_http_llm_xlate_refuse(x, "model",
-                                         "'model' must be a string");
-    }
-
-    ngx_http_llm_xlate_add_str(x, x->dst, "model", model);
-
-    return NGX_HTTP_LLM_XLATE_OK;
 }
 
 
@@ -595,29 +577,6 @@ mc_assistant(ngx_http_llm_xlate_req_t *x, cJSON *msgs, cJSON *content, int i)
     ngx_http_llm_xlate_buf_free(&text);
 
     return rc ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
-}
-
-
-static int
-mc_max_tokens(ngx_http_llm_xlate_req_t *x, cJSON *v)
-{
-    int64_t  n;
-
-    n = ngx_http_llm_xlate_int(x->src, "max_tokens");
-
-    if (n < 1) {
-        return ngx_http_llm_xlate_refuse(x, "max_tokens",
-                   "'max_tokens' must be a positive integer");
-    }
-
-    x->res->max_tokens = n;
-
-    ngx_http_llm_xlate_add(x, x->dst,
-                           x->conf->max_completion_tokens
-                               ? "max_completion_tokens" : "max_tokens",
-                           ngx_http_llm_xlate_take(x->src, v));
-
-    return NGX_HTTP_LLM_XLATE_OK;
 }
 
 

@@ -22,7 +22,6 @@
 #include "ngx_http_llm_router_xlate.h"
 
 
-static int rc_model(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int rc_input(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static cJSON *rc_messages(ngx_http_llm_xlate_req_t *x);
 static int rc_item(ngx_http_llm_xlate_req_t *x, cJSON *msgs, cJSON *item,
@@ -35,7 +34,6 @@ static int rc_call(ngx_http_llm_xlate_req_t *x, cJSON *msgs, cJSON *item,
     const char *param);
 static int rc_output(ngx_http_llm_xlate_req_t *x, cJSON *msgs, cJSON *item,
     const char *param);
-static int rc_max_tokens(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int rc_stream(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int rc_tools(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int rc_tool_choice(ngx_http_llm_xlate_req_t *x, cJSON *v);
@@ -66,10 +64,12 @@ const ngx_http_llm_xlate_pair_t  ngx_http_llm_xlate_responses_chat = {
  * back, or needs state kept by OpenAI that the gateway does not keep.
  */
 static const ngx_http_llm_xlate_field_t  rc_fields[] = {
-    { "model",                NGX_HTTP_LLM_XF_CALL, NULL, rc_model },
+    { "model",                NGX_HTTP_LLM_XF_CALL, NULL,
+                              ngx_http_llm_xlate_model },
     { "input",                NGX_HTTP_LLM_XF_CALL, NULL, rc_input },
     { "instructions",         NGX_HTTP_LLM_XF_SKIP, NULL, NULL },
-    { "max_output_tokens",    NGX_HTTP_LLM_XF_CALL, NULL, rc_max_tokens },
+    { "max_output_tokens",    NGX_HTTP_LLM_XF_CALL, NULL,
+                              ngx_http_llm_xlate_max_tokens_out },
     { "temperature",          NGX_HTTP_LLM_XF_COPY, NULL, NULL },
     { "top_p",                NGX_HTTP_LLM_XF_COPY, NULL, NULL },
     { "stream",               NGX_HTTP_LLM_XF_CALL, NULL, rc_stream },
@@ -174,24 +174,6 @@ ngx_http_llm_xlate_rc_request(ngx_http_llm_xlate_req_t *x)
     }
 
     return x->oom ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
-}
-
-
-static int
-rc_model(ngx_http_llm_xlate_req_t *x, cJSON *v)
-{
-    const char  *model;
-
-    model = x->conf->model ? x->conf->model : v->valuestring;
-
-    if (model == NULL) {
-        return ngx_http_llm_xlate_refuse(x, "model",
-                                         "'model' must be a string");
-    }
-
-    ngx_http_llm_xlate_add_str(x, x->dst, "model", model);
-
-    return NGX_HTTP_LLM_XLATE_OK;
 }
 
 
@@ -628,29 +610,6 @@ rc_output(ngx_http_llm_xlate_req_t *x, cJSON *msgs, cJSON *item,
     if (rc != NGX_HTTP_LLM_XLATE_OK || x->oom) {
         return NGX_HTTP_LLM_XLATE_NOMEM;
     }
-
-    return NGX_HTTP_LLM_XLATE_OK;
-}
-
-
-static int
-rc_max_tokens(ngx_http_llm_xlate_req_t *x, cJSON *v)
-{
-    int64_t  n;
-
-    n = ngx_http_llm_xlate_int(x->src, "max_output_tokens");
-
-    if (n < 1) {
-        return ngx_http_llm_xlate_refuse(x, "max_output_tokens",
-                   "'max_output_tokens' must be a positive integer");
-    }
-
-    x->res->max_tokens = n;
-
-    ngx_http_llm_xlate_add(x, x->dst,
-                           x->conf->max_completion_tokens
-                               ? "max_completion_tokens" : "max_tokens",
-                           ngx_http_llm_xlate_take(x->src, v));
 
     return NGX_HTTP_LLM_XLATE_OK;
 }
