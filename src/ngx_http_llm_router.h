@@ -845,10 +845,10 @@ void ngx_http_llm_hedge_answered(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 
 /* $llm_lang, $llm_images... */
-ngx_int_t ngx_http_llm_signal_add_variables(ngx_conf_t *cf);
+extern ngx_http_variable_t  ngx_http_llm_signal_vars[];
 
 /* proxy_cache */
-ngx_int_t ngx_http_llm_cache_add_variables(ngx_conf_t *cf);
+extern ngx_http_variable_t  ngx_http_llm_cache_vars[];
 void ngx_http_llm_cache_init_peer(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx);
 void ngx_http_llm_cache_served(ngx_http_request_t *r,

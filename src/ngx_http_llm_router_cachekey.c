@@ -18,24 +18,14 @@ static ngx_int_t ngx_http_llm_cache_key_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
-static ngx_str_t  ngx_http_llm_cache_key_name = ngx_string("llm_cache_key");
+/* added by ngx_http_llm_add_variables() */
+ngx_http_variable_t  ngx_http_llm_cache_vars[] = {
 
+    { ngx_string("llm_cache_key"), NULL, ngx_http_llm_cache_key_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-ngx_int_t
-ngx_http_llm_cache_add_variables(ngx_conf_t *cf)
-{
-    ngx_http_variable_t  *var;
-
-    var = ngx_http_add_variable(cf, &ngx_http_llm_cache_key_name,
-                                NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_llm_cache_key_variable;
-
-    return NGX_OK;
-}
+      ngx_http_null_variable
+};
 
 
 /*

@@ -46,7 +46,8 @@ static ngx_str_t ngx_http_llm_lang(u_char *p, u_char *last);
 static uint32_t ngx_http_llm_next_char(u_char **pp, u_char *last);
 
 
-static ngx_http_variable_t  ngx_http_llm_signal_vars[] = {
+/* added by ngx_http_llm_add_variables() */
+ngx_http_variable_t  ngx_http_llm_signal_vars[] = {
 
     { ngx_string("llm_lang"), NULL, ngx_http_llm_signal_variable,
       NGX_HTTP_LLM_SIG_LANG, NGX_HTTP_VAR_NOCACHEABLE, 0 },
@@ -92,25 +93,6 @@ static ngx_http_llm_script_range_t  ngx_http_llm_scripts[] = {
     { 0x20000, 0x2ebef, NGX_HTTP_LLM_SCRIPT_HAN },
     { 0, 0, 0 }
 };
-
-
-ngx_int_t
-ngx_http_llm_signal_add_variables(ngx_conf_t *cf)
-{
-    ngx_http_variable_t  *var, *v;
-
-    for (v = ngx_http_llm_signal_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
-}
 
 
 static ngx_int_t

@@ -107,26 +107,34 @@ static ngx_http_variable_t  ngx_http_llm_vars[] = {
 };
 
 
+/* the variables of the request's context, its signals, the cache key */
+static ngx_http_variable_t  *ngx_http_llm_var_tables[] = {
+    ngx_http_llm_vars,
+    ngx_http_llm_signal_vars,
+    ngx_http_llm_cache_vars,
+    NULL
+};
+
+
 ngx_int_t
 ngx_http_llm_add_variables(ngx_conf_t *cf)
 {
+    ngx_uint_t            i;
     ngx_http_variable_t  *var, *v;
 
-    for (v = ngx_http_llm_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
+    for (i = 0; ngx_http_llm_var_tables[i]; i++) {
+        for (v = ngx_http_llm_var_tables[i]; v->name.len; v++) {
+            var = ngx_http_add_variable(cf, &v->name, v->flags);
+            if (var == NULL) {
+                return NGX_ERROR;
+            }
+
+            var->get_handler = v->get_handler;
+            var->data = v->data;
         }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
     }
 
-    if (ngx_http_llm_signal_add_variables(cf) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_llm_cache_add_variables(cf);
+    return NGX_OK;
 }
 
 
