@@ -401,6 +401,34 @@ ngx_http_llm_xlate_refuse(ngx_http_llm_xlate_req_t *x, const char *param,
 }
 
 
+/* a chat chunk's usage (OpenAI's shape): the stream's counts */
+
+void
+ngx_http_llm_xlate_chat_usage(ngx_http_llm_xlate_sse_t *s, cJSON *u)
+{
+    int64_t  n;
+
+    n = ngx_http_llm_xlate_int(u, "prompt_tokens");
+    if (n >= 0) {
+        s->prompt_tokens = n;
+        s->usage_seen = 1;
+    }
+
+    n = ngx_http_llm_xlate_int(u, "completion_tokens");
+    if (n >= 0) {
+        s->completion_tokens = n;
+        s->usage_seen = 1;
+    }
+
+    n = ngx_http_llm_xlate_int(
+            cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens_details"),
+            "cached_tokens");
+    if (n >= 0) {
+        s->cached_tokens = n;
+    }
+}
+
+
 /* the route's model=, or the client's */
 
 int

@@ -155,7 +155,6 @@ ngx_http_llm_xlate_mc_event(ngx_http_llm_xlate_sse_t *s, const char *name,
     int           rc;
     cJSON        *u, *choice, *delta;
     const char   *t;
-    int64_t       n;
 
     if (name && strcmp(name, "[DONE]") == 0) {
         return mc_finish(s, out);
@@ -171,24 +170,7 @@ ngx_http_llm_xlate_mc_event(ngx_http_llm_xlate_sse_t *s, const char *name,
     u = cJSON_GetObjectItemCaseSensitive(data, "usage");
 
     if (cJSON_IsObject(u)) {
-        n = ngx_http_llm_xlate_int(u, "prompt_tokens");
-        if (n >= 0) {
-            s->prompt_tokens = n;
-            s->usage_seen = 1;
-        }
-
-        n = ngx_http_llm_xlate_int(u, "completion_tokens");
-        if (n >= 0) {
-            s->completion_tokens = n;
-            s->usage_seen = 1;
-        }
-
-        n = ngx_http_llm_xlate_int(
-                cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens_details"),
-                "cached_tokens");
-        if (n >= 0) {
-            s->cached_tokens = n;
-        }
+        ngx_http_llm_xlate_chat_usage(s, u);
     }
 
     choice = cJSON_GetArrayItem(

@@ -147,24 +147,7 @@ rc_read_usage(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
         return;
     }
 
-    n = ngx_http_llm_xlate_int(u, "prompt_tokens");
-    if (n >= 0) {
-        s->prompt_tokens = n;
-        s->usage_seen = 1;
-    }
-
-    n = ngx_http_llm_xlate_int(u, "completion_tokens");
-    if (n >= 0) {
-        s->completion_tokens = n;
-        s->usage_seen = 1;
-    }
-
-    n = ngx_http_llm_xlate_int(
-            cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens_details"),
-            "cached_tokens");
-    if (n >= 0) {
-        s->cached_tokens = n;
-    }
+    ngx_http_llm_xlate_chat_usage(s, u);
 
     n = ngx_http_llm_xlate_int(
             cJSON_GetObjectItemCaseSensitive(u, "completion_tokens_details"),
