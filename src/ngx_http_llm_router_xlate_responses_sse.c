@@ -29,7 +29,7 @@
 static void rc_read_usage(ngx_http_llm_xlate_sse_t *s,
     ngx_http_llm_xlate_rsp_t *r, cJSON *u);
 static cJSON *rc_ev(const char *type);
-static int rc_emit(ngx_http_llm_xlate_rsp_t *r, cJSON *ev,
+static int rc_emit(ngx_http_llm_xlate_rsp_t *r, int oom, cJSON *ev,
     ngx_http_llm_xlate_buf_t *out);
 static int rc_start(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
     cJSON *data, ngx_http_llm_xlate_buf_t *out);
@@ -174,17 +174,21 @@ rc_ev(const char *type)
 }
 
 
-/* "event: TYPE" and the data with its sequence_number; ev is deleted */
+/*
+ * "event: TYPE" and the data with its sequence_number; ev is deleted,
+ * also when it could not be made whole (oom: an addition failed)
+ */
 
 static int
-rc_emit(ngx_http_llm_xlate_rsp_t *r, cJSON *ev, ngx_http_llm_xlate_buf_t *out)
+rc_emit(ngx_http_llm_xlate_rsp_t *r, int oom, cJSON *ev,
+    ngx_http_llm_xlate_buf_t *out)
 {
     char         name[64];
     const char  *type;
 
     type = ngx_http_llm_xlate_str(ev, "type");
 
-    if (type == NULL
+    if (oom || type == NULL
         || cJSON_AddNumberToObject(ev, "sequence_number", (double) r->seq)
            == NULL)
     {
@@ -237,7 +241,7 @@ rc_start(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
             return NGX_HTTP_LLM_XLATE_NOMEM;
         }
 
-        rc = rc_emit(r, ev, out);
+        rc = rc_emit(r, 0, ev, out);
         if (rc != NGX_HTTP_LLM_XLATE_OK) {
             return rc;
         }
@@ -288,12 +292,7 @@ rc_open(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r, int type,
                            cJSON_CreateNumber(r->index));
     ngx_http_llm_xlate_add(&x, ev, "item", item);
 
-    if (x.oom) {
-        cJSON_Delete(ev);
-        return NGX_HTTP_LLM_XLATE_NOMEM;
-    }
-
-    rc = rc_emit(r, ev, out);
+    rc = rc_emit(r, x.oom, ev, out);
 
     if (rc != NGX_HTTP_LLM_XLATE_OK || type != RC_ITEM_MESSAGE) {
         return rc;
@@ -306,12 +305,7 @@ rc_open(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r, int type,
     ngx_http_llm_xlate_add(&x, ev, "content_index", cJSON_CreateNumber(0));
     ngx_http_llm_xlate_add(&x, ev, "part", ngx_http_llm_xlate_rc_part(""));
 
-    if (x.oom) {
-        cJSON_Delete(ev);
-        return NGX_HTTP_LLM_XLATE_NOMEM;
-    }
-
-    return rc_emit(r, ev, out);
+    return rc_emit(r, x.oom, ev, out);
 }
 
 
@@ -358,12 +352,7 @@ rc_delta(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
         ngx_http_llm_xlate_add_str(&x, ev, "delta", delta);
     }
 
-    if (x.oom) {
-        cJSON_Delete(ev);
-        return NGX_HTTP_LLM_XLATE_NOMEM;
-    }
-
-    return rc_emit(r, ev, out);
+    return rc_emit(r, x.oom, ev, out);
 }
 
 
@@ -406,7 +395,7 @@ rc_close(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
         ngx_http_llm_xlate_add_str(&x, ev, "text", text);
         ngx_http_llm_xlate_add(&x, ev, "logprobs", cJSON_CreateArray());
 
-        rc = x.oom ? NGX_HTTP_LLM_XLATE_NOMEM : rc_emit(r, ev, out);
+        rc = rc_emit(r, x.oom, ev, out);
 
         if (rc == NGX_HTTP_LLM_XLATE_OK) {
             ev = rc_ev("response.content_part.done");
@@ -418,7 +407,7 @@ rc_close(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
             ngx_http_llm_xlate_add(&x, ev, "part",
                                    ngx_http_llm_xlate_rc_part(text));
 
-            rc = x.oom ? NGX_HTTP_LLM_XLATE_NOMEM : rc_emit(r, ev, out);
+            rc = rc_emit(r, x.oom, ev, out);
         }
 
         item = ngx_http_llm_xlate_rc_message(r->item_id, status,
@@ -431,7 +420,7 @@ rc_close(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
                                cJSON_CreateNumber(r->index));
         ngx_http_llm_xlate_add_str(&x, ev, "arguments", text);
 
-        rc = x.oom ? NGX_HTTP_LLM_XLATE_NOMEM : rc_emit(r, ev, out);
+        rc = rc_emit(r, x.oom, ev, out);
 
         item = ngx_http_llm_xlate_rc_call(r->item_id, "completed",
                                           r->call_id, r->name, text);
@@ -467,12 +456,7 @@ rc_close(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
                            cJSON_CreateNumber(r->index));
     ngx_http_llm_xlate_add(&x, ev, "item", item);
 
-    if (x.oom) {
-        cJSON_Delete(ev);
-        return NGX_HTTP_LLM_XLATE_NOMEM;
-    }
-
-    return rc_emit(r, ev, out);
+    return rc_emit(r, x.oom, ev, out);
 }
 
 
@@ -569,7 +553,7 @@ rc_finish(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_rsp_t *r,
 
     s->done = 1;
 
-    return rc_emit(r, ev, out);
+    return rc_emit(r, 0, ev, out);
 }
 
 
@@ -701,10 +685,5 @@ ngx_http_llm_xlate_rc_fail(ngx_http_llm_xlate_sse_t *s, cJSON *e,
                                            : "the provider's stream failed");
     }
 
-    if (x.oom) {
-        cJSON_Delete(ev);
-        return NGX_HTTP_LLM_XLATE_NOMEM;
-    }
-
-    return rc_emit(r, ev, out);
+    return rc_emit(r, x.oom, ev, out);
 }
