@@ -401,6 +401,21 @@ ngx_http_llm_xlate_refuse(ngx_http_llm_xlate_req_t *x, const char *param,
 }
 
 
+/*
+ * A chat client's stream_options, to a provider that always reports
+ * usage: the client's wish shapes our output only
+ */
+
+int
+ngx_http_llm_xlate_stream_options(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    x->res->include_usage = cJSON_IsTrue(
+        cJSON_GetObjectItemCaseSensitive(v, "include_usage"));
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
 /* a chat chunk's usage (OpenAI's shape): the stream's counts */
 
 void

@@ -390,6 +390,8 @@ int ngx_http_llm_xlate_text_only(ngx_http_llm_xlate_req_t *x, cJSON *v,
 
 /* members alike in every API: field handlers for the pairs' tables */
 int ngx_http_llm_xlate_model(ngx_http_llm_xlate_req_t *x, cJSON *v);
+int ngx_http_llm_xlate_stream_options(ngx_http_llm_xlate_req_t *x,
+    cJSON *v);
 void ngx_http_llm_xlate_chat_usage(ngx_http_llm_xlate_sse_t *s, cJSON *u);
 int ngx_http_llm_xlate_max_tokens_in(ngx_http_llm_xlate_req_t *x, cJSON *v);
 int ngx_http_llm_xlate_max_tokens_out(ngx_http_llm_xlate_req_t *x,

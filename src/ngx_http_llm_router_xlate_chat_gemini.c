@@ -33,7 +33,6 @@ static int cg_model(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cg_gen(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cg_stop(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cg_stream(ngx_http_llm_xlate_req_t *x, cJSON *v);
-static int cg_stream_options(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cg_tools(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cg_tool_choice(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cg_parallel(ngx_http_llm_xlate_req_t *x, cJSON *v);
@@ -96,7 +95,7 @@ static const ngx_http_llm_xlate_field_t  cg_fields[] = {
     { "stop",                  NGX_HTTP_LLM_XF_CALL, NULL, cg_stop },
     { "stream",                NGX_HTTP_LLM_XF_CALL, NULL, cg_stream },
     { "stream_options",        NGX_HTTP_LLM_XF_CALL, NULL,
-                               cg_stream_options },
+                               ngx_http_llm_xlate_stream_options },
     { "tools",                 NGX_HTTP_LLM_XF_CALL, NULL, cg_tools },
     { "tool_choice",           NGX_HTTP_LLM_XF_CALL, NULL, cg_tool_choice },
     { "parallel_tool_calls",   NGX_HTTP_LLM_XF_CALL, NULL, cg_parallel },
@@ -380,18 +379,6 @@ static int
 cg_stream(ngx_http_llm_xlate_req_t *x, cJSON *v)
 {
     x->res->stream = cJSON_IsTrue(v);
-
-    return NGX_HTTP_LLM_XLATE_OK;
-}
-
-
-/* Gemini always reports usage; the client's wish shapes our output */
-
-static int
-cg_stream_options(ngx_http_llm_xlate_req_t *x, cJSON *v)
-{
-    x->res->include_usage = cJSON_IsTrue(
-        cJSON_GetObjectItemCaseSensitive(v, "include_usage"));
 
     return NGX_HTTP_LLM_XLATE_OK;
 }

@@ -38,7 +38,6 @@ static void cm_append(ngx_http_llm_xlate_req_t *x, cJSON *msgs,
 static int cm_temperature(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cm_stop(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cm_stream(ngx_http_llm_xlate_req_t *x, cJSON *v);
-static int cm_stream_options(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cm_tools(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cm_tool_choice(ngx_http_llm_xlate_req_t *x, cJSON *v);
 static int cm_parallel(ngx_http_llm_xlate_req_t *x, cJSON *v);
@@ -81,7 +80,7 @@ static const ngx_http_llm_xlate_field_t  cm_fields[] = {
     { "stop",                  NGX_HTTP_LLM_XF_CALL, NULL, cm_stop },
     { "stream",                NGX_HTTP_LLM_XF_CALL, NULL, cm_stream },
     { "stream_options",        NGX_HTTP_LLM_XF_CALL, NULL,
-                               cm_stream_options },
+                               ngx_http_llm_xlate_stream_options },
     { "tools",                 NGX_HTTP_LLM_XF_CALL, NULL, cm_tools },
     { "tool_choice",           NGX_HTTP_LLM_XF_CALL, NULL, cm_tool_choice },
     { "parallel_tool_calls",   NGX_HTTP_LLM_XF_CALL, NULL, cm_parallel },
@@ -671,18 +670,6 @@ cm_stream(ngx_http_llm_xlate_req_t *x, cJSON *v)
 
     ngx_http_llm_xlate_add(x, x->dst, "stream",
                            ngx_http_llm_xlate_take(x->src, v));
-
-    return NGX_HTTP_LLM_XLATE_OK;
-}
-
-
-/* Anthropic always reports usage; the client's wish shapes our output */
-
-static int
-cm_stream_options(ngx_http_llm_xlate_req_t *x, cJSON *v)
-{
-    x->res->include_usage = cJSON_IsTrue(
-        cJSON_GetObjectItemCaseSensitive(v, "include_usage"));
 
     return NGX_HTTP_LLM_XLATE_OK;
 }
