@@ -4,6 +4,12 @@
 #
 #   BENCH_SECONDS   length of one wrk run (default 3)
 #   BENCH_ROUNDS    gateway/plain pairs per case (default 7)
+#
+# Besides requests per second, each run reads the proxying worker's CPU
+# time (utime + stime in /proc) before and after wrk: CPU microseconds per
+# request, which the machine's other load moves much less than the
+# throughput (for 1k-redis also redis-server's, on the client's core).
+#
 #   BENCH_CASES     which cases (default: all): 1k and 100k chat bodies on
 #                   a plain route; at 1 KB, 1k-check (the provider probed
 #                   every second), 1k-latency (select=latency), 1k-hedge
@@ -218,6 +224,19 @@ gport() {
     if [ "$1" = 1k-redis ]; then echo 18094; else echo 18091; fi
 }
 
+# the worker that proxies a port's requests (one worker each nginx)
+worker_of() {
+    local d=gw
+    [ "$1" = 18094 ] && d=gw-redis
+    pgrep -P "$(cat "$run/$d/logs/nginx.pid")" | head -1
+}
+
+# CPU time of a process so far, in clock ticks
+hz=$(getconf CLK_TCK)
+ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
 # the path a case posts to (the gateway's route picks the mock's location
 # by the model; the plain side by the path)
 cpath() {
@@ -243,38 +262,68 @@ for size in $cases; do
     done
 done
 
-rps() {
-    BENCH_BODY=$2 taskset -c 0 wrk -t1 -c"$conns" -d"${secs}s" -s "$top/bench/post.lua" \
-        "http://127.0.0.1:$1$(cpath "$size" "$1")" 2>&1 \
-        | awk '/Requests\/sec/ { print $2 }'
+# one wrk run: "requests/s, the worker's CPU us per request, Redis' (0
+# without Redis)"
+median() {
+    echo "$@" | tr ' ' '\n' | sort -g \
+        | awk '{ a[NR] = $1 } END { m = int((NR + 1) / 2); print a[m] }'
 }
 
-printf '%-10s %-8s %12s %12s %8s\n' size round gateway plain ratio
+rps() {
+    local w t0 t1 r0 r1 out
+    w=$(worker_of "$1")
+    t0=$(ticks "$w")
+    r0=0; [ -n "$redis_pid" ] && r0=$(ticks "$redis_pid")
+    out=$(BENCH_BODY=$2 taskset -c 0 wrk -t1 -c"$conns" -d"${secs}s" \
+        -s "$top/bench/post.lua" \
+        "http://127.0.0.1:$1$(cpath "$size" "$1")" 2>&1)
+    t1=$(ticks "$w")
+    r1=0; [ -n "$redis_pid" ] && r1=$(ticks "$redis_pid")
+    echo "$out" | awk -v t=$((t1 - t0)) -v r=$((r1 - r0)) -v hz="$hz" '
+        / requests in / { n = $1 }
+        /Requests\/sec/ { rps = $2 }
+        END { if (n == 0) n = 1
+              printf "%s %.2f %.2f\n", rps, t * 1e6 / hz / n, r * 1e6 / hz / n }'
+}
+
+# ratio: throughput, gateway / plain; cpu: CPU per request, plain /
+# gateway (both: 1 is "costs what proxy_pass costs", lower is dearer)
+printf '%-12s %-6s %9s %9s %6s %8s %8s %6s\n' case round gateway plain \
+    ratio gw-us pl-us cpu
 for size in $cases; do
     body=$run/body-$size.json
     gp=$(gport "$size")
     rps "$gp" "$body" >/dev/null     # warm-up
-    gsum=0; psum=0; ratios=""
+    ratios=""; cpus=""; gsum=0; psum=0; gcpu=0; pcpu=0; rcpu=0
     for i in $(seq "$rounds"); do
         # the order alternates too, so neither side always goes first
         if [ $((i % 2)) = 1 ]; then
-            p=$(rps 18092 "$body"); g=$(rps "$gp" "$body")
+            read -r p pc _ < <(rps 18092 "$body")
+            read -r g gc rc < <(rps "$gp" "$body")
         else
-            g=$(rps "$gp" "$body"); p=$(rps 18092 "$body")
+            read -r g gc rc < <(rps "$gp" "$body")
+            read -r p pc _ < <(rps 18092 "$body")
         fi
-        gsum=$(echo "$gsum + $g" | bc -l)
-        psum=$(echo "$psum + $p" | bc -l)
         r=$(echo "$g / $p" | bc -l)
-        ratios="$ratios $r"
-        printf '%-10s %-8s %12.0f %12.0f %8.3f\n' "$size" "$i" "$g" "$p" "$r"
+        c=$(echo "$pc / $gc" | bc -l)
+        ratios="$ratios $r"; cpus="$cpus $c"
+        gsum=$(echo "$gsum + $g" | bc -l); psum=$(echo "$psum + $p" | bc -l)
+        gcpu=$(echo "$gcpu + $gc" | bc -l); pcpu=$(echo "$pcpu + $pc" | bc -l)
+        rcpu=$(echo "$rcpu + $rc" | bc -l)
+        printf '%-12s %-6s %9.0f %9.0f %6.3f %8.2f %8.2f %6.3f\n' "$size" \
+            "$i" "$g" "$p" "$r" "$gc" "$pc" "$c"
     done
-    printf '%-10s %-8s %12.0f %12.0f %8.3f\n' "$size" mean \
+    printf '%-12s %-6s %9.0f %9.0f %6.3f %8.2f %8.2f %6.3f\n' "$size" mean \
         "$(echo "$gsum / $rounds" | bc -l)" "$(echo "$psum / $rounds" | bc -l)" \
-        "$(echo "$gsum / $psum" | bc -l)"
-    # the median of the pairs' ratios: one disturbed run does not move it
-    printf '%-10s %-8s %12s %12s %8.3f\n' "$size" median "" "" \
-        "$(echo $ratios | tr ' ' '\n' | sort -g \
-           | awk '{ a[NR] = $1 } END { m = int((NR + 1) / 2); print a[m] }')"
+        "$(echo "$gsum / $psum" | bc -l)" "$(echo "$gcpu / $rounds" | bc -l)" \
+        "$(echo "$pcpu / $rounds" | bc -l)" "$(echo "$pcpu / $gcpu" | bc -l)"
+    # the medians of the pairs' ratios: one disturbed run does not move them
+    printf '%-12s %-6s %9s %9s %6.3f %8s %8s %6.3f\n' "$size" median "" "" \
+        "$(median $ratios)" "" "" "$(median $cpus)"
+    if [ "$size" = 1k-redis ]; then
+        printf '%-12s redis-server: %.2f us CPU per request (on the client'"'"'s core)\n' \
+            "$size" "$(echo "$rcpu / $rounds" | bc -l)"
+    fi
 done
 
 # 1k-redis measured the budget on Redis only if Redis answered throughout
