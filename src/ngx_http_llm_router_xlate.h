@@ -314,6 +314,8 @@ int ngx_http_llm_xlate_cm_fast_request(const unsigned char *body,
 /* the answer's fast path, in _chat_messages_fast_answer.c */
 int ngx_http_llm_xlate_cm_fast_answer(const unsigned char *body, size_t len,
     const char *model, int64_t created, ngx_http_llm_xlate_buf_t *out);
+const char *ngx_http_llm_xlate_cm_fast_stop(const unsigned char *start,
+    const unsigned char *end);
 cJSON *ngx_http_llm_xlate_mc_response(cJSON *src, const char *model,
     int64_t created);
 int ngx_http_llm_xlate_mc_event(ngx_http_llm_xlate_sse_t *s,
