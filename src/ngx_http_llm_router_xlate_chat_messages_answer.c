@@ -302,19 +302,9 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
             snprintf(s->id, sizeof(s->id), "%s", t);
         }
 
-        /* the chunks' head names the id */
-        free(s->head);
-        s->head = NULL;
-
         cm_event_usage(s, cJSON_GetObjectItemCaseSensitive(m, "usage"));
 
-        s->started = 1;
-
-        rc = cm_head(s, out);
-        rc |= cm_lit(out, "{\"role\":\"assistant\",\"content\":\"\"}");
-        rc |= cm_tail(NULL, out);
-
-        goto done;
+        return ngx_http_llm_xlate_cm_start(s, out);
     }
 
     if (strcmp(type, "content_block_start") == 0) {
@@ -423,11 +413,7 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
         snprintf(s->stop, sizeof(s->stop), "%s", t);
         cm_event_usage(s, cJSON_GetObjectItemCaseSensitive(data, "usage"));
 
-        rc = cm_head(s, out);
-        rc |= cm_lit(out, "{}");
-        rc |= cm_tail(s->stop, out);
-
-        goto done;
+        return ngx_http_llm_xlate_cm_finish(s, out);
     }
 
     /* content_block_stop, message_stop, ping... */
@@ -449,7 +435,7 @@ done:
  * The stream's fast path: content_block_delta with a text_delta, nearly
  * every event of an answer, written without a cJSON tree (and the events
  * that carry nothing but their type: content_block_stop, message_stop,
- * ping).  It takes a
+ * ping; the others of the usual stream are cm_fast_event()'s).  It takes a
  * subset of JSON that cJSON parses whole (cJSON drops what it cannot
  * parse): objects nested two deep at most, keys without escapes, values
  * strings (checked by the request scanner's string validator) or
@@ -476,6 +462,13 @@ ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
 
     if (text) {
         goto text;
+    }
+
+    /* message_start, a text block's start, message_delta */
+    rc = ngx_http_llm_xlate_cm_fast_event(s, p, last, out);
+
+    if (rc != NGX_HTTP_LLM_XLATE_DECLINED) {
+        return rc;
     }
 
     p = cm_skip(p, last);
@@ -842,17 +835,27 @@ cm_bare(ngx_http_llm_xlate_sse_t *s, const char *type,
 static void
 cm_event_usage(ngx_http_llm_xlate_sse_t *s, cJSON *usage)
 {
-    int64_t  in, out, read, write;
-
     if (!cJSON_IsObject(usage)) {
         return;
     }
 
-    in = ngx_http_llm_xlate_int(usage, "input_tokens");
-    out = ngx_http_llm_xlate_int(usage, "output_tokens");
-    read = ngx_http_llm_xlate_int(usage, "cache_read_input_tokens");
-    write = ngx_http_llm_xlate_int(usage, "cache_creation_input_tokens");
+    ngx_http_llm_xlate_cm_usage(s,
+        ngx_http_llm_xlate_int(usage, "input_tokens"),
+        ngx_http_llm_xlate_int(usage, "output_tokens"),
+        ngx_http_llm_xlate_int(usage, "cache_read_input_tokens"),
+        ngx_http_llm_xlate_int(usage, "cache_creation_input_tokens"));
+}
 
+
+/*
+ * The counts of a usage object (-1: absent, null, not a count), for
+ * cm_event() and the fast path.
+ */
+
+void
+ngx_http_llm_xlate_cm_usage(ngx_http_llm_xlate_sse_t *s, int64_t in,
+    int64_t out, int64_t read, int64_t write)
+{
     if (read >= 0) {
         s->cached_tokens = read;
     }
@@ -870,6 +873,73 @@ cm_event_usage(ngx_http_llm_xlate_sse_t *s, cJSON *usage)
         s->completion_tokens = out;
         s->usage_seen = 1;
     }
+}
+
+
+/*
+ * message_start, its id and usage taken: the first chunk; and
+ * message_delta, its stop reason and usage taken: the finish reason's
+ * chunk.  For cm_event() and the fast path.
+ */
+
+int
+ngx_http_llm_xlate_cm_start(ngx_http_llm_xlate_sse_t *s,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int     rc;
+    size_t  len;
+
+    /* the chunks' head names the id */
+    free(s->head);
+    s->head = NULL;
+
+    s->started = 1;
+
+    len = out->len;
+
+    rc = cm_head(s, out);
+    rc |= cm_lit(out, "{\"role\":\"assistant\",\"content\":\"\"}");
+    rc |= cm_tail(NULL, out);
+
+    if (rc) {
+        /* never half an event */
+        out->len = len;
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+int
+ngx_http_llm_xlate_cm_finish(ngx_http_llm_xlate_sse_t *s,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int     rc;
+    size_t  len;
+
+    len = out->len;
+
+    rc = cm_head(s, out);
+    rc |= cm_lit(out, "{}");
+    rc |= cm_tail(s->stop, out);
+
+    if (rc) {
+        out->len = len;
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/* content_block_start of a text block without text, for both paths */
+
+void
+ngx_http_llm_xlate_cm_text_block(ngx_http_llm_xlate_sse_t *s, int index)
+{
+    s->block = index;
+    s->block_type = CM_BLOCK_TEXT;
 }
 
 
