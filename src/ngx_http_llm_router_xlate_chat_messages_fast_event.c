@@ -4,20 +4,21 @@
  * BSD-2-Clause, see LICENSE.
  *
  * An OpenAI chat completions client, an Anthropic messages provider: the
- * stream's fast path for the usual events around the text deltas (those
- * are cm_fast()'s): message_start, content_block_start of a text block
- * without text, message_delta with a known stop reason.  Each comes once
- * an answer, yet their cJSON trees cost more than all the deltas of a
- * short answer.  This writes the same bytes as cm_event() and leaves the
- * stream in the same state (fuzz/fuzz_xlate.c holds both to it), straight
- * from the event's data, for the subset of JSON of the answer's fast path
- * (xlate_read.h): keys without escapes, the members read not repeated,
- * integers, true, false, null, strings the scanner's validator takes,
- * objects and arrays of them.  The members read are the ones cm_event()
- * reads, and its type, or DECLINED: another event or block (tool_use,
- * thinking), an "error" or unknown top-level member, an id with escapes,
- * a text block with text, an unknown stop reason, a count that is not
- * 0 .. 999999999 or null, 1.5, an escaped key...
+ * stream's fast paths, byte for byte what cm_event() writes, leaving the
+ * stream as it would (fuzz/fuzz_xlate.c holds both to it), straight from
+ * the event's data.  cm_fast(): the text deltas, nearly every event of an
+ * answer, and the events that carry nothing but their type.
+ * cm_fast_event(): the usual events around them, message_start,
+ * content_block_start of a text block without text, message_delta with a
+ * known stop reason; each comes once an answer, yet their cJSON trees
+ * cost more than all the deltas of a short answer.  It takes the subset
+ * of JSON of the answer's fast path (xlate_read.h): keys without escapes,
+ * the members read not repeated, integers, true, false, null, strings the
+ * scanner's validator takes, objects and arrays of them.  The members
+ * read are the ones cm_event() reads, or DECLINED: another event or block
+ * (tool_use, thinking), an "error" or unknown top-level member, an id
+ * with escapes, a text block with text, an unknown stop reason, a count
+ * that is not 0 .. 999999999 or null, 1.5, an escaped key...
  */
 
 
@@ -47,6 +48,7 @@
 #define CE_DEPTH         16
 
 
+#define ce_lit(out, s)  ngx_http_llm_xlate_buf_append(out, s, sizeof(s) - 1)
 #define ce_key(c, key, n)  ngx_http_llm_xlate_read_key(&(c)->rd, key, n)
 #define ce_next(c, close)  ngx_http_llm_xlate_read_next(&(c)->rd, close)
 #define ce_open(c)         ngx_http_llm_xlate_read_open(&(c)->rd, '{', '}')
@@ -75,12 +77,366 @@ typedef struct {
 } ce_t;
 
 
+static const unsigned char *cm_text_delta(const unsigned char *p,
+    const unsigned char *last, const unsigned char **end, int *escaped);
+static const unsigned char *cm_object(const unsigned char *p,
+    const unsigned char *last, ngx_http_llm_json_span_t *spans,
+    ngx_http_llm_json_span_t *inner);
+static int cm_name(const unsigned char *key, size_t n, int top);
+static const unsigned char *cm_skip(const unsigned char *p,
+    const unsigned char *last);
 static int ce_member(ce_t *c, unsigned *seen);
 static int ce_message(ce_t *c);
 static int ce_block(ce_t *c);
 static int ce_delta(ce_t *c);
 static int ce_usage(ce_t *c);
 static int ce_string(ce_t *c, ce_span_t *s);
+
+
+/*
+ * The stream's fast path: content_block_delta with a text_delta, nearly
+ * every event of an answer, written without a cJSON tree (and the events
+ * that carry nothing but their type: content_block_stop, message_stop,
+ * ping; the others of the usual stream are cm_fast_event()'s).  It takes a
+ * subset of JSON that cJSON parses whole (cJSON drops what it cannot
+ * parse): objects nested two deep at most, keys without escapes, values
+ * strings (checked by the request scanner's string validator) or
+ * integers of fewer than 63 bytes (cJSON reads 63 bytes of a number).
+ * Members are found as cJSON finds them: the first of a name.  The text
+ * is copied as it came when its escapes are all ones cJSON writes back
+ * the same (\" \\ \b \f \n \r \t; a \u or \/ cJSON decodes and writes
+ * otherwise).  Anything else (another event or delta, an "error" member,
+ * arrays, true, 1.5, an escaped key) is DECLINED and takes cm_event():
+ * the fuzzer holds both to the same bytes (fuzz/fuzz_xlate.c).
+ */
+
+int
+ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int                        rc, escaped;
+    size_t                     len;
+    const unsigned char       *t, *text, *end;
+    ngx_http_llm_json_span_t   top[3], delta[2];
+
+    text = cm_text_delta(p, last, &end, &escaped);
+
+    if (text) {
+        goto text;
+    }
+
+    /* message_start, a text block's start, message_delta */
+    rc = ngx_http_llm_xlate_cm_fast_event(s, p, last, out);
+
+    if (rc != NGX_HTTP_LLM_XLATE_DECLINED) {
+        return rc;
+    }
+
+    p = cm_skip(p, last);
+
+    if (p == last || *p != '{') {
+        return NGX_HTTP_LLM_XLATE_DECLINED;
+    }
+
+    memset(delta, 0, sizeof(delta));
+
+    p = cm_object(p, last, top, delta);
+
+    if (p == NULL || cm_skip(p, last) != last || top[2].start != NULL) {
+        return NGX_HTTP_LLM_XLATE_DECLINED;
+    }
+
+    /* the type as it came (an escaped one is cJSON's to decode) */
+
+    if (ce_span_is(top[0], "\"content_block_stop\"")) {
+        return ngx_http_llm_xlate_cm_bare(s, "content_block_stop", out);
+    }
+
+    if (ce_span_is(top[0], "\"message_stop\"")) {
+        return ngx_http_llm_xlate_cm_bare(s, "message_stop", out);
+    }
+
+    if (ce_span_is(top[0], "\"ping\"")) {
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    if (!ce_span_is(top[0], "\"content_block_delta\"")
+        || !ce_span_is(delta[0], "\"text_delta\"")
+        || delta[1].start == NULL || delta[1].start[0] != '"')
+    {
+        return NGX_HTTP_LLM_XLATE_DECLINED;
+    }
+
+    text = delta[1].start;
+    end = delta[1].end;
+    escaped = 1;
+
+text:
+
+    /* only escapes that cJSON writes back the same */
+
+    t = escaped ? memchr(text + 1, '\\', end - text - 2) : NULL;
+
+    while (t) {
+        if (t[1] == 'u' || t[1] == '/') {
+            return NGX_HTTP_LLM_XLATE_DECLINED;
+        }
+
+        t += 2;
+        t = memchr(t, '\\', end - 1 - t);
+    }
+
+    len = out->len;
+
+    /* cm_event()'s bytes, its literals joined */
+    rc = ngx_http_llm_xlate_cm_head(s, out);
+    rc |= ce_lit(out, "{\"content\":");
+    rc |= ngx_http_llm_xlate_buf_append(out, text, end - text);
+    rc |= ce_lit(out, "},\"finish_reason\":null}]}\n\n");
+
+    if (rc) {
+        out->len = len;
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/*
+ * A text delta spelled as Anthropic spells it, byte for byte (the walk
+ * below takes it too, at four times the cost): the text's opening quote,
+ * *end past its closing one, *escaped whether it has escapes; or NULL.
+ */
+
+#define CM_DELTA_HEAD  "{\"type\":\"content_block_delta\",\"index\":"
+#define CM_DELTA_TEXT  ",\"delta\":{\"type\":\"text_delta\",\"text\":\""
+
+static const unsigned char *
+cm_text_delta(const unsigned char *p, const unsigned char *last,
+    const unsigned char **end, int *escaped)
+{
+    const unsigned char  *index, *q, *err;
+
+    if ((size_t) (last - p) < sizeof(CM_DELTA_HEAD) + sizeof(CM_DELTA_TEXT)
+        || memcmp(p, CM_DELTA_HEAD, sizeof(CM_DELTA_HEAD) - 1) != 0)
+    {
+        return NULL;
+    }
+
+    /* an integer as cm_object() takes it */
+
+    index = p + sizeof(CM_DELTA_HEAD) - 1;
+    p = index;
+
+    if (p < last && *p == '0') {
+        p++;
+
+    } else {
+        while (p < last && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    if (p == index || p - index > NGX_HTTP_LLM_XLATE_READ_NUMBER_MAX
+        || (size_t) (last - p) < sizeof(CM_DELTA_TEXT) + 2
+        || memcmp(p, CM_DELTA_TEXT, sizeof(CM_DELTA_TEXT) - 1) != 0)
+    {
+        return NULL;
+    }
+
+    p += sizeof(CM_DELTA_TEXT) - 1;
+
+    *escaped = 0;
+    q = ngx_http_llm_json_string(p, last, escaped, &err);
+
+    if (q == NULL || last - q != 3 || memcmp(q, "\"}}", 3) != 0) {
+        return NULL;
+    }
+
+    *end = q + 1;
+
+    return p - 1;
+}
+
+
+/*
+ * The object at p in the fast path's subset; returns its end, or NULL.
+ * With inner, the top level: spans[] of the first "type", "delta" and
+ * "error", and inner[] of the first "type" and "text" in the object value
+ * of the first "delta".  Without inner, the second level: spans[] (NULL:
+ * none wanted) of the first "type" and "text"; an object value refused.
+ * A start NULL: absent.
+ */
+
+static const unsigned char *
+cm_object(const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_json_span_t *spans, ngx_http_llm_json_span_t *inner)
+{
+    int                   escaped, found;
+    size_t                n;
+    const unsigned char  *key, *v, *err;
+
+    if (spans) {
+        memset(spans, 0, (inner ? 3 : 2) * sizeof(ngx_http_llm_json_span_t));
+    }
+
+    /* past '{' */
+    p = cm_skip(p + 1, last);
+
+    if (p < last && *p == '}') {
+        return p + 1;
+    }
+
+    for ( ;; ) {
+
+        /* the key, without escapes or control bytes */
+
+        if (p == last || *p != '"') {
+            return NULL;
+        }
+
+        key = ++p;
+
+        while (p < last && *p != '"') {
+            if (*p < 0x20 || *p == '\\') {
+                return NULL;
+            }
+
+            p++;
+        }
+
+        if (p == last) {
+            return NULL;
+        }
+
+        n = p - key;
+        p = cm_skip(p + 1, last);
+
+        if (p == last || *p != ':') {
+            return NULL;
+        }
+
+        v = cm_skip(p + 1, last);
+
+        if (v == last) {
+            return NULL;
+        }
+
+        found = -1;
+
+        if (spans) {
+            found = cm_name(key, n, inner != NULL);
+
+            if (found >= 0 && spans[found].start != NULL) {
+                /* cJSON finds the first */
+                found = -1;
+            }
+        }
+
+        /* the value */
+
+        if (*v == '"') {
+            escaped = 0;
+            p = ngx_http_llm_json_string(v + 1, last, &escaped, &err);
+
+            if (p == NULL) {
+                return NULL;
+            }
+
+            p++;
+
+        } else if (*v == '{' && inner) {
+            p = cm_object(v, last, found == 1 ? inner : NULL, NULL);
+
+            if (p == NULL) {
+                return NULL;
+            }
+
+        } else {
+            /* an integer */
+            p = v + (*v == '-');
+
+            if (p == last || *p < '0' || *p > '9') {
+                return NULL;
+            }
+
+            if (*p++ != '0') {
+                while (p < last && *p >= '0' && *p <= '9') {
+                    p++;
+                }
+            }
+
+            if (p - v > NGX_HTTP_LLM_XLATE_READ_NUMBER_MAX) {
+                return NULL;
+            }
+        }
+
+        if (found >= 0) {
+            spans[found].start = v;
+            spans[found].end = p;
+        }
+
+        /* a ',' and the next key, or the end */
+
+        p = cm_skip(p, last);
+
+        if (p == last) {
+            return NULL;
+        }
+
+        if (*p == '}') {
+            return p + 1;
+        }
+
+        if (*p != ',') {
+            return NULL;
+        }
+
+        p = cm_skip(p + 1, last);
+    }
+}
+
+
+/* 0 "type", 1 "delta" (top) or "text", 2 "error" (top), -1 another */
+
+static int
+cm_name(const unsigned char *key, size_t n, int top)
+{
+    if (n == 4) {
+        if (memcmp(key, "type", 4) == 0) {
+            return 0;
+        }
+
+        return (!top && memcmp(key, "text", 4) == 0) ? 1 : -1;
+    }
+
+    if (n == 5 && top) {
+        if (memcmp(key, "delta", 5) == 0) {
+            return 1;
+        }
+
+        return memcmp(key, "error", 5) == 0 ? 2 : -1;
+    }
+
+    return -1;
+}
+
+
+/* past JSON's white space */
+
+static const unsigned char *
+cm_skip(const unsigned char *p, const unsigned char *last)
+{
+    while (p < last
+           && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    {
+        p++;
+    }
+
+    return p;
+}
 
 
 /*
