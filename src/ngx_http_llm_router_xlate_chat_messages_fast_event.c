@@ -48,7 +48,6 @@
 #define CE_DEPTH         16
 
 
-#define ce_lit(out, s)  ngx_http_llm_xlate_buf_append(out, s, sizeof(s) - 1)
 #define ce_key(c, key, n)  ngx_http_llm_xlate_read_key(&(c)->rd, key, n)
 #define ce_next(c, close)  ngx_http_llm_xlate_read_next(&(c)->rd, close)
 #define ce_open(c)         ngx_http_llm_xlate_read_open(&(c)->rd, '{', '}')
@@ -110,13 +109,17 @@ static int ce_string(ce_t *c, ce_span_t *s);
  * the fuzzer holds both to the same bytes (fuzz/fuzz_xlate.c).
  */
 
+#define CM_TEXT_OPEN   "{\"content\":"
+#define CM_TEXT_CLOSE  "},\"finish_reason\":null}]}\n\n"
+
 int
 ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
     const unsigned char *p, const unsigned char *last,
     ngx_http_llm_xlate_buf_t *out)
 {
     int                        rc, escaped;
-    size_t                     len;
+    size_t                     len, n;
+    unsigned char             *q;
     const unsigned char       *t, *text, *end;
     ngx_http_llm_json_span_t   top[3], delta[2];
 
@@ -188,17 +191,28 @@ text:
     }
 
     len = out->len;
+    n = end - text;
 
-    /* cm_event()'s bytes, its literals joined */
-    rc = ngx_http_llm_xlate_cm_head(s, out);
-    rc |= ce_lit(out, "{\"content\":");
-    rc |= ngx_http_llm_xlate_buf_append(out, text, end - text);
-    rc |= ce_lit(out, "},\"finish_reason\":null}]}\n\n");
+    /* cm_event()'s bytes, its literals joined, after one reserve */
 
-    if (rc) {
+    if (ngx_http_llm_xlate_cm_head(s, out) != NGX_HTTP_LLM_XLATE_OK
+        || ngx_http_llm_xlate_buf_reserve(out, sizeof(CM_TEXT_OPEN) - 1 + n
+                                               + sizeof(CM_TEXT_CLOSE) - 1)
+           != NGX_HTTP_LLM_XLATE_OK)
+    {
         out->len = len;
         return NGX_HTTP_LLM_XLATE_NOMEM;
     }
+
+    q = out->data + out->len;
+    memcpy(q, CM_TEXT_OPEN, sizeof(CM_TEXT_OPEN) - 1);
+    q += sizeof(CM_TEXT_OPEN) - 1;
+    memcpy(q, text, n);
+    q += n;
+    memcpy(q, CM_TEXT_CLOSE, sizeof(CM_TEXT_CLOSE) - 1);
+    q += sizeof(CM_TEXT_CLOSE) - 1;
+
+    out->len = q - out->data;
 
     return NGX_HTTP_LLM_XLATE_OK;
 }
