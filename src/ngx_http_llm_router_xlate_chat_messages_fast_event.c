@@ -90,6 +90,8 @@ static int ce_block(ce_t *c);
 static int ce_delta(ce_t *c);
 static int ce_usage(ce_t *c);
 static int ce_string(ce_t *c, ce_span_t *s);
+static int64_t ce_spelled(const unsigned char *p, const unsigned char *last,
+    const char *head, size_t nhead, const char *tail, size_t ntail);
 
 
 /*
@@ -193,18 +195,29 @@ text:
     len = out->len;
     n = end - text;
 
+    if (s->head == NULL) {
+        /* made once a message by cm_head() (its copy taken back) */
+        rc = ngx_http_llm_xlate_cm_head(s, out);
+        out->len = len;
+
+        if (rc != NGX_HTTP_LLM_XLATE_OK) {
+            return NGX_HTTP_LLM_XLATE_NOMEM;
+        }
+    }
+
     /* cm_event()'s bytes, its literals joined, after one reserve */
 
-    if (ngx_http_llm_xlate_cm_head(s, out) != NGX_HTTP_LLM_XLATE_OK
-        || ngx_http_llm_xlate_buf_reserve(out, sizeof(CM_TEXT_OPEN) - 1 + n
-                                               + sizeof(CM_TEXT_CLOSE) - 1)
-           != NGX_HTTP_LLM_XLATE_OK)
+    if (ngx_http_llm_xlate_buf_reserve(out, s->head_len
+                                            + sizeof(CM_TEXT_OPEN) - 1 + n
+                                            + sizeof(CM_TEXT_CLOSE) - 1)
+        != NGX_HTTP_LLM_XLATE_OK)
     {
-        out->len = len;
         return NGX_HTTP_LLM_XLATE_NOMEM;
     }
 
     q = out->data + out->len;
+    memcpy(q, s->head, s->head_len);
+    q += s->head_len;
     memcpy(q, CM_TEXT_OPEN, sizeof(CM_TEXT_OPEN) - 1);
     q += sizeof(CM_TEXT_OPEN) - 1;
     memcpy(q, text, n);
@@ -453,6 +466,12 @@ cm_skip(const unsigned char *p, const unsigned char *last)
 }
 
 
+#define CE_BLOCK_HEAD  "{\"type\":\"content_block_start\",\"index\":"
+#define CE_BLOCK_TAIL  ",\"content_block\":{\"type\":\"text\",\"text\":\"\"}}"
+#define CE_END_HEAD                                                           \
+    "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\","     \
+    "\"stop_sequence\":null},\"usage\":{\"output_tokens\":"
+
 /*
  * Returns OK (the chunk, if any, appended to out), NOMEM, or DECLINED
  * (out and the stream as they were given).
@@ -465,8 +484,28 @@ ngx_http_llm_xlate_cm_fast_event(ngx_http_llm_xlate_sse_t *s,
 {
     int       rc;
     size_t    n;
+    int64_t   v;
     unsigned  seen;
     ce_t      c;
+
+    /* as Anthropic spells them, byte for byte (the walk takes them too) */
+
+    v = ce_spelled(p, last, CE_BLOCK_HEAD, sizeof(CE_BLOCK_HEAD) - 1,
+                   CE_BLOCK_TAIL, sizeof(CE_BLOCK_TAIL) - 1);
+
+    if (v >= 0) {
+        ngx_http_llm_xlate_cm_text_block(s, (int) v);
+        return NGX_HTTP_LLM_XLATE_OK;
+    }
+
+    v = ce_spelled(p, last, CE_END_HEAD, sizeof(CE_END_HEAD) - 1, "}}", 2);
+
+    if (v >= 0) {
+        memcpy(s->stop, "stop", sizeof("stop"));
+        ngx_http_llm_xlate_cm_usage(s, -1, v, -1, -1);
+
+        return ngx_http_llm_xlate_cm_finish(s, out);
+    }
 
     c.rd.p = p;
     c.rd.last = last;
@@ -812,4 +851,33 @@ ce_string(ce_t *c, ce_span_t *s)
     }
 
     return rc;
+}
+
+
+/*
+ * An event spelled head, a count as read_count() takes it, tail, and
+ * nothing after: the count, or -1.
+ */
+
+static int64_t
+ce_spelled(const unsigned char *p, const unsigned char *last,
+    const char *head, size_t nhead, const char *tail, size_t ntail)
+{
+    int64_t                    v;
+    ngx_http_llm_xlate_read_t  rd;
+
+    if ((size_t) (last - p) < nhead + ntail || memcmp(p, head, nhead) != 0) {
+        return -1;
+    }
+
+    rd.p = p + nhead;
+    rd.last = last - ntail;
+
+    if (ngx_http_llm_xlate_read_count(&rd, &v, 0) != NGX_HTTP_LLM_XLATE_OK
+        || rd.p != rd.last || memcmp(rd.p, tail, ntail) != 0)
+    {
+        return -1;
+    }
+
+    return v;
 }
