@@ -1340,6 +1340,30 @@ test_fast(void)
           "\"server_tool_use\":{\"web_search_requests\":0}}}", 1 },
         { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
           "\"max_tokens\",\"stop_sequence\":\"\\n\"},\"usage\":{}}", 1 },
+        /* Anthropic's spelling (no walk), and near misses */
+        { "{\"type\":\"content_block_start\",\"index\":12,\"content_block\":"
+          "{\"type\":\"text\",\"text\":\"\"}} ", 1 },
+        { "{\"type\":\"content_block_start\",\"index\":00,\"content_block\":"
+          "{\"type\":\"text\",\"text\":\"\"}}", 0 },
+        { "{\"type\":\"content_block_start\",\"index\":1234567890,"
+          "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}", 0 },
+        { "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+          "{\"type\":\"text\",\"text\":\"\"}}}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\",\"stop_sequence\":null},\"usage\":{"
+          "\"output_tokens\":0}}", 1 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\",\"stop_sequence\":null},\"usage\":{"
+          "\"output_tokens\":007}}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\",\"stop_sequence\":null},\"usage\":{"
+          "\"output_tokens\":1.0}}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\",\"stop_sequence\":null},\"usage\":{"
+          "\"output_tokens\":}}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\",\"stop_sequence\":null},\"usage\":{"
+          "\"output_tokens\":5}}x", 0 },
         /* and what cJSON decodes, or what is not theirs */
         { "{\"type\":\"message_start\",\"message\":{\"id\":\"m\\u0041\"}}", 0 },
         { "{\"type\":\"message_start\",\"message\":{\"id\":\"a\\nb\"}}", 0 },
