@@ -70,10 +70,17 @@ typedef struct {
     ngx_http_llm_xlate_read_t    rd;
     ce_span_t                    type;
     ce_span_t                    id;      /* start NULL: none */
+    ce_span_t                    block;   /* the block's type */
+    ce_span_t                    text;    /* the block's text */
     const char                  *stop;    /* in chat's terms, NULL: none */
     int64_t                      index;
     int64_t                      usage[4];   /* -1: none or null */
 } ce_t;
+
+
+/* reads the value of a member whose key was read */
+typedef int (*ce_member_pt)(ce_t *c, const unsigned char *key, size_t n,
+    void *data);
 
 
 static const unsigned char *cm_text_delta(const unsigned char *p,
@@ -84,11 +91,13 @@ static const unsigned char *cm_object(const unsigned char *p,
 static int cm_name(const unsigned char *key, size_t n, int top);
 static const unsigned char *cm_skip(const unsigned char *p,
     const unsigned char *last);
-static int ce_member(ce_t *c, unsigned *seen);
-static int ce_message(ce_t *c);
-static int ce_block(ce_t *c);
-static int ce_delta(ce_t *c);
-static int ce_usage(ce_t *c);
+static int ce_object(ce_t *c, ce_member_pt member, void *data);
+static int ce_top(ce_t *c, const unsigned char *key, size_t n, void *data);
+static int ce_message(ce_t *c, const unsigned char *key, size_t n,
+    void *data);
+static int ce_block(ce_t *c, const unsigned char *key, size_t n, void *data);
+static int ce_delta(ce_t *c, const unsigned char *key, size_t n, void *data);
+static int ce_usage(ce_t *c, const unsigned char *key, size_t n, void *data);
 static int ce_string(ce_t *c, ce_span_t *s);
 static int64_t ce_spelled(const unsigned char *p, const unsigned char *last,
     const char *head, size_t nhead, const char *tail, size_t ntail);
@@ -482,7 +491,6 @@ ngx_http_llm_xlate_cm_fast_event(ngx_http_llm_xlate_sse_t *s,
     const unsigned char *p, const unsigned char *last,
     ngx_http_llm_xlate_buf_t *out)
 {
-    int       rc;
     size_t    n;
     int64_t   v;
     unsigned  seen;
@@ -519,26 +527,16 @@ ngx_http_llm_xlate_cm_fast_event(ngx_http_llm_xlate_sse_t *s,
     /* the whole event is read before the stream is touched */
 
     ngx_http_llm_xlate_read_space(&c.rd);
-
-    if (ce_open(&c) != 1) {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
     seen = 0;
 
-    do {
-        if (ce_member(&c, &seen) != NGX_HTTP_LLM_XLATE_OK) {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
-
-        rc = ce_next(&c, '}');
-
-    } while (rc == 1);
+    if (ce_object(&c, ce_top, &seen) != NGX_HTTP_LLM_XLATE_OK) {
+        return NGX_HTTP_LLM_XLATE_DECLINED;
+    }
 
     /* cJSON would ignore what follows; this takes white space only */
     ngx_http_llm_xlate_read_space(&c.rd);
 
-    if (rc != 0 || c.rd.p != c.rd.last) {
+    if (c.rd.p != c.rd.last) {
         return NGX_HTTP_LLM_XLATE_DECLINED;
     }
 
@@ -583,18 +581,42 @@ ngx_http_llm_xlate_cm_fast_event(ngx_http_llm_xlate_sse_t *s,
 }
 
 
-/* one top-level member: the event's type first, as Anthropic sends it */
+/*
+ * An object at c->rd.p, each member's value read by member() (its key
+ * read already); an empty one is OK.
+ */
 
 static int
-ce_member(ce_t *c, unsigned *seen)
+ce_object(ce_t *c, ce_member_pt member, void *data)
 {
+    int                   rc;
     size_t                n;
-    unsigned              bit;
     const unsigned char  *key;
 
-    if (ce_key(c, &key, &n) != NGX_HTTP_LLM_XLATE_OK) {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
+    rc = ce_open(c);
+
+    while (rc == 1) {
+        if (ce_key(c, &key, &n) != NGX_HTTP_LLM_XLATE_OK
+            || member(c, key, n, data) != NGX_HTTP_LLM_XLATE_OK)
+        {
+            return NGX_HTTP_LLM_XLATE_DECLINED;
+        }
+
+        rc = ce_next(c, '}');
     }
+
+    return rc == 0 ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_DECLINED;
+}
+
+
+/* a top-level member: the event's type first, as Anthropic sends it */
+
+static int
+ce_top(ce_t *c, const unsigned char *key, size_t n, void *data)
+{
+    unsigned  bit, inner, *seen;
+
+    seen = data;
 
     bit = ce_is(key, n, "type") ? CE_TYPE
           : ce_is(key, n, "message") ? CE_MESSAGE
@@ -626,19 +648,29 @@ ce_member(ce_t *c, unsigned *seen)
                ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_DECLINED;
 
     case CE_MESSAGE:
-        return ce_message(c);
+        inner = 0;
+        return ce_object(c, ce_message, &inner);
 
     case CE_INDEX:
         return ngx_http_llm_xlate_read_count(&c->rd, &c->index, 0);
 
     case CE_BLOCK:
-        return ce_block(c);
+        c->text.start = NULL;
+        c->block.start = NULL;
+
+        /* tool_use, thinking, a text to write: the general path's */
+
+        return (ce_object(c, ce_block, NULL) == NGX_HTTP_LLM_XLATE_OK
+                && c->block.start && ce_span_is(c->block, "\"text\"")
+                && c->text.start && ce_span_is(c->text, "\"\""))
+               ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_DECLINED;
 
     case CE_DELTA:
-        return ce_delta(c);
+        return ce_object(c, ce_delta, NULL);
 
     default: /* CE_USAGE */
-        return ce_usage(c);
+        inner = 0;
+        return ce_object(c, ce_usage, &inner);
     }
 }
 
@@ -646,194 +678,112 @@ ce_member(ce_t *c, unsigned *seen)
 /* message_start's "message": its id maybe, its usage maybe, the rest */
 
 static int
-ce_message(ce_t *c)
+ce_message(ce_t *c, const unsigned char *key, size_t n, void *data)
 {
-    int                   rc, usage;
-    size_t                n;
-    const unsigned char  *key;
+    unsigned  *usage, seen;
 
-    rc = ce_open(c);
+    usage = data;
 
-    if (rc != 1) {
-        return rc == 0 ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_DECLINED;
+    if (ce_is(key, n, "id")) {
+        /* cJSON decodes escapes: the general path's */
+
+        return (c->id.start == NULL
+                && ce_string(c, &c->id) == NGX_HTTP_LLM_XLATE_OK
+                && memchr(c->id.start, '\\', c->id.end - c->id.start)
+                   == NULL)
+               ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_DECLINED;
     }
 
-    usage = 0;
-
-    do {
-        if (ce_key(c, &key, &n) != NGX_HTTP_LLM_XLATE_OK) {
+    if (ce_is(key, n, "usage")) {
+        if ((*usage)++) {
             return NGX_HTTP_LLM_XLATE_DECLINED;
         }
 
-        if (ce_is(key, n, "id")) {
-            /* cJSON decodes escapes: the general path's */
+        seen = 0;
+        return ce_object(c, ce_usage, &seen);
+    }
 
-            if (c->id.start || ce_string(c, &c->id) != NGX_HTTP_LLM_XLATE_OK
-                || memchr(c->id.start, '\\', c->id.end - c->id.start))
-            {
-                return NGX_HTTP_LLM_XLATE_DECLINED;
-            }
-
-        } else if (ce_is(key, n, "usage")) {
-            if (usage++ || ce_usage(c) != NGX_HTTP_LLM_XLATE_OK) {
-                return NGX_HTTP_LLM_XLATE_DECLINED;
-            }
-
-        } else if (ce_value(c) != NGX_HTTP_LLM_XLATE_OK) {
-            /* type, role, model, content, stop_reason...: not read */
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
-
-        rc = ce_next(c, '}');
-
-    } while (rc == 1);
-
-    return rc == 0 ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_DECLINED;
+    /* type, role, model, content, stop_reason...: not read */
+    return ce_value(c);
 }
 
 
-/* content_block_start's block: {"type": "text", "text": ""} and more */
+/* content_block_start's block: its type and text, the rest */
 
 static int
-ce_block(ce_t *c)
+ce_block(ce_t *c, const unsigned char *key, size_t n, void *data)
 {
-    int                   rc;
-    size_t                n;
-    ce_span_t             type, text;
-    const unsigned char  *key;
+    ce_span_t  *s;
 
-    if (ce_open(c) != 1) {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
+    (void) data;
+
+    s = ce_is(key, n, "type") ? &c->block
+        : ce_is(key, n, "text") ? &c->text : NULL;
+
+    if (s == NULL) {
+        return ce_value(c);
     }
 
-    type.start = NULL;
-    text.start = NULL;
-
-    do {
-        if (ce_key(c, &key, &n) != NGX_HTTP_LLM_XLATE_OK) {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
-
-        if (ce_is(key, n, "type")) {
-            if (type.start || ce_string(c, &type) != NGX_HTTP_LLM_XLATE_OK) {
-                return NGX_HTTP_LLM_XLATE_DECLINED;
-            }
-
-        } else if (ce_is(key, n, "text")) {
-            if (text.start || ce_string(c, &text) != NGX_HTTP_LLM_XLATE_OK) {
-                return NGX_HTTP_LLM_XLATE_DECLINED;
-            }
-
-        } else if (ce_value(c) != NGX_HTTP_LLM_XLATE_OK) {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
-
-        rc = ce_next(c, '}');
-
-    } while (rc == 1);
-
-    /* tool_use, thinking, a text to write: the general path's */
-
-    if (rc != 0 || type.start == NULL || text.start == NULL
-        || !ce_span_is(type, "\"text\"") || !ce_span_is(text, "\"\""))
-    {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    return NGX_HTTP_LLM_XLATE_OK;
+    return (s->start == NULL && ce_string(c, s) == NGX_HTTP_LLM_XLATE_OK)
+           ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_DECLINED;
 }
 
 
 /* message_delta's delta: a known stop reason, stop_sequence... */
 
 static int
-ce_delta(ce_t *c)
+ce_delta(ce_t *c, const unsigned char *key, size_t n, void *data)
 {
-    int                   rc;
-    size_t                n;
-    ce_span_t             reason;
-    const unsigned char  *key;
+    ce_span_t  reason;
 
-    if (ce_open(c) != 1) {
+    (void) data;
+
+    if (!ce_is(key, n, "stop_reason")) {
+        return ce_value(c);
+    }
+
+    if (c->stop || ce_string(c, &reason) != NGX_HTTP_LLM_XLATE_OK) {
         return NGX_HTTP_LLM_XLATE_DECLINED;
     }
 
-    do {
-        if (ce_key(c, &key, &n) != NGX_HTTP_LLM_XLATE_OK) {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
+    c->stop = ngx_http_llm_xlate_cm_fast_stop(reason.start, reason.end);
 
-        if (ce_is(key, n, "stop_reason")) {
-            if (c->stop || ce_string(c, &reason) != NGX_HTTP_LLM_XLATE_OK) {
-                return NGX_HTTP_LLM_XLATE_DECLINED;
-            }
-
-            c->stop = ngx_http_llm_xlate_cm_fast_stop(reason.start,
-                                                      reason.end);
-
-            if (c->stop == NULL) {
-                return NGX_HTTP_LLM_XLATE_DECLINED;
-            }
-
-        } else if (ce_value(c) != NGX_HTTP_LLM_XLATE_OK) {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
-
-        rc = ce_next(c, '}');
-
-    } while (rc == 1);
-
-    return rc == 0 ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_DECLINED;
+    return c->stop ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_DECLINED;
 }
 
 
 /*
- * A usage object: the counts cm_event() reads, each maybe (null: none,
- * as ngx_http_llm_xlate_int() reads it), and members not read
- * (cache_creation, service_tier, server_tool_use...).
+ * A usage object's member: a count cm_event() reads (null: none, as
+ * ngx_http_llm_xlate_int() reads it), or one not read (cache_creation,
+ * service_tier, server_tool_use...).
  */
 
 static int
-ce_usage(ce_t *c)
+ce_usage(ce_t *c, const unsigned char *key, size_t n, void *data)
 {
-    int                   rc, i;
-    size_t                n;
-    unsigned              seen;
-    const unsigned char  *key;
+    int        i;
+    unsigned  *seen;
 
-    rc = ce_open(c);
-    seen = 0;
+    seen = data;
 
-    while (rc == 1) {
-        if (ce_key(c, &key, &n) != NGX_HTTP_LLM_XLATE_OK) {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
+    i = ce_is(key, n, "input_tokens") ? CE_IN
+        : ce_is(key, n, "output_tokens") ? CE_OUT
+        : ce_is(key, n, "cache_read_input_tokens") ? CE_READ
+        : ce_is(key, n, "cache_creation_input_tokens") ? CE_WRITE : -1;
 
-        i = ce_is(key, n, "input_tokens") ? CE_IN
-            : ce_is(key, n, "output_tokens") ? CE_OUT
-            : ce_is(key, n, "cache_read_input_tokens") ? CE_READ
-            : ce_is(key, n, "cache_creation_input_tokens") ? CE_WRITE : -1;
-
-        if (i < 0) {
-            rc = ce_value(c);
-
-        } else if (seen & (1u << i)) {
-            /* cJSON finds the first of a name: one is no doubt */
-            rc = NGX_HTTP_LLM_XLATE_DECLINED;
-
-        } else {
-            seen |= 1u << i;
-            rc = ngx_http_llm_xlate_read_count(&c->rd, &c->usage[i], 1);
-        }
-
-        if (rc != NGX_HTTP_LLM_XLATE_OK) {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
-
-        rc = ce_next(c, '}');
+    if (i < 0) {
+        return ce_value(c);
     }
 
-    return rc == 0 ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_DECLINED;
+    /* cJSON finds the first of a name: one is no doubt */
+
+    if (*seen & (1u << i)) {
+        return NGX_HTTP_LLM_XLATE_DECLINED;
+    }
+
+    *seen |= 1u << i;
+
+    return ngx_http_llm_xlate_read_count(&c->rd, &c->usage[i], 1);
 }
 
 
