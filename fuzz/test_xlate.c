@@ -1300,8 +1300,118 @@ test_fast(void)
         { "{\"type\": \"ping\"}", 1 },
         { "{\"type\":\"message_st\\u006fp\"}", 0 },
         { "{\"type\":\"message_stop\",\"error\":null}", 0 },
+        /* message_start, a text block's start, message_delta */
+        { "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_mock\","
+          "\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\","
+          "\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":"
+          "12,\"output_tokens\":1,\"cache_creation_input_tokens\":0,"
+          "\"cache_read_input_tokens\":0}}}", 1 },
+        { "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_01X\","
+          "\"type\":\"message\",\"role\":\"assistant\",\"content\":[],"
+          "\"model\":\"claude-sonnet-4-5\",\"stop_reason\":null,"
+          "\"stop_sequence\":null,\"usage\":{\"input_tokens\":25,"
+          "\"cache_creation_input_tokens\":3,\"cache_read_input_tokens\":7,"
+          "\"cache_creation\":{\"ephemeral_5m_input_tokens\":3,"
+          "\"ephemeral_1h_input_tokens\":0},\"output_tokens\":1,"
+          "\"service_tier\":\"standard\"}}}", 1 },
+        { " { \"message\" : { \"content\" : [ ] , \"id\" : \"m\" } , "
+          "\"type\" : \"message_start\" } ", 1 },
+        { "{\"type\":\"message_start\",\"message\":{}}", 1 },
+        { "{\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":"
+          "{\"input_tokens\":5,\"output_tokens\":0,"
+          "\"cache_read_input_tokens\":null,\"x\":[1,{\"y\":false}]}}}", 1 },
+        { "{\"type\":\"message_start\",\"message\":{\"id\":\"0123456789"
+          "0123456789012345678901234567890123456789012345678901234567890123"
+          "456789012345678901234567890123456789012345678901234567890123456"
+          "7890123456789\xc3\xa9\"}}", 1 },
+        { "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+          "{\"type\":\"text\",\"text\":\"\"}}", 1 },
+        { "{\"type\":\"content_block_start\",\"index\":3,\"content_block\":"
+          "{\"text\":\"\",\"citations\":[],\"type\":\"text\"}}", 1 },
         { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
-          "\"end_turn\"}}", 0 },
+          "\"end_turn\"}}", 1 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\",\"stop_sequence\":null},\"usage\":{"
+          "\"output_tokens\":15}}", 1 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"tool_use\",\"stop_sequence\":null},\"usage\":{"
+          "\"input_tokens\":25,\"cache_creation_input_tokens\":3,"
+          "\"cache_read_input_tokens\":7,\"output_tokens\":99,"
+          "\"server_tool_use\":{\"web_search_requests\":0}}}", 1 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"max_tokens\",\"stop_sequence\":\"\\n\"},\"usage\":{}}", 1 },
+        /* Anthropic's spelling (no walk), and near misses */
+        { "{\"type\":\"content_block_start\",\"index\":12,\"content_block\":"
+          "{\"type\":\"text\",\"text\":\"\"}} ", 1 },
+        { "{\"type\":\"content_block_start\",\"index\":00,\"content_block\":"
+          "{\"type\":\"text\",\"text\":\"\"}}", 0 },
+        { "{\"type\":\"content_block_start\",\"index\":1234567890,"
+          "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}", 0 },
+        { "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+          "{\"type\":\"text\",\"text\":\"\"}}}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\",\"stop_sequence\":null},\"usage\":{"
+          "\"output_tokens\":0}}", 1 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\",\"stop_sequence\":null},\"usage\":{"
+          "\"output_tokens\":007}}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\",\"stop_sequence\":null},\"usage\":{"
+          "\"output_tokens\":1.0}}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\",\"stop_sequence\":null},\"usage\":{"
+          "\"output_tokens\":}}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\",\"stop_sequence\":null},\"usage\":{"
+          "\"output_tokens\":5}}x", 0 },
+        /* and what cJSON decodes, or what is not theirs */
+        { "{\"type\":\"message_start\",\"message\":{\"id\":\"m\\u0041\"}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{\"id\":\"a\\nb\"}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{\"id\":7}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{\"id\":\"a\","
+          "\"id\":\"b\"}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{\"usage\":{"
+          "\"input_tokens\":1.5}}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{\"usage\":{"
+          "\"input_tokens\":1e3}}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{\"usage\":{"
+          "\"input_tokens\":-1}}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{\"usage\":{"
+          "\"input_tokens\":1234567890}}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{\"usage\":{"
+          "\"input_tokens\":null,\"input_tokens\":5}}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{\"usage\":{}, "
+          "\"usage\":{\"input_tokens\":5}}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{\"usage\":null}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":[]}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{},\"error\":{}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{},\"x\":1}", 0 },
+        { "{\"type\":\"message_st\\u0061rt\",\"message\":{}}", 0 },
+        { "{\"type\":\"message_start\",\"message\":{},\"usage\":{}}", 0 },
+        { "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":"
+          "{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{}}}",
+          0 },
+        { "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+          "{\"type\":\"thinking\",\"thinking\":\"\"}}", 0 },
+        { "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+          "{\"type\":\"text\",\"text\":\"Hi\"}}", 0 },
+        { "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+          "{\"type\":\"text\"}}", 0 },
+        { "{\"type\":\"content_block_start\",\"index\":null,"
+          "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}", 0 },
+        { "{\"type\":\"content_block_start\",\"content_block\":"
+          "{\"type\":\"text\",\"text\":\"\"}}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":null}}",
+          0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"weird\"}}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end\\u005fturn\"}}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\",\"stop_reason\":\"tool_use\"}}", 0 },
+        { "{\"type\":\"message_delta\",\"usage\":{\"output_tokens\":1}}", 0 },
+        { "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+          "\"end_turn\"},\"usage\":{\"output_tokens\":01}}", 0 },
         { NULL, 0 }
     };
 

@@ -304,9 +304,6 @@ int ngx_http_llm_xlate_cm_write(cJSON *src, const char *model,
     int64_t created, ngx_http_llm_xlate_buf_t *out);
 int ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s,
     const char *name, cJSON *data, ngx_http_llm_xlate_buf_t *out);
-int ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
-    const unsigned char *p, const unsigned char *last,
-    ngx_http_llm_xlate_buf_t *out);
 /* the request's fast path, in _chat_messages_fast.c */
 int ngx_http_llm_xlate_cm_fast_request(const unsigned char *body,
     size_t len, const ngx_http_llm_xlate_conf_t *conf,
@@ -314,6 +311,28 @@ int ngx_http_llm_xlate_cm_fast_request(const unsigned char *body,
 /* the answer's fast path, in _chat_messages_fast_answer.c */
 int ngx_http_llm_xlate_cm_fast_answer(const unsigned char *body, size_t len,
     const char *model, int64_t created, ngx_http_llm_xlate_buf_t *out);
+const char *ngx_http_llm_xlate_cm_fast_stop(const unsigned char *start,
+    const unsigned char *end);
+/* the stream's fast path, in _chat_messages_fast_event.c */
+int ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_xlate_buf_t *out);
+int ngx_http_llm_xlate_cm_fast_event(ngx_http_llm_xlate_sse_t *s,
+    const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_xlate_buf_t *out);
+/* what cm_event() and the stream's fast paths share */
+int ngx_http_llm_xlate_cm_head(ngx_http_llm_xlate_sse_t *s,
+    ngx_http_llm_xlate_buf_t *out);
+int ngx_http_llm_xlate_cm_bare(ngx_http_llm_xlate_sse_t *s, const char *type,
+    ngx_http_llm_xlate_buf_t *out);
+void ngx_http_llm_xlate_cm_usage(ngx_http_llm_xlate_sse_t *s, int64_t in,
+    int64_t out, int64_t read, int64_t write);
+int ngx_http_llm_xlate_cm_start(ngx_http_llm_xlate_sse_t *s,
+    ngx_http_llm_xlate_buf_t *out);
+int ngx_http_llm_xlate_cm_finish(ngx_http_llm_xlate_sse_t *s,
+    ngx_http_llm_xlate_buf_t *out);
+void ngx_http_llm_xlate_cm_text_block(ngx_http_llm_xlate_sse_t *s,
+    int index);
 cJSON *ngx_http_llm_xlate_mc_response(cJSON *src, const char *model,
     int64_t created);
 int ngx_http_llm_xlate_mc_event(ngx_http_llm_xlate_sse_t *s,

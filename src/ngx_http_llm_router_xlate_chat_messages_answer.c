@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "ngx_http_llm_router_xlate.h"
-#include "ngx_http_llm_router_json.h"
 
 
 #define CM_BLOCK_NONE   0
@@ -30,34 +29,16 @@
 /* cm_text(): the blocks had no text */
 #define CM_NO_TEXT      1
 
-/* cm_fast(): cJSON reads 63 bytes of a number, then fails on the rest */
-#define CM_NUMBER_MAX   62
-
 
 static int cm_text(cJSON *blocks, const char *type, const char *key,
     ngx_http_llm_xlate_buf_t *out);
 static void cm_event_usage(ngx_http_llm_xlate_sse_t *s, cJSON *usage);
 static int cm_usage(ngx_http_llm_xlate_buf_t *out, int64_t in, int64_t read,
     int64_t completion);
-static int cm_head(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_buf_t *out);
 static int cm_tail(const char *finish, ngx_http_llm_xlate_buf_t *out);
-static const unsigned char *cm_object(const unsigned char *p,
-    const unsigned char *last, ngx_http_llm_json_span_t *spans,
-    ngx_http_llm_json_span_t *inner);
-static int cm_name(const unsigned char *key, size_t n, int top);
-static const unsigned char *cm_text_delta(const unsigned char *p,
-    const unsigned char *last, const unsigned char **end, int *escaped);
-static int cm_bare(ngx_http_llm_xlate_sse_t *s, const char *type,
-    ngx_http_llm_xlate_buf_t *out);
-static const unsigned char *cm_skip(const unsigned char *p,
-    const unsigned char *last);
 
 
 #define cm_lit(out, s)  ngx_http_llm_xlate_buf_append(out, s, sizeof(s) - 1)
-/* a member's value span is the literal s (a JSON text) */
-#define cm_span_is(span, s)                                                   \
-    ((size_t) ((span).end - (span).start) == sizeof(s) - 1                    \
-     && memcmp((span).start, s, sizeof(s) - 1) == 0)
 
 
 /*
@@ -302,19 +283,9 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
             snprintf(s->id, sizeof(s->id), "%s", t);
         }
 
-        /* the chunks' head names the id */
-        free(s->head);
-        s->head = NULL;
-
         cm_event_usage(s, cJSON_GetObjectItemCaseSensitive(m, "usage"));
 
-        s->started = 1;
-
-        rc = cm_head(s, out);
-        rc |= cm_lit(out, "{\"role\":\"assistant\",\"content\":\"\"}");
-        rc |= cm_tail(NULL, out);
-
-        goto done;
+        return ngx_http_llm_xlate_cm_start(s, out);
     }
 
     if (strcmp(type, "content_block_start") == 0) {
@@ -330,7 +301,7 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
                 return NGX_HTTP_LLM_XLATE_OK;
             }
 
-            rc = cm_head(s, out);
+            rc = ngx_http_llm_xlate_cm_head(s, out);
             rc |= cm_lit(out, "{\"content\":");
             rc |= ngx_http_llm_xlate_print_str(out, text);
             rc |= cm_lit(out, "}");
@@ -352,7 +323,7 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
         s->block_type = CM_BLOCK_TOOL;
         s->tool = s->ntools++;
 
-        rc = cm_head(s, out);
+        rc = ngx_http_llm_xlate_cm_head(s, out);
         rc |= cm_lit(out, "{\"tool_calls\":[{\"index\":");
         rc |= ngx_http_llm_xlate_print_int(out, s->tool);
         rc |= cm_lit(out, ",\"id\":");
@@ -378,13 +349,13 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
         if (strcmp(t, "text_delta") == 0
             && (text = ngx_http_llm_xlate_str(d, "text")) != NULL)
         {
-            rc = cm_head(s, out);
+            rc = ngx_http_llm_xlate_cm_head(s, out);
             rc |= cm_lit(out, "{\"content\":");
 
         } else if (strcmp(t, "thinking_delta") == 0
                    && (text = ngx_http_llm_xlate_str(d, "thinking")) != NULL)
         {
-            rc = cm_head(s, out);
+            rc = ngx_http_llm_xlate_cm_head(s, out);
             rc |= cm_lit(out, "{\"reasoning_content\":");
 
         } else if (strcmp(t, "input_json_delta") == 0
@@ -393,7 +364,7 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
                       != NULL
                    && text[0])
         {
-            rc = cm_head(s, out);
+            rc = ngx_http_llm_xlate_cm_head(s, out);
             rc |= cm_lit(out, "{\"tool_calls\":[{\"index\":");
             rc |= ngx_http_llm_xlate_print_int(out, s->tool);
             rc |= cm_lit(out, ",\"function\":{\"arguments\":");
@@ -423,15 +394,11 @@ ngx_http_llm_xlate_cm_event(ngx_http_llm_xlate_sse_t *s, const char *name,
         snprintf(s->stop, sizeof(s->stop), "%s", t);
         cm_event_usage(s, cJSON_GetObjectItemCaseSensitive(data, "usage"));
 
-        rc = cm_head(s, out);
-        rc |= cm_lit(out, "{}");
-        rc |= cm_tail(s->stop, out);
-
-        goto done;
+        return ngx_http_llm_xlate_cm_finish(s, out);
     }
 
     /* content_block_stop, message_stop, ping... */
-    return cm_bare(s, type, out);
+    return ngx_http_llm_xlate_cm_bare(s, type, out);
 
 done:
 
@@ -446,352 +413,13 @@ done:
 
 
 /*
- * The stream's fast path: content_block_delta with a text_delta, nearly
- * every event of an answer, written without a cJSON tree (and the events
- * that carry nothing but their type: content_block_stop, message_stop,
- * ping).  It takes a
- * subset of JSON that cJSON parses whole (cJSON drops what it cannot
- * parse): objects nested two deep at most, keys without escapes, values
- * strings (checked by the request scanner's string validator) or
- * integers of fewer than 63 bytes (cJSON reads 63 bytes of a number).
- * Members are found as cJSON finds them: the first of a name.  The text
- * is copied as it came when its escapes are all ones cJSON writes back
- * the same (\" \\ \b \f \n \r \t; a \u or \/ cJSON decodes and writes
- * otherwise).  Anything else (another event or delta, an "error" member,
- * arrays, true, 1.5, an escaped key) is DECLINED and takes cm_event():
- * the fuzzer holds both to the same bytes (fuzz/fuzz_xlate.c).
+ * The events that carry nothing but their type, for cm_event() and the
+ * fast path (_fast_event.c): content_block_stop, message_stop; the others
+ * (ping, events added after this was written) have no chat form.
  */
 
 int
-ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
-    const unsigned char *p, const unsigned char *last,
-    ngx_http_llm_xlate_buf_t *out)
-{
-    int                        rc, escaped;
-    size_t                     len;
-    const unsigned char       *t, *text, *end;
-    ngx_http_llm_json_span_t   top[3], delta[2];
-
-    text = cm_text_delta(p, last, &end, &escaped);
-
-    if (text) {
-        goto text;
-    }
-
-    p = cm_skip(p, last);
-
-    if (p == last || *p != '{') {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    memset(delta, 0, sizeof(delta));
-
-    p = cm_object(p, last, top, delta);
-
-    if (p == NULL || cm_skip(p, last) != last || top[2].start != NULL) {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    /* the type as it came (an escaped one is cJSON's to decode) */
-
-    if (cm_span_is(top[0], "\"content_block_stop\"")) {
-        return cm_bare(s, "content_block_stop", out);
-    }
-
-    if (cm_span_is(top[0], "\"message_stop\"")) {
-        return cm_bare(s, "message_stop", out);
-    }
-
-    if (cm_span_is(top[0], "\"ping\"")) {
-        return NGX_HTTP_LLM_XLATE_OK;
-    }
-
-    if (!cm_span_is(top[0], "\"content_block_delta\"")
-        || !cm_span_is(delta[0], "\"text_delta\"")
-        || delta[1].start == NULL || delta[1].start[0] != '"')
-    {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    text = delta[1].start;
-    end = delta[1].end;
-    escaped = 1;
-
-text:
-
-    /* only escapes that cJSON writes back the same */
-
-    t = escaped ? memchr(text + 1, '\\', end - text - 2) : NULL;
-
-    while (t) {
-        if (t[1] == 'u' || t[1] == '/') {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
-
-        t += 2;
-        t = memchr(t, '\\', end - 1 - t);
-    }
-
-    len = out->len;
-
-    /* cm_event()'s bytes, its literals joined */
-    rc = cm_head(s, out);
-    rc |= cm_lit(out, "{\"content\":");
-    rc |= ngx_http_llm_xlate_buf_append(out, text, end - text);
-    rc |= cm_lit(out, "},\"finish_reason\":null}]}\n\n");
-
-    if (rc) {
-        out->len = len;
-        return NGX_HTTP_LLM_XLATE_NOMEM;
-    }
-
-    return NGX_HTTP_LLM_XLATE_OK;
-}
-
-
-/*
- * A text delta spelled as Anthropic spells it, byte for byte (the walk
- * below takes it too, at four times the cost): the text's opening quote,
- * *end past its closing one, *escaped whether it has escapes; or NULL.
- */
-
-#define CM_DELTA_HEAD  "{\"type\":\"content_block_delta\",\"index\":"
-#define CM_DELTA_TEXT  ",\"delta\":{\"type\":\"text_delta\",\"text\":\""
-
-static const unsigned char *
-cm_text_delta(const unsigned char *p, const unsigned char *last,
-    const unsigned char **end, int *escaped)
-{
-    const unsigned char  *index, *q, *err;
-
-    if ((size_t) (last - p) < sizeof(CM_DELTA_HEAD) + sizeof(CM_DELTA_TEXT)
-        || memcmp(p, CM_DELTA_HEAD, sizeof(CM_DELTA_HEAD) - 1) != 0)
-    {
-        return NULL;
-    }
-
-    /* an integer as cm_object() takes it */
-
-    index = p + sizeof(CM_DELTA_HEAD) - 1;
-    p = index;
-
-    if (p < last && *p == '0') {
-        p++;
-
-    } else {
-        while (p < last && *p >= '0' && *p <= '9') {
-            p++;
-        }
-    }
-
-    if (p == index || p - index > CM_NUMBER_MAX
-        || (size_t) (last - p) < sizeof(CM_DELTA_TEXT) + 2
-        || memcmp(p, CM_DELTA_TEXT, sizeof(CM_DELTA_TEXT) - 1) != 0)
-    {
-        return NULL;
-    }
-
-    p += sizeof(CM_DELTA_TEXT) - 1;
-
-    *escaped = 0;
-    q = ngx_http_llm_json_string(p, last, escaped, &err);
-
-    if (q == NULL || last - q != 3 || memcmp(q, "\"}}", 3) != 0) {
-        return NULL;
-    }
-
-    *end = q + 1;
-
-    return p - 1;
-}
-
-
-/*
- * The object at p in the fast path's subset; returns its end, or NULL.
- * With inner, the top level: spans[] of the first "type", "delta" and
- * "error", and inner[] of the first "type" and "text" in the object value
- * of the first "delta".  Without inner, the second level: spans[] (NULL:
- * none wanted) of the first "type" and "text"; an object value refused.
- * A start NULL: absent.
- */
-
-static const unsigned char *
-cm_object(const unsigned char *p, const unsigned char *last,
-    ngx_http_llm_json_span_t *spans, ngx_http_llm_json_span_t *inner)
-{
-    int                   escaped, found;
-    size_t                n;
-    const unsigned char  *key, *v, *err;
-
-    if (spans) {
-        memset(spans, 0, (inner ? 3 : 2) * sizeof(ngx_http_llm_json_span_t));
-    }
-
-    /* past '{' */
-    p = cm_skip(p + 1, last);
-
-    if (p < last && *p == '}') {
-        return p + 1;
-    }
-
-    for ( ;; ) {
-
-        /* the key, without escapes or control bytes */
-
-        if (p == last || *p != '"') {
-            return NULL;
-        }
-
-        key = ++p;
-
-        while (p < last && *p != '"') {
-            if (*p < 0x20 || *p == '\\') {
-                return NULL;
-            }
-
-            p++;
-        }
-
-        if (p == last) {
-            return NULL;
-        }
-
-        n = p - key;
-        p = cm_skip(p + 1, last);
-
-        if (p == last || *p != ':') {
-            return NULL;
-        }
-
-        v = cm_skip(p + 1, last);
-
-        if (v == last) {
-            return NULL;
-        }
-
-        found = -1;
-
-        if (spans) {
-            found = cm_name(key, n, inner != NULL);
-
-            if (found >= 0 && spans[found].start != NULL) {
-                /* cJSON finds the first */
-                found = -1;
-            }
-        }
-
-        /* the value */
-
-        if (*v == '"') {
-            escaped = 0;
-            p = ngx_http_llm_json_string(v + 1, last, &escaped, &err);
-
-            if (p == NULL) {
-                return NULL;
-            }
-
-            p++;
-
-        } else if (*v == '{' && inner) {
-            p = cm_object(v, last, found == 1 ? inner : NULL, NULL);
-
-            if (p == NULL) {
-                return NULL;
-            }
-
-        } else {
-            /* an integer */
-            p = v + (*v == '-');
-
-            if (p == last || *p < '0' || *p > '9') {
-                return NULL;
-            }
-
-            if (*p++ != '0') {
-                while (p < last && *p >= '0' && *p <= '9') {
-                    p++;
-                }
-            }
-
-            if (p - v > CM_NUMBER_MAX) {
-                return NULL;
-            }
-        }
-
-        if (found >= 0) {
-            spans[found].start = v;
-            spans[found].end = p;
-        }
-
-        /* a ',' and the next key, or the end */
-
-        p = cm_skip(p, last);
-
-        if (p == last) {
-            return NULL;
-        }
-
-        if (*p == '}') {
-            return p + 1;
-        }
-
-        if (*p != ',') {
-            return NULL;
-        }
-
-        p = cm_skip(p + 1, last);
-    }
-}
-
-
-/* 0 "type", 1 "delta" (top) or "text", 2 "error" (top), -1 another */
-
-static int
-cm_name(const unsigned char *key, size_t n, int top)
-{
-    if (n == 4) {
-        if (memcmp(key, "type", 4) == 0) {
-            return 0;
-        }
-
-        return (!top && memcmp(key, "text", 4) == 0) ? 1 : -1;
-    }
-
-    if (n == 5 && top) {
-        if (memcmp(key, "delta", 5) == 0) {
-            return 1;
-        }
-
-        return memcmp(key, "error", 5) == 0 ? 2 : -1;
-    }
-
-    return -1;
-}
-
-
-/* past JSON's white space */
-
-static const unsigned char *
-cm_skip(const unsigned char *p, const unsigned char *last)
-{
-    while (p < last
-           && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-    {
-        p++;
-    }
-
-    return p;
-}
-
-
-/*
- * The events that carry nothing but their type, for cm_event() and the
- * fast path: content_block_stop, message_stop; the others (ping, events
- * added after this was written) have no chat form.
- */
-
-static int
-cm_bare(ngx_http_llm_xlate_sse_t *s, const char *type,
+ngx_http_llm_xlate_cm_bare(ngx_http_llm_xlate_sse_t *s, const char *type,
     ngx_http_llm_xlate_buf_t *out)
 {
     int     rc;
@@ -842,17 +470,27 @@ cm_bare(ngx_http_llm_xlate_sse_t *s, const char *type,
 static void
 cm_event_usage(ngx_http_llm_xlate_sse_t *s, cJSON *usage)
 {
-    int64_t  in, out, read, write;
-
     if (!cJSON_IsObject(usage)) {
         return;
     }
 
-    in = ngx_http_llm_xlate_int(usage, "input_tokens");
-    out = ngx_http_llm_xlate_int(usage, "output_tokens");
-    read = ngx_http_llm_xlate_int(usage, "cache_read_input_tokens");
-    write = ngx_http_llm_xlate_int(usage, "cache_creation_input_tokens");
+    ngx_http_llm_xlate_cm_usage(s,
+        ngx_http_llm_xlate_int(usage, "input_tokens"),
+        ngx_http_llm_xlate_int(usage, "output_tokens"),
+        ngx_http_llm_xlate_int(usage, "cache_read_input_tokens"),
+        ngx_http_llm_xlate_int(usage, "cache_creation_input_tokens"));
+}
 
+
+/*
+ * The counts of a usage object (-1: absent, null, not a count), for
+ * cm_event() and the fast path.
+ */
+
+void
+ngx_http_llm_xlate_cm_usage(ngx_http_llm_xlate_sse_t *s, int64_t in,
+    int64_t out, int64_t read, int64_t write)
+{
     if (read >= 0) {
         s->cached_tokens = read;
     }
@@ -873,10 +511,78 @@ cm_event_usage(ngx_http_llm_xlate_sse_t *s, cJSON *usage)
 }
 
 
+/*
+ * message_start, its id and usage taken: the first chunk; and
+ * message_delta, its stop reason and usage taken: the finish reason's
+ * chunk.  For cm_event() and the fast path.
+ */
+
+int
+ngx_http_llm_xlate_cm_start(ngx_http_llm_xlate_sse_t *s,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int     rc;
+    size_t  len;
+
+    /* the chunks' head names the id */
+    free(s->head);
+    s->head = NULL;
+
+    s->started = 1;
+
+    len = out->len;
+
+    rc = ngx_http_llm_xlate_cm_head(s, out);
+    rc |= cm_lit(out, "{\"role\":\"assistant\",\"content\":\"\"}");
+    rc |= cm_tail(NULL, out);
+
+    if (rc) {
+        /* never half an event */
+        out->len = len;
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+int
+ngx_http_llm_xlate_cm_finish(ngx_http_llm_xlate_sse_t *s,
+    ngx_http_llm_xlate_buf_t *out)
+{
+    int     rc;
+    size_t  len;
+
+    len = out->len;
+
+    rc = ngx_http_llm_xlate_cm_head(s, out);
+    rc |= cm_lit(out, "{}");
+    rc |= cm_tail(s->stop, out);
+
+    if (rc) {
+        out->len = len;
+        return NGX_HTTP_LLM_XLATE_NOMEM;
+    }
+
+    return NGX_HTTP_LLM_XLATE_OK;
+}
+
+
+/* content_block_start of a text block without text, for both paths */
+
+void
+ngx_http_llm_xlate_cm_text_block(ngx_http_llm_xlate_sse_t *s, int index)
+{
+    s->block = index;
+    s->block_type = CM_BLOCK_TEXT;
+}
+
+
 /* a chat.completion.chunk event up to its delta, and after it */
 
-static int
-cm_head(ngx_http_llm_xlate_sse_t *s, ngx_http_llm_xlate_buf_t *out)
+int
+ngx_http_llm_xlate_cm_head(ngx_http_llm_xlate_sse_t *s,
+    ngx_http_llm_xlate_buf_t *out)
 {
     int                        rc;
     ngx_http_llm_xlate_buf_t   head;

@@ -45,16 +45,15 @@
 #define CA_TEXTS         16
 /* members skipped: nesting, far below cJSON's limit of 1000 */
 #define CA_DEPTH         16
-/* token counts: exact in a double, and so are their sums */
-#define CA_DIGITS        9
-/* cJSON reads 63 bytes of a number, then fails on the rest */
-#define CA_NUMBER_MAX    62
 
 
 /* the tokens every fast path reads alike (xlate_read.h) */
 #define ca_key(c, key, n)  ngx_http_llm_xlate_read_key(&(c)->rd, key, n)
 #define ca_next(c, close)  ngx_http_llm_xlate_read_next(&(c)->rd, close)
 #define ca_space(c)        ngx_http_llm_xlate_read_space(&(c)->rd)
+#define ca_open(c, o, cl)  ngx_http_llm_xlate_read_open(&(c)->rd, o, cl)
+#define ca_value(c, depth) ngx_http_llm_xlate_read_value(&(c)->rd, depth)
+#define ca_count(c, v, nl) ngx_http_llm_xlate_read_count(&(c)->rd, v, nl)
 
 
 typedef struct {
@@ -81,14 +80,9 @@ static int ca_member(ca_t *c, unsigned *seen);
 static int ca_content(ca_t *c);
 static int ca_block(ca_t *c);
 static int ca_usage(ca_t *c);
-static const char *ca_stop(const ca_span_t *s);
 static int ca_write(ca_t *c, const char *model, int64_t created,
     ngx_http_llm_xlate_buf_t *out);
 static int ca_string(ca_t *c, ca_span_t *s);
-static int ca_count(ca_t *c, int64_t *v, int null);
-static int ca_value(ca_t *c, int depth);
-static int ca_literal(ca_t *c);
-static int ca_open(ca_t *c, int open, int close);
 
 
 #define ca_lit(out, s)  ngx_http_llm_xlate_buf_append(out, s, sizeof(s) - 1)
@@ -226,7 +220,7 @@ ca_member(ca_t *c, unsigned *seen)
             return NGX_HTTP_LLM_XLATE_DECLINED;
         }
 
-        c->stop = ca_stop(&s);
+        c->stop = ngx_http_llm_xlate_cm_fast_stop(s.start, s.end);
 
         return c->stop ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_DECLINED;
 
@@ -405,20 +399,24 @@ ca_usage(ca_t *c)
 }
 
 
-/* a known stop reason, spelled without escapes, in chat's terms; or NULL */
+/*
+ * A known stop reason, the string start .. end spelled without escapes,
+ * in chat's terms; or NULL (also for the stream's fast path).
+ */
 
-static const char *
-ca_stop(const ca_span_t *s)
+const char *
+ngx_http_llm_xlate_cm_fast_stop(const unsigned char *start,
+    const unsigned char *end)
 {
     size_t        n, i;
     const char   *reason;
 
-    n = s->end - s->start - 2;
+    n = end - start - 2;
 
     for (i = 0; ca_stops[i]; i++) {
         reason = ca_stops[i];
 
-        if (strlen(reason) == n && memcmp(s->start + 1, reason, n) == 0) {
+        if (strlen(reason) == n && memcmp(start + 1, reason, n) == 0) {
             return ngx_http_llm_xlate_stop(reason, NGX_HTTP_LLM_XLATE_CHAT);
         }
     }
@@ -512,154 +510,4 @@ ca_string(ca_t *c, ca_span_t *s)
     }
 
     return rc;
-}
-
-
-/* a token count: 0 .. 999999999 as JSON spells it; with null, null: -1 */
-
-static int
-ca_count(ca_t *c, int64_t *v, int null)
-{
-    const unsigned char  *start;
-
-    if (null && c->rd.last - c->rd.p >= 4 && memcmp(c->rd.p, "null", 4) == 0) {
-        c->rd.p += 4;
-        *v = -1;
-        return NGX_HTTP_LLM_XLATE_OK;
-    }
-
-    start = c->rd.p;
-    *v = 0;
-
-    while (c->rd.p < c->rd.last && *c->rd.p >= '0' && *c->rd.p <= '9') {
-        if (c->rd.p - start == CA_DIGITS) {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
-
-        *v = *v * 10 + (*c->rd.p++ - '0');
-    }
-
-    if (c->rd.p == start || (*start == '0' && c->rd.p - start > 1)) {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    /* what follows (1.5, 1e3) is not ',' or '}': ca_next() declines */
-
-    return NGX_HTTP_LLM_XLATE_OK;
-}
-
-
-/* a value not read, checked as cJSON would take it, then skipped */
-
-static int
-ca_value(ca_t *c, int depth)
-{
-    int                   rc, close;
-    size_t                n;
-    ca_span_t             s;
-    const unsigned char  *key, *start;
-
-    if (c->rd.p == c->rd.last) {
-        return NGX_HTTP_LLM_XLATE_DECLINED;
-    }
-
-    switch (*c->rd.p) {
-
-    case '"':
-        return ca_string(c, &s);
-
-    case '{':
-    case '[':
-        if (depth == 0) {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
-
-        close = (*c->rd.p == '{') ? '}' : ']';
-        rc = ca_open(c, *c->rd.p, close);
-
-        while (rc == 1) {
-            if ((close == '}' && ca_key(c, &key, &n) != NGX_HTTP_LLM_XLATE_OK)
-                || ca_value(c, depth - 1) != NGX_HTTP_LLM_XLATE_OK)
-            {
-                return NGX_HTTP_LLM_XLATE_DECLINED;
-            }
-
-            rc = ca_next(c, close);
-        }
-
-        return rc == 0 ? NGX_HTTP_LLM_XLATE_OK : NGX_HTTP_LLM_XLATE_DECLINED;
-
-    case 't':
-    case 'f':
-    case 'n':
-        return ca_literal(c);
-
-    default:
-        /* an integer as JSON spells it (1.5, 1e3: the general path's) */
-
-        start = c->rd.p;
-        c->rd.p += (*c->rd.p == '-');
-
-        if (c->rd.p == c->rd.last || *c->rd.p < '0' || *c->rd.p > '9') {
-            return NGX_HTTP_LLM_XLATE_DECLINED;
-        }
-
-        if (*c->rd.p++ != '0') {
-            while (c->rd.p < c->rd.last && *c->rd.p >= '0' && *c->rd.p <= '9') {
-                c->rd.p++;
-            }
-        }
-
-        return (c->rd.p - start > CA_NUMBER_MAX) ? NGX_HTTP_LLM_XLATE_DECLINED
-                                              : NGX_HTTP_LLM_XLATE_OK;
-    }
-}
-
-
-/* true, false or null */
-
-static int
-ca_literal(ca_t *c)
-{
-    size_t  n;
-
-    n = c->rd.last - c->rd.p;
-
-    if (n >= 4 && (memcmp(c->rd.p, "true", 4) == 0
-                   || memcmp(c->rd.p, "null", 4) == 0))
-    {
-        c->rd.p += 4;
-        return NGX_HTTP_LLM_XLATE_OK;
-    }
-
-    if (n >= 5 && memcmp(c->rd.p, "false", 5) == 0) {
-        c->rd.p += 5;
-        return NGX_HTTP_LLM_XLATE_OK;
-    }
-
-    return NGX_HTTP_LLM_XLATE_DECLINED;
-}
-
-
-/*
- * An object or array opened at c->rd.p: 1 a first member or element follows,
- * 0 it was empty (c->rd.p past it), -1 it is not one.
- */
-
-static int
-ca_open(ca_t *c, int open, int close)
-{
-    if (c->rd.p == c->rd.last || *c->rd.p != open) {
-        return -1;
-    }
-
-    c->rd.p++;
-    ca_space(c);
-
-    if (c->rd.p < c->rd.last && *c->rd.p == close) {
-        c->rd.p++;
-        return 0;
-    }
-
-    return 1;
 }

@@ -196,12 +196,13 @@ ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
 {
     int                               rc;
     char                              name[64];
-    size_t                            len, nlen, ndata;
-    const unsigned char              *nl, *v, *d, *dlast;
+    size_t                            len, nlen, ndata, nname;
+    const unsigned char              *nl, *v, *d, *dlast, *vname;
     ngx_http_llm_xlate_buf_t          joined;
     const ngx_http_llm_xlate_pair_t  *pair;
 
-    name[0] = '\0';
+    vname = NULL;
+    nname = 0;
     d = NULL;
     dlast = NULL;
     ndata = 0;
@@ -219,7 +220,18 @@ ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
             len--;
         }
 
-        v = memchr(p, ':', len);
+        /* the usual fields without a search */
+
+        if (len >= 5 && memcmp(p, "data:", 5) == 0) {
+            v = p + 4;
+
+        } else if (len >= 6 && memcmp(p, "event:", 6) == 0) {
+            v = p + 5;
+
+        } else {
+            v = memchr(p, ':', len);
+        }
+
         nlen = v ? (size_t) (v - p) : len;
 
         if (v) {
@@ -233,11 +245,9 @@ ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
         }
 
         if (nlen == 5 && memcmp(p, "event", 5) == 0) {
-            /* the name, cut to the buffer (no snprintf on every event) */
-            nlen = ngx_http_llm_xlate_min((size_t) (p + len - v),
-                                          sizeof(name) - 1);
-            memcpy(name, v, nlen);
-            name[nlen] = '\0';
+            /* the name: copied for the general path only */
+            vname = v;
+            nname = p + len - v;
 
         } else if (nlen == 4 && memcmp(p, "data", 4) == 0) {
             if (ndata++ == 0) {
@@ -289,6 +299,15 @@ ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
     }
 
     if (rc == NGX_HTTP_LLM_XLATE_DECLINED) {
+        /* the name, cut to the buffer (no snprintf on every event) */
+        nname = ngx_http_llm_xlate_min(nname, sizeof(name) - 1);
+
+        if (nname) {
+            memcpy(name, vname, nname);
+        }
+
+        name[nname] = '\0';
+
         /* cJSON's allocations from the scratch arena */
         ngx_http_llm_xlate_enter();
         rc = ngx_http_llm_xlate_dispatch_in(s, pair, name, d, dlast, out);
