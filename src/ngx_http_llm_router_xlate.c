@@ -28,6 +28,8 @@ static int ngx_http_llm_xlate_error_write_in(int to, int status,
     const char *type, const char *message, const char *param,
     ngx_http_llm_xlate_buf_t *out);
 static const char *ngx_http_llm_xlate_status_type(int format, int status);
+static int64_t ngx_http_llm_xlate_bound(ngx_http_llm_xlate_req_t *x,
+    cJSON *v);
 
 
 static const char  *ngx_http_llm_xlate_names[NGX_HTTP_LLM_XLATE_NFORMATS] = {
@@ -464,6 +466,24 @@ ngx_http_llm_xlate_model(ngx_http_llm_xlate_req_t *x, cJSON *v)
 }
 
 
+/* a bound on tokens: a positive integer, or refused (then < 1) */
+
+static int64_t
+ngx_http_llm_xlate_bound(ngx_http_llm_xlate_req_t *x, cJSON *v)
+{
+    int64_t  n;
+
+    n = ngx_http_llm_xlate_int(x->src, v->string);
+
+    if (n < 1) {
+        (void) ngx_http_llm_xlate_refuse(x, v->string,
+                   "'%s' must be a positive integer", v->string);
+    }
+
+    return n;
+}
+
+
 /* a chat client's max_tokens or max_completion_tokens: kept for later */
 
 int
@@ -471,11 +491,11 @@ ngx_http_llm_xlate_max_tokens_in(ngx_http_llm_xlate_req_t *x, cJSON *v)
 {
     int64_t  n;
 
-    n = ngx_http_llm_xlate_int(x->src, v->string);
+    n = ngx_http_llm_xlate_bound(x, v);
 
     if (n < 1) {
-        return ngx_http_llm_xlate_refuse(x, v->string,
-                   "'%s' must be a positive integer", v->string);
+        /* refused: x->res says why */
+        return NGX_HTTP_LLM_XLATE_OK;
     }
 
     /* max_completion_tokens replaces the older max_tokens */
@@ -495,11 +515,11 @@ ngx_http_llm_xlate_max_tokens_out(ngx_http_llm_xlate_req_t *x, cJSON *v)
 {
     int64_t  n;
 
-    n = ngx_http_llm_xlate_int(x->src, v->string);
+    n = ngx_http_llm_xlate_bound(x, v);
 
     if (n < 1) {
-        return ngx_http_llm_xlate_refuse(x, v->string,
-                   "'%s' must be a positive integer", v->string);
+        /* refused: x->res says why */
+        return NGX_HTTP_LLM_XLATE_OK;
     }
 
     x->res->max_tokens = n;
