@@ -359,15 +359,143 @@ fuzz_check_memory(fuzz_result_t *res, size_t len, size_t nreads,
 }
 
 
+/*
+ * The reference for a JSON answer: the usage scanner as it was before it
+ * skipped a top-level key and the bytes between the brackets below the
+ * top level at once, a byte at a time.  Each top-level "usage" object
+ * it finds is read by the usage reader of SSE events (one that shares
+ * only the token counts' reading with the scanner under test), into
+ * ctx: both must agree on every body.
+ */
+
+static void
+fuzz_ref_usage(const u_char *p, const u_char *last, ngx_http_llm_ctx_t *ctx,
+    u_char *out)
+{
+    u_char         c, key[5];
+    size_t         n, key_len;
+    ngx_uint_t     depth, in_string, escape, want_key, in_key, usage_next,
+                   capture;
+    const u_char  *from;
+
+    depth = 0;
+    in_string = 0;
+    escape = 0;
+    want_key = 0;
+    in_key = 0;
+    usage_next = 0;
+    capture = 0;
+    key_len = 0;
+    from = NULL;
+
+    for ( /* void */ ; p < last; p++) {
+        c = *p;
+
+        if (in_string) {
+            if (escape) {
+                escape = 0;
+
+            } else if (c == '\\') {
+                escape = 1;
+
+            } else if (c != '"') {
+                if (in_key) {
+                    if (key_len < sizeof(key)) {
+                        key[key_len] = c;
+                    }
+
+                    key_len++;
+                }
+
+            } else {
+                in_string = 0;
+
+                if (in_key) {
+                    in_key = 0;
+                    usage_next = (key_len == 5
+                                  && memcmp(key, "usage", 5) == 0);
+                }
+            }
+
+            continue;
+        }
+
+        switch (c) {
+
+        case '"':
+            in_string = 1;
+
+            if (depth == 1 && want_key) {
+                in_key = 1;
+                want_key = 0;
+                key_len = 0;
+            }
+
+            break;
+
+        case '{':
+        case '[':
+            if (depth == 1 && usage_next && c == '{') {
+                capture = 1;
+                from = p;
+            }
+
+            usage_next = 0;
+            depth++;
+            want_key = (c == '{');
+            break;
+
+        case '}':
+        case ']':
+            if (depth) {
+                depth--;
+            }
+
+            if (capture && depth == 1) {
+                capture = 0;
+
+                memcpy(out, "\"usage\":", 8);
+                n = 8 + (p + 1 - from);
+                memcpy(out + 8, from, p + 1 - from);
+                ngx_http_llm_usage_event(ctx, out, n, out);
+            }
+
+            break;
+
+        case ',':
+            if (depth == 1) {
+                want_key = 1;
+                usage_next = 0;
+            }
+
+            break;
+
+        case ' ':
+        case '\n':
+        case ':':
+        case '\t':
+        case '\r':
+            break;
+
+        default:
+            if (depth == 1) {
+                usage_next = 0;
+            }
+        }
+    }
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    u_char          flags;
-    size_t          len, i, n, *cuts;
-    uint32_t        seed;
-    ngx_uint_t      usage;
-    const u_char   *body;
-    fuzz_result_t   whole, split;
+    u_char               flags, *wrap;
+    size_t               len, i, n, *cuts;
+    uint32_t             seed;
+    ngx_uint_t           usage;
+    const u_char        *body;
+    fuzz_result_t        whole, split;
+    ngx_http_llm_ctx_t  *rctx;
 
     if (size < 2) {
         return 0;
@@ -403,6 +531,36 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fuzz_run(body, len, flags, NULL, 0, &whole);
     fuzz_check_memory(&whole, len, 1, body);
+
+    if (!(flags & 1)) {
+        /* the usage objects the reference finds read the same */
+        wrap = malloc(len + 8);
+        rctx = calloc(1, sizeof(ngx_http_llm_ctx_t));
+        if (wrap == NULL || rctx == NULL) {
+            abort();
+        }
+
+        fuzz_ref_usage(body, body + len, rctx, wrap);
+
+        if (rctx->usage.seen != whole.usage_seen
+            || rctx->usage.prompt_tokens != whole.prompt
+            || rctx->usage.completion_tokens != whole.completion
+            || rctx->usage.cached_tokens != whole.cached)
+        {
+            fprintf(stderr, "reference: seen %lu %ld/%ld/%ld, scanner: "
+                    "seen %lu %ld/%ld/%ld\n",
+                    (unsigned long) rctx->usage.seen,
+                    (long) rctx->usage.prompt_tokens,
+                    (long) rctx->usage.completion_tokens,
+                    (long) rctx->usage.cached_tokens,
+                    (unsigned long) whole.usage_seen, (long) whole.prompt,
+                    (long) whole.completion, (long) whole.cached);
+            fuzz_fail("reference", "usage", body, len);
+        }
+
+        free(rctx);
+        free(wrap);
+    }
 
     if (getenv("FUZZ_VERBOSE")) {
         fprintf(stderr, "flags %u: usage seen %lu prompt %ld completion %ld "

@@ -311,7 +311,8 @@ void
 ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u_char *pos, u_char *last)
 {
-    u_char                      c, *p, *from;
+    u_char                      c, *p, *q, *from;
+    size_t                      n;
     ngx_uint_t                  depth, in_string, escape, want_key, in_key,
                                 usage_next, capture;
     ngx_http_llm_json_usage_t  *u;
@@ -355,18 +356,22 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             }
 
             if (c != '"') {
+                /* the bulk of an answer: at once to '"' or '\\' */
+                q = (u_char *) ngx_http_llm_scan_quote(p + 1, last);
+
                 if (in_key) {
+                    /* a top-level key: what fits is kept, all counted */
+                    n = q - p;
+
                     if (u->key_len < sizeof(u->key)) {
-                        u->key[u->key_len] = c;
+                        ngx_memcpy(u->key + u->key_len, p,
+                                   ngx_min(n, sizeof(u->key) - u->key_len));
                     }
 
-                    u->key_len++;
-
-                } else {
-                    /* the bulk of an answer: skip to '"' or '\\' */
-                    p = (u_char *) ngx_http_llm_scan_quote(p + 1, last) - 1;
+                    u->key_len += n;
                 }
 
+                p = q - 1;
                 continue;
             }
 
@@ -437,22 +442,11 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
             break;
 
-        case ' ':
-        case '\n':
-            if (depth > 1) {
-                /*
-                 * below the top level only strings and brackets change
-                 * the state: the indentation of a pretty-printed answer,
-                 * and what follows up to them, is skipped at once
-                 */
-                p = (u_char *) ngx_http_llm_scan_nest(p + 1, last) - 1;
-            }
-
-            break;
-
         case ':':
+        case ' ':
         case '\t':
         case '\r':
+        case '\n':
             break;
 
         default:
@@ -460,6 +454,15 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             if (depth == 1) {
                 usage_next = 0;
             }
+        }
+
+        if (depth > 1 && !in_string) {
+            /*
+             * below the top level only strings and brackets change the
+             * state: what lies between them (indentation, ':', ',',
+             * numbers, literals) is skipped at once
+             */
+            p = (u_char *) ngx_http_llm_scan_nest(p + 1, last) - 1;
         }
     }
 

@@ -138,6 +138,17 @@ struct ngx_http_llm_xlate_sse_s {
     size_t                          carry_size;
     size_t                          carry_scan;   /* lines looked at */
 
+    /*
+     * The fields of the event's lines looked at, as offsets from the
+     * event's start: its name, its data (the first data line; more than
+     * one are joined when the event ends)
+     */
+    size_t                          ev_name;
+    size_t                          ev_name_len;
+    size_t                          ev_data;
+    size_t                          ev_data_len;
+    size_t                          ev_ndata;
+
     /* a chat client's chunks up to their delta (malloc'd, NULL: none) */
     unsigned char                  *head;
     size_t                          head_len;

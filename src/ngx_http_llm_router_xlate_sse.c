@@ -22,9 +22,13 @@
 static size_t ngx_http_llm_xlate_frame(ngx_http_llm_xlate_sse_t *s,
     const unsigned char *p, size_t n, size_t *scan,
     ngx_http_llm_xlate_buf_t *out, int *rc);
+static size_t ngx_http_llm_xlate_line(const unsigned char *p, size_t len,
+    const unsigned char **v);
 static int ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
     const unsigned char *p, const unsigned char *last,
     ngx_http_llm_xlate_buf_t *out);
+static int ngx_http_llm_xlate_join(const unsigned char *p,
+    const unsigned char *last, ngx_http_llm_xlate_buf_t *joined);
 static int ngx_http_llm_xlate_sse_error(ngx_http_llm_xlate_sse_t *s,
     const char *type, const char *message, ngx_http_llm_xlate_buf_t *out);
 static int ngx_http_llm_xlate_dispatch_in(ngx_http_llm_xlate_sse_t *s,
@@ -143,15 +147,17 @@ ngx_http_llm_xlate_sse_feed(ngx_http_llm_xlate_sse_t *s,
  * Dispatches every complete event of p[0 .. n); returns the bytes used.
  * An event ends with an empty line; lines end with LF or CRLF.  Lines
  * before *scan were looked at already (an event that comes in small
- * pieces is not scanned again from its start each time); on return
- * *scan is where the next unfinished line starts.
+ * pieces is not scanned again from its start each time): their fields
+ * are in s->ev_*; on return *scan is where the next unfinished line
+ * starts.  One pass: each line's field is noted as the line is found.
  */
 
 static size_t
 ngx_http_llm_xlate_frame(ngx_http_llm_xlate_sse_t *s, const unsigned char *p,
     size_t n, size_t *scan, ngx_http_llm_xlate_buf_t *out, int *rc)
 {
-    const unsigned char  *start, *line, *nl, *end;
+    size_t                len, nlen;
+    const unsigned char  *start, *line, *nl, *end, *v;
 
     start = p;
     line = p + *scan;
@@ -163,21 +169,44 @@ ngx_http_llm_xlate_frame(ngx_http_llm_xlate_sse_t *s, const unsigned char *p,
             break;
         }
 
-        if (nl == line || (nl == line + 1 && line[0] == '\r')) {
-            /* an empty line: the event is start .. line */
-
-            if (line > start) {
-                *rc = ngx_http_llm_xlate_dispatch(s, start, line, out);
-
-                if (*rc != NGX_HTTP_LLM_XLATE_OK || s->done || s->failed) {
-                    *scan = n;
-                    return n;
-                }
-            }
-
-            start = nl + 1;
+        len = nl - line;
+        if (len && line[len - 1] == '\r') {
+            len--;
         }
 
+        if (len) {
+            nlen = ngx_http_llm_xlate_line(line, len, &v);
+
+            if (nlen == 5 && memcmp(line, "event", 5) == 0) {
+                s->ev_name = v - start;
+                s->ev_name_len = line + len - v;
+
+            } else if (nlen == 4 && memcmp(line, "data", 4) == 0
+                       && s->ev_ndata++ == 0)
+            {
+                s->ev_data = v - start;
+                s->ev_data_len = line + len - v;
+            }
+
+            line = nl + 1;
+            continue;
+        }
+
+        /* an empty line: the event is start .. line */
+
+        if (line > start) {
+            *rc = ngx_http_llm_xlate_dispatch(s, start, line, out);
+
+            if (*rc != NGX_HTTP_LLM_XLATE_OK || s->done || s->failed) {
+                *scan = n;
+                return n;
+            }
+        }
+
+        s->ev_name_len = 0;
+        s->ev_ndata = 0;
+
+        start = nl + 1;
         line = nl + 1;
     }
 
@@ -187,7 +216,49 @@ ngx_http_llm_xlate_frame(ngx_http_llm_xlate_sse_t *s, const unsigned char *p,
 }
 
 
-/* one event: its lines' fields, then its translation */
+/*
+ * A line's field: the length of its name; *v is its value (after the
+ * ':' and one space, or the line's end when it has no ':').
+ */
+
+static size_t
+ngx_http_llm_xlate_line(const unsigned char *p, size_t len,
+    const unsigned char **v)
+{
+    size_t                nlen;
+    const unsigned char  *c;
+
+    /* the usual fields without a search */
+
+    if (len >= 5 && memcmp(p, "data:", 5) == 0) {
+        c = p + 4;
+
+    } else if (len >= 6 && memcmp(p, "event:", 6) == 0) {
+        c = p + 5;
+
+    } else {
+        c = memchr(p, ':', len);
+    }
+
+    if (c == NULL) {
+        *v = p + len;
+        return len;
+    }
+
+    nlen = c - p;
+
+    c++;
+    if (c < p + len && *c == ' ') {
+        c++;
+    }
+
+    *v = c;
+
+    return nlen;
+}
+
+
+/* one event, p .. last, whose fields are in s->ev_*: its translation */
 
 static int
 ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
@@ -196,92 +267,33 @@ ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
 {
     int                               rc;
     char                              name[64];
-    size_t                            len, nlen, ndata, nname;
-    const unsigned char              *nl, *v, *d, *dlast, *vname;
+    size_t                            nname;
+    const unsigned char              *d, *dlast;
     ngx_http_llm_xlate_buf_t          joined;
     const ngx_http_llm_xlate_pair_t  *pair;
 
-    vname = NULL;
-    nname = 0;
-    d = NULL;
-    dlast = NULL;
-    ndata = 0;
-    memset(&joined, 0, sizeof(ngx_http_llm_xlate_buf_t));
-    rc = NGX_HTTP_LLM_XLATE_OK;
-
-    while (p < last) {
-        nl = memchr(p, '\n', last - p);
-        if (nl == NULL) {
-            nl = last;
-        }
-
-        len = nl - p;
-        if (len && p[len - 1] == '\r') {
-            len--;
-        }
-
-        /* the usual fields without a search */
-
-        if (len >= 5 && memcmp(p, "data:", 5) == 0) {
-            v = p + 4;
-
-        } else if (len >= 6 && memcmp(p, "event:", 6) == 0) {
-            v = p + 5;
-
-        } else {
-            v = memchr(p, ':', len);
-        }
-
-        nlen = v ? (size_t) (v - p) : len;
-
-        if (v) {
-            v++;
-            if (v < p + len && *v == ' ') {
-                v++;
-            }
-
-        } else {
-            v = p + len;
-        }
-
-        if (nlen == 5 && memcmp(p, "event", 5) == 0) {
-            /* the name: copied for the general path only */
-            vname = v;
-            nname = p + len - v;
-
-        } else if (nlen == 4 && memcmp(p, "data", 4) == 0) {
-            if (ndata++ == 0) {
-                d = v;
-                dlast = p + len;
-
-            } else {
-                /* several data lines are one value joined by LF */
-                if (ndata == 2) {
-                    rc |= ngx_http_llm_xlate_buf_append(&joined, d,
-                                                        dlast - d);
-                }
-
-                rc |= ngx_http_llm_xlate_buf_append(&joined, "\n", 1);
-                rc |= ngx_http_llm_xlate_buf_append(&joined, v, p + len - v);
-            }
-        }
-
-        p = nl + 1;
-    }
-
-    if (rc != NGX_HTTP_LLM_XLATE_OK) {
-        ngx_http_llm_xlate_buf_free(&joined);
-        return NGX_HTTP_LLM_XLATE_NOMEM;
-    }
-
-    if (ndata == 0) {
+    if (s->ev_ndata == 0) {
         /* comments and keep-alives carry nothing to translate */
         return NGX_HTTP_LLM_XLATE_OK;
     }
 
-    if (ndata > 1) {
+    memset(&joined, 0, sizeof(ngx_http_llm_xlate_buf_t));
+
+    if (s->ev_ndata > 1) {
+        /* several data lines are one value joined by LF */
+        if (ngx_http_llm_xlate_join(p, last, &joined)
+            != NGX_HTTP_LLM_XLATE_OK)
+        {
+            ngx_http_llm_xlate_buf_free(&joined);
+            return NGX_HTTP_LLM_XLATE_NOMEM;
+        }
+
         d = joined.data;
         dlast = joined.data + joined.len;
+
+    } else {
+        d = p + s->ev_data;
+        dlast = d + s->ev_data_len;
     }
 
     pair = ngx_http_llm_xlate_pair(s->to, s->from);
@@ -300,10 +312,10 @@ ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
 
     if (rc == NGX_HTTP_LLM_XLATE_DECLINED) {
         /* the name, cut to the buffer (no snprintf on every event) */
-        nname = ngx_http_llm_xlate_min(nname, sizeof(name) - 1);
+        nname = ngx_http_llm_xlate_min(s->ev_name_len, sizeof(name) - 1);
 
         if (nname) {
-            memcpy(name, vname, nname);
+            memcpy(name, p + s->ev_name, nname);
         }
 
         name[nname] = '\0';
@@ -317,6 +329,47 @@ ngx_http_llm_xlate_dispatch(ngx_http_llm_xlate_sse_t *s,
     ngx_http_llm_xlate_buf_free(&joined);
 
     return rc;
+}
+
+
+/* the data lines of the event p .. last, joined by LF */
+
+static int
+ngx_http_llm_xlate_join(const unsigned char *p, const unsigned char *last,
+    ngx_http_llm_xlate_buf_t *joined)
+{
+    int                   rc;
+    size_t                len, nlen, ndata;
+    const unsigned char  *nl, *v;
+
+    rc = NGX_HTTP_LLM_XLATE_OK;
+    ndata = 0;
+
+    while (p < last) {
+        nl = memchr(p, '\n', last - p);
+        if (nl == NULL) {
+            nl = last;
+        }
+
+        len = nl - p;
+        if (len && p[len - 1] == '\r') {
+            len--;
+        }
+
+        nlen = ngx_http_llm_xlate_line(p, len, &v);
+
+        if (nlen == 4 && memcmp(p, "data", 4) == 0) {
+            if (ndata++) {
+                rc |= ngx_http_llm_xlate_buf_append(joined, "\n", 1);
+            }
+
+            rc |= ngx_http_llm_xlate_buf_append(joined, v, p + len - v);
+        }
+
+        p = nl + 1;
+    }
+
+    return rc ? NGX_HTTP_LLM_XLATE_NOMEM : NGX_HTTP_LLM_XLATE_OK;
 }
 
 
