@@ -71,6 +71,9 @@ static const unsigned char *ngx_http_llm_json_string_avx2(
 static const unsigned char *ngx_http_llm_json_string_sse2(
     const unsigned char *p, const unsigned char *end, int *escaped,
     const unsigned char **err);
+static const unsigned char *ngx_http_llm_json_string_cpu(
+    const unsigned char *p, const unsigned char *end, int *escaped,
+    const unsigned char **err);
 
 /* -1: not known yet, 0: SSE2, 1: AVX2 */
 static int  ngx_http_llm_json_avx2 = -1;
@@ -383,8 +386,9 @@ ngx_http_llm_json_find_avx2(const unsigned char *p, const unsigned char *end)
 
 
 /*
- * The CPU is asked once; the SSE2 string function is not inlined here,
- * so that the AVX2 one is reached by a jump.
+ * Every way out is a jump, so that this costs a test and no frame: the
+ * CPU is asked once, on the first string, and the functions below are
+ * not inlined here.
  */
 
 const unsigned char *
@@ -396,15 +400,22 @@ ngx_http_llm_json_string(const unsigned char *p, const unsigned char *end,
     }
 
     if (ngx_http_llm_json_avx2 < 0) {
-        __builtin_cpu_init();
-        ngx_http_llm_json_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-
-        if (ngx_http_llm_json_avx2) {
-            return ngx_http_llm_json_string_avx2(p, end, escaped, err);
-        }
+        return ngx_http_llm_json_string_cpu(p, end, escaped, err);
     }
 
     return ngx_http_llm_json_string_sse2(p, end, escaped, err);
+}
+
+
+__attribute__((noinline))
+static const unsigned char *
+ngx_http_llm_json_string_cpu(const unsigned char *p,
+    const unsigned char *end, int *escaped, const unsigned char **err)
+{
+    __builtin_cpu_init();
+    ngx_http_llm_json_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+
+    return ngx_http_llm_json_string(p, end, escaped, err);
 }
 
 
@@ -414,7 +425,7 @@ ngx_http_llm_json_string(const unsigned char *p, const unsigned char *end,
  * the SSE2 loop, which starts with that byte.
  */
 
-__attribute__((target("avx2")))
+__attribute__((target("avx2"), noinline))
 static const unsigned char *
 ngx_http_llm_json_string_avx2(const unsigned char *p,
     const unsigned char *end, int *escaped, const unsigned char **err)
