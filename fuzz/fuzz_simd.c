@@ -1,12 +1,14 @@
 /*
- * libFuzzer harness: the SIMD scanner (SSE2 / NEON) against the portable
- * one, which is the scanner as it was before SIMD.  Every result must be
- * identical: code, error offset, every span (as an offset), the decoded
- * model name, the flags and the integer values.  Without cJSON and the
- * reference parser it runs some hundred times faster than fuzz_json, so
- * that tens of millions of inputs are cheap; each input is also checked
- * as the contents of a string in a valid body, at 4 alignments, so that
- * the vector loops see the bytes at other positions of a vector.
+ * libFuzzer harness: the SIMD scanner (AVX2 when the CPU has it, SSE2 /
+ * NEON), the SSE2-only build and the scanner as it was before issue 10
+ * (scan_before.c) against the portable one, which is the scanner as it
+ * was before SIMD.  Every result must be identical: code, error offset,
+ * every span (as an offset), the decoded model name, the flags and the
+ * integer values, the request signals.  Without cJSON and the reference
+ * parser it runs some hundred times faster than fuzz_json, so that tens
+ * of millions of inputs are cheap; each input is also checked as the
+ * contents of a string in a valid body, at 4 alignments, so that the
+ * vector loops see the bytes at other positions of a vector.
  */
 
 #include <stdint.h>
@@ -18,6 +20,10 @@
 
 
 int ngx_http_llm_json_scan_simd(const unsigned char *buf, size_t len,
+    unsigned char *name_buf, ngx_http_llm_json_doc_t *doc);
+int ngx_http_llm_json_scan_sse2(const unsigned char *buf, size_t len,
+    unsigned char *name_buf, ngx_http_llm_json_doc_t *doc);
+int ngx_http_llm_json_scan_before(const unsigned char *buf, size_t len,
     unsigned char *name_buf, ngx_http_llm_json_doc_t *doc);
 int ngx_http_llm_json_scan_portable(const unsigned char *buf, size_t len,
     unsigned char *name_buf, ngx_http_llm_json_doc_t *doc);
@@ -43,10 +49,11 @@ spans(const ngx_http_llm_json_doc_t *d, const uint8_t *buf, long *o)
         (long) d->max_tokens_value, (long) d->max_completion_tokens_value,
         (long) d->max_output_tokens_value, (long) d->n_value,
         (long) d->best_of_value, (long) d->error_offset,
-        d->model_name ? (long) d->model_len : -1L
+        d->model_name ? (long) d->model_len : -1L,
+        SPAN(d, input, buf), SPAN(d, user_text, buf), d->tools, d->images
     };
 
-    /* 10 spans of 2 offsets, 9 more values: 29 */
+    /* 10 spans of 2 offsets, 9 more values, the signals' 6: 35 */
     memcpy(o, v, sizeof(v));
 }
 
@@ -54,31 +61,46 @@ spans(const ngx_http_llm_json_doc_t *d, const uint8_t *buf, long *o)
 static void
 compare(const uint8_t *buf, size_t size)
 {
-    int                       rs, rp;
-    long                      os[29], op[29];
-    uint8_t                  *ns, *np;
-    ngx_http_llm_json_doc_t   ds, dp;
+    int                       rs, r2, rb, rp;
+    long                      os[35], o2[35], ob[35], op[35];
+    uint8_t                  *ns, *n2, *nb, *np;
+    ngx_http_llm_json_doc_t   ds, d2, db, dp;
 
     ns = malloc(size + 1);
+    n2 = malloc(size + 1);
+    nb = malloc(size + 1);
     np = malloc(size + 1);
 
     rs = ngx_http_llm_json_scan_simd(buf, size, ns, &ds);
+    r2 = ngx_http_llm_json_scan_sse2(buf, size, n2, &d2);
+    rb = ngx_http_llm_json_scan_before(buf, size, nb, &db);
     rp = ngx_http_llm_json_scan_portable(buf, size, np, &dp);
 
     spans(&ds, buf, os);
+    spans(&d2, buf, o2);
+    spans(&db, buf, ob);
     spans(&dp, buf, op);
 
     if (rs != rp || memcmp(os, op, sizeof(os)) != 0
         || (ds.model_name != NULL
-            && memcmp(ds.model_name, dp.model_name, ds.model_len) != 0))
+            && memcmp(ds.model_name, dp.model_name, ds.model_len) != 0)
+        || r2 != rp || memcmp(o2, op, sizeof(o2)) != 0
+        || (d2.model_name != NULL
+            && memcmp(d2.model_name, dp.model_name, d2.model_len) != 0)
+        || rb != rp || memcmp(ob, op, sizeof(ob)) != 0
+        || (db.model_name != NULL
+            && memcmp(db.model_name, dp.model_name, db.model_len) != 0))
     {
-        fprintf(stderr, "simd %d, portable %d, offsets %ld %ld, "
-                "input (%zu bytes): %.*s\n", rs, rp, os[27], op[27], size,
+        fprintf(stderr, "simd %d, sse2 %d, before %d, portable %d, "
+                "offsets %ld %ld %ld %ld, input (%zu bytes): %.*s\n",
+                rs, r2, rb, rp, os[27], o2[27], ob[27], op[27], size,
                 (int) (size > 400 ? 400 : size), (const char *) buf);
         abort();
     }
 
     free(ns);
+    free(n2);
+    free(nb);
     free(np);
 }
 

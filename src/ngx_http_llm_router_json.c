@@ -16,15 +16,32 @@
 #include "ngx_http_llm_router_json.h"
 
 
+#if (!defined NGX_HTTP_LLM_JSON_PORTABLE && defined __SSE2__)
+#include <emmintrin.h>
+#define NGX_HTTP_LLM_JSON_PROBE  1
+#endif
+
+
 /* decoded length of the longest key we look for, "max_completion_tokens" */
 #define NGX_HTTP_LLM_JSON_KEY_MAX  21
 
 
 #define ngx_http_llm_json_digit(c)  ((unsigned) ((c) - '0') < 10)
 
+/*
+ * Whitespace between tokens.  Every token starts with a byte above ' ',
+ * so one compare settles the usual case, no space at all.
+ */
+#define ngx_http_llm_json_ws(p, end)                                          \
+    if (p < end && *p <= ' ') {                                               \
+        p = ngx_http_llm_json_skip(p, end);                                   \
+    }
+
 
 static const unsigned char *ngx_http_llm_json_skip(const unsigned char *p,
     const unsigned char *end);
+static const unsigned char *ngx_http_llm_json_str(const unsigned char *p,
+    const unsigned char *end, int *escaped, const unsigned char **err);
 static const unsigned char *ngx_http_llm_json_number(const unsigned char *p,
     const unsigned char *end, const unsigned char **err);
 
@@ -149,7 +166,8 @@ value:
         }
 
         stack[depth++] = '}';
-        p = ngx_http_llm_json_skip(p + 1, end);
+        p++;
+        ngx_http_llm_json_ws(p, end);
 
         if (p < end && *p == '}') {
             p++;
@@ -165,7 +183,8 @@ value:
         }
 
         stack[depth++] = ']';
-        p = ngx_http_llm_json_skip(p + 1, end);
+        p++;
+        ngx_http_llm_json_ws(p, end);
 
         if (p < end && *p == ']') {
             p++;
@@ -176,12 +195,22 @@ value:
         goto value;
 
     case '"':
-        q = ngx_http_llm_json_string(p + 1, end, &escaped, &err);
+        q = ngx_http_llm_json_str(p + 1, end, &escaped, &err);
         if (q == NULL) {
             goto malformed;
         }
 
-        if (want) {
+        /* a message's role and content, as sig_value() takes them */
+
+        if (want == NGX_HTTP_LLM_SIG_ROLE) {
+            sig.user = (!escaped && q - p == 5
+                        && memcmp(p, "\"user\"", 6) == 0);
+
+        } else if (want == NGX_HTTP_LLM_SIG_CONTENT) {
+            sig.text.start = p;
+            sig.text.end = q + 1;
+
+        } else if (want) {
             ngx_http_llm_json_sig_value(&sig, doc, escaped ? -want : want,
                                         p, q + 1, end);
         }
@@ -240,7 +269,7 @@ key:
     key = p;
     escaped = 0;
 
-    q = ngx_http_llm_json_string(p + 1, end, &escaped, &err);
+    q = ngx_http_llm_json_str(p + 1, end, &escaped, &err);
     if (q == NULL) {
         goto malformed;
     }
@@ -274,14 +303,16 @@ key:
         }
     }
 
-    p = ngx_http_llm_json_skip(q + 1, end);
+    p = q + 1;
+    ngx_http_llm_json_ws(p, end);
 
     if (p == end || *p != ':') {
         err = p;
         goto malformed;
     }
 
-    p = ngx_http_llm_json_skip(p + 1, end);
+    p++;
+    ngx_http_llm_json_ws(p, end);
 
     if (span != NULL && p < end) {
         span->start = p;
@@ -296,22 +327,27 @@ key:
         } else {
             nested = span;
         }
+
     }
 
     goto value;
 
 next:
 
-    /* p is one past a complete value */
+    /* p is one past a complete value; the depth says of what */
 
-    if (sig.in_input && depth <= 3) {
-        if (depth == 1) {
-            /* the end of the top-level input member */
-            doc->input.end = p;
-            sig.in_input = 0;
-            sig.in_msgs = 0;
+    switch (depth) {
 
-        } else if (depth == 2) {
+    case 3:
+        if (sig.in_input) {
+            /* the end of a message's member */
+            sig.in_content = 0;
+        }
+
+        break;
+
+    case 2:
+        if (sig.in_input) {
             /* the end of a message: the last user message's text wins */
             if (sig.user && sig.text.start != NULL) {
                 doc->user_text = sig.text;
@@ -319,25 +355,34 @@ next:
 
             sig.user = 0;
             sig.text.start = NULL;
-
-        } else {
-            /* the end of a message's member */
-            sig.in_content = 0;
         }
-    }
 
-    if (depth == 1 && top != NULL) {
-        top->end = p;
-        ngx_http_llm_json_value_done(doc, top);
-        top = NULL;
-        in_options = 0;
+        if (nested != NULL) {
+            nested->end = p;
+            ngx_http_llm_json_value_done(doc, nested);
+            nested = NULL;
+        }
 
-    } else if (depth == 2 && nested != NULL) {
-        nested->end = p;
-        ngx_http_llm_json_value_done(doc, nested);
-        nested = NULL;
+        break;
 
-    } else if (depth == 0) {
+    case 1:
+        if (sig.in_input) {
+            /* the end of the top-level input member */
+            doc->input.end = p;
+            sig.in_input = 0;
+            sig.in_msgs = 0;
+        }
+
+        if (top != NULL) {
+            top->end = p;
+            ngx_http_llm_json_value_done(doc, top);
+            top = NULL;
+            in_options = 0;
+        }
+
+        break;
+
+    case 0:
         root_end = p;
         p = ngx_http_llm_json_skip(p, end);
 
@@ -349,7 +394,7 @@ next:
         goto done;
     }
 
-    p = ngx_http_llm_json_skip(p, end);
+    ngx_http_llm_json_ws(p, end);
 
     if (p == end) {
         err = p;
@@ -357,7 +402,8 @@ next:
     }
 
     if (*p == ',') {
-        p = ngx_http_llm_json_skip(p + 1, end);
+        p++;
+        ngx_http_llm_json_ws(p, end);
 
         if (stack[depth - 1] == '}') {
             goto key;
@@ -457,16 +503,67 @@ ngx_http_llm_json_strerror(int rc)
 }
 
 
-/* a table: one load and one test per byte, and most runs are one space */
+/*
+ * A table: one load and one test per byte.  Most runs are one space
+ * (json.dumps() writes one after ':' and ','), settled first.
+ */
 
 static const unsigned char *
 ngx_http_llm_json_skip(const unsigned char *p, const unsigned char *end)
 {
+    if (p < end && *p == ' ') {
+        p++;
+
+        if (p < end && *p > ' ') {
+            return p;
+        }
+    }
+
     while (p < end && ngx_http_llm_json_space[*p]) {
         p++;
     }
 
     return p;
+}
+
+
+/*
+ * A string's closing quote, p past the opening one (as json_string()).
+ * Keys and roles end within 16 bytes: one SSE2 test here, its constants
+ * kept in the scanner's registers, instead of a call.  A string longer
+ * than that goes on in json_string(), and one with an escape or a bad
+ * byte starts there again at that byte (the first it will find).
+ */
+
+static inline const unsigned char *
+ngx_http_llm_json_str(const unsigned char *p, const unsigned char *end,
+    int *escaped, const unsigned char **err)
+{
+#if (NGX_HTTP_LLM_JSON_PROBE)
+    unsigned  m;
+    __m128i   v;
+
+    if (end - p >= 16) {
+        v = _mm_loadu_si128((const __m128i *) (const void *) p);
+        v = _mm_min_epu8(_mm_subs_epu8(_mm_xor_si128(v, _mm_set1_epi8(0x02)),
+                                       _mm_set1_epi8(0x20)),
+                         _mm_xor_si128(v, _mm_set1_epi8('\\')));
+        m = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v,
+                                                    _mm_setzero_si128()));
+
+        if (m == 0) {
+            return ngx_http_llm_json_string(p + 16, end, escaped, err);
+        }
+
+        p += __builtin_ctz(m);
+
+        if (*p == '"') {
+            return p;
+        }
+    }
+#endif
+
+    return ngx_http_llm_json_string(p, end, escaped, err);
 }
 
 

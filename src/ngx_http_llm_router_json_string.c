@@ -9,6 +9,8 @@
  * is tested for '"', '\\' and bytes < 0x20 with borrow tricks (the
  * "haszero"/"hasless" SWAR idioms).  The choice is made at compile time;
  * -DNGX_HTTP_LLM_JSON_PORTABLE forces the word loop (fuzz/ tests both).
+ * On x86-64 a CPU with AVX2, found at run time, skips them 32 bytes per
+ * vector instead of 16 (-DNGX_HTTP_LLM_JSON_NO_AVX2: SSE2 only).
  */
 
 
@@ -23,6 +25,11 @@
 #if (defined __SSE2__)
 #include <emmintrin.h>
 #define NGX_HTTP_LLM_JSON_SSE2  1
+#if (defined __x86_64__ && defined __GNUC__                                   \
+     && !defined NGX_HTTP_LLM_JSON_NO_AVX2)
+#include <immintrin.h>
+#define NGX_HTTP_LLM_JSON_AVX2  1
+#endif
 #elif (defined __aarch64__ && defined __ARM_NEON)
 #include <arm_neon.h>
 #define NGX_HTTP_LLM_JSON_NEON  1
@@ -55,6 +62,22 @@ static uint64_t ngx_http_llm_json_mask(uint64_t w);
 #endif
 static const unsigned char *ngx_http_llm_json_find(const unsigned char *p,
     const unsigned char *end);
+static const unsigned char *ngx_http_llm_json_escape(const unsigned char *p,
+    const unsigned char *end, const unsigned char **err);
+#if (NGX_HTTP_LLM_JSON_AVX2)
+static const unsigned char *ngx_http_llm_json_string_avx2(
+    const unsigned char *p, const unsigned char *end, int *escaped,
+    const unsigned char **err);
+static const unsigned char *ngx_http_llm_json_string_sse2(
+    const unsigned char *p, const unsigned char *end, int *escaped,
+    const unsigned char **err);
+static const unsigned char *ngx_http_llm_json_string_cpu(
+    const unsigned char *p, const unsigned char *end, int *escaped,
+    const unsigned char **err);
+
+/* -1: not known yet, 0: SSE2, 1: AVX2 */
+static int  ngx_http_llm_json_avx2 = -1;
+#endif
 static uint32_t ngx_http_llm_json_hex4(const unsigned char *p);
 
 
@@ -286,6 +309,144 @@ ngx_http_llm_json_find(const unsigned char *p, const unsigned char *end)
 #endif
 
 
+#if (NGX_HTTP_LLM_JSON_AVX2)
+
+/*
+ * As the SSE2 find above, 32 bytes per vector: the same three operations
+ * and one compare per 32 bytes, 64 bytes per round.
+ */
+
+__attribute__((target("avx2")))
+static inline const unsigned char *
+ngx_http_llm_json_find_avx2(const unsigned char *p, const unsigned char *end)
+{
+    unsigned  m;
+    uint64_t  m64;
+    __m256i   k02, k20, kbs, zero, v0, v1;
+
+#define ngx_http_llm_json_avx2_test(v, a)                                     \
+    v = _mm256_loadu_si256((const __m256i *) (const void *) (a));             \
+    v = _mm256_min_epu8(_mm256_subs_epu8(_mm256_xor_si256(v, k02), k20),      \
+                        _mm256_xor_si256(v, kbs))
+
+    k02 = _mm256_set1_epi8(0x02);
+    k20 = _mm256_set1_epi8(0x20);
+    kbs = _mm256_set1_epi8('\\');
+    zero = _mm256_setzero_si256();
+
+    /* most strings are short: one vector first */
+
+    if (end - p >= 32) {
+        ngx_http_llm_json_avx2_test(v0, p);
+        m = (unsigned) _mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, zero));
+
+        if (m != 0) {
+            return p + __builtin_ctz(m);
+        }
+
+        p += 32;
+    }
+
+    while (end - p >= 64) {
+        ngx_http_llm_json_avx2_test(v0, p);
+        ngx_http_llm_json_avx2_test(v1, p + 32);
+
+        m = (unsigned) _mm256_movemask_epi8(
+                _mm256_cmpeq_epi8(_mm256_min_epu8(v0, v1), zero));
+
+        if (m != 0) {
+            m64 = (uint64_t) (unsigned) _mm256_movemask_epi8(
+                                            _mm256_cmpeq_epi8(v0, zero))
+                  | (uint64_t) (unsigned) _mm256_movemask_epi8(
+                                        _mm256_cmpeq_epi8(v1, zero)) << 32;
+
+            return p + __builtin_ctzll(m64);
+        }
+
+        p += 64;
+    }
+
+    if (end - p >= 32) {
+        ngx_http_llm_json_avx2_test(v0, p);
+        m = (unsigned) _mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, zero));
+
+        if (m != 0) {
+            return p + __builtin_ctz(m);
+        }
+
+        p += 32;
+    }
+
+#undef ngx_http_llm_json_avx2_test
+
+    /* the last bytes of the body, SSE2's */
+
+    return ngx_http_llm_json_find(p, end);
+}
+
+
+/*
+ * Every way out is a jump, so that this costs a test and no frame: the
+ * CPU is asked once, on the first string, and the functions below are
+ * not inlined here.
+ */
+
+const unsigned char *
+ngx_http_llm_json_string(const unsigned char *p, const unsigned char *end,
+    int *escaped, const unsigned char **err)
+{
+    if (ngx_http_llm_json_avx2 > 0) {
+        return ngx_http_llm_json_string_avx2(p, end, escaped, err);
+    }
+
+    if (ngx_http_llm_json_avx2 < 0) {
+        return ngx_http_llm_json_string_cpu(p, end, escaped, err);
+    }
+
+    return ngx_http_llm_json_string_sse2(p, end, escaped, err);
+}
+
+
+__attribute__((noinline))
+static const unsigned char *
+ngx_http_llm_json_string_cpu(const unsigned char *p,
+    const unsigned char *end, int *escaped, const unsigned char **err)
+{
+    __builtin_cpu_init();
+    ngx_http_llm_json_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+
+    return ngx_http_llm_json_string(p, end, escaped, err);
+}
+
+
+/*
+ * Without a call or a frame: the first special byte found by AVX2, when
+ * it is the closing quote; from an escape, a control byte or the end on
+ * the SSE2 loop, which starts with that byte.
+ */
+
+__attribute__((target("avx2"), noinline))
+static const unsigned char *
+ngx_http_llm_json_string_avx2(const unsigned char *p,
+    const unsigned char *end, int *escaped, const unsigned char **err)
+{
+    p = ngx_http_llm_json_find_avx2(p, end);
+
+    if (p < end && *p == '"') {
+        return p;
+    }
+
+    return ngx_http_llm_json_string_sse2(p, end, escaped, err);
+}
+
+
+__attribute__((noinline))
+static const unsigned char *
+ngx_http_llm_json_string_sse2(const unsigned char *p,
+    const unsigned char *end, int *escaped, const unsigned char **err)
+
+#else
+
 /*
  * p is past the opening quote.  Returns the closing quote, or NULL and
  * *err: the offending byte, the '\' of a bad escape, or end.
@@ -294,10 +455,9 @@ ngx_http_llm_json_find(const unsigned char *p, const unsigned char *end)
 const unsigned char *
 ngx_http_llm_json_string(const unsigned char *p, const unsigned char *end,
     int *escaped, const unsigned char **err)
-{
-    uint32_t              c;
-    const unsigned char  *bs;
 
+#endif
+{
     for ( ;; ) {
 
         p = ngx_http_llm_json_find(p, end);
@@ -319,52 +479,71 @@ ngx_http_llm_json_string(const unsigned char *p, const unsigned char *end,
         /* a backslash */
 
         *escaped = 1;
-        bs = p;
 
-        if (end - p < 2) {
+        p = ngx_http_llm_json_escape(p, end, err);
+        if (p == NULL) {
+            return NULL;
+        }
+    }
+}
+
+
+/*
+ * p is at a backslash.  Returns the byte after the escape, or NULL and
+ * *err: the '\' of a bad escape (of the high surrogate's when a pair is
+ * broken).
+ */
+
+static const unsigned char *
+ngx_http_llm_json_escape(const unsigned char *p, const unsigned char *end,
+    const unsigned char **err)
+{
+    uint32_t              c;
+    const unsigned char  *bs;
+
+    bs = p;
+
+    if (end - p < 2) {
+        goto invalid;
+    }
+
+    switch (p[1]) {
+
+    case '"': case '\\': case '/':
+    case 'b': case 'f': case 'n': case 'r': case 't':
+        return p + 2;
+
+    case 'u':
+        if (end - p < 6) {
             goto invalid;
         }
 
-        switch (p[1]) {
+        c = ngx_http_llm_json_hex4(p + 2);
+        p += 6;
 
-        case '"': case '\\': case '/':
-        case 'b': case 'f': case 'n': case 'r': case 't':
-            p += 2;
-            continue;
+        if (c < 0xd800 || (c > 0xdfff && c <= 0xffff)) {
+            return p;
+        }
 
-        case 'u':
-            if (end - p < 6) {
-                goto invalid;
-            }
-
-            c = ngx_http_llm_json_hex4(p + 2);
-            p += 6;
-
-            if (c < 0xd800 || (c > 0xdfff && c <= 0xffff)) {
-                continue;
-            }
-
-            if (c > 0xdbff) {
-                /* a bad hex digit, or a low surrogate without a high one */
-                goto invalid;
-            }
-
-            if (end - p < 6 || p[0] != '\\' || p[1] != 'u') {
-                goto invalid;
-            }
-
-            c = ngx_http_llm_json_hex4(p + 2);
-
-            if (c < 0xdc00 || c > 0xdfff) {
-                goto invalid;
-            }
-
-            p += 6;
-            continue;
-
-        default:
+        if (c > 0xdbff) {
+            /* a bad hex digit, or a low surrogate without a high one */
             goto invalid;
         }
+
+        if (end - p < 6 || p[0] != '\\' || p[1] != 'u') {
+            goto invalid;
+        }
+
+        c = ngx_http_llm_json_hex4(p + 2);
+
+        if (c < 0xdc00 || c > 0xdfff) {
+            goto invalid;
+        }
+
+        return p + 6;
+
+    default:
+        goto invalid;
     }
 
 invalid:
