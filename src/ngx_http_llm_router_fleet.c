@@ -71,6 +71,7 @@ struct ngx_http_llm_fleet_req_s {
     ngx_http_llm_reservation_t      *refused;
     ngx_str_t                        marker;    /* its batch's */
     ngx_uint_t                       field;     /* its place in it */
+    time_t                           time;      /* of the reservation */
     ngx_str_t                       *rkeys;     /* by reservation */
     int64_t                         *amounts;
     ngx_uint_t                       n;
@@ -152,6 +153,7 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     fr->r = r;
     fr->ctx = ctx;
     fr->handler = handler;
+    fr->time = now;
     fr->amounts = (int64_t *) (fr + 1);
     fr->rkeys = (ngx_str_t *) (fr->amounts + nb * 3);
 
@@ -302,7 +304,9 @@ ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
 
     fr->field = next->n + 1;
 
-    if (ngx_http_llm_fleet_arg_num(&next->args, fr->n, log) != NGX_OK) {
+    if (ngx_http_llm_fleet_arg_num(&next->args, fr->field, log) != NGX_OK
+        || ngx_http_llm_fleet_arg_num(&next->args, fr->n, log) != NGX_OK)
+    {
         goto failed;
     }
 
@@ -332,7 +336,7 @@ ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
     }
 
     next->nkeys += (next->n == 0) + fr->n;
-    next->nargs += (next->n == 0) + 1 + 4 * fr->n;
+    next->nargs += (next->n == 0) + 2 + 4 * fr->n;
     next->elements += elements;
 
     next->items[next->n].fr = fr;
@@ -734,9 +738,9 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 {
     u_char                      *q;
     time_t                       now, start, end;
-    int64_t                      actual;
+    int64_t                      actual, ttl;
     ngx_log_t                   *log;
-    ngx_uint_t                   i, n, m, local;
+    ngx_uint_t                   i, n, m, k, local;
     ngx_http_llm_fleet_req_t    *fr;
     size_t                       saved[2];
     ngx_http_llm_fleet_next_t   *next;
@@ -778,7 +782,13 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         goto failed;
     }
 
-    /* the reservations as they were sent: fr->rkeys[i] is theirs */
+    /*
+     * the reservations as they were sent: fr->rkeys[i] is theirs; the
+     * key of the current window only if the window turned since (ttl 0:
+     * none, the usage goes to the key reserved in)
+     */
+
+    k = 1;
 
     for (i = 0; i < n; i++) {
         res = &ctx->budget.reservations[i];
@@ -791,51 +801,53 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         }
 
         actual = 0;
-        end = now;
+        ttl = 0;
 
-        if (local) {
-            /* nothing is added: the used key is never read */
-            if (ngx_http_llm_fleet_arg(&next->keys, fr->rkeys[i].data,
-                                       fr->rkeys[i].len, log)
-                != NGX_OK)
-            {
-                goto failed;
-            }
+        /* after a timeout ctx->budget.reservations are the local ones */
 
-        } else {
-            /* after a timeout ctx->budget.reservations are the local ones */
+        if (!local) {
             m = res->metric;
+            actual = used[i];
             start = ngx_http_llm_window_start(now,
                                               res->budget->limit[m].window);
-            end = ngx_http_llm_window_end(now, res->budget->limit[m].window);
-            actual = used[i];
 
-            q = ngx_pnalloc(r->pool, sizeof("llm:b:::")
-                                     + res->budget->name.len + 16
-                                     + NGX_TIME_T_LEN + res->key.len);
-            if (q == NULL
-                || ngx_http_llm_fleet_arg(&next->keys, q,
-                                   ngx_http_llm_fleet_key(q,
-                                          &res->budget->name, m, start,
-                                          &res->key)
-                                   - q, log)
-                   != NGX_OK)
+            if (start != ngx_http_llm_window_start(fr->time,
+                                              res->budget->limit[m].window))
             {
-                goto failed;
+                end = ngx_http_llm_window_end(now,
+                                              res->budget->limit[m].window);
+                ttl = end - now + 60;
+
+                q = ngx_pnalloc(r->pool, sizeof("llm:b:::")
+                                         + res->budget->name.len + 16
+                                         + NGX_TIME_T_LEN + res->key.len);
+                if (q == NULL
+                    || ngx_http_llm_fleet_arg(&next->keys, q,
+                                       ngx_http_llm_fleet_key(q,
+                                              &res->budget->name, m, start,
+                                              &res->key)
+                                       - q, log)
+                       != NGX_OK)
+                {
+                    goto failed;
+                }
+
+                k++;
             }
         }
 
         if (ngx_http_llm_fleet_arg_num(&next->args, -fr->amounts[i], log)
             != NGX_OK
             || ngx_http_llm_fleet_arg_num(&next->args, actual, log) != NGX_OK
-            || ngx_http_llm_fleet_arg_num(&next->args, end - now + 60, log)
-               != NGX_OK)
+            || ngx_http_llm_fleet_arg_num(&next->args, ttl, log) != NGX_OK)
         {
             goto failed;
         }
+
+        k++;
     }
 
-    next->nkeys += 1 + 2 * n;
+    next->nkeys += k;
     next->nargs += 2 + 3 * n;
     next->n++;
 

@@ -18,36 +18,43 @@ ngx_str_t  ngx_http_llm_scripts[NGX_HTTP_LLM_NSCRIPTS] = {
      * reserve, a batch: the reservations of the requests of one turn of
      * a worker's event loop, applied in order, each as if alone.  KEYS
      * the batch's marker, then per request its n keys; ARGV the marker's
-     * ttl, then per request n, and per key limit, amount, ttl, dry run.
-     * The reply, per request: {1, 0, left * n} (reserved; left before
-     * it, per key), or {0, index, left} (refused by that key).  A key is
-     * read once and written once per batch, however many requests share
-     * it (nobody sees it in between); its ttl is set when it is made.
-     * The marker is a hash, a field per reservation made (its request's
-     * place in the batch), written in one call.
+     * ttl, then per request its field in the marker, n, and per key
+     * limit, amount, ttl, dry run.  The reply, per request: {1, 0,
+     * left * n} (reserved; left before it, per key), or {0, index, left}
+     * (refused by that key).  A key is read once and written once per
+     * batch, however many requests share it (nobody sees it in between);
+     * its ttl is set when it is made, its limit read as a number once
+     * while it stays the same.  The marker is a hash, a field per
+     * reservation made, written in one call; fields and values are the
+     * arguments' strings (a number would be formatted by Redis).
      */
     ngx_string(
-        "local k, a, o, j, out, c, keys, made = 1, 2, 0, 0, {}, {}, {}, {}\n"
-        "while a <= #ARGV do\n"
-        "  local n, refused, left = tonumber(ARGV[a]), nil, {}\n"
-        "  j = j + 1\n"
+        "local na, k, a, o, out, c, keys, made, left, amt =\n"
+        "  #ARGV, 1, 2, 0, {}, {}, {}, {}, {}, {}\n"
+        "while a <= na do\n"
+        "  local n, refused = tonumber(ARGV[a + 1]), nil\n"
         "  for i = 1, n do\n"
-        "    local b, key = a + (i - 1) * 4, KEYS[k + i]\n"
+        "    local b, key = a + 2 + (i - 1) * 4, KEYS[k + i]\n"
         "    local e = c[key]\n"
         "    if not e then\n"
         "      local v = redis.call('HMGET', key, 'used', 'res')\n"
         "      e = {tonumber(v[1]) or 0, tonumber(v[2]) or 0, 0,\n"
-        "           not v[1] and not v[2], ARGV[b + 3]}\n"
+        "           not v[1] and not v[2], ARGV[b + 2], nil, 0}\n"
         "      c[key] = e\n"
         "      keys[#keys + 1] = key\n"
         "    end\n"
-        "    local l = tonumber(ARGV[b + 1]) - e[1] - e[2]\n"
-        "    if tonumber(ARGV[b + 2]) > l and ARGV[b + 4] == '0' then\n"
+        "    if e[6] ~= ARGV[b] then\n"
+        "      e[6] = ARGV[b]\n"
+        "      e[7] = tonumber(e[6])\n"
+        "    end\n"
+        "    local l, v = e[7] - e[1] - e[2], tonumber(ARGV[b + 1])\n"
+        "    if v > l and ARGV[b + 3] == '0' then\n"
         "      refused = i\n"
         "      left[1] = l\n"
         "      break\n"
         "    end\n"
         "    left[i] = l\n"
+        "    amt[i] = v\n"
         "  end\n"
         "  if refused then\n"
         "    out[o + 1], out[o + 2], out[o + 3] = 0, refused, left[1]\n"
@@ -55,18 +62,17 @@ ngx_str_t  ngx_http_llm_scripts[NGX_HTTP_LLM_NSCRIPTS] = {
         "  else\n"
         "    for i = 1, n do\n"
         "      local e = c[KEYS[k + i]]\n"
-        "      local v = tonumber(ARGV[a + (i - 1) * 4 + 2])\n"
-        "      e[2] = e[2] + v\n"
-        "      e[3] = e[3] + v\n"
+        "      e[2] = e[2] + amt[i]\n"
+        "      e[3] = e[3] + amt[i]\n"
         "    end\n"
-        "    made[#made + 1] = j\n"
-        "    made[#made + 1] = 1\n"
+        "    made[#made + 1] = ARGV[a]\n"
+        "    made[#made + 1] = '1'\n"
         "    out[o + 1], out[o + 2] = 1, 0\n"
         "    for i = 1, n do out[o + 2 + i] = left[i] end\n"
         "    o = o + 2 + n\n"
         "  end\n"
         "  k = k + n\n"
-        "  a = a + 1 + 4 * n\n"
+        "  a = a + 2 + 4 * n\n"
         "end\n"
         "for _, key in ipairs(keys) do\n"
         "  local e = c[key]\n"
@@ -85,41 +91,70 @@ ngx_str_t  ngx_http_llm_scripts[NGX_HTTP_LLM_NSCRIPTS] = {
      * settle, a batch: per request, once (its field of its batch's
      * marker is deleted: a batch sent again after a lost reply counts
      * each request once).  KEYS per request: its batch's marker, and per
-     * reservation the key reserved in and the key of the current window;
-     * ARGV per request: its field, its n reservations, and per
-     * reservation minus the amount, the real usage, the ttl of the
-     * current window's key.  Added up per key, written once per key.  A
-     * key reserved in that is gone (expired) comes back with res 0 for
-     * a minute.  The number of requests settled.
+     * reservation the key reserved in, then the key of the current
+     * window if that is another one; ARGV per request: its field, its n
+     * reservations, and per reservation minus the amount, the real
+     * usage, and the ttl of the current window's key, 0 if it is the
+     * key reserved in (no second key: most requests end in the window
+     * they began in).  Requests in a row of the same marker (reserved
+     * together) are looked up in it with one HMGET and deleted with one
+     * HDEL, a lone one with HDEL alone.  Added up per key, written once
+     * per key.  A key reserved in that is gone (expired) comes back with
+     * res 0 for a minute.  The number of requests settled.
      */
     ngx_string(
-        "local k, a, done, c, keys = 1, 1, 0, {}, {}\n"
-        "local function acc(key, f, v, ttl)\n"
+        "local na, k, a, done, c, keys, f, p, q, nn = #ARGV, 1, 1, 0, {},\n"
+        "  {}, {}, {}, {}, {}\n"
+        "local function acc(key, i, v, ttl)\n"
         "  local e = c[key]\n"
         "  if not e then\n"
         "    e = {0, 0, nil}\n"
         "    c[key] = e\n"
         "    keys[#keys + 1] = key\n"
         "  end\n"
-        "  e[f] = e[f] + v\n"
+        "  e[i] = e[i] + v\n"
         "  if ttl then e[3] = ttl end\n"
         "end\n"
-        "while a <= #ARGV do\n"
-        "  local n = tonumber(ARGV[a + 1])\n"
-        "  if redis.call('HDEL', KEYS[k], ARGV[a]) == 1 then\n"
-        "    done = done + 1\n"
+        "while a <= na do\n"
+        "  local m, r = KEYS[k], 0\n"
+        "  repeat\n"
+        "    local n = tonumber(ARGV[a + 1])\n"
+        "    r = r + 1\n"
+        "    f[r], p[r], q[r], nn[r] = ARGV[a], a, k, n\n"
+        "    k = k + 1 + n\n"
         "    for i = 1, n do\n"
-        "      local b = a + 2 + (i - 1) * 3\n"
-        "      local rk, uk = KEYS[k + 2 * i - 1], KEYS[k + 2 * i]\n"
-        "      acc(rk, 1, tonumber(ARGV[b]))\n"
-        "      local u = tonumber(ARGV[b + 1])\n"
-        "      if u ~= 0 then\n"
-        "        acc(uk, 2, u, uk ~= rk and ARGV[b + 2] or nil)\n"
+        "      if ARGV[a + 3 * i + 1] ~= '0' then k = k + 1 end\n"
+        "    end\n"
+        "    a = a + 2 + 3 * n\n"
+        "  until a > na or KEYS[k] ~= m\n"
+        "  local v\n"
+        "  if r == 1 then\n"
+        "    v = {redis.call('HDEL', m, f[1]) == 1}\n"
+        "  else\n"
+        "    v = redis.call('HMGET', m, unpack(f, 1, r))\n"
+        "    redis.call('HDEL', m, unpack(f, 1, r))\n"
+        "  end\n"
+        "  for x = 1, r do\n"
+        "    if v[x] then\n"
+        "      local b, j = p[x] + 2, q[x] + 1\n"
+        "      done = done + 1\n"
+        "      for i = 1, nn[x] do\n"
+        "        local rk, ttl = KEYS[j], ARGV[b + 2]\n"
+        "        local uk = rk\n"
+        "        j = j + 1\n"
+        "        if ttl ~= '0' then\n"
+        "          uk = KEYS[j]\n"
+        "          j = j + 1\n"
+        "        else\n"
+        "          ttl = nil\n"
+        "        end\n"
+        "        acc(rk, 1, tonumber(ARGV[b]))\n"
+        "        local u = tonumber(ARGV[b + 1])\n"
+        "        if u ~= 0 then acc(uk, 2, u, ttl) end\n"
+        "        b = b + 3\n"
         "      end\n"
         "    end\n"
         "  end\n"
-        "  k = k + 1 + 2 * n\n"
-        "  a = a + 2 + 3 * n\n"
         "end\n"
         "for _, key in ipairs(keys) do\n"
         "  local e = c[key]\n"

@@ -78,13 +78,14 @@ sub answer {
     my ($mode) = map { /^llm:b:[^:]+:[^:]+:\d+:(\w+)$/ ? $1 : () } @$cmd;
     $mode //= 'ok';
     # EVALSHA sha numkeys keys... args: a reservation's batch starts its
-    # args with the markers' ttl, then per request its n keys and 4 * n
+    # args with the markers' ttl, then per request its field, its n keys
+    # and 4 * n
     my $args = 3 + ($cmd->[2] // 0);
     my $reserve = ($cmd->[$args] // '') eq '21600';
     return ":1\r\n" unless $reserve;            # a settle
     my @ok;                                     # {1, 0, left...} each
-    for (my $a = $args + 1; $a < @$cmd; $a += 1 + 4 * $cmd->[$a]) {
-        push @ok, 1, 0, (1000) x $cmd->[$a];
+    for (my $a = $args + 1; $a + 1 < @$cmd; $a += 2 + 4 * $cmd->[$a + 1]) {
+        push @ok, 1, 0, (1000) x $cmd->[$a + 1];
     }
     my $ok = '*' . @ok . "\r\n" . join('', map { ":$_\r\n" } @ok);
     if ($mode eq 'noscript') {

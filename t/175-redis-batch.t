@@ -37,8 +37,8 @@ require './t/redis.pl';
 
 # The budget scripts' calls in the slowlog (one budget key per request).
 # A reservations' batch: KEYS its marker (llm:r:...), per request its
-# key; ARGV the markers' ttl, per request 1 + 4.  A settles' batch: KEYS
-# per request its marker, the key reserved in, the key of the window;
+# key; ARGV the markers' ttl, per request 2 + 4.  A settles' batch: KEYS
+# per request its marker, the key reserved in (the window's is the same);
 # ARGV per request 2 + 3.  The slowlog keeps 32 arguments at most, the
 # last saying how many more there were.
 sub batches {
@@ -52,10 +52,10 @@ sub batches {
         $total += $1 - 1 if $args->[-1] =~ /^\.\.\. \((\d+) more/;
         my $nkeys = $args->[2];
         my ($kind, $n);
-        if ($total == 3 + $nkeys + 1 + 5 * ($nkeys - 1)) {
+        if ($total == 3 + $nkeys + 1 + 6 * ($nkeys - 1)) {
             ($kind, $n) = ('reserve', $nkeys - 1);
-        } elsif ($nkeys % 3 == 0 && $total == 3 + $nkeys + 5 * $nkeys / 3) {
-            ($kind, $n) = ('settle', $nkeys / 3);
+        } elsif ($nkeys % 2 == 0 && $total == 3 + $nkeys + 5 * $nkeys / 2) {
+            ($kind, $n) = ('settle', $nkeys / 2);
         } else {
             next;
         }
