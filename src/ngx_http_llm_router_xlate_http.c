@@ -544,6 +544,7 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_chain_t *in, ngx_http_output_body_filter_pt next)
 {
     int                        rc;
+    size_t                     size;
     ngx_buf_t                 *b;
     ngx_uint_t                 last, flush;
     ngx_chain_t               *cl;
@@ -553,6 +554,26 @@ ngx_http_llm_xlate_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     x->out.len = 0;
     last = 0;
     flush = 0;
+
+    if (ctx->sse.active) {
+        /*
+         * the staging buffer at once at about what this read becomes
+         * (the usual translations are shorter than what they translate),
+         * not grown by doubling from 256 bytes for every stream; a large
+         * read's is grown as it needs
+         */
+        for (size = 0, cl = in; cl; cl = cl->next) {
+            if (ngx_buf_in_memory(cl->buf)) {
+                size += cl->buf->last - cl->buf->pos;
+            }
+        }
+
+        if (ngx_http_llm_xlate_buf_reserve(&x->out, ngx_min(size, 4096))
+            != NGX_HTTP_LLM_XLATE_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
 
     for (cl = in; cl; cl = cl->next) {
         b = cl->buf;
