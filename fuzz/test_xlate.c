@@ -1300,6 +1300,19 @@ test_fast(void)
         { "{\"type\": \"ping\"}", 1 },
         { "{\"type\":\"message_st\\u006fp\"}", 0 },
         { "{\"type\":\"message_stop\",\"error\":null}", 0 },
+        /* next to Anthropic's own spelling of the two (taken as spelled) */
+        { "{\"type\":\"content_block_stop\",\"index\":12}", 1 },
+        { "{\"type\":\"content_block_stop\",\"index\":999999999}", 1 },
+        { "{\"type\":\"content_block_stop\",\"index\":1234567890}", 1 },
+        { "{\"type\":\"content_block_stop\",\"index\":-1}", 1 },
+        { "{\"type\":\"content_block_stop\",\"index\":01}", 0 },
+        { "{\"type\":\"content_block_stop\",\"index\":}", 0 },
+        { "{\"type\":\"content_block_stop\",\"index\":0} ", 1 },
+        { "{\"type\":\"content_block_stop\",\"index\":0}}", 0 },
+        { "{\"type\":\"content_block_stop\",\"index\":0,\"x\":1}", 1 },
+        { "{\"type\":\"message_stop\"} ", 1 },
+        { "{\"type\":\"message_stop\"}}", 0 },
+        { "{\"type\":\"message_stop\",\"type\":\"ping\"}", 1 },
         /* message_start, a text block's start, message_delta */
         { "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_mock\","
           "\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\","

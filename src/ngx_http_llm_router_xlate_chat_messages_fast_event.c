@@ -121,6 +121,8 @@ static int64_t ce_spelled(const unsigned char *p, const unsigned char *last,
  */
 
 #define CM_TEXT_OPEN   "{\"content\":"
+#define CM_BLOCK_STOP  "{\"type\":\"content_block_stop\",\"index\":"
+#define CM_MESSAGE_STOP  "{\"type\":\"message_stop\"}"
 #define CM_TEXT_CLOSE  "},\"finish_reason\":null}]}\n\n"
 
 int
@@ -138,6 +140,23 @@ ngx_http_llm_xlate_cm_fast(ngx_http_llm_xlate_sse_t *s,
 
     if (text) {
         goto text;
+    }
+
+    /*
+     * a block's end and the message's as Anthropic spells them, byte for
+     * byte (the walks below take them too, after the other events')
+     */
+
+    if (ce_spelled(p, last, CM_BLOCK_STOP, sizeof(CM_BLOCK_STOP) - 1, "}", 1)
+        >= 0)
+    {
+        return ngx_http_llm_xlate_cm_bare(s, "content_block_stop", out);
+    }
+
+    if ((size_t) (last - p) == sizeof(CM_MESSAGE_STOP) - 1
+        && memcmp(p, CM_MESSAGE_STOP, sizeof(CM_MESSAGE_STOP) - 1) == 0)
+    {
+        return ngx_http_llm_xlate_cm_bare(s, "message_stop", out);
     }
 
     /* message_start, a text block's start, message_delta */
