@@ -200,7 +200,7 @@ value:
             goto malformed;
         }
 
-        /* a message's role and content, as sig_value() takes them */
+        /* a message's role and content here, other values sig_value()'s */
 
         if (want == NGX_HTTP_LLM_SIG_ROLE) {
             sig.user = (!escaped && q - p == 5
@@ -883,18 +883,18 @@ ngx_http_llm_json_sig_value(ngx_http_llm_json_sig_t *sig,
 
         return;
 
+    /*
+     * a role or a content that is a string is the scanner's loop's (no
+     * call for the two members every message has); here, other values
+     */
+
     case NGX_HTTP_LLM_SIG_ROLE:
-        sig->user = (want > 0 && last - p == 6
-                     && memcmp(p, "\"user\"", 6) == 0);
+        sig->user = 0;
         return;
 
     case NGX_HTTP_LLM_SIG_CONTENT:
         if (*p == '[') {
             sig->in_content = 1;
-
-        } else if (last != p) {
-            sig->text.start = p;
-            sig->text.end = last;
         }
 
         return;
