@@ -118,6 +118,10 @@ typedef struct {
     ngx_msec_t                       fail_start;
     ngx_msec_t                       open_until;     /* 0: closed */
     ngx_msec_t                       trial_until;    /* a trial in flight */
+    ngx_uint_t                       circuit_pending;  /* llm_redis: this
+                                                          node's last change
+                                                          is not on Redis
+                                                          yet */
     ngx_atomic_t                     key_next;
     ngx_uint_t                       nkeys;
     ngx_msec_t                      *key_cool;
@@ -744,8 +748,7 @@ void ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
 ngx_uint_t ngx_http_llm_key_pick(ngx_http_llm_provider_t *p);
 ngx_int_t ngx_http_llm_key_next(ngx_http_llm_provider_t *p,
     ngx_uint_t current, uint64_t tried);
-void ngx_http_llm_fleet_circuit(ngx_http_llm_provider_t *p,
-    ngx_msec_t open);
+void ngx_http_llm_fleet_circuit(ngx_http_llm_provider_t *p);
 void ngx_http_llm_fleet_health(ngx_http_llm_provider_t *p);
 void ngx_http_llm_key_cool(ngx_http_llm_provider_t *p, ngx_log_t *log,
     ngx_uint_t key, ngx_msec_t duration);

@@ -129,8 +129,7 @@ ngx_http_llm_circuit_result(ngx_http_llm_provider_t *p, ngx_log_t *log,
 
     if (change != NGX_HTTP_LLM_CIRCUIT_KEPT) {
         /* the other nodes of a fleet learn it within llm_redis sync= */
-        ngx_http_llm_fleet_circuit(p, change != NGX_HTTP_LLM_CIRCUIT_CLOSED
-                                      ? period : 0);
+        ngx_http_llm_fleet_circuit(p);
     }
 
     if (change == NGX_HTTP_LLM_CIRCUIT_OPENED) {

@@ -22,6 +22,8 @@
 
 static void ngx_http_llm_fleet_nodes_done(void *data, redisReply *reply);
 static void ngx_http_llm_fleet_merge(ngx_log_t *log);
+static void ngx_http_llm_fleet_circuit_send(ngx_http_llm_provider_t *p);
+static void ngx_http_llm_fleet_circuit_sent(void *data, redisReply *reply);
 static void ngx_http_llm_fleet_circuits(void);
 static void ngx_http_llm_fleet_circuit_done(void *data, redisReply *reply);
 static void ngx_http_llm_fleet_counts(ngx_http_llm_main_conf_t *lmcf);
@@ -281,38 +283,99 @@ ngx_http_llm_fleet_merge(ngx_log_t *log)
  * Circuits across the fleet: a node that opens a provider's circuit sets
  * "llm:c:<provider>" for as long as it stays open (closes: deletes it);
  * every sync each node asks how long the others' stay open and opens its
- * own for that long.
+ * own for that long.  A change made while Redis is down (or before this
+ * node's connection is up) waits in the zone and is sent by the first
+ * sync after it: the fleet learns it late, never not at all.
  */
 
 void
-ngx_http_llm_fleet_circuit(ngx_http_llm_provider_t *p, ngx_msec_t open)
+ngx_http_llm_fleet_circuit(ngx_http_llm_provider_t *p)
 {
-    u_char      key[256 + sizeof("llm:c:")], ms[NGX_INT_T_LEN];
-    size_t      klen, mlen;
-    ngx_str_t  *node;
-
-    if (!ngx_http_llm_redis_up() || p->name.len > 256) {
+    if (p->shm == NULL || p->name.len > 256) {
         return;
     }
 
+    ngx_shmtx_lock(&p->shpool->mutex);
+    p->shm->circuit_pending = 1;
+    ngx_shmtx_unlock(&p->shpool->mutex);
+
+    if (ngx_http_llm_redis_up()) {
+        ngx_http_llm_fleet_circuit_send(p);
+    }
+}
+
+
+/* the circuit as the zone holds it now: open for what is left, or closed */
+
+static void
+ngx_http_llm_fleet_circuit_send(ngx_http_llm_provider_t *p)
+{
+    u_char                       key[256 + sizeof("llm:c:")],
+                                 ms[NGX_INT_T_LEN];
+    size_t                       klen, mlen;
+    ngx_str_t                   *node;
+    ngx_msec_int_t               left;
+    ngx_http_llm_shm_provider_t  *n;
+
+    n = p->shm;
+
+    ngx_shmtx_lock(&p->shpool->mutex);
+
+    if (!n->circuit_pending) {
+        ngx_shmtx_unlock(&p->shpool->mutex);
+        return;
+    }
+
+    /* taken: another worker does not send it too */
+    n->circuit_pending = 0;
+    left = n->open_until ? (ngx_msec_int_t) (n->open_until - ngx_current_msec)
+                         : 0;
+
+    ngx_shmtx_unlock(&p->shpool->mutex);
+
     klen = ngx_sprintf(key, "llm:c:%V", &p->name) - key;
 
-    if (open == 0) {
-        (void) ngx_http_llm_redis_command(2,
+    if (left <= 0) {
+        /* closed, or its time is up: nothing for the others to take */
+        if (ngx_http_llm_redis_command(2,
                            (const char *[]) { "DEL", (char *) key },
-                           (const size_t []) { 3, klen }, NULL, NULL);
+                           (const size_t []) { 3, klen },
+                           ngx_http_llm_fleet_circuit_sent, p)
+            != NGX_OK)
+        {
+            ngx_http_llm_fleet_circuit_sent(p, NULL);
+        }
+
         return;
     }
 
     node = ngx_http_llm_redis_node();
-    mlen = ngx_sprintf(ms, "%M", open) - ms;
+    mlen = ngx_sprintf(ms, "%M", (ngx_msec_t) left) - ms;
 
-    (void) ngx_http_llm_redis_command(5,
+    if (ngx_http_llm_redis_command(5,
                        (const char *[]) { "SET", (char *) key,
                                           (char *) node->data, "PX",
                                           (char *) ms },
                        (const size_t []) { 3, klen, node->len, 2, mlen },
-                       NULL, NULL);
+                       ngx_http_llm_fleet_circuit_sent, p)
+        != NGX_OK)
+    {
+        ngx_http_llm_fleet_circuit_sent(p, NULL);
+    }
+}
+
+
+static void
+ngx_http_llm_fleet_circuit_sent(void *data, redisReply *reply)
+{
+    ngx_http_llm_provider_t *p = data;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        /* not on Redis: a sync sends it again */
+        ngx_shmtx_lock(&p->shpool->mutex);
+        p->shm->circuit_pending = 1;
+        ngx_shmtx_unlock(&p->shpool->mutex);
+    }
 }
 
 
@@ -333,6 +396,11 @@ ngx_http_llm_fleet_circuits(void)
     for (i = 0; i < lmcf->providers.nelts; i++) {
         if (p[i].shm == NULL || p[i].max_fails == 0 || p[i].name.len > 256) {
             continue;
+        }
+
+        /* a word read without the lock: the send takes it */
+        if (p[i].shm->circuit_pending) {
+            ngx_http_llm_fleet_circuit_send(&p[i]);
         }
 
         klen = ngx_sprintf(key, "llm:c:%V", &p[i].name) - key;

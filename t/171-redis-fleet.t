@@ -79,7 +79,7 @@ sub control {
     }
     if ($path =~ m{^/ctl/grep/(\d)/(.+)$}) {
         my ($n, $what) = ($1, $2);
-        $what =~ s/%20/ /g;
+        $what =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
         my $line = poll(sub {
             open my $fh, '<', "$DIR/node$n/logs/error.log" or return undef;
             my ($line) = grep { index($_, $what) >= 0 } <$fh>;
@@ -103,6 +103,7 @@ sub node_conf {
     llm_redis 127.0.0.1:$RPORT password=$PASS timeout=3s sync=200ms;
     llm_upstream a host=127.0.0.1 port=$P tls=off path=/mock/a/v1 key=sk-a;
     llm_upstream flaky host=127.0.0.1 port=$P tls=off path=/mock/flaky/v1 key=sk-f max_fails=1 fail_timeout=30s;
+    llm_upstream late host=127.0.0.1 port=$P tls=off path=/mock/flaky/v1 key=sk-f max_fails=1 fail_timeout=30s;
     llm_route default a;
     server {
         listen 127.0.0.1:$port;
@@ -113,6 +114,11 @@ sub node_conf {
         }
         location /c/ {
             llm_route m flaky a;
+            include $params;
+            add_header X-Attempts \$llm_attempts always;
+        }
+        location /c2/ {
+            llm_route m late a;
             include $params;
             add_header X-Attempts \$llm_attempts always;
         }
@@ -346,6 +352,51 @@ Content-Type: application/json
   qr/provider "flaky" circuit opened for \d+ms by another node/,
   qr/provider "flaky" circuit opened for \d+ms by another node/,
   qr/chat\.completion/, qr/chat\.completion/, qr/chat\.completion/ ]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 5: a circuit opened while Redis is down reaches the others once it is back
+Node 1 opens provider "late"'s circuit while Redis is killed: the change
+waits in the zone, the first sync after the reconnect sets it, and nodes
+2 and 3 skip "late" from then on.
+--- http_config
+llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT password=$TEST_NGINX_REDIS_PASSWORD timeout=1s sync=200ms;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream late host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/flaky/v1 key=sk-f max_fails=1 fail_timeout=30s;
+--- config
+location /c2/ {
+    llm_route m late a;
+    include ../../../conf/llm_params;
+    add_header X-Attempts $llm_attempts always;
+}
+location /mock/a/v1/ { llm_mock; }
+location /mock/flaky/v1/ { llm_mock status=503; }
+location /n2/ { proxy_pass http://127.0.0.1:$TEST_NGINX_NODE2_PORT/; }
+location /n3/ { proxy_pass http://127.0.0.1:$TEST_NGINX_NODE3_PORT/; }
+location /ctl/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CTL_PORT; proxy_read_timeout 60s; }
+--- request eval
+[ "GET /ctl/kill",
+  "POST /c2/chat/completions\n$::B_BURST",
+  "GET /ctl/start",
+  "GET /ctl/grep/2/provider%20%22late%22%20circuit%20opened",
+  "GET /ctl/grep/3/provider%20%22late%22%20circuit%20opened",
+  "POST /n2/c2/chat/completions\n$::B_BURST",
+  "POST /n3/c2/chat/completions\n$::B_BURST" ]
+--- more_headers
+Content-Type: application/json
+--- timeout: 20
+--- error_code eval
+[200, 200, 200, 200, 200, 200, 200]
+--- response_headers eval
+[ "", "X-Attempts: late:503 a:200", "", "", "", "X-Attempts: a:200", "X-Attempts: a:200" ]
+--- response_body_like eval
+[ qr/killed/, qr/chat\.completion/, qr/started/,
+  qr/provider "late" circuit opened for \d+ms by another node/,
+  qr/provider "late" circuit opened for \d+ms by another node/,
+  qr/chat\.completion/, qr/chat\.completion/ ]
 --- no_error_log
 [alert]
 [crit]
