@@ -460,9 +460,62 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             /*
              * below the top level only strings and brackets change the
              * state: what lies between them (indentation, ':', ',',
-             * numbers, literals) is skipped at once
+             * numbers, literals) is skipped at once, a string whole; the
+             * loop ends at the bracket that closes to the top level,
+             * handled above, or at last
              */
-            p = (u_char *) ngx_http_llm_scan_nest(p + 1, last) - 1;
+            for (p++; /* void */ ; p = q + 1) {
+                p = (u_char *) ngx_http_llm_scan_nest(p, last);
+
+                if (p == last) {
+                    break;
+                }
+
+                c = *p;
+
+                if (c == '"') {
+                    for (q = p + 1; /* void */ ; q += 2) {
+                        q = (u_char *) ngx_http_llm_scan_quote(q, last);
+
+                        if (q == last || *q == '"') {
+                            break;
+                        }
+
+                        /* a '\\' and the byte it escapes */
+
+                        if (q + 1 == last) {
+                            escape = 1;
+                            q = last;
+                            break;
+                        }
+                    }
+
+                    if (q == last) {
+                        in_string = 1;
+                        p = last;
+                        break;
+                    }
+
+                    continue;
+                }
+
+                if (c == '{' || c == '[') {
+                    usage_next = 0;
+                    depth++;
+                    want_key = (c == '{');
+                    q = p;
+                    continue;
+                }
+
+                if (depth == 2) {
+                    break;
+                }
+
+                depth--;
+                q = p;
+            }
+
+            p--;
         }
     }
 

@@ -259,6 +259,7 @@ ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s, size_t len)
     u_char    *c, *last;
     size_t     n;
     uint32_t   u;
+    uint64_t   w, x;
 
     static u_char  hex[] = "0123456789abcdef";
 
@@ -266,11 +267,26 @@ ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s, size_t len)
 
     while (s < last) {
 
-        /* a run of printable ASCII (the usual label): one copy */
+        /*
+         * a run of printable ASCII (the usual label): one copy; found 8
+         * bytes at a time while no byte is below 0x20, above 0x7e or '\\'
+         */
 
-        for (c = s; c < last && *c >= 0x20 && *c < 0x7f && *c != '\\'; c++)
-        {
-            /* void */
+        for (c = s; last - c >= 8; c += 8) {
+            ngx_memcpy(&w, c, 8);
+            x = w ^ 0x5c5c5c5c5c5c5c5cULL;
+
+            if ((((w - 0x2020202020202020ULL) & ~w)
+                 | (w + 0x0101010101010101ULL) | w
+                 | ((x - 0x0101010101010101ULL) & ~x))
+                & 0x8080808080808080ULL)
+            {
+                break;
+            }
+        }
+
+        while (c < last && *c >= 0x20 && *c < 0x7f && *c != '\\') {
+            c++;
         }
 
         if (c > s) {
