@@ -25,6 +25,11 @@
 #if (defined __SSE2__)
 #include <emmintrin.h>
 #define NGX_HTTP_LLM_SCAN_SSE2  1
+#if (defined __x86_64__ && defined __GNUC__                                   \
+     && !defined NGX_HTTP_LLM_SCAN_NO_AVX2)
+#include <immintrin.h>
+#define NGX_HTTP_LLM_SCAN_AVX2  1
+#endif
 #elif (defined __aarch64__ && defined __ARM_NEON)
 #include <arm_neon.h>
 #define NGX_HTTP_LLM_SCAN_NEON  1
@@ -247,6 +252,81 @@ ngx_http_llm_scan_eol_bits(const unsigned char *p, uint64_t m,
 }
 
 
+#if (NGX_HTTP_LLM_SCAN_AVX2)
+
+/*
+ * A CPU with AVX2 (asked once, on the first search) takes the searches
+ * longer than 64 bytes 64 a round, in two 32-byte vectors tested as the
+ * 16-byte ones are; the last 64 bytes or fewer are the SSE2 loop's.
+ * -DNGX_HTTP_LLM_SCAN_NO_AVX2: SSE2 only.
+ */
+
+/* -1: not known yet, 0: SSE2, 1: AVX2 */
+static int  ngx_http_llm_scan_avx2 = -1;
+
+
+#define ngx_http_llm_scan_hits_avx2(q)                                        \
+    _mm256_or_si256(                                                          \
+        _mm256_cmpeq_epi8(                                                    \
+            _mm256_min_epu8(_mm256_loadu_si256((const __m256i *)              \
+                                               (const void *) (q)), vr),      \
+            _mm256_loadu_si256((const __m256i *) (const void *) (q))),        \
+        _mm256_and_si256(                                                     \
+            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)            \
+                                                 (const void *) (q)), va),    \
+            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)            \
+                                                 (const void *) ((q) + 1)),   \
+                              vb)))
+
+
+/* the line end found, or NULL and *pp where the SSE2 loop goes on */
+
+__attribute__((target("avx2")))
+static const unsigned char *
+ngx_http_llm_scan_eol_pair_avx2(const unsigned char **pp,
+    const unsigned char *end, unsigned char a, unsigned char b,
+    const unsigned char **pair)
+{
+    uint64_t              m;
+    __m256i               vr, va, vb;
+    const unsigned char  *p, *c;
+
+    p = *pp;
+
+    vr = _mm256_set1_epi8('\r');
+    va = _mm256_set1_epi8((char) a);
+    vb = _mm256_set1_epi8((char) b);
+
+    /* the load one byte further ends at p + 65 */
+
+    while (end - p > 64) {
+        m = (uint64_t) (uint32_t) _mm256_movemask_epi8(
+                                      ngx_http_llm_scan_hits_avx2(p))
+            | (uint64_t) (uint32_t) _mm256_movemask_epi8(
+                                      ngx_http_llm_scan_hits_avx2(p + 32))
+              << 32;
+
+        if (m != 0) {
+            c = ngx_http_llm_scan_eol_bits(p, m, a, b, pair);
+
+            if (c != NULL) {
+                return c;
+            }
+        }
+
+        p += 64;
+    }
+
+    *pp = p;
+
+    return NULL;
+}
+
+#undef ngx_http_llm_scan_hits_avx2
+
+#endif
+
+
 const unsigned char *
 ngx_http_llm_scan_eol_pair(const unsigned char *p, const unsigned char *end,
     unsigned char a, unsigned char b, const unsigned char **pair)
@@ -255,6 +335,25 @@ ngx_http_llm_scan_eol_pair(const unsigned char *p, const unsigned char *end,
     const unsigned char  *c;
 
     *pair = NULL;
+
+#if (NGX_HTTP_LLM_SCAN_AVX2)
+
+    if (end - p > 64) {
+        if (ngx_http_llm_scan_avx2 < 0) {
+            __builtin_cpu_init();
+            ngx_http_llm_scan_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+        }
+
+        if (ngx_http_llm_scan_avx2) {
+            c = ngx_http_llm_scan_eol_pair_avx2(&p, end, a, b, pair);
+
+            if (c != NULL) {
+                return c;
+            }
+        }
+    }
+
+#endif
 
     if (end - p <= 16) {
         for ( /* void */ ; p < end; p++) {
