@@ -261,6 +261,14 @@ main(void)
             if (((seed >> 20) & 31) == 0) {
                 buf[j] = (uint8_t) (seed >> 40);
             }
+
+            /* every other input: long lines, vectors of 64 bytes and more */
+
+            if ((i & 1) && (buf[j] == '\r' || buf[j] == '\n')
+                && ((seed >> 10) & 63) != 0)
+            {
+                buf[j] = 'a';
+            }
         }
 
         LLVMFuzzerTestOneInput(buf, size);

@@ -311,7 +311,7 @@ void
 ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u_char *pos, u_char *last)
 {
-    u_char                      c, *p, *q, *from;
+    u_char                      c, *p, *q, *e, *from;
     size_t                      n;
     ngx_uint_t                  depth, in_string, escape, want_key, in_key,
                                 usage_next, capture;
@@ -389,13 +389,53 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         switch (c) {
 
         case '"':
-            in_string = 1;
-
             if (depth == 1 && want_key) {
                 in_key = 1;
                 want_key = 0;
                 u->key_len = 0;
             }
+
+            /*
+             * the string at once, runs between escapes copied if it is a
+             * key; one a read cuts goes on in the branch above
+             */
+
+            for (q = p + 1; /* void */ ; q = e + 2) {
+                e = (u_char *) ngx_http_llm_scan_quote(q, last);
+
+                if (in_key) {
+                    n = e - q;
+
+                    if (u->key_len < sizeof(u->key)) {
+                        ngx_memcpy(u->key + u->key_len, q,
+                                   ngx_min(n, sizeof(u->key) - u->key_len));
+                    }
+
+                    u->key_len += n;
+                }
+
+                if (e == last || *e == '"' || e + 1 == last) {
+                    break;
+                }
+            }
+
+            if (e < last && *e == '"') {
+                p = e;
+
+                if (in_key) {
+                    in_key = 0;
+                    usage_next = (u->key_len == 5
+                                  && ngx_strncmp(u->key, "usage", 5) == 0);
+                }
+
+                break;
+            }
+
+            /* cut: after the string's last byte, or after a '\\' */
+
+            in_string = 1;
+            escape = (e < last);
+            p = last - 1;
 
             break;
 
@@ -453,6 +493,16 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             /* a scalar value: "usage": null or the like is no usage */
             if (depth == 1) {
                 usage_next = 0;
+
+                /* the rest of a number or a literal: no change */
+
+                while (p + 1 < last
+                       && ((p[1] >= '0' && p[1] <= '9')
+                           || ((p[1] | 0x20) >= 'a' && (p[1] | 0x20) <= 'z')
+                           || p[1] == '.' || p[1] == '-' || p[1] == '+'))
+                {
+                    p++;
+                }
             }
         }
 
