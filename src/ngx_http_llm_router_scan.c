@@ -257,8 +257,7 @@ ngx_http_llm_scan_eol_bits(const unsigned char *p, uint64_t m,
 /*
  * A CPU with AVX2 (asked once, on the first search) takes the searches
  * longer than 64 bytes 64 a round, in two 32-byte vectors tested as the
- * 16-byte ones are; the last 64 bytes or fewer are the SSE2 loop's.
- * -DNGX_HTTP_LLM_SCAN_NO_AVX2: SSE2 only.
+ * 16-byte ones are.  -DNGX_HTTP_LLM_SCAN_NO_AVX2: SSE2 only.
  */
 
 /* -1: not known yet, 0: SSE2, 1: AVX2 */
@@ -279,27 +278,35 @@ static int  ngx_http_llm_scan_avx2 = -1;
                               vb)))
 
 
-/* the line end found, or NULL and *pp where the SSE2 loop goes on */
+/*
+ * The last round is a window that ends one byte before end (its load one
+ * byte further ends at end), over positions the rounds before may have
+ * tested already: they had no line end and no first pair.
+ */
 
 __attribute__((target("avx2")))
 static const unsigned char *
-ngx_http_llm_scan_eol_pair_avx2(const unsigned char **pp,
+ngx_http_llm_scan_eol_pair_avx2(const unsigned char *p,
     const unsigned char *end, unsigned char a, unsigned char b,
     const unsigned char **pair)
 {
     uint64_t              m;
     __m256i               vr, va, vb;
-    const unsigned char  *p, *c;
-
-    p = *pp;
+    const unsigned char  *c;
 
     vr = _mm256_set1_epi8('\r');
     va = _mm256_set1_epi8((char) a);
     vb = _mm256_set1_epi8((char) b);
 
-    /* the load one byte further ends at p + 65 */
+    for ( ;; ) {
+        if (end - p <= 64) {
+            if (end - p == 1) {
+                break;
+            }
 
-    while (end - p > 64) {
+            p = end - 65;
+        }
+
         m = (uint64_t) (uint32_t) _mm256_movemask_epi8(
                                       ngx_http_llm_scan_hits_avx2(p))
             | (uint64_t) (uint32_t) _mm256_movemask_epi8(
@@ -314,12 +321,14 @@ ngx_http_llm_scan_eol_pair_avx2(const unsigned char **pp,
             }
         }
 
+        if (p == end - 65) {
+            break;
+        }
+
         p += 64;
     }
 
-    *pp = p;
-
-    return NULL;
+    return (end[-1] == '\r' || end[-1] == '\n') ? end - 1 : end;
 }
 
 #undef ngx_http_llm_scan_hits_avx2
@@ -345,11 +354,7 @@ ngx_http_llm_scan_eol_pair(const unsigned char *p, const unsigned char *end,
         }
 
         if (ngx_http_llm_scan_avx2) {
-            c = ngx_http_llm_scan_eol_pair_avx2(&p, end, a, b, pair);
-
-            if (c != NULL) {
-                return c;
-            }
+            return ngx_http_llm_scan_eol_pair_avx2(p, end, a, b, pair);
         }
     }
 
