@@ -19,6 +19,9 @@ our $P = $ENV{TEST_NGINX_PORT} || 1984;
 our $RPORT = $P + 1;
 our $DIR = "/tmp/llm-redis-$P";
 our $PASS = 'n0t-in-logs';
+# Redis also on a unix socket (TEST 15); workers may run as nobody
+our @REDIS_ARGS = ('--unixsocket', "$DIR/redis.sock", '--unixsocketperm', '777');
+$ENV{TEST_NGINX_REDIS_SOCKET} = "$DIR/redis.sock";
 $ENV{TEST_NGINX_REDIS_PORT} = $RPORT;
 # nothing listens there: TEST_NGINX_PORT + 9 is kept free
 $ENV{TEST_NGINX_REDIS_NONE} = $RPORT + 8;
@@ -26,6 +29,14 @@ $ENV{TEST_NGINX_REDIS_PASSWORD} = $PASS;
 
 require './t/redis.pl';
 redis_setup();
+
+# TEST 15's budget has one request used already, in Redis only: a node
+# that did not read it from Redis would serve two
+{
+    my $t = time;
+    redis_cmd('HSET', 'llm:b:u15:requests:' . ($t - $t % 86400) . ':t15',
+              'used', 1);
+}
 
 our $B = '{"model":"m","max_tokens":100,"messages":[{"role":"user","content":"hi"}]}';
 our $E = length($B) + 100;
@@ -266,3 +277,35 @@ Content-Type: application/json
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 15: Redis on a unix socket: the budget is the one Redis holds
+One of the two requests of the day was used already (written to Redis
+by this file before the blocks ran): the first request takes the
+second, the next one is refused.
+--- http_config
+llm_redis unix:$TEST_NGINX_REDIS_SOCKET password=$TEST_NGINX_REDIS_PASSWORD;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+llm_budget key=t15 requests=2/d name=u15;
+--- config
+location /v1/ {
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
+--- request eval
+[ map { "POST /v1/chat/completions\n$::B" } 1 .. 2 ]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[200, 429]
+--- response_headers_like eval
+[ "x-ratelimit-limit-requests: 2\nx-ratelimit-remaining-requests: 0", "" ]
+--- response_body_like eval
+[ qr/chat\.completion/,
+  qr/\{"error":\{"message":"Budget \\"u15\\" is exhausted \(requests\); retry in \d+ s"/ ]
+--- no_error_log
+[error]
+[warn]
+n0t-in-logs
