@@ -23,6 +23,8 @@
 #                   streaming from the OpenAI mock, usage included: 22
 #                   events, as bench-cost's sse22; both sides reach the
 #                   mock's /sse/ location, which answers 19 words)
+#   BENCH_REDIS_UNIX  1k-redis reaches Redis on a unix socket instead of
+#                   TCP on loopback (set: any value)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 run=$top/bench/run
@@ -175,9 +177,15 @@ plain='
 gw_conf gw 18091 "" "$plain"
 # 1k-redis: the same gateway, its budget on Redis (one EVALSHA waited for
 # before the request is proxied, one after), against the same plain side
+redis_addr=127.0.0.1:18095
+redis_unix=()
+if [ -n "${BENCH_REDIS_UNIX:-}" ]; then
+    redis_addr=unix:$run/redis.sock
+    redis_unix=(--unixsocket "$run/redis.sock" --unixsocketperm 777)
+fi
 if [ -n "$redis" ]; then
     gw_conf gw-redis 18094 \
-        "    llm_redis 127.0.0.1:18095 timeout=1s sync=1s;" ""
+        "    llm_redis $redis_addr timeout=1s sync=1s;" ""
 fi
 
 redis_pid=
@@ -198,7 +206,8 @@ trap stop EXIT
 # request's path, its work is not the gateway worker's
 if [ -n "$redis" ]; then
     taskset -c 0 redis-server --port 18095 --bind 127.0.0.1 --save '' \
-        --appendonly no --dir "$run" >"$run/redis.log" 2>&1 &
+        --appendonly no --dir "$run" "${redis_unix[@]}" \
+        >"$run/redis.log" 2>&1 &
     redis_pid=$!
     for _ in $(seq 100); do
         (exec 3<>/dev/tcp/127.0.0.1/18095) 2>/dev/null && break
