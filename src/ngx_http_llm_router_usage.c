@@ -298,6 +298,24 @@ ngx_http_llm_cost_bound(int64_t tokens, int64_t price)
 }
 
 
+/* a run of a top-level key's bytes: what fits is kept, all counted */
+
+static ngx_inline void
+ngx_http_llm_usage_key(ngx_http_llm_json_usage_t *u, u_char *p, u_char *q)
+{
+    size_t  n;
+
+    n = q - p;
+
+    if (u->key_len < sizeof(u->key)) {
+        ngx_memcpy(u->key + u->key_len, p,
+                   ngx_min(n, sizeof(u->key) - u->key_len));
+    }
+
+    u->key_len += n;
+}
+
+
 /*
  * Feeds a non-streamed answer through the usage scanner: the top-level
  * object's "usage" member is found and read where it lies in the buffer,
@@ -312,7 +330,6 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u_char *pos, u_char *last)
 {
     u_char                      c, *p, *q, *e, *from;
-    size_t                      n;
     ngx_uint_t                  depth, in_string, escape, want_key, in_key,
                                 usage_next, capture;
     ngx_http_llm_json_usage_t  *u;
@@ -360,15 +377,7 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                 q = (u_char *) ngx_http_llm_scan_quote(p + 1, last);
 
                 if (in_key) {
-                    /* a top-level key: what fits is kept, all counted */
-                    n = q - p;
-
-                    if (u->key_len < sizeof(u->key)) {
-                        ngx_memcpy(u->key + u->key_len, p,
-                                   ngx_min(n, sizeof(u->key) - u->key_len));
-                    }
-
-                    u->key_len += n;
+                    ngx_http_llm_usage_key(u, p, q);
                 }
 
                 p = q - 1;
@@ -404,14 +413,7 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                 e = (u_char *) ngx_http_llm_scan_quote(q, last);
 
                 if (in_key) {
-                    n = e - q;
-
-                    if (u->key_len < sizeof(u->key)) {
-                        ngx_memcpy(u->key + u->key_len, q,
-                                   ngx_min(n, sizeof(u->key) - u->key_len));
-                    }
-
-                    u->key_len += n;
+                    ngx_http_llm_usage_key(u, q, e);
                 }
 
                 if (e == last || *e == '"' || e + 1 == last) {
