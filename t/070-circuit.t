@@ -143,14 +143,18 @@ circuit opened
 
 
 === TEST 4: open, skipped, failed trial opens it again, skipped
-fail_timeout=1s, 0.65 s between requests: t=0 opens (until 1.0), t=0.65
-skipped, t=1.3 the trial fails (open again until 2.3), t=1.95 skipped.
+fail_timeout=2s, 1.2 s between requests: t=0 opens (until 2.0), t=1.2
+skipped, t=2.4 the trial fails (open again until 4.4), t=3.6 skipped.  A
+request may come later than its 1.2 s (a slow or loaded machine) by up
+to 0.8 s; it never comes earlier.
+--- http_config eval
+main::pair("max_fails=1 fail_timeout=2s")
 --- config
 location /mock/a/v1/ { llm_mock status=503; }
 location /mock/b/v1/ { llm_mock; }
 --- request eval
 [ map { "POST /v1/chat/completions\n{\"model\":\"m\",\"messages\":[]}" } 1 .. 4 ]
---- wait: 0.65
+--- wait: 1.2
 --- error_code eval
 [ (200) x 4 ]
 --- response_headers eval
@@ -168,10 +172,13 @@ circuit closed
 
 
 === TEST 5: a successful trial after fail_timeout closes the circuit
-a fails on embeddings only.  fail_timeout=1s, 0.65 s between requests:
-t=0 embeddings opens a (until 1.0); t=0.65 chat skips a although a would
-answer; t=1.3 chat is the trial, a answers; t=1.95 chat goes to a at once (a
-circuit still waiting for its trial's result would skip a until t=2.3).
+a fails on embeddings only.  fail_timeout=2s, 1.2 s between requests
+(each may come up to 0.8 s late, as in TEST 4): t=0 embeddings opens a
+(until 2.0); t=1.2 chat skips a although a would answer; t=2.4 chat is
+the trial, a answers; t=3.6 chat goes to a at once (a circuit still
+waiting for its trial's result would skip a until t=4.4).
+--- http_config eval
+main::pair("max_fails=1 fail_timeout=2s")
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -188,7 +195,7 @@ location /mock/b/v1/ { llm_mock; }
     "POST /v1/chat/completions\n{\"model\":\"m\",\"messages\":[]}",
     "POST /v1/chat/completions\n{\"model\":\"m\",\"messages\":[]}",
 ]
---- wait: 0.65
+--- wait: 1.2
 --- error_code eval
 [ (200) x 4 ]
 --- response_headers eval
