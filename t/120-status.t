@@ -595,7 +595,7 @@ llm_price a:m1 input=1.5 output=2;
 --- config
 location /v1/ {
     llm_client_keys ../html/keys.txt;
-    llm_budget key=$llm_tenant requests=2/h name=per_tenant;
+    llm_budget key=$llm_tenant requests=2/d name=per_tenant;
     include ../../../conf/llm_params;
 }
 location /mock/a/v1/ { llm_mock; }

@@ -169,7 +169,7 @@ n0t-in-logs
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT password=$TEST_NGINX_REDIS_PASSWORD;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
-llm_budget key=t11 requests=2/h;
+llm_budget key=t11 requests=2/d;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -195,7 +195,7 @@ Content-Type: application/json
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT password=wrong-secret timeout=500ms;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
-llm_budget key=t12 requests=2/h;
+llm_budget key=t12 requests=2/d;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -223,13 +223,13 @@ wrong-secret
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_NONE on_error=reject;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
-llm_budget key=t13 requests=2/h;
+llm_budget key=t13 requests=2/d;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
 }
 location /free/ {
-    llm_budget key=$arg_nobudget requests=1/h;
+    llm_budget key=$arg_nobudget requests=1/d;
     include ../../../conf/llm_params;
 }
 location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }

@@ -228,7 +228,7 @@ Content-Type: application/json
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_TLS tls=on tls_name=redis.test tls_trusted_certificate=$TEST_NGINX_CERTS/ca.crt on_error=reject;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
-llm_budget key=t10 requests=2/h;
+llm_budget key=t10 requests=2/d;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -256,7 +256,7 @@ Content-Type: application/json
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_TLS tls=on tls_trusted_certificate=$TEST_NGINX_CERTS/other-ca.crt password=n0t-in-logs on_error=reject;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
-llm_budget key=t11 requests=2/h;
+llm_budget key=t11 requests=2/d;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -285,7 +285,7 @@ n0t-in-logs
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_TLS tls=on tls_name=other.test tls_trusted_certificate=$TEST_NGINX_CERTS/ca.crt on_error=reject;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
-llm_budget key=t12 requests=2/h;
+llm_budget key=t12 requests=2/d;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -310,7 +310,7 @@ qr/\[error\] .*llm router: redis 127\.0\.0\.1:\d+ is down \(TLS the certificate 
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_TLS tls=on tls_verify=off tls_name=other.test on_error=reject;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
-llm_budget key=t13 requests=1/h;
+llm_budget key=t13 requests=1/d;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -366,7 +366,7 @@ Content-Type: application/json
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_MTLS tls=on tls_trusted_certificate=$TEST_NGINX_CERTS/ca.crt timeout=500ms;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
-llm_budget key=t15 requests=2/h;
+llm_budget key=t15 requests=2/d;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;
@@ -394,7 +394,7 @@ Content-Type: application/json
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PLAIN tls=on tls_verify=off on_error=reject timeout=500ms;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
 llm_route default a;
-llm_budget key=t16 requests=2/h;
+llm_budget key=t16 requests=2/d;
 --- config
 location /v1/ {
     include ../../../conf/llm_params;

@@ -140,7 +140,7 @@ llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/
 llm_route m a;
 --- config eval
 "location /v1/ {
-    llm_budget key=all requests=2/h name=two;
+    llm_budget key=all requests=2/d name=two;
     include ../../../conf/llm_params;
 $::cache
 }
