@@ -284,7 +284,8 @@ static ngx_int_t
 ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_chain_t *in)
 {
-    u_char               *p, *q, *end, *start, *ev, *ev_end, *eol1, *u1;
+    u_char               *p, *q, *end, *start, *ev, *ev_end, *eol1, *u1,
+                         *kept;
     ngx_int_t             rc;
     ngx_buf_t            *b;
     ngx_uint_t            drop, copy, blank, last_buf;
@@ -319,6 +320,7 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         start = p;
         eol1 = NULL;
         u1 = NULL;
+        kept = NULL;    /* a run of kept events of b, not copied yet */
 
         if (ctx->sse.cr && p < end) {
             /*
@@ -410,7 +412,20 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                         return NGX_ERROR;
                     }
 
-                } else if (!drop && copy) {
+                } else if (copy && (drop || ev != start) && kept) {
+                    /*
+                     * the kept events before this one are one copy, not
+                     * one each: a copy takes at least 1 KB
+                     */
+
+                    if (ngx_http_llm_emit(r, &last, kept, start) != NGX_OK) {
+                        return NGX_ERROR;
+                    }
+
+                    kept = NULL;
+                }
+
+                if (!drop && copy) {
                     if (ev == NULL) {
                         /* too large to hold: what was held goes first */
                         if (ngx_http_llm_emit(r, &last, ctx->sse.carry,
@@ -422,13 +437,15 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                         }
                     }
 
-                    if ((ev == ctx->sse.carry
-                         && ngx_http_llm_emit(r, &last, ev, ev_end) != NGX_OK)
-                        || (ev != ctx->sse.carry
-                            && ngx_http_llm_emit(r, &last, start, p)
-                               != NGX_OK))
-                    {
-                        return NGX_ERROR;
+                    if (ev == ctx->sse.carry) {
+                        if (ngx_http_llm_emit(r, &last, ev, ev_end)
+                            != NGX_OK)
+                        {
+                            return NGX_ERROR;
+                        }
+
+                    } else if (kept == NULL) {
+                        kept = start;
                     }
                 }
             }
@@ -436,6 +453,10 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             ctx->sse.carry_len = 0;
             ctx->sse.carry_overflow = 0;
             start = p;
+        }
+
+        if (kept && ngx_http_llm_emit(r, &last, kept, start) != NGX_OK) {
+            return NGX_ERROR;
         }
 
         /* an unfinished line */
