@@ -317,6 +317,39 @@ ngx_http_llm_usage_key(ngx_http_llm_json_usage_t *u, u_char *p, u_char *q)
 
 
 /*
+ * A string from p, just after its opening quote: its closing quote, or
+ * last if the read cuts it (*escape set if right after a '\\'); the runs
+ * between escapes are a top-level key's if key.
+ */
+
+static u_char *
+ngx_http_llm_usage_string(ngx_http_llm_json_usage_t *u, u_char *p,
+    u_char *last, ngx_uint_t key, ngx_uint_t *escape)
+{
+    u_char  *e;
+
+    for ( ;; p = e + 2) {
+        e = (u_char *) ngx_http_llm_scan_quote(p, last);
+
+        if (key) {
+            ngx_http_llm_usage_key(u, p, e);
+        }
+
+        if (e == last || *e == '"') {
+            return e;
+        }
+
+        /* a '\\' and the byte it escapes */
+
+        if (e + 1 == last) {
+            *escape = 1;
+            return last;
+        }
+    }
+}
+
+
+/*
  * Feeds a non-streamed answer through the usage scanner: the top-level
  * object's "usage" member is found and read where it lies in the buffer,
  * or from a copy (at most 1 KB) when reads split it.  The state lives in
@@ -329,7 +362,7 @@ void
 ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u_char *pos, u_char *last)
 {
-    u_char                      c, *p, *q, *e, *from;
+    u_char                      c, *p, *q, *from;
     ngx_uint_t                  depth, in_string, escape, want_key, in_key,
                                 usage_next, capture;
     ngx_http_llm_json_usage_t  *u;
@@ -404,40 +437,23 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                 u->key_len = 0;
             }
 
-            /*
-             * the string at once, runs between escapes copied if it is a
-             * key; one a read cuts goes on in the branch above
-             */
+            /* the string at once; one a read cuts goes on above */
 
-            for (q = p + 1; /* void */ ; q = e + 2) {
-                e = (u_char *) ngx_http_llm_scan_quote(q, last);
+            q = ngx_http_llm_usage_string(u, p + 1, last, in_key, &escape);
 
-                if (in_key) {
-                    ngx_http_llm_usage_key(u, q, e);
-                }
-
-                if (e == last || *e == '"' || e + 1 == last) {
-                    break;
-                }
-            }
-
-            if (e < last && *e == '"') {
-                p = e;
-
-                if (in_key) {
-                    in_key = 0;
-                    usage_next = (u->key_len == 5
-                                  && ngx_strncmp(u->key, "usage", 5) == 0);
-                }
-
+            if (q == last) {
+                in_string = 1;
+                p = last - 1;
                 break;
             }
 
-            /* cut: after the string's last byte, or after a '\\' */
+            p = q;
 
-            in_string = 1;
-            escape = (e < last);
-            p = last - 1;
+            if (in_key) {
+                in_key = 0;
+                usage_next = (u->key_len == 5
+                              && ngx_strncmp(u->key, "usage", 5) == 0);
+            }
 
             break;
 
@@ -526,21 +542,8 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                 c = *p;
 
                 if (c == '"') {
-                    for (q = p + 1; /* void */ ; q += 2) {
-                        q = (u_char *) ngx_http_llm_scan_quote(q, last);
-
-                        if (q == last || *q == '"') {
-                            break;
-                        }
-
-                        /* a '\\' and the byte it escapes */
-
-                        if (q + 1 == last) {
-                            escape = 1;
-                            q = last;
-                            break;
-                        }
-                    }
+                    q = ngx_http_llm_usage_string(u, p + 1, last, 0,
+                                                  &escape);
 
                     if (q == last) {
                         in_string = 1;
