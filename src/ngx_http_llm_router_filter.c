@@ -412,10 +412,11 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                         return NGX_ERROR;
                     }
 
-                } else if (copy && (drop || ev != start) && kept) {
+                } else if (drop && kept) {
                     /*
                      * the kept events before this one are one copy, not
-                     * one each: a copy takes at least 1 KB
+                     * one each: a copy takes at least 1 KB (an event held
+                     * from earlier reads is a read's first: none before)
                      */
 
                     if (ngx_http_llm_emit(r, &last, kept, start) != NGX_OK) {
@@ -637,38 +638,7 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
     name_end = NULL;
     joined = NULL;
 
-    p = start;
-
-    if (eol1 && eol1 - p >= 5 && p[0] == 'd' && p[1] == 'a' && p[2] == 't'
-        && p[3] == 'a' && p[4] == ':')
-    {
-        /*
-         * the usual event, one "data:" line and the blank line that ends
-         * it, is taken without looking for the blank line again
-         */
-
-        next = eol1 + 1;
-
-        if (*eol1 == '\r' && next < end && *next == '\n') {
-            next++;
-        }
-
-        if ((end - next == 1 && (*next == '\n' || *next == '\r'))
-            || (end - next == 2 && next[0] == '\r' && next[1] == '\n'))
-        {
-            data = p + 5;
-
-            if (data < eol1 && *data == ' ') {
-                data++;
-            }
-
-            data_end = eol1;
-            from = u1;
-            p = end;
-        }
-    }
-
-    for ( /* void */ ; p < end; p = next) {
+    for (p = start; p < end; p = next) {
         eol = (p == start && eol1) ? eol1 : ngx_http_llm_sse_eol(p, end);
 
         if (eol == NULL) {
@@ -698,6 +668,16 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
 
                 /* "usage" can begin no earlier than the first '"u' */
                 from = (eol == eol1) ? u1 : data;
+
+                /* the usual event: only its blank line is left */
+
+                if ((end - next == 1 && (*next == '\n' || *next == '\r'))
+                    || (end - next == 2 && next[0] == '\r'
+                        && next[1] == '\n'))
+                {
+                    break;
+                }
+
                 continue;
             }
 
