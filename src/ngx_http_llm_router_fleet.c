@@ -69,6 +69,10 @@ struct ngx_http_llm_fleet_req_s {
     ngx_http_llm_fleet_item_t       *item;      /* waiting in a batch */
     ngx_http_llm_fleet_done_pt       handler;
     ngx_http_llm_reservation_t      *refused;
+    ngx_http_llm_reservation_t      *res;       /* by reservation */
+    ngx_http_llm_lease_t           **leases;    /* taken from, by res. */
+    ngx_http_llm_lease_t            *lease;     /* asked for (r: NULL) */
+    int64_t                          floor;     /* room a lease leaves */
     ngx_str_t                        marker;    /* its batch's */
     ngx_uint_t                       field;     /* its place in it */
     time_t                           time;      /* of the reservation */
@@ -77,6 +81,7 @@ struct ngx_http_llm_fleet_req_s {
     ngx_uint_t                       n;
     unsigned                         reserved:1;
     unsigned                         unknown:1;  /* no reply: maybe */
+    unsigned                         leased:1;   /* from leases, here */
 };
 
 
@@ -109,6 +114,16 @@ static ngx_int_t ngx_http_llm_fleet_result(ngx_http_request_t *r,
 static void ngx_http_llm_fleet_next_undo(ngx_http_llm_fleet_next_t *next,
     size_t *saved);
 static void ngx_http_llm_fleet_next_free(ngx_http_llm_fleet_next_t *next);
+static void ngx_http_llm_fleet_lease_ask(ngx_http_llm_fleet_req_t *fr,
+    ngx_http_llm_redis_conf_t *rc, ngx_log_t *log);
+static void ngx_http_llm_fleet_lease_answer(ngx_http_llm_fleet_req_t *fr,
+    int rv, long long *left, ngx_uint_t unknown);
+static void ngx_http_llm_fleet_lease_close(ngx_http_llm_lease_t *l);
+static void ngx_http_llm_fleet_lease_settle(ngx_http_llm_lease_t *l);
+static void ngx_http_llm_fleet_settle_leased(ngx_http_llm_fleet_req_t *fr,
+    int64_t *used, ngx_pool_t *pool, ngx_log_t *log);
+static void ngx_http_llm_fleet_add_used(ngx_str_t *key, int64_t used,
+    int64_t ttl, ngx_log_t *log);
 static char *ngx_http_llm_fleet_next_cmd(ngx_http_llm_fleet_next_t *next,
     ngx_uint_t script, int *len);
 
@@ -116,6 +131,9 @@ static char *ngx_http_llm_fleet_next_cmd(ngx_http_llm_fleet_next_t *next,
 static ngx_http_llm_fleet_next_t  ngx_http_llm_fleet_reserves;
 static ngx_http_llm_fleet_next_t  ngx_http_llm_fleet_settles;
 static ngx_event_t                ngx_http_llm_fleet_flush_ev;
+
+/* reservation batches sent and not answered yet */
+static ngx_uint_t                 ngx_http_llm_fleet_reserving;
 
 
 /*
@@ -133,6 +151,7 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_uint_t                   i, m, n, nb;
     ngx_pool_cleanup_t          *cln;
     ngx_http_llm_budget_t       *b;
+    long long                    left[NGX_HTTP_LLM_MAX_RESERVATIONS];
     ngx_http_llm_fleet_req_t    *fr;
     ngx_http_llm_main_conf_t    *lmcf;
     ngx_http_llm_redis_conf_t   *rc;
@@ -154,6 +173,7 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     fr->ctx = ctx;
     fr->handler = handler;
     fr->time = now;
+    fr->res = ctx->budget.reservations;
     fr->amounts = (int64_t *) (fr + 1);
     fr->rkeys = (ngx_str_t *) (fr->amounts + nb * 3);
 
@@ -203,13 +223,35 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    rc = lmcf->redis;
+
+    if (rc->lease && ngx_http_llm_redis_accepts()) {
+        fr->leases = ngx_palloc(r->pool, n * sizeof(ngx_http_llm_lease_t *));
+        if (fr->leases == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ngx_http_llm_lease_take(fr->rkeys, fr->amounts, n, fr->leases,
+                                    left)
+            == NGX_OK)
+        {
+            /* room this worker holds already: no round trip */
+            fr->leased = 1;
+            ctx->budget.fleet = fr;
+            cln->handler = ngx_http_llm_fleet_cleanup;
+            cln->data = fr;
+
+            return ngx_http_llm_fleet_result(r, ctx, fr,
+                                             NGX_HTTP_LLM_RESP_RESERVED, 0,
+                                             left, 0);
+        }
+    }
+
     if (!ngx_http_llm_redis_accepts()
         || ngx_http_llm_fleet_add(&ngx_http_llm_fleet_reserves, fr, r->pool,
                                   r->connection->log)
            != NGX_OK)
     {
-        rc = lmcf->redis;
-
         if (rc->on_error == NGX_HTTP_LLM_REDIS_REJECT) {
             return ngx_http_llm_set_error(r, ctx,
                                    NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -225,6 +267,10 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     cln->handler = ngx_http_llm_fleet_cleanup;
     cln->data = fr;
+
+    if (rc->lease) {
+        ngx_http_llm_fleet_lease_ask(fr, rc, r->connection->log);
+    }
 
     return NGX_AGAIN;
 }
@@ -245,10 +291,8 @@ ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
     size_t                       saved[2];
     ngx_str_t                    m;
     ngx_uint_t                   i, elements;
-    ngx_http_llm_ctx_t          *ctx;
     ngx_http_llm_reservation_t  *res;
 
-    ctx = fr->ctx;
     now = ngx_time();
     elements = ngx_max(fr->n + 2, 3);
 
@@ -311,7 +355,7 @@ ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
     }
 
     for (i = 0; i < fr->n; i++) {
-        res = &ctx->budget.reservations[i];
+        res = &fr->res[i];
         end = ngx_http_llm_window_end(now,
                                       res->budget->limit[res->metric].window);
 
@@ -319,7 +363,8 @@ ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
                                    fr->rkeys[i].len, log)
             != NGX_OK
             || ngx_http_llm_fleet_arg_num(&next->args,
-                                   res->budget->limit[res->metric].limit, log)
+                                   res->budget->limit[res->metric].limit
+                                   - fr->floor, log)
                != NGX_OK
             || ngx_http_llm_fleet_arg_num(&next->args, res->amount, log)
                != NGX_OK
@@ -431,6 +476,16 @@ ngx_http_llm_fleet_post(void)
 static void
 ngx_http_llm_fleet_flush(ngx_event_t *ev)
 {
+    /*
+     * One batch of reservations in flight at a time: what comes meanwhile
+     * waits for its reply and goes in the next call, so that under load
+     * a call carries many requests (a key is read and written once per
+     * call, and there are fewer round trips).  Settles go with them.
+     */
+    if (ngx_http_llm_fleet_reserving) {
+        return;
+    }
+
     /* settles first: a reservation after them finds the room they free */
     ngx_http_llm_fleet_flush_settles(ev->log);
     ngx_http_llm_fleet_flush_reserves(ev->log);
@@ -489,6 +544,9 @@ ngx_http_llm_fleet_flush_reserves(ngx_log_t *log)
         }
     }
 
+    /* counted first: a failing connection may answer it at once */
+    ngx_http_llm_fleet_reserving++;
+
     if (cmd == NULL
         || ngx_http_llm_redis_queue(cmd, len, NGX_HTTP_LLM_SCRIPT_RESERVE + 1,
                                     0, ngx_http_llm_fleet_reserved, batch)
@@ -509,6 +567,7 @@ ngx_http_llm_fleet_flush_reserves(ngx_log_t *log)
             }
         }
 
+        ngx_http_llm_fleet_reserving--;
         ngx_free(batch);
     }
 }
@@ -524,6 +583,11 @@ ngx_http_llm_fleet_cleanup(void *data)
     if (fr->item) {
         fr->item->fr = NULL;
         fr->item = NULL;
+    }
+
+    if (fr->leased) {
+        /* ended before its settle: all it took is room again */
+        ngx_http_llm_fleet_settle_leased(fr, NULL, NULL, ngx_cycle->log);
     }
 }
 
@@ -549,6 +613,12 @@ ngx_http_llm_fleet_reserved(void *data, redisReply *reply)
 
     pos = 0;
     valid = 1;
+
+    ngx_http_llm_fleet_reserving--;
+
+    if (ngx_http_llm_fleet_reserves.n || ngx_http_llm_fleet_settles.n) {
+        ngx_http_llm_fleet_post();
+    }
 
     for (i = 0; i < batch->n; i++) {
         if (ngx_http_llm_resp_reserve_at(reply, &pos, batch->items[i].n,
@@ -619,6 +689,11 @@ ngx_http_llm_fleet_answer(ngx_http_llm_fleet_req_t *fr, int rv,
     fr->item = NULL;
     r = fr->r;
     ctx = fr->ctx;
+
+    if (r == NULL) {
+        ngx_http_llm_fleet_lease_answer(fr, rv, left, unknown);
+        return;
+    }
 
     rc = ngx_http_llm_fleet_result(r, ctx, fr, rv, index, left, unknown);
 
@@ -749,6 +824,13 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     fr = ctx->budget.fleet;
 
     if (fr == NULL || !(fr->reserved || fr->unknown) || fr->n == 0) {
+        return;
+    }
+
+    if (fr->leased) {
+        fr->reserved = 0;
+        ngx_http_llm_fleet_settle_leased(fr, used, r->pool,
+                                         r->connection->log);
         return;
     }
 
@@ -885,6 +967,264 @@ ngx_http_llm_fleet_flush_settles(ngx_log_t *log)
 
 
 /*
+ * Leases, asked for with a request that found none with room: each is
+ * an item of the same batch, after the request's own, reserving "lease"
+ * times the request's amount, and only if the budget keeps room for as
+ * many leases again for every worker of every node (its floor): near
+ * the limit, none is granted.
+ */
+
+static void
+ngx_http_llm_fleet_lease_ask(ngx_http_llm_fleet_req_t *fr,
+    ngx_http_llm_redis_conf_t *rc, ngx_log_t *log)
+{
+    int64_t                    holders;
+    ngx_uint_t                 i;
+    ngx_core_conf_t           *ccf;
+    ngx_http_llm_lease_t      *l;
+    ngx_http_llm_fleet_req_t  *lfr;
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
+                                           ngx_core_module);
+
+    holders = (int64_t) ngx_http_llm_fleet_nodes()
+              * (int64_t) ngx_max(ccf->worker_processes, 1);
+
+    for (i = 0; i < fr->n; i++) {
+        l = ngx_http_llm_lease_want(&fr->rkeys[i], &fr->res[i], rc->lease,
+                                    log);
+        if (l == NULL) {
+            continue;
+        }
+
+        lfr = ngx_pcalloc(l->pool, sizeof(ngx_http_llm_fleet_req_t));
+        if (lfr == NULL) {
+            ngx_http_llm_lease_unanswered(l);
+            continue;
+        }
+
+        lfr->lease = l;
+        lfr->res = &l->res;
+        lfr->rkeys = &l->key;
+        lfr->amounts = &l->res.amount;
+        lfr->n = 1;
+        lfr->time = fr->time;
+
+        /* a lease is at most 1/64 of the limit: no overflow */
+        lfr->floor = ngx_min(holders, 1024) * l->res.amount;
+        l->data = lfr;
+
+        if (ngx_http_llm_fleet_add(&ngx_http_llm_fleet_reserves, lfr,
+                                   l->pool, log)
+            != NGX_OK)
+        {
+            ngx_http_llm_lease_unanswered(l);
+        }
+    }
+}
+
+
+static void
+ngx_http_llm_fleet_lease_answer(ngx_http_llm_fleet_req_t *fr, int rv,
+    long long *left, ngx_uint_t unknown)
+{
+    ngx_http_llm_lease_t  *l;
+
+    l = fr->lease;
+
+    if (rv == NGX_HTTP_LLM_RESP_RESERVED) {
+        /* the room it saw was below a limit lowered by its floor */
+        ngx_http_llm_lease_granted(l, 1, left[0] + fr->floor);
+        return;
+    }
+
+    if (rv == NGX_HTTP_LLM_RESP_REFUSED) {
+        ngx_http_llm_lease_granted(l, 0, 0);
+        return;
+    }
+
+    if (unknown) {
+        /* Redis may hold it: released by its settle if so */
+        l->used = 0;
+        ngx_http_llm_fleet_lease_settle(l);
+    }
+
+    ngx_http_llm_lease_unanswered(l);
+}
+
+
+static void
+ngx_http_llm_fleet_lease_close(ngx_http_llm_lease_t *l)
+{
+    ngx_http_llm_fleet_lease_settle(l);
+    ngx_http_llm_lease_closed(l);
+}
+
+
+/*
+ * A lease's settle, as a request's: its room released, what the
+ * requests that took from it used added, to the window it is of.
+ */
+
+static void
+ngx_http_llm_fleet_lease_settle(ngx_http_llm_lease_t *l)
+{
+    size_t                      saved[2];
+    ngx_log_t                  *log;
+    ngx_http_llm_fleet_req_t   *fr;
+    ngx_http_llm_fleet_next_t  *next;
+
+    fr = l->data;
+    log = ngx_cycle->log;
+    next = &ngx_http_llm_fleet_settles;
+
+    if (next->n == NGX_HTTP_LLM_FLEET_BATCH) {
+        ngx_http_llm_fleet_flush_settles(log);
+    }
+
+    saved[0] = next->keys.len;
+    saved[1] = next->args.len;
+
+    if (ngx_http_llm_fleet_arg(&next->keys, fr->marker.data, fr->marker.len,
+                               log)
+        != NGX_OK
+        || ngx_http_llm_fleet_arg(&next->keys, l->key.data, l->key.len, log)
+           != NGX_OK
+        || ngx_http_llm_fleet_arg_num(&next->args, fr->field, log) != NGX_OK
+        || ngx_http_llm_fleet_arg_num(&next->args, 1, log) != NGX_OK
+        || ngx_http_llm_fleet_arg_num(&next->args, -l->res.amount, log)
+           != NGX_OK
+        || ngx_http_llm_fleet_arg_num(&next->args, l->used, log) != NGX_OK
+        || ngx_http_llm_fleet_arg_num(&next->args, 0, log) != NGX_OK)
+    {
+        /* its room stays reserved until its window's key expires */
+        ngx_http_llm_fleet_next_undo(next, saved);
+        return;
+    }
+
+    next->nkeys += 2;
+    next->nargs += 5;
+    next->n++;
+
+    ngx_http_llm_fleet_post();
+}
+
+
+/*
+ * A request reserved from leases ended (used NULL: before its settle,
+ * nothing used).  One whose window ended meanwhile adds its usage to
+ * the new window, as a request reserved on Redis does.
+ */
+
+static void
+ngx_http_llm_fleet_settle_leased(ngx_http_llm_fleet_req_t *fr,
+    int64_t *used, ngx_pool_t *pool, ngx_log_t *log)
+{
+    u_char                      *p;
+    time_t                       now, start, window;
+    int64_t                      u;
+    ngx_str_t                    key;
+    ngx_uint_t                   i, turned;
+    ngx_http_llm_lease_t        *l;
+    ngx_http_llm_reservation_t  *res;
+
+    fr->leased = 0;
+    now = ngx_time();
+
+    for (i = 0; i < fr->n; i++) {
+        l = fr->leases[i];
+        res = &fr->res[i];
+        u = used ? used[i] : 0;
+        window = res->budget->limit[res->metric].window;
+        start = ngx_http_llm_window_start(now, window);
+        turned = (start != ngx_http_llm_window_start(fr->time, window));
+
+        if (turned && u > 0 && pool) {
+            p = ngx_pnalloc(pool, sizeof("llm:b:::") + res->budget->name.len
+                                  + 16 + NGX_TIME_T_LEN + res->key.len);
+            if (p != NULL) {
+                key.data = p;
+                key.len = ngx_http_llm_fleet_key(p, &res->budget->name,
+                                                 res->metric, start,
+                                                 &res->key)
+                          - p;
+
+                ngx_http_llm_fleet_add_used(&key, u,
+                                  ngx_http_llm_window_end(now, window)
+                                  - now + 60, log);
+            }
+        }
+
+        if (ngx_http_llm_lease_put(l, fr->amounts[i], u, turned) == NGX_OK) {
+            ngx_http_llm_fleet_lease_close(l);
+        }
+    }
+}
+
+
+/* usage added to a key once (a merge, by its marker) */
+
+static void
+ngx_http_llm_fleet_add_used(ngx_str_t *key, int64_t used, int64_t ttl,
+    ngx_log_t *log)
+{
+    u_char       *p, num[2 * NGX_INT64_LEN];
+    size_t        argvlen[7];
+    ngx_str_t     marker;
+    ngx_pool_t   *pool;
+    const char   *argv[7];
+
+    pool = ngx_create_pool(512, log);
+    if (pool == NULL) {
+        return;
+    }
+
+    if (ngx_http_llm_fleet_marker(pool, &marker, "m") != NGX_OK) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    argv[2] = "2";
+    argvlen[2] = 1;
+    argv[3] = (char *) marker.data;
+    argvlen[3] = marker.len;
+    argv[4] = (char *) key->data;
+    argvlen[4] = key->len;
+
+    p = ngx_http_llm_fleet_num(num, used);
+    argv[5] = (char *) num;
+    argvlen[5] = p - num;
+    argv[6] = (char *) p;
+    argvlen[6] = ngx_http_llm_fleet_num(p, ttl) - p;
+
+    ngx_http_llm_fleet_job(NGX_HTTP_LLM_SCRIPT_MERGE, 7, argv, argvlen, log);
+
+    ngx_destroy_pool(pool);
+}
+
+
+/* every sync: leases due are closed, then the fleet's own sync */
+
+void
+ngx_http_llm_fleet_tick(ngx_log_t *log)
+{
+    ngx_http_llm_lease_t       *l;
+    ngx_http_llm_main_conf_t   *lmcf;
+    ngx_http_llm_redis_conf_t  *rc;
+
+    lmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_llm_router_module);
+    rc = lmcf->redis;
+
+    while ((l = ngx_http_llm_lease_due(rc->sync)) != NULL) {
+        ngx_http_llm_fleet_lease_close(l);
+    }
+
+    ngx_http_llm_fleet_sync(log);
+}
+
+
+/*
  * The worker exits: a batch not sent yet is sent now (its reservations
  * are answered "no reply" with the rest), then what waits is dropped.
  */
@@ -892,6 +1232,12 @@ ngx_http_llm_fleet_flush_settles(ngx_log_t *log)
 void
 ngx_http_llm_fleet_exit_process(ngx_log_t *log)
 {
+    ngx_http_llm_lease_t  *l;
+
+    while ((l = ngx_http_llm_lease_any()) != NULL) {
+        ngx_http_llm_fleet_lease_close(l);
+    }
+
     ngx_http_llm_fleet_flush_reserves(log);
     ngx_http_llm_fleet_flush_settles(log);
 

@@ -350,7 +350,7 @@ ngx_http_llm_init_process(ngx_cycle_t *cycle)
     }
 
     /* the connection calls the fleet back: no call from redis.c up */
-    return ngx_http_llm_redis_init_process(cycle, ngx_http_llm_fleet_sync,
+    return ngx_http_llm_redis_init_process(cycle, ngx_http_llm_fleet_tick,
                                            ngx_http_llm_fleet_exit_process);
 }
 

@@ -21,6 +21,9 @@
 #define NGX_HTTP_LLM_REDIS_LOCAL        0
 #define NGX_HTTP_LLM_REDIS_REJECT       1
 
+/* a lease is room for this many requests like the one that asked */
+#define NGX_HTTP_LLM_REDIS_LEASE        16
+
 /* server-side scripts, by index */
 #define NGX_HTTP_LLM_SCRIPT_RESERVE     0
 #define NGX_HTTP_LLM_SCRIPT_SETTLE      1
@@ -44,6 +47,7 @@ typedef struct {
     ngx_msec_t                       timeout;
     ngx_msec_t                       sync;
     ngx_uint_t                       on_error;
+    ngx_uint_t                       lease;      /* requests' worth, 0 */
     ngx_str_t                        node;       /* host:conf file */
     /* AUTH, SELECT, SCRIPT LOAD each: formatted once, in one buffer */
     ngx_str_t                        hello[2 + NGX_HTTP_LLM_NSCRIPTS];
@@ -97,6 +101,26 @@ typedef void (*ngx_http_llm_redis_hook_pt)(ngx_log_t *log);
 typedef void (*ngx_http_llm_fleet_done_pt)(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_int_t rc,
     ngx_http_llm_reservation_t *refused);
+
+
+/* room on Redis a worker reserved for requests to come (fleet_lease.c) */
+typedef struct {
+    ngx_queue_t                      queue;     /* the open ones */
+    void                            *slot;      /* its key's, if open */
+    ngx_pool_t                      *pool;      /* it is in it */
+    void                            *data;      /* fleet.c's, its ask */
+    ngx_http_llm_reservation_t       res;       /* amount: its room */
+    ngx_str_t                        key;       /* on Redis */
+    int64_t                          free;      /* not taken */
+    int64_t                          used;      /* by requests that ended */
+    int64_t                          left;      /* the fleet's room, seen */
+    ngx_uint_t                       inflight;  /* requests that took */
+    time_t                           window_end;
+    ngx_msec_t                       last;      /* taken from */
+    unsigned                         draining:1;
+    unsigned                         closed:1;
+    unsigned                         listed:1;
+} ngx_http_llm_lease_t;
 
 
 char *ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -153,6 +177,21 @@ ngx_int_t ngx_http_llm_fleet_reserve(ngx_http_request_t *r,
     ngx_http_llm_fleet_done_pt handler);
 void ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     int64_t *used);
+
+void ngx_http_llm_fleet_tick(ngx_log_t *log);
+
+ngx_int_t ngx_http_llm_lease_take(ngx_str_t *keys, int64_t *amounts,
+    ngx_uint_t n, ngx_http_llm_lease_t **leases, long long *left);
+ngx_http_llm_lease_t *ngx_http_llm_lease_want(ngx_str_t *key,
+    ngx_http_llm_reservation_t *res, ngx_uint_t requests, ngx_log_t *log);
+void ngx_http_llm_lease_granted(ngx_http_llm_lease_t *l, ngx_uint_t granted,
+    int64_t left);
+ngx_int_t ngx_http_llm_lease_put(ngx_http_llm_lease_t *l, int64_t amount,
+    int64_t used, ngx_uint_t turned);
+ngx_http_llm_lease_t *ngx_http_llm_lease_due(ngx_msec_t idle);
+ngx_http_llm_lease_t *ngx_http_llm_lease_any(void);
+void ngx_http_llm_lease_closed(ngx_http_llm_lease_t *l);
+void ngx_http_llm_lease_unanswered(ngx_http_llm_lease_t *l);
 
 void ngx_http_llm_fleet_sync(ngx_log_t *log);
 ngx_uint_t ngx_http_llm_fleet_nodes(void);

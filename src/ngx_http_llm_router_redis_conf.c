@@ -89,6 +89,7 @@ ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rc->timeout = 1000;
     rc->sync = 1000;
     rc->on_error = NGX_HTTP_LLM_REDIS_LOCAL;
+    rc->lease = NGX_HTTP_LLM_REDIS_LEASE;
     rc->tls_verify = 1;
     have_password = 0;
     have_tls = NULL;
@@ -236,6 +237,26 @@ ngx_http_llm_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             if (ngx_http_llm_redis_parse_time(&s, &rc->sync) != NGX_OK) {
                 goto invalid;
             }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "lease=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
+                rc->lease = 0;
+                continue;
+            }
+
+            n = ngx_atoi(s.data, s.len);
+
+            if (n == NGX_ERROR || n < 2 || n > 1024) {
+                goto invalid;
+            }
+
+            rc->lease = (ngx_uint_t) n;
 
             continue;
         }

@@ -1,0 +1,496 @@
+
+/*
+ * Copyright (C) the ngx_http_llm_router_module authors
+ * BSD-2-Clause, see LICENSE.
+ *
+ * Leases: room a worker reserved on Redis for the requests to come on
+ * one budget key, so that most of them are reserved here, without a
+ * round trip.  A lease is an ordinary reservation on Redis (its marker,
+ * its settle), made only while the budget has room for many more, so
+ * that near the limit every request is reserved on Redis as before.
+ * Requests take from it and give back what they did not use; what they
+ * used is added to Redis when the lease is settled (closed): when it
+ * has no room for the next request, when it was not used for a sync,
+ * or when its window ends.
+ *
+ * This file keeps the leases of the worker, by key; what goes to Redis
+ * is fleet.c's, which calls this file.
+ */
+
+
+#include "ngx_http_llm_router.h"
+#include "ngx_http_llm_router_redis.h"
+
+
+/* a key's leases: the one requests take from, an ask in flight */
+typedef struct {
+    ngx_rbtree_node_t                node;
+    ngx_queue_t                      queue;
+    ngx_str_t                        key;       /* its data follows */
+    ngx_http_llm_lease_t            *open;
+    time_t                           window_end;
+    time_t                           quiet;     /* refused: no ask before */
+    ngx_uint_t                       requests;  /* a lease's room, in them */
+    unsigned                         asking:1;
+} ngx_http_llm_lease_slot_t;
+
+
+static ngx_http_llm_lease_slot_t *ngx_http_llm_lease_slot(ngx_str_t *key,
+    time_t window_end, ngx_log_t *log);
+static void ngx_http_llm_lease_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static void ngx_http_llm_lease_slot_free(ngx_http_llm_lease_slot_t *slot);
+
+
+/* the most requests a lease is room for */
+#define NGX_HTTP_LLM_LEASE_MAX  1024
+
+
+static ngx_rbtree_t       ngx_http_llm_lease_tree;
+static ngx_rbtree_node_t  ngx_http_llm_lease_sentinel;
+static ngx_queue_t        ngx_http_llm_lease_slots;
+static ngx_queue_t        ngx_http_llm_lease_open;
+static ngx_uint_t         ngx_http_llm_lease_ready;
+
+
+/*
+ * All of a request's reservations from open leases, or none: NGX_OK
+ * (leases[i] and left[i], the room seen, set) or NGX_DECLINED.
+ */
+
+ngx_int_t
+ngx_http_llm_lease_take(ngx_str_t *keys, int64_t *amounts, ngx_uint_t n,
+    ngx_http_llm_lease_t **leases, long long *left)
+{
+    ngx_uint_t                  i;
+    ngx_http_llm_lease_t       *l;
+    ngx_http_llm_lease_slot_t  *slot;
+
+    if (!ngx_http_llm_lease_ready) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < n; i++) {
+        slot = ngx_http_llm_lease_slot(&keys[i], 0, NULL);
+
+        if (slot == NULL || slot->open == NULL
+            || slot->open->free < amounts[i])
+        {
+            return NGX_DECLINED;
+        }
+
+        leases[i] = slot->open;
+    }
+
+    for (i = 0; i < n; i++) {
+        l = leases[i];
+        left[i] = l->left + l->free;
+        l->free -= amounts[i];
+        l->inflight++;
+        l->last = ngx_current_msec;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A lease to ask for with a request that found none with room on this
+ * key: NULL if none (one is asked for already, one was refused lately,
+ * or the budget is small for leases).  Its room is "requests" times the
+ * request's amount.  The open one, if any, takes no more requests.
+ */
+
+ngx_http_llm_lease_t *
+ngx_http_llm_lease_want(ngx_str_t *key, ngx_http_llm_reservation_t *res,
+    ngx_uint_t requests, ngx_log_t *log)
+{
+    time_t                      now;
+    int64_t                     g, limit;
+    ngx_pool_t                 *pool;
+    ngx_http_llm_lease_t       *l;
+    ngx_http_llm_lease_slot_t  *slot;
+
+    limit = res->budget->limit[res->metric].limit;
+
+    if (requests == 0 || res->budget->dry_run || res->amount <= 0
+        || res->amount > limit / (int64_t) requests / 64)
+    {
+        /* a budget of fewer than 64 leases: every request on Redis */
+        return NULL;
+    }
+
+    now = ngx_time();
+
+    slot = ngx_http_llm_lease_slot(key,
+                         ngx_http_llm_window_end(now,
+                                       res->budget->limit[res->metric].window),
+                         log);
+    if (slot == NULL) {
+        return NULL;
+    }
+
+    if (slot->requests < requests) {
+        slot->requests = requests;
+    }
+
+    if (slot->open) {
+        if (slot->open->free >= res->amount) {
+            /* another key of the request had no room: this one has */
+            return NULL;
+        }
+
+        /*
+         * too small for the requests at once on this key: the next is
+         * twice as large as those in flight, up to 1/64 of the limit
+         */
+        slot->requests = ngx_min(ngx_max(slot->requests,
+                                         2 * (slot->open->inflight + 1)),
+                                 NGX_HTTP_LLM_LEASE_MAX);
+
+        slot->open->draining = 1;
+        slot->open->slot = NULL;
+        slot->open = NULL;
+    }
+
+    if (slot->asking || now < slot->quiet) {
+        return NULL;
+    }
+
+    g = res->amount * (int64_t) ngx_min(slot->requests,
+                                         (ngx_uint_t) (limit / 64
+                                                       / res->amount));
+
+    /* it outlives the request: the cycle's log, not the connection's */
+    pool = ngx_create_pool(512, ngx_cycle->log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    l = ngx_pcalloc(pool, sizeof(ngx_http_llm_lease_t));
+    if (l == NULL) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    l->key.data = ngx_pnalloc(pool, key->len);
+    if (l->key.data == NULL) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    l->key.len = key->len;
+    ngx_memcpy(l->key.data, key->data, key->len);
+
+    l->pool = pool;
+    l->slot = slot;
+    l->res = *res;
+    l->res.amount = g;
+    ngx_str_null(&l->res.key);    /* the request's, in its pool */
+    l->window_end = slot->window_end;
+
+    slot->asking = 1;
+
+    return l;
+}
+
+
+/*
+ * Redis answered the ask: granted (left: the room before it), or not
+ * (the lease is freed).
+ */
+
+void
+ngx_http_llm_lease_granted(ngx_http_llm_lease_t *l, ngx_uint_t granted,
+    int64_t left)
+{
+    ngx_http_llm_lease_slot_t  *slot;
+
+    slot = l->slot;
+    slot->asking = 0;
+
+    if (!granted) {
+        /* near the limit: requests go to Redis one by one for a while */
+        slot->quiet = ngx_time() + 1;
+        l->slot = NULL;
+        ngx_destroy_pool(l->pool);
+        return;
+    }
+
+    if (slot->open) {
+        slot->open->draining = 1;
+        slot->open->slot = NULL;
+    }
+
+    slot->open = l;
+    l->free = l->res.amount;
+    l->left = left - l->res.amount;
+    l->last = ngx_current_msec;
+
+    ngx_queue_insert_tail(&ngx_http_llm_lease_open, &l->queue);
+    l->listed = 1;
+}
+
+
+/*
+ * A request that took from the lease ended: what it did not use is
+ * room again, what it used is the lease's (unless its window ended:
+ * "turned", the caller adds it to the new window).  NGX_OK: the lease
+ * is to be closed now.
+ */
+
+ngx_int_t
+ngx_http_llm_lease_put(ngx_http_llm_lease_t *l, int64_t amount, int64_t used,
+    ngx_uint_t turned)
+{
+    l->inflight--;
+
+    if (l->closed) {
+        if (l->inflight == 0) {
+            ngx_destroy_pool(l->pool);
+        }
+
+        return NGX_DECLINED;
+    }
+
+    l->free += amount;
+
+    if (!turned) {
+        l->used += used;
+        l->free -= used;
+    }
+
+    return (l->draining && l->inflight == 0) ? NGX_OK : NGX_DECLINED;
+}
+
+
+/*
+ * The next lease due to be closed: its window ended, it was not used
+ * for "idle" ms, or it drained; NULL if none.  Keys with nothing left
+ * are forgotten on the way.
+ */
+
+ngx_http_llm_lease_t *
+ngx_http_llm_lease_due(ngx_msec_t idle)
+{
+    time_t                      now;
+    ngx_queue_t                *q, *next;
+    ngx_http_llm_lease_t       *l;
+    ngx_http_llm_lease_slot_t  *slot;
+
+    if (!ngx_http_llm_lease_ready) {
+        return NULL;
+    }
+
+    now = ngx_time();
+
+    for (q = ngx_queue_head(&ngx_http_llm_lease_open);
+         q != ngx_queue_sentinel(&ngx_http_llm_lease_open);
+         q = ngx_queue_next(q))
+    {
+        l = ngx_queue_data(q, ngx_http_llm_lease_t, queue);
+
+        if (now >= l->window_end
+            || (l->inflight == 0
+                && (l->draining
+                    || (ngx_msec_int_t) (ngx_current_msec - l->last)
+                       >= (ngx_msec_int_t) idle)))
+        {
+            return l;
+        }
+    }
+
+    for (q = ngx_queue_head(&ngx_http_llm_lease_slots);
+         q != ngx_queue_sentinel(&ngx_http_llm_lease_slots);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        slot = ngx_queue_data(q, ngx_http_llm_lease_slot_t, queue);
+
+        if (slot->open == NULL && !slot->asking && now >= slot->quiet) {
+            ngx_http_llm_lease_slot_free(slot);
+        }
+    }
+
+    return NULL;
+}
+
+
+/* the next open lease, to close them all (the worker exits) */
+
+ngx_http_llm_lease_t *
+ngx_http_llm_lease_any(void)
+{
+    if (!ngx_http_llm_lease_ready
+        || ngx_queue_empty(&ngx_http_llm_lease_open))
+    {
+        return NULL;
+    }
+
+    return ngx_queue_data(ngx_queue_head(&ngx_http_llm_lease_open),
+                          ngx_http_llm_lease_t, queue);
+}
+
+
+/*
+ * Its settle is on its way (or it was never made): no request takes
+ * from it any more; freed once those that took from it ended.
+ */
+
+void
+ngx_http_llm_lease_closed(ngx_http_llm_lease_t *l)
+{
+    ngx_http_llm_lease_slot_t  *slot;
+
+    slot = l->slot;
+
+    if (slot) {
+        if (slot->open == l) {
+            slot->open = NULL;
+        }
+
+        l->slot = NULL;
+    }
+
+    if (l->listed) {
+        ngx_queue_remove(&l->queue);
+        l->listed = 0;
+    }
+
+    l->closed = 1;
+
+    if (l->inflight == 0) {
+        ngx_destroy_pool(l->pool);
+    }
+}
+
+
+/* the ask got no answer that counts: forgotten, maybe to be released */
+
+void
+ngx_http_llm_lease_unanswered(ngx_http_llm_lease_t *l)
+{
+    ngx_http_llm_lease_slot_t  *slot;
+
+    slot = l->slot;
+
+    if (slot) {
+        slot->asking = 0;
+    }
+
+    ngx_http_llm_lease_closed(l);
+}
+
+
+/* the key's slot; made if window_end is not 0 */
+
+static ngx_http_llm_lease_slot_t *
+ngx_http_llm_lease_slot(ngx_str_t *key, time_t window_end, ngx_log_t *log)
+{
+    uint32_t                    hash;
+    ngx_int_t                   rc;
+    ngx_rbtree_node_t          *node, *sentinel;
+    ngx_http_llm_lease_slot_t  *slot;
+
+    if (!ngx_http_llm_lease_ready) {
+        ngx_rbtree_init(&ngx_http_llm_lease_tree,
+                        &ngx_http_llm_lease_sentinel,
+                        ngx_http_llm_lease_insert);
+        ngx_queue_init(&ngx_http_llm_lease_slots);
+        ngx_queue_init(&ngx_http_llm_lease_open);
+        ngx_http_llm_lease_ready = 1;
+    }
+
+    hash = ngx_crc32_short(key->data, key->len);
+
+    node = ngx_http_llm_lease_tree.root;
+    sentinel = ngx_http_llm_lease_tree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash != node->key) {
+            node = (hash < node->key) ? node->left : node->right;
+            continue;
+        }
+
+        slot = (ngx_http_llm_lease_slot_t *) node;
+
+        rc = ngx_memn2cmp(key->data, slot->key.data, key->len,
+                          slot->key.len);
+
+        if (rc == 0) {
+            return slot;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    if (window_end == 0) {
+        return NULL;
+    }
+
+    slot = ngx_alloc(sizeof(ngx_http_llm_lease_slot_t) + key->len, log);
+    if (slot == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(slot, sizeof(ngx_http_llm_lease_slot_t));
+
+    slot->key.data = (u_char *) (slot + 1);
+    slot->key.len = key->len;
+    ngx_memcpy(slot->key.data, key->data, key->len);
+
+    slot->window_end = window_end;
+
+    slot->node.key = hash;
+    ngx_rbtree_insert(&ngx_http_llm_lease_tree, &slot->node);
+    ngx_queue_insert_tail(&ngx_http_llm_lease_slots, &slot->queue);
+
+    return slot;
+}
+
+
+static void
+ngx_http_llm_lease_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
+    ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t          **p;
+    ngx_http_llm_lease_slot_t   *a, *b;
+
+    for ( ;; ) {
+
+        if (node->key != temp->key) {
+            p = (node->key < temp->key) ? &temp->left : &temp->right;
+
+        } else {
+            a = (ngx_http_llm_lease_slot_t *) node;
+            b = (ngx_http_llm_lease_slot_t *) temp;
+
+            p = (ngx_memn2cmp(a->key.data, b->key.data, a->key.len,
+                              b->key.len)
+                 < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static void
+ngx_http_llm_lease_slot_free(ngx_http_llm_lease_slot_t *slot)
+{
+    ngx_rbtree_delete(&ngx_http_llm_lease_tree, &slot->node);
+    ngx_queue_remove(&slot->queue);
+    ngx_free(slot);
+}

@@ -1,0 +1,309 @@
+# llm_redis' leases: room a worker reserves on Redis for the requests to
+# come on a big budget, so that most requests need no round trip; near
+# the limit, none, and a budget is never overshot.
+#
+# The same harness as t/171-redis-fleet.t:
+#
+# Processes this file starts (outside the blocks, when it is loaded) and
+# kills when it ends (END block, also on INT/TERM); ports derive from
+# TEST_NGINX_PORT (P), so parallel runs with their own P do not collide:
+#
+#   P+1  redis-server (Debian's), no persistence, DEBUG enabled
+#   P+3  a small HTTP control server (this file's perl, forked): the
+#        blocks' requests drive it at run time through "location /ctl/"
+#        of the Test::Nginx nginx: kill, start, pause (DEBUG SLEEP) Redis,
+#        read Redis' counters, wait for the nodes' access logs
+#   P+4, P+5  nodes 2 and 3: nginx with the router, their own conf in
+#        /tmp/llm-fleet-P/nodeN, the same budgets as node 1
+#
+# Node 1 is Test::Nginx's nginx (P); it also serves the mock provider that
+# all three nodes proxy to.  Concurrency: a location with mirrors fires 40
+# requests at each node at once (see t/115-budget.t); the control server's
+# /ctl/wait/N returns when the nodes' access logs hold N lines.
+
+use Test::Nginx::Socket 'no_plan';
+
+use Cwd ();
+
+no_shuffle();
+worker_connections(1024);
+
+our $P = $ENV{TEST_NGINX_PORT} || 1984;
+our $RPORT = $P + 1;
+our $CPORT = $P + 3;
+our @NPORT = ($P, $P + 4, $P + 5);
+our $PASS = 'fleet-secret';
+our $DIR = "/tmp/llm-lease-$P";
+our @REDIS_ARGS = ('--enable-debug-command', 'yes');
+
+$ENV{TEST_NGINX_REDIS_PORT} = $RPORT;
+$ENV{TEST_NGINX_REDIS_PASSWORD} = $PASS;
+$ENV{TEST_NGINX_CTL_PORT} = $CPORT;
+$ENV{TEST_NGINX_NODE2_PORT} = $NPORT[1];
+$ENV{TEST_NGINX_NODE3_PORT} = $NPORT[2];
+$ENV{TEST_NGINX_FLEET_DIR} = $DIR;
+
+require './t/redis.pl';
+
+sub burst_lines {
+    my $out = '';
+    for my $n (1 .. 3) {
+        open my $fh, '<', "$DIR/n$n.log" or next;
+        $out .= join '', <$fh>;
+    }
+    return $out;
+}
+
+# GET /ctl/<what>: what the blocks need at run time
+sub control {
+    my $path = shift;
+    if ($path =~ m{^/ctl/kill$}) { redis_kill(); return "killed\n"; }
+    if ($path =~ m{^/ctl/start$}) { redis_start(); return "started\n"; }
+    if ($path =~ m{^/ctl/pause/(\d+)$}) { return redis_pause($1); }
+    if ($path =~ m{^/ctl/ping$}) {
+        my $r = poll(sub { redis_cmd('PING') },
+                     sub { ($_[0] // '') eq 'PONG' });
+        return ($r // '') eq 'PONG' ? "PONG\n" : "no pong\n";
+    }
+    if ($path =~ m{^/ctl/sum/([^/]+)/(\w+)$}) { return hsum($1, $2) . "\n"; }
+    if ($path =~ m{^/ctl/until/([^/]+)/(\w+)/(\d+)$}) {
+        return hsum_until($1, $2, $3);
+    }
+    if ($path =~ m{^/ctl/wait/(\d+)$}) {
+        my $want = $1;
+        my $log = poll(\&burst_lines, sub { ($_[0] =~ tr/\n//) >= $want },
+                       300);
+        my %n;
+        $n{$_}++ for split /\n/, $log;
+        return join '', map { "$_ x$n{$_}\n" } sort keys %n;
+    }
+    if ($path =~ m{^/ctl/truncate$}) {
+        for my $n (1 .. 3) { open my $fh, '>', "$DIR/n$n.log"; }
+        return "truncated\n";
+    }
+    if ($path =~ m{^/ctl/grep/(\d)/(.+)$}) {
+        my ($n, $what) = ($1, $2);
+        $what =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
+        my $line = poll(sub {
+            open my $fh, '<', "$DIR/node$n/logs/error.log" or return undef;
+            my ($line) = grep { index($_, $what) >= 0 } <$fh>;
+            return $line;
+        }, sub { defined $_[0] });
+        return $line // "not found\n";
+    }
+    if ($path =~ m{^/ctl/served/(\d+)/(\d+)$}) {
+        # the nodes' 200s: at most the limit, at least min
+        my ($limit, $min) = ($1, $2);
+        my $n = () = burst_lines() =~ /^200 /mg;
+        my $used = hsum('llm:b:lease3:requests:*', 'used');
+        return ($n <= $limit && $n >= $min ? "served within\n"
+                                            : "served $n\n")
+               . ($used == $n ? "counted exactly\n" : "counted $used\n");
+    }
+    if ($path =~ m{^/ctl/nodelog/(\d)$}) {
+        open my $fh, '<', "$DIR/node$1/logs/error.log" or return "none\n";
+        return join '', grep { !/\[debug\]/ } <$fh>;
+    }
+    return "unknown\n";
+}
+
+sub node_conf {
+    my $n = shift;
+    my $port = $NPORT[$n - 1];
+    my $params = Cwd::getcwd() . '/conf/llm_params';
+    return node_conf_around($n, 1024, <<"_EOC_");
+    log_format burst '\$status \$llm_total_tokens';
+    llm_redis 127.0.0.1:$RPORT password=$PASS timeout=3s sync=200ms;
+    llm_upstream a host=127.0.0.1 port=$P tls=off path=/mock/a/v1 key=sk-a;
+    llm_route default a;
+    server {
+        listen 127.0.0.1:$port;
+        location /l3/ {
+            llm_budget key=three requests=1100/d name=lease3;
+            include $params;
+            access_log $DIR/n$n.log burst;
+        }
+    }
+_EOC_
+}
+
+redis_setup();
+node_start($_, $NPORT[$_ - 1], node_conf($_)) for 2, 3;
+
+our $B_BURST = '{"model":"m","max_tokens":1000,"messages":[{"role":"user","content":"hi"}]}';
+die "the body of the burst must be 75 bytes" unless length $B_BURST == 75;
+our $MIRRORS = join "\n", map { my $n = $_; map { "    mirror /m$n;" } 1 .. 40 } 1 .. 3;
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    my $c = $block->config // return;
+    $c =~ s/^\s*MIRRORS_3x40$/$MIRRORS/m;
+    $block->set_value(config => $c);
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a big budget: the first request and a lease in one round trip, the next 19 from the lease; their usage reaches Redis when it closes, nothing stays reserved
+Each request reserves 75 + 1000 tokens and uses 30.  The first one's
+batch asks for a lease of 16 x 1075 = 17200 tokens; requests 2 to 20
+take from it (none is settled on Redis: "used" holds the first one's 30
+only, "res" the lease).  Two syncs after the last one the lease closes:
+all 600 tokens used, nothing reserved.  The 20th request's remaining
+tokens are the fleet's room when the lease was granted (the first
+request still reserved there) less what the lease's requests used.
+--- http_config
+llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT password=$TEST_NGINX_REDIS_PASSWORD timeout=3s sync=2s;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+--- config
+location /l1/ {
+    llm_budget key=one tokens=100000000/d name=lease1;
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
+location /ctl/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CTL_PORT; proxy_read_timeout 60s; }
+--- request eval
+[ ("POST /l1/chat/completions\n$::B_BURST") x 20,
+  "GET /ctl/sum/llm:b:lease1:tokens:*/used",
+  "GET /ctl/sum/llm:b:lease1:tokens:*/res",
+  "GET /ctl/until/llm:b:lease1:tokens:*/res/0",
+  "GET /ctl/until/llm:b:lease1:tokens:*/used/600" ]
+--- more_headers
+Content-Type: application/json
+--- timeout: 30
+--- error_code eval
+[ (200) x 24 ]
+--- response_headers_like eval
+[ "x-ratelimit-remaining-tokens: 99998925",
+  "x-ratelimit-remaining-tokens: 99997850",
+  ("") x 17,
+  "x-ratelimit-remaining-tokens: 99997310",
+  ("") x 4 ]
+--- response_body_like eval
+[ (qr/chat\.completion/) x 20, qr/\A30\n\z/, qr/\A17200\n\z/, qr/\A0\n\z/,
+  qr/\A600\n\z/ ]
+--- no_error_log
+[error]
+[alert]
+[crit]
+fleet-secret
+
+
+
+=== TEST 2: lease=off: every request reserved and settled on Redis
+The same 20 requests: each settled on its own, nothing stays reserved
+once they are counted.
+--- http_config
+llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT password=$TEST_NGINX_REDIS_PASSWORD timeout=3s sync=2s lease=off;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+--- config
+location /l2/ {
+    llm_budget key=two tokens=100000000/d name=lease2;
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
+location /ctl/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CTL_PORT; proxy_read_timeout 60s; }
+--- request eval
+[ ("POST /l2/chat/completions\n$::B_BURST") x 20,
+  "GET /ctl/until/llm:b:lease2:tokens:*/used/600",
+  "GET /ctl/sum/llm:b:lease2:tokens:*/res" ]
+--- more_headers
+Content-Type: application/json
+--- timeout: 30
+--- error_code eval
+[ (200) x 22 ]
+--- response_headers_like eval
+[ "x-ratelimit-remaining-tokens: 99998925",
+  ("") x 18,
+  "x-ratelimit-remaining-tokens: " . (100000000 - 19 * 30 - 1075),
+  "", "" ]
+--- response_body_like eval
+[ (qr/chat\.completion/) x 20, qr/\A600\n\z/, qr/\A0\n\z/ ]
+--- no_error_log
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 3: 3 nodes (5 workers) x 40 concurrent requests, 10 times, on a budget of 1100 requests: leases far from the limit, never over it, counted exactly
+Far from the limit the workers reserve from leases; near it they go to
+Redis one request at a time.  Whatever the order: at most 1100 served
+(at least 1000: a lease held by one worker while another is refused is
+given back within a sync), Redis' count equal to the requests served,
+and nothing reserved once the leases closed.
+--- http_config
+log_format burst '$status $llm_total_tokens';
+llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT password=$TEST_NGINX_REDIS_PASSWORD timeout=3s sync=200ms;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+--- config
+location /l3/ {
+    llm_budget key=three requests=1100/d name=lease3;
+    include ../../../conf/llm_params;
+    access_log $TEST_NGINX_FLEET_DIR/n1.log burst;
+}
+location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
+location = /fire {
+    MIRRORS_3x40
+    llm_mock echo=body;
+}
+location = /m1 { internal; proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/l3/chat/completions; }
+location = /m2 { internal; proxy_pass http://127.0.0.1:$TEST_NGINX_NODE2_PORT/l3/chat/completions; }
+location = /m3 { internal; proxy_pass http://127.0.0.1:$TEST_NGINX_NODE3_PORT/l3/chat/completions; }
+location /ctl/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CTL_PORT; proxy_read_timeout 60s; }
+--- request eval
+[ "GET /ctl/truncate",
+  ("POST /fire\n$::B_BURST") x 10,
+  "GET /ctl/wait/1200",
+  "GET /ctl/until/llm:b:lease3:requests:*/res/0",
+  "GET /ctl/served/1100/1000",
+  "GET /ctl/nodelog/2",
+  "GET /ctl/nodelog/3" ]
+--- more_headers
+Content-Type: application/json
+--- timeout: 60
+--- error_code eval
+[ (200) x 16 ]
+--- response_body_like eval
+[ qr/truncated/, (qr/\A\Q$::B_BURST\E\z/) x 10,
+  qr/\A200 30 x\d+\n429 - x\d+\n\z/, qr/\A0\n\z/,
+  qr/\Aserved within\ncounted exactly\n\z/,
+  (qr/\A(?![\s\S]*\[(?:alert|crit|emerg)\])(?![\s\S]*fleet-secret)[\s\S]*\z/) x 2 ]
+--- no_error_log
+[alert]
+[crit]
+fleet-secret
+
+
+
+=== TEST 4: llm_redis lease=: a number of requests from 2 to 1024, or off
+--- http_config
+llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT lease=1;
+--- config
+--- must_die
+--- error_log eval
+qr{\[emerg\] .*invalid parameter "lease=1" in llm_redis in \S+/nginx\.conf:25$}
+
+
+
+=== TEST 5: llm_redis lease= not a number
+--- http_config
+llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT lease=many;
+--- config
+--- must_die
+--- error_log eval
+qr{\[emerg\] .*invalid parameter "lease=many" in llm_redis in \S+/nginx\.conf:25$}
+
+
+
+=== TEST 6: llm_redis lease= too large
+--- http_config
+llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT lease=1025;
+--- config
+--- must_die
+--- error_log eval
+qr{\[emerg\] .*invalid parameter "lease=1025" in llm_redis in \S+/nginx\.conf:25$}
