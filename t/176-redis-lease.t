@@ -100,6 +100,13 @@ sub control {
                                             : "served $n\n")
                . ($used == $n ? "counted exactly\n" : "counted $used\n");
     }
+    if ($path =~ m{^/ctl/each/([^/]+)/(\w+)$}) {
+        # a field of each key, in the keys' order (windows: in time)
+        my ($pattern, $field) = ($1, $2);
+        my $keys = redis_cmd('KEYS', $pattern) // [];
+        return join '', map { (redis_cmd('HGET', $_, $field) // 0) . "\n" }
+                        sort @$keys;
+    }
     if ($path =~ m{^/ctl/nodelog/(\d)$}) {
         open my $fh, '<', "$DIR/node$1/logs/error.log" or return "none\n";
         return join '', grep { !/\[debug\]/ } <$fh>;
@@ -280,7 +287,53 @@ fleet-secret
 
 
 
-=== TEST 4: llm_redis lease=: a number of requests from 2 to 1024, or off
+=== TEST 4: a request that took from a lease and ends in the next window adds its usage to that window, as one reserved on Redis does; the lease closes with its window
+Windows of 3 s; the second request lasts 3.5 s, so it ends in another
+window than the one it began in (and took its lease from, unless that
+window ended right between the two requests).  Each window's key holds
+the usage of the request that ended in it, 30 tokens; nothing stays
+reserved in either.
+--- http_config
+llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT password=$TEST_NGINX_REDIS_PASSWORD timeout=3s sync=200ms;
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_upstream slow host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/slow/v1 key=sk-a;
+llm_route default a;
+--- config
+location /l4/ {
+    llm_budget key=four tokens=100000000/3s name=lease4;
+    include ../../../conf/llm_params;
+}
+location /l4slow/ {
+    llm_budget key=four tokens=100000000/3s name=lease4;
+    llm_route m slow;
+    include ../../../conf/llm_params;
+}
+location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
+location /mock/slow/v1/ { llm_mock delay=3500ms prompt_tokens=10 completion_tokens=20; }
+location /ctl/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CTL_PORT; proxy_read_timeout 60s; }
+--- request eval
+[ "POST /l4/chat/completions\n$::B_BURST",
+  "POST /l4slow/chat/completions\n$::B_BURST",
+  "GET /ctl/until/llm:b:lease4:tokens:*/used/60",
+  "GET /ctl/until/llm:b:lease4:tokens:*/res/0",
+  "GET /ctl/each/llm:b:lease4:tokens:*/used",
+  "GET /ctl/each/llm:b:lease4:tokens:*/res" ]
+--- more_headers
+Content-Type: application/json
+--- timeout: 30
+--- error_code eval
+[ (200) x 6 ]
+--- response_body_like eval
+[ (qr/chat\.completion/) x 2, qr/\A60\n\z/, qr/\A0\n\z/, qr/\A30\n30\n\z/,
+  qr/\A0\n0\n\z/ ]
+--- no_error_log
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 5: llm_redis lease=: a number of requests from 2 to 1024, or off
 --- http_config
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT lease=1;
 --- config
@@ -290,7 +343,7 @@ qr{\[emerg\] .*invalid parameter "lease=1" in llm_redis in \S+/nginx\.conf:25$}
 
 
 
-=== TEST 5: llm_redis lease= not a number
+=== TEST 6: llm_redis lease= not a number
 --- http_config
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT lease=many;
 --- config
@@ -300,7 +353,7 @@ qr{\[emerg\] .*invalid parameter "lease=many" in llm_redis in \S+/nginx\.conf:25
 
 
 
-=== TEST 6: llm_redis lease= too large
+=== TEST 7: llm_redis lease= too large
 --- http_config
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT lease=1025;
 --- config
