@@ -120,6 +120,8 @@ static void ngx_http_llm_fleet_lease_answer(ngx_http_llm_fleet_req_t *fr,
     int rv, long long *left, ngx_uint_t unknown);
 static void ngx_http_llm_fleet_lease_close(ngx_http_llm_lease_t *l);
 static void ngx_http_llm_fleet_lease_settle(ngx_http_llm_lease_t *l);
+static ngx_int_t ngx_http_llm_fleet_settle_start(ngx_http_llm_fleet_req_t *fr,
+    ngx_uint_t n, size_t *saved, ngx_log_t *log);
 static void ngx_http_llm_fleet_settle_leased(ngx_http_llm_fleet_req_t *fr,
     int64_t *used, ngx_pool_t *pool, ngx_log_t *log);
 static void ngx_http_llm_fleet_add_used(ngx_str_t *key, int64_t used,
@@ -848,20 +850,8 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     log = r->connection->log;
     next = &ngx_http_llm_fleet_settles;
 
-    if (next->n == NGX_HTTP_LLM_FLEET_BATCH) {
-        ngx_http_llm_fleet_flush_settles(log);
-    }
-
-    saved[0] = next->keys.len;
-    saved[1] = next->args.len;
-
-    if (ngx_http_llm_fleet_arg(&next->keys, fr->marker.data, fr->marker.len,
-                               log)
-        != NGX_OK
-        || ngx_http_llm_fleet_arg_num(&next->args, fr->field, log) != NGX_OK
-        || ngx_http_llm_fleet_arg_num(&next->args, n, log) != NGX_OK)
-    {
-        goto failed;
+    if (ngx_http_llm_fleet_settle_start(fr, n, saved, log) != NGX_OK) {
+        return;
     }
 
     /*
@@ -940,6 +930,41 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 failed:
 
     ngx_http_llm_fleet_next_undo(next, saved);
+}
+
+
+/*
+ * A settle's first arguments in the next batch: its reservations' batch
+ * marker, its field there, how many reservations follow (saved: where
+ * the batch's buffers ended, to take it back).
+ */
+
+static ngx_int_t
+ngx_http_llm_fleet_settle_start(ngx_http_llm_fleet_req_t *fr, ngx_uint_t n,
+    size_t *saved, ngx_log_t *log)
+{
+    ngx_http_llm_fleet_next_t  *next;
+
+    next = &ngx_http_llm_fleet_settles;
+
+    if (next->n == NGX_HTTP_LLM_FLEET_BATCH) {
+        ngx_http_llm_fleet_flush_settles(log);
+    }
+
+    saved[0] = next->keys.len;
+    saved[1] = next->args.len;
+
+    if (ngx_http_llm_fleet_arg(&next->keys, fr->marker.data, fr->marker.len,
+                               log)
+        != NGX_OK
+        || ngx_http_llm_fleet_arg_num(&next->args, fr->field, log) != NGX_OK
+        || ngx_http_llm_fleet_arg_num(&next->args, n, log) != NGX_OK)
+    {
+        ngx_http_llm_fleet_next_undo(next, saved);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -1078,20 +1103,12 @@ ngx_http_llm_fleet_lease_settle(ngx_http_llm_lease_t *l)
     log = ngx_cycle->log;
     next = &ngx_http_llm_fleet_settles;
 
-    if (next->n == NGX_HTTP_LLM_FLEET_BATCH) {
-        ngx_http_llm_fleet_flush_settles(log);
+    if (ngx_http_llm_fleet_settle_start(fr, 1, saved, log) != NGX_OK) {
+        return;
     }
 
-    saved[0] = next->keys.len;
-    saved[1] = next->args.len;
-
-    if (ngx_http_llm_fleet_arg(&next->keys, fr->marker.data, fr->marker.len,
-                               log)
+    if (ngx_http_llm_fleet_arg(&next->keys, l->key.data, l->key.len, log)
         != NGX_OK
-        || ngx_http_llm_fleet_arg(&next->keys, l->key.data, l->key.len, log)
-           != NGX_OK
-        || ngx_http_llm_fleet_arg_num(&next->args, fr->field, log) != NGX_OK
-        || ngx_http_llm_fleet_arg_num(&next->args, 1, log) != NGX_OK
         || ngx_http_llm_fleet_arg_num(&next->args, -l->res.amount, log)
            != NGX_OK
         || ngx_http_llm_fleet_arg_num(&next->args, l->used, log) != NGX_OK

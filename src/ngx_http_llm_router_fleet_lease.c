@@ -24,9 +24,8 @@
 
 /* a key's leases: the one requests take from, an ask in flight */
 typedef struct {
-    ngx_rbtree_node_t                node;
+    ngx_str_node_t                   sn;        /* the key, its data after */
     ngx_queue_t                      queue;
-    ngx_str_t                        key;       /* its data follows */
     ngx_http_llm_lease_t            *open;
     time_t                           window_end;
     time_t                           quiet;     /* refused: no ask before */
@@ -37,8 +36,6 @@ typedef struct {
 
 static ngx_http_llm_lease_slot_t *ngx_http_llm_lease_slot(ngx_str_t *key,
     time_t window_end, ngx_log_t *log);
-static void ngx_http_llm_lease_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static void ngx_http_llm_lease_slot_free(ngx_http_llm_lease_slot_t *slot);
 
 
@@ -388,14 +385,12 @@ static ngx_http_llm_lease_slot_t *
 ngx_http_llm_lease_slot(ngx_str_t *key, time_t window_end, ngx_log_t *log)
 {
     uint32_t                    hash;
-    ngx_int_t                   rc;
-    ngx_rbtree_node_t          *node, *sentinel;
     ngx_http_llm_lease_slot_t  *slot;
 
     if (!ngx_http_llm_lease_ready) {
         ngx_rbtree_init(&ngx_http_llm_lease_tree,
                         &ngx_http_llm_lease_sentinel,
-                        ngx_http_llm_lease_insert);
+                        ngx_str_rbtree_insert_value);
         ngx_queue_init(&ngx_http_llm_lease_slots);
         ngx_queue_init(&ngx_http_llm_lease_open);
         ngx_http_llm_lease_ready = 1;
@@ -403,30 +398,11 @@ ngx_http_llm_lease_slot(ngx_str_t *key, time_t window_end, ngx_log_t *log)
 
     hash = ngx_crc32_short(key->data, key->len);
 
-    node = ngx_http_llm_lease_tree.root;
-    sentinel = ngx_http_llm_lease_tree.sentinel;
+    slot = (ngx_http_llm_lease_slot_t *)
+               ngx_str_rbtree_lookup(&ngx_http_llm_lease_tree, key, hash);
 
-    while (node != sentinel) {
-
-        if (hash != node->key) {
-            node = (hash < node->key) ? node->left : node->right;
-            continue;
-        }
-
-        slot = (ngx_http_llm_lease_slot_t *) node;
-
-        rc = ngx_memn2cmp(key->data, slot->key.data, key->len,
-                          slot->key.len);
-
-        if (rc == 0) {
-            return slot;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
-    }
-
-    if (window_end == 0) {
-        return NULL;
+    if (slot != NULL || window_end == 0) {
+        return slot;
     }
 
     slot = ngx_alloc(sizeof(ngx_http_llm_lease_slot_t) + key->len, log);
@@ -436,14 +412,14 @@ ngx_http_llm_lease_slot(ngx_str_t *key, time_t window_end, ngx_log_t *log)
 
     ngx_memzero(slot, sizeof(ngx_http_llm_lease_slot_t));
 
-    slot->key.data = (u_char *) (slot + 1);
-    slot->key.len = key->len;
-    ngx_memcpy(slot->key.data, key->data, key->len);
+    slot->sn.str.data = (u_char *) (slot + 1);
+    slot->sn.str.len = key->len;
+    ngx_memcpy(slot->sn.str.data, key->data, key->len);
 
     slot->window_end = window_end;
+    slot->sn.node.key = hash;
 
-    slot->node.key = hash;
-    ngx_rbtree_insert(&ngx_http_llm_lease_tree, &slot->node);
+    ngx_rbtree_insert(&ngx_http_llm_lease_tree, &slot->sn.node);
     ngx_queue_insert_tail(&ngx_http_llm_lease_slots, &slot->queue);
 
     return slot;
@@ -451,46 +427,9 @@ ngx_http_llm_lease_slot(ngx_str_t *key, time_t window_end, ngx_log_t *log)
 
 
 static void
-ngx_http_llm_lease_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
-    ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t          **p;
-    ngx_http_llm_lease_slot_t   *a, *b;
-
-    for ( ;; ) {
-
-        if (node->key != temp->key) {
-            p = (node->key < temp->key) ? &temp->left : &temp->right;
-
-        } else {
-            a = (ngx_http_llm_lease_slot_t *) node;
-            b = (ngx_http_llm_lease_slot_t *) temp;
-
-            p = (ngx_memn2cmp(a->key.data, b->key.data, a->key.len,
-                              b->key.len)
-                 < 0)
-                ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
-}
-
-
-static void
 ngx_http_llm_lease_slot_free(ngx_http_llm_lease_slot_t *slot)
 {
-    ngx_rbtree_delete(&ngx_http_llm_lease_tree, &slot->node);
+    ngx_rbtree_delete(&ngx_http_llm_lease_tree, &slot->sn.node);
     ngx_queue_remove(&slot->queue);
     ngx_free(slot);
 }

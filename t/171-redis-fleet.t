@@ -24,74 +24,13 @@ use Cwd ();
 no_shuffle();
 worker_connections(1024);
 
-our $P = $ENV{TEST_NGINX_PORT} || 1984;
-our $RPORT = $P + 1;
-our $CPORT = $P + 3;
-our @NPORT = ($P, $P + 4, $P + 5);
-our $PASS = 'fleet-secret';
-our $DIR = "/tmp/llm-fleet-$P";
-our @REDIS_ARGS = ('--enable-debug-command', 'yes');
-
-$ENV{TEST_NGINX_REDIS_PORT} = $RPORT;
-$ENV{TEST_NGINX_REDIS_PASSWORD} = $PASS;
-$ENV{TEST_NGINX_CTL_PORT} = $CPORT;
-$ENV{TEST_NGINX_NODE2_PORT} = $NPORT[1];
-$ENV{TEST_NGINX_NODE3_PORT} = $NPORT[2];
-$ENV{TEST_NGINX_FLEET_DIR} = $DIR;
-
 require './t/redis.pl';
+fleet_setup('fleet');
+our ($P, $RPORT, $PASS, $DIR, @NPORT);    # set by fleet_setup()
 
-sub burst_lines {
-    my $out = '';
-    for my $n (1 .. 3) {
-        open my $fh, '<', "$DIR/n$n.log" or next;
-        $out .= join '', <$fh>;
-    }
-    return $out;
-}
-
-# GET /ctl/<what>: what the blocks need at run time
+# GET /ctl/<what>: what the blocks need at run time (t/redis.pl)
 sub control {
-    my $path = shift;
-    if ($path =~ m{^/ctl/kill$}) { redis_kill(); return "killed\n"; }
-    if ($path =~ m{^/ctl/start$}) { redis_start(); return "started\n"; }
-    if ($path =~ m{^/ctl/pause/(\d+)$}) { return redis_pause($1); }
-    if ($path =~ m{^/ctl/ping$}) {
-        my $r = poll(sub { redis_cmd('PING') },
-                     sub { ($_[0] // '') eq 'PONG' });
-        return ($r // '') eq 'PONG' ? "PONG\n" : "no pong\n";
-    }
-    if ($path =~ m{^/ctl/sum/([^/]+)/(\w+)$}) { return hsum($1, $2) . "\n"; }
-    if ($path =~ m{^/ctl/until/([^/]+)/(\w+)/(\d+)$}) {
-        return hsum_until($1, $2, $3);
-    }
-    if ($path =~ m{^/ctl/wait/(\d+)$}) {
-        my $want = $1;
-        my $log = poll(\&burst_lines, sub { ($_[0] =~ tr/\n//) >= $want },
-                       300);
-        my %n;
-        $n{$_}++ for split /\n/, $log;
-        return join '', map { "$_ x$n{$_}\n" } sort keys %n;
-    }
-    if ($path =~ m{^/ctl/truncate$}) {
-        for my $n (1 .. 3) { open my $fh, '>', "$DIR/n$n.log"; }
-        return "truncated\n";
-    }
-    if ($path =~ m{^/ctl/grep/(\d)/(.+)$}) {
-        my ($n, $what) = ($1, $2);
-        $what =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
-        my $line = poll(sub {
-            open my $fh, '<', "$DIR/node$n/logs/error.log" or return undef;
-            my ($line) = grep { index($_, $what) >= 0 } <$fh>;
-            return $line;
-        }, sub { defined $_[0] });
-        return $line // "not found\n";
-    }
-    if ($path =~ m{^/ctl/nodelog/(\d)$}) {
-        open my $fh, '<', "$DIR/node$1/logs/error.log" or return "none\n";
-        return join '', grep { !/\[debug\]/ } <$fh>;
-    }
-    return "unknown\n";
+    return fleet_control(shift) // "unknown\n";
 }
 
 sub node_conf {
@@ -134,16 +73,7 @@ _EOC_
 redis_setup();
 node_start($_, $NPORT[$_ - 1], node_conf($_)) for 2, 3;
 
-our $B_BURST = '{"model":"m","max_tokens":1000,"messages":[{"role":"user","content":"hi"}]}';
-die "the body of the burst must be 75 bytes" unless length $B_BURST == 75;
-our $MIRRORS = join "\n", map { my $n = $_; map { "    mirror /m$n;" } 1 .. 40 } 1 .. 3;
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    my $c = $block->config // return;
-    $c =~ s/^\s*MIRRORS_3x40$/$MIRRORS/m;
-    $block->set_value(config => $c);
-});
+fleet_burst();
 
 run_tests();
 

@@ -10,12 +10,14 @@
 #   $DIR    a directory of its own, made afresh and removed at the end
 #   $PASS   Redis' password (undef: none)
 #   @REDIS_ARGS  more redis-server arguments
-# and defines control($path) if it starts the control server.
+# and defines control($path) if it starts the control server (the fleet
+# files' one calls fleet_control($path), the /ctl/ paths they share).
 
 use POSIX ();
 use IO::Socket::INET;
 
-our ($MAIN, $P, $RPORT, $CPORT, $DIR, $PASS, @REDIS_ARGS, %KIDS, $RPID);
+our ($MAIN, $P, $RPORT, $CPORT, $DIR, $PASS, @REDIS_ARGS, %KIDS, $RPID,
+     @NPORT);
 
 $MAIN = $$;
 
@@ -146,6 +148,100 @@ sub control_server {
                  . "Content-Length: " . length($body) . "\r\n\r\n$body";
         close $c;
     }
+}
+
+# the nodes' access logs ($DIR/n1.log ...), one after the other
+sub burst_lines {
+    my $out = '';
+    for my $n (1 .. 3) {
+        open my $fh, '<', "$DIR/n$n.log" or next;
+        $out .= join '', <$fh>;
+    }
+    return $out;
+}
+
+# GET /ctl/<what> of the fleet files (t/171, t/176): the body, or undef
+# for a path it does not know
+sub fleet_control {
+    my $path = shift;
+    if ($path =~ m{^/ctl/kill$}) { redis_kill(); return "killed\n"; }
+    if ($path =~ m{^/ctl/start$}) { redis_start(); return "started\n"; }
+    if ($path =~ m{^/ctl/pause/(\d+)$}) { return redis_pause($1); }
+    if ($path =~ m{^/ctl/ping$}) {
+        my $r = poll(sub { redis_cmd('PING') },
+                     sub { ($_[0] // '') eq 'PONG' });
+        return ($r // '') eq 'PONG' ? "PONG\n" : "no pong\n";
+    }
+    if ($path =~ m{^/ctl/sum/([^/]+)/(\w+)$}) { return hsum($1, $2) . "\n"; }
+    if ($path =~ m{^/ctl/until/([^/]+)/(\w+)/(\d+)$}) {
+        return hsum_until($1, $2, $3);
+    }
+    if ($path =~ m{^/ctl/wait/(\d+)$}) {
+        my $want = $1;
+        my $log = poll(\&burst_lines, sub { ($_[0] =~ tr/\n//) >= $want },
+                       300);
+        my %n;
+        $n{$_}++ for split /\n/, $log;
+        return join '', map { "$_ x$n{$_}\n" } sort keys %n;
+    }
+    if ($path =~ m{^/ctl/truncate$}) {
+        for my $n (1 .. 3) { open my $fh, '>', "$DIR/n$n.log"; }
+        return "truncated\n";
+    }
+    if ($path =~ m{^/ctl/grep/(\d)/(.+)$}) {
+        my ($n, $what) = ($1, $2);
+        $what =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
+        my $line = poll(sub {
+            open my $fh, '<', "$DIR/node$n/logs/error.log" or return undef;
+            my ($line) = grep { index($_, $what) >= 0 } <$fh>;
+            return $line;
+        }, sub { defined $_[0] });
+        return $line // "not found\n";
+    }
+    if ($path =~ m{^/ctl/nodelog/(\d)$}) {
+        open my $fh, '<', "$DIR/node$1/logs/error.log" or return "none\n";
+        return join '', grep { !/\[debug\]/ } <$fh>;
+    }
+    return undef;
+}
+
+
+# The fleet files' (t/171, t/176) ports, Redis' password and arguments,
+# their directory (/tmp/llm-$name-P), and the environment their blocks
+# read: node 1 is Test::Nginx's nginx on P, nodes 2 and 3 on P+4, P+5
+sub fleet_setup {
+    my $name = shift;
+    $P = $ENV{TEST_NGINX_PORT} || 1984;
+    $RPORT = $P + 1;
+    $CPORT = $P + 3;
+    @NPORT = ($P, $P + 4, $P + 5);
+    $PASS = 'fleet-secret';
+    $DIR = "/tmp/llm-$name-$P";
+    @REDIS_ARGS = ('--enable-debug-command', 'yes');
+    $ENV{TEST_NGINX_REDIS_PORT} = $RPORT;
+    $ENV{TEST_NGINX_REDIS_PASSWORD} = $PASS;
+    $ENV{TEST_NGINX_CTL_PORT} = $CPORT;
+    $ENV{TEST_NGINX_NODE2_PORT} = $NPORT[1];
+    $ENV{TEST_NGINX_NODE3_PORT} = $NPORT[2];
+    $ENV{TEST_NGINX_FLEET_DIR} = $DIR;
+}
+
+# The fleet files' burst: $B_BURST, a 75-byte chat request, and a
+# config line MIRRORS_3x40 that becomes 40 mirrors to each of /m1, /m2
+# and /m3 (one location per node), firing 120 requests at once
+sub fleet_burst {
+    our $B_BURST = '{"model":"m","max_tokens":1000,"messages":'
+                   . '[{"role":"user","content":"hi"}]}';
+    die "the body of the burst must be 75 bytes" unless length $B_BURST == 75;
+    my $mirrors = join "\n",
+                       map { my $n = $_; map { "    mirror /m$n;" } 1 .. 40 }
+                       1 .. 3;
+    add_block_preprocessor(sub {
+        my $block = shift;
+        my $c = $block->config // return;
+        $c =~ s/^\s*MIRRORS_3x40$/$mirrors/m;
+        $block->set_value(config => $c);
+    });
 }
 
 # $DIR afresh, Redis, and the control server if $CPORT is set
