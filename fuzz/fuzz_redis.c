@@ -1183,6 +1183,42 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 
+/* leases are off in the harness (lease=0): their tree is never used */
+
+uint32_t      *ngx_crc32_table_short;
+ngx_module_t   ngx_core_module;
+
+
+ngx_uint_t
+ngx_http_llm_fleet_nodes(void)
+{
+    return 1;
+}
+
+
+/* fleet_sync.c is fuzz_fleet_sync's: the harness runs no sync */
+
+void
+ngx_http_llm_fleet_sync(ngx_log_t *log)
+{
+}
+
+
+ngx_str_node_t *
+ngx_str_rbtree_lookup(ngx_rbtree_t *rbtree, ngx_str_t *val, uint32_t hash)
+{
+    abort();
+}
+
+
+void
+ngx_str_rbtree_insert_value(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
+    ngx_rbtree_node_t *sentinel)
+{
+    abort();
+}
+
+
 /*
  * TLS is off in the harness (its handshake is nginx's): init, free and close
  * are called with tls off and do nothing, the rest is never reached
