@@ -1185,8 +1185,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* leases are off in the harness (lease=0): their tree is never used */
 
-uint32_t      *ngx_crc32_table_short;
-ngx_module_t   ngx_core_module;
+ngx_module_t  ngx_core_module;
 
 
 ngx_uint_t

@@ -478,6 +478,37 @@ ngx_http_llm_peer_forget(ngx_http_llm_peer_t *peer)
 }
 
 
+/*
+ * A tree's key for a string: 8 bytes a round (a zone series' label, a
+ * lease's Redis key: tens of bytes, hashed for every request).  Equal
+ * hashes are told apart by comparing the strings, so a collision costs a
+ * compare, never a wrong node; the value never leaves the process' memory
+ * and zone.
+ */
+static ngx_inline uint32_t
+ngx_http_llm_hash(uint64_t seed, u_char *p, size_t len)
+{
+    uint64_t  h, w;
+
+    h = seed * 0x9e3779b97f4a7c15ULL ^ len;
+
+    for ( /* void */ ; len >= 8; len -= 8, p += 8) {
+        ngx_memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+
+    for (w = 0; len; len--) {
+        w = (w << 8) | p[len - 1];
+    }
+
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+
+    return (uint32_t) (h ^ (h >> 32));
+}
+
+
 /* usage and cost of the answer, read by the filters */
 typedef struct {
     int64_t                          prompt_tokens;

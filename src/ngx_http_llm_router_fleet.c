@@ -153,6 +153,7 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_uint_t                   i, m, n, nb;
     ngx_pool_cleanup_t          *cln;
     ngx_http_llm_budget_t       *b;
+    ngx_int_t                    taken;
     long long                    left[NGX_HTTP_LLM_MAX_RESERVATIONS];
     ngx_http_llm_fleet_req_t    *fr;
     ngx_http_llm_main_conf_t    *lmcf;
@@ -233,15 +234,20 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ngx_http_llm_lease_take(fr->rkeys, fr->amounts, n, fr->leases,
-                                    left)
-            == NGX_OK)
-        {
+        taken = ngx_http_llm_lease_take(fr->rkeys, fr->amounts, n,
+                                        fr->leases, left);
+
+        if (taken != NGX_DECLINED) {
             /* room this worker holds already: no round trip */
             fr->leased = 1;
             ctx->budget.fleet = fr;
             cln->handler = ngx_http_llm_fleet_cleanup;
             cln->data = fr;
+
+            if (taken == NGX_AGAIN) {
+                /* the next lease, asked for before this one runs out */
+                ngx_http_llm_fleet_lease_ask(fr, rc, r->connection->log);
+            }
 
             return ngx_http_llm_fleet_result(r, ctx, fr,
                                              NGX_HTTP_LLM_RESP_RESERVED, 0,

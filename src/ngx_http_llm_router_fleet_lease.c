@@ -52,13 +52,16 @@ static ngx_uint_t         ngx_http_llm_lease_ready;
 
 /*
  * All of a request's reservations from open leases, or none: NGX_OK
- * (leases[i] and left[i], the room seen, set) or NGX_DECLINED.
+ * (leases[i] and left[i], the room seen, set), NGX_AGAIN (the same, and a
+ * lease has a quarter of its room left or less: time to ask for the
+ * next, so that requests do not wait for it) or NGX_DECLINED.
  */
 
 ngx_int_t
 ngx_http_llm_lease_take(ngx_str_t *keys, int64_t *amounts, ngx_uint_t n,
     ngx_http_llm_lease_t **leases, long long *left)
 {
+    ngx_int_t                   rc;
     ngx_uint_t                  i;
     ngx_http_llm_lease_t       *l;
     ngx_http_llm_lease_slot_t  *slot;
@@ -79,23 +82,31 @@ ngx_http_llm_lease_take(ngx_str_t *keys, int64_t *amounts, ngx_uint_t n,
         leases[i] = slot->open;
     }
 
+    rc = NGX_OK;
+
     for (i = 0; i < n; i++) {
         l = leases[i];
         left[i] = l->left + l->free;
         l->free -= amounts[i];
         l->inflight++;
         l->last = ngx_current_msec;
+
+        if (l->free <= l->res.amount / 4) {
+            rc = NGX_AGAIN;
+        }
     }
 
-    return NGX_OK;
+    return rc;
 }
 
 
 /*
  * A lease to ask for with a request that found none with room on this
- * key: NULL if none (one is asked for already, one was refused lately,
- * or the budget is small for leases).  Its room is "requests" times the
- * request's amount.  The open one, if any, takes no more requests.
+ * key, or whose lease is low: NULL if none (one is asked for already,
+ * one was refused lately, the open one has room enough, or the budget
+ * is small for leases).  Its room is "requests" times the request's
+ * amount.  An open one without room for the request takes no more; a
+ * low one goes on until the next is granted.
  */
 
 ngx_http_llm_lease_t *
@@ -131,11 +142,13 @@ ngx_http_llm_lease_want(ngx_str_t *key, ngx_http_llm_reservation_t *res,
         slot->requests = requests;
     }
 
-    if (slot->open) {
-        if (slot->open->free >= res->amount) {
+    if (slot->open && slot->open->free >= res->amount) {
+        if (slot->open->free > slot->open->res.amount / 4) {
             /* another key of the request had no room: this one has */
             return NULL;
         }
+
+    } else if (slot->open) {
 
         /*
          * too small for the requests at once on this key: the next is
@@ -396,7 +409,7 @@ ngx_http_llm_lease_slot(ngx_str_t *key, time_t window_end, ngx_log_t *log)
         ngx_http_llm_lease_ready = 1;
     }
 
-    hash = ngx_crc32_short(key->data, key->len);
+    hash = ngx_http_llm_hash(0, key->data, key->len);
 
     slot = (ngx_http_llm_lease_slot_t *)
                ngx_str_rbtree_lookup(&ngx_http_llm_lease_tree, key, hash);

@@ -110,37 +110,6 @@ ngx_http_llm_series_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
 
 
 /*
- * A series' key in the tree: 8 bytes a round (a label is tens of bytes,
- * hashed for every request, up to three times).  Equal hashes are told
- * apart by type and label, so a collision costs a compare, never a wrong
- * series; the value lives in the zone only, never in a file.
- */
-
-static uint32_t
-ngx_http_llm_series_hash(ngx_uint_t type, u_char *p, size_t len)
-{
-    uint64_t  h, w;
-
-    h = ((uint64_t) type + 1) * 0x9e3779b97f4a7c15ULL ^ len;
-
-    for ( /* void */ ; len >= 8; len -= 8, p += 8) {
-        ngx_memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
-    }
-
-    for (w = 0; len; len--) {
-        w = (w << 8) | p[len - 1];
-    }
-
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 29;
-
-    return (uint32_t) (h ^ (h >> 32));
-}
-
-
-/*
  * Finds or creates a series; the caller holds the zone's mutex.  When the
  * zone is full the least recently used series make room, so that a
  * request never fails for want of memory; NULL only if even that fails.
@@ -159,7 +128,7 @@ ngx_http_llm_series_get_locked(ngx_http_llm_main_conf_t *lmcf,
 
     sh = lmcf->sh;
 
-    hash = ngx_http_llm_series_hash(type, label, len);
+    hash = ngx_http_llm_hash(type + 1, label, len);
 
     node = sh->series.root;
     sentinel = sh->series.sentinel;
