@@ -150,11 +150,11 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 {
     u_char                      *p;
     time_t                       now, start;
+    ngx_int_t                    taken;
+    long long                    left[NGX_HTTP_LLM_MAX_RESERVATIONS];
     ngx_uint_t                   i, m, n, nb;
     ngx_pool_cleanup_t          *cln;
     ngx_http_llm_budget_t       *b;
-    ngx_int_t                    taken;
-    long long                    left[NGX_HTTP_LLM_MAX_RESERVATIONS];
     ngx_http_llm_fleet_req_t    *fr;
     ngx_http_llm_main_conf_t    *lmcf;
     ngx_http_llm_redis_conf_t   *rc;
@@ -1018,7 +1018,7 @@ ngx_http_llm_fleet_lease_ask(ngx_http_llm_fleet_req_t *fr,
     ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
                                            ngx_core_module);
 
-    holders = (int64_t) ngx_http_llm_fleet_nodes()
+    holders = (int64_t) ngx_min(ngx_http_llm_fleet_nodes(), 100000)
               * (int64_t) ngx_max(ccf->worker_processes, 1);
 
     for (i = 0; i < fr->n; i++) {
@@ -1041,8 +1041,11 @@ ngx_http_llm_fleet_lease_ask(ngx_http_llm_fleet_req_t *fr,
         lfr->n = 1;
         lfr->time = fr->time;
 
-        /* a lease is at most 1/64 of the limit: no overflow */
-        lfr->floor = ngx_min(holders, 1024) * l->res.amount;
+        /* floor = holders * room, or the limit (no lease) if above it */
+        lfr->floor = (l->res.amount > (l->res.budget->limit[l->res.metric]
+                                       .limit - 1) / holders)
+                     ? l->res.budget->limit[l->res.metric].limit
+                     : holders * l->res.amount;
         l->data = lfr;
 
         if (ngx_http_llm_fleet_add(&ngx_http_llm_fleet_reserves, lfr,
@@ -1110,7 +1113,7 @@ ngx_http_llm_fleet_lease_settle(ngx_http_llm_lease_t *l)
     next = &ngx_http_llm_fleet_settles;
 
     if (ngx_http_llm_fleet_settle_start(fr, 1, saved, log) != NGX_OK) {
-        return;
+        goto failed;
     }
 
     if (ngx_http_llm_fleet_arg(&next->keys, l->key.data, l->key.len, log)
@@ -1120,9 +1123,8 @@ ngx_http_llm_fleet_lease_settle(ngx_http_llm_lease_t *l)
         || ngx_http_llm_fleet_arg_num(&next->args, l->used, log) != NGX_OK
         || ngx_http_llm_fleet_arg_num(&next->args, 0, log) != NGX_OK)
     {
-        /* its room stays reserved until its window's key expires */
         ngx_http_llm_fleet_next_undo(next, saved);
-        return;
+        goto failed;
     }
 
     next->nkeys += 2;
@@ -1130,6 +1132,15 @@ ngx_http_llm_fleet_lease_settle(ngx_http_llm_lease_t *l)
     next->n++;
 
     ngx_http_llm_fleet_post();
+
+    return;
+
+failed:
+
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "llm router: a lease of budget \"%V\" could not be "
+                  "settled (no memory): its room stays reserved on redis "
+                  "until its window ends", &l->res.budget->name);
 }
 
 
@@ -1237,9 +1248,10 @@ ngx_http_llm_fleet_tick(ngx_log_t *log)
 
     lmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_llm_router_module);
-    rc = lmcf->redis;
+    rc = lmcf ? lmcf->redis : NULL;
 
-    while ((l = ngx_http_llm_lease_due(rc->sync)) != NULL) {
+    /* NULL: reloaded without llm_redis (single process mode) */
+    while (rc && (l = ngx_http_llm_lease_due(rc->sync)) != NULL) {
         ngx_http_llm_fleet_lease_close(l);
     }
 
@@ -1263,6 +1275,10 @@ ngx_http_llm_fleet_exit_process(ngx_log_t *log)
 
     ngx_http_llm_fleet_flush_reserves(log);
     ngx_http_llm_fleet_flush_settles(log);
+
+    /* written while the connection is still there, then it is closed */
+    ngx_http_llm_fleet_jobs_final();
+    ngx_http_llm_redis_drain();
 
     if (ngx_http_llm_fleet_flush_ev.posted) {
         ngx_delete_posted_event(&ngx_http_llm_fleet_flush_ev);

@@ -36,11 +36,15 @@ typedef struct {
 
 static ngx_http_llm_lease_slot_t *ngx_http_llm_lease_slot(ngx_str_t *key,
     time_t window_end, ngx_log_t *log);
+static void ngx_http_llm_lease_drain(ngx_http_llm_lease_slot_t *slot);
 static void ngx_http_llm_lease_slot_free(ngx_http_llm_lease_slot_t *slot);
 
 
 /* the most requests a lease is room for */
 #define NGX_HTTP_LLM_LEASE_MAX  1024
+
+/* a lease is closed after this many syncs (its marker lives 6 hours) */
+#define NGX_HTTP_LLM_LEASE_AGE  5
 
 
 static ngx_rbtree_t       ngx_http_llm_lease_tree;
@@ -66,16 +70,27 @@ ngx_http_llm_lease_take(ngx_str_t *keys, int64_t *amounts, ngx_uint_t n,
     ngx_http_llm_lease_t       *l;
     ngx_http_llm_lease_slot_t  *slot;
 
-    if (!ngx_http_llm_lease_ready) {
+    if (!ngx_http_llm_lease_ready || ngx_exiting) {
         return NGX_DECLINED;
     }
 
     for (i = 0; i < n; i++) {
         slot = ngx_http_llm_lease_slot(&keys[i], 0, NULL);
 
-        if (slot == NULL || slot->open == NULL
-            || slot->open->free < amounts[i])
-        {
+        if (slot == NULL || slot->open == NULL) {
+            return NGX_DECLINED;
+        }
+
+        if (slot->open->generation != ngx_http_llm_redis_generation()) {
+            /*
+             * the connection was lost since it was granted: Redis may
+             * have lost it too (restarted without its data)
+             */
+            ngx_http_llm_lease_drain(slot);
+            return NGX_DECLINED;
+        }
+
+        if (slot->open->free < amounts[i]) {
             return NGX_DECLINED;
         }
 
@@ -121,8 +136,8 @@ ngx_http_llm_lease_want(ngx_str_t *key, ngx_http_llm_reservation_t *res,
 
     limit = res->budget->limit[res->metric].limit;
 
-    if (requests == 0 || res->budget->dry_run || res->amount <= 0
-        || res->amount > limit / (int64_t) requests / 64)
+    if (requests == 0 || ngx_exiting || res->budget->dry_run
+        || res->amount <= 0 || res->amount > limit / (int64_t) requests / 64)
     {
         /* a budget of fewer than 64 leases: every request on Redis */
         return NULL;
@@ -150,6 +165,11 @@ ngx_http_llm_lease_want(ngx_str_t *key, ngx_http_llm_reservation_t *res,
 
     } else if (slot->open) {
 
+        if (slot->open->free >= slot->open->unit) {
+            /* a request larger than those it was asked for: alone */
+            return NULL;
+        }
+
         /*
          * too small for the requests at once on this key: the next is
          * twice as large as those in flight, up to 1/64 of the limit
@@ -158,9 +178,7 @@ ngx_http_llm_lease_want(ngx_str_t *key, ngx_http_llm_reservation_t *res,
                                          2 * (slot->open->inflight + 1)),
                                  NGX_HTTP_LLM_LEASE_MAX);
 
-        slot->open->draining = 1;
-        slot->open->slot = NULL;
-        slot->open = NULL;
+        ngx_http_llm_lease_drain(slot);
     }
 
     if (slot->asking || now < slot->quiet) {
@@ -196,6 +214,7 @@ ngx_http_llm_lease_want(ngx_str_t *key, ngx_http_llm_reservation_t *res,
     l->slot = slot;
     l->res = *res;
     l->res.amount = g;
+    l->unit = res->amount;
     ngx_str_null(&l->res.key);    /* the request's, in its pool */
     l->window_end = slot->window_end;
 
@@ -228,14 +247,15 @@ ngx_http_llm_lease_granted(ngx_http_llm_lease_t *l, ngx_uint_t granted,
     }
 
     if (slot->open) {
-        slot->open->draining = 1;
-        slot->open->slot = NULL;
+        ngx_http_llm_lease_drain(slot);
     }
 
     slot->open = l;
     l->free = l->res.amount;
     l->left = left - l->res.amount;
-    l->last = ngx_current_msec;
+    l->generation = ngx_http_llm_redis_generation();
+    l->granted = ngx_current_msec;
+    l->last = l->granted;
 
     ngx_queue_insert_tail(&ngx_http_llm_lease_open, &l->queue);
     l->listed = 1;
@@ -275,15 +295,18 @@ ngx_http_llm_lease_put(ngx_http_llm_lease_t *l, int64_t amount, int64_t used,
 
 
 /*
- * The next lease due to be closed: its window ended, it was not used
- * for "idle" ms, or it drained; NULL if none.  Keys with nothing left
- * are forgotten on the way.
+ * The next lease due to be closed: its window ended, or none of its
+ * requests is in flight and it drained, was not used for a sync or is
+ * older than NGX_HTTP_LLM_LEASE_AGE syncs; NULL if none.  One that is
+ * that old or idle with requests in flight takes no more (it closes
+ * when they end).  Keys with nothing left are forgotten on the way.
  */
 
 ngx_http_llm_lease_t *
-ngx_http_llm_lease_due(ngx_msec_t idle)
+ngx_http_llm_lease_due(ngx_msec_t sync)
 {
     time_t                      now;
+    ngx_uint_t                  old;
     ngx_queue_t                *q, *next;
     ngx_http_llm_lease_t       *l;
     ngx_http_llm_lease_slot_t  *slot;
@@ -300,13 +323,18 @@ ngx_http_llm_lease_due(ngx_msec_t idle)
     {
         l = ngx_queue_data(q, ngx_http_llm_lease_t, queue);
 
-        if (now >= l->window_end
-            || (l->inflight == 0
-                && (l->draining
-                    || (ngx_msec_int_t) (ngx_current_msec - l->last)
-                       >= (ngx_msec_int_t) idle)))
+        /* its marker (and what it counted) must not expire before it */
+        old = (ngx_current_msec - l->granted
+               >= NGX_HTTP_LLM_LEASE_AGE * sync)
+              || (ngx_current_msec - l->last >= sync);
+
+        if (now >= l->window_end || (l->inflight == 0 && (l->draining || old)))
         {
             return l;
+        }
+
+        if (old && l->slot) {
+            ngx_http_llm_lease_drain(l->slot);
         }
     }
 
@@ -323,6 +351,17 @@ ngx_http_llm_lease_due(ngx_msec_t idle)
     }
 
     return NULL;
+}
+
+
+/* the key's open lease takes no more requests; closed once they end */
+
+static void
+ngx_http_llm_lease_drain(ngx_http_llm_lease_slot_t *slot)
+{
+    slot->open->draining = 1;
+    slot->open->slot = NULL;
+    slot->open = NULL;
 }
 
 

@@ -35,6 +35,7 @@ static uint64_t     ngx_http_llm_fleet_seq;
 static ngx_queue_t  ngx_http_llm_fleet_jobs;
 static ngx_uint_t   ngx_http_llm_fleet_njobs;
 static ngx_uint_t   ngx_http_llm_fleet_jobs_init;
+static ngx_uint_t   ngx_http_llm_fleet_jobs_last;   /* the worker exits */
 static ngx_uint_t   ngx_http_llm_fleet_dropped;
 
 
@@ -357,8 +358,15 @@ ngx_http_llm_fleet_job_done(void *data, redisReply *reply)
 {
     ngx_http_llm_fleet_job_t *job = data;
 
-    if (reply == NULL) {
+    if (reply == NULL && !ngx_http_llm_fleet_jobs_last) {
         ngx_http_llm_fleet_job_send(job);
+        return;
+    }
+
+    if (reply == NULL) {
+        /* written as the worker exits, its answer never read */
+        redisFreeCommand(job->cmd);
+        ngx_free(job);
         return;
     }
 
@@ -370,6 +378,18 @@ ngx_http_llm_fleet_job_done(void *data, redisReply *reply)
 
     redisFreeCommand(job->cmd);
     ngx_free(job);
+}
+
+
+/*
+ * The worker exits: jobs written and not answered yet are not sent again
+ * (Redis applies each once, by its marker, if it got it whole).
+ */
+
+void
+ngx_http_llm_fleet_jobs_final(void)
+{
+    ngx_http_llm_fleet_jobs_last = 1;
 }
 
 

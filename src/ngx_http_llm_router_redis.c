@@ -186,11 +186,15 @@ ngx_http_llm_redis_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
-    /* what is in flight is answered "no reply"; nothing is logged */
+    /*
+     * the fleet's last commands (leases' and batches' settles) are
+     * written by ngx_http_llm_redis_drain(), which it calls; what is in
+     * flight then is answered "no reply"; nothing is logged
+     */
+    rs->on_exit(cycle->log);
+
     rs->reported_down = 1;
     ngx_http_llm_redis_fail(NGX_LOG_INFO, "worker exiting");
-
-    rs->on_exit(cycle->log);
 
     if (rs->reconnect.timer_set) {
         ngx_del_timer(&rs->reconnect);
@@ -207,6 +211,41 @@ ngx_http_llm_redis_exit_process(ngx_cycle_t *cycle)
     ngx_free(rs->copy.name.data);
     ngx_free(rs->copy.hello[0].data);
     rs->conf = NULL;
+}
+
+
+/*
+ * The worker exits: what waits in the output buffer is written now, once
+ * (the event loop does not run again), then the connection is closed and
+ * what is in flight answered "no reply".
+ */
+
+void
+ngx_http_llm_redis_drain(void)
+{
+    ngx_http_llm_redis_t  *rs;
+
+    rs = &ngx_http_llm_redis;
+
+    if (rs->conf == NULL) {
+        return;
+    }
+
+    if (rs->c && rs->connected && rs->out.len) {
+        rs->c->write->handler(rs->c->write);
+    }
+
+    rs->reported_down = 1;
+    ngx_http_llm_redis_fail(NGX_LOG_INFO, "worker exiting");
+}
+
+
+/* changes with every connection made or lost */
+
+ngx_uint_t
+ngx_http_llm_redis_generation(void)
+{
+    return ngx_http_llm_redis.generation;
 }
 
 

@@ -114,8 +114,11 @@ typedef struct {
     int64_t                          free;      /* not taken */
     int64_t                          used;      /* by requests that ended */
     int64_t                          left;      /* the fleet's room, seen */
+    int64_t                          unit;      /* a request's, asked with */
     ngx_uint_t                       inflight;  /* requests that took */
+    ngx_uint_t                       generation; /* of the connection */
     time_t                           window_end;
+    ngx_msec_t                       granted;
     ngx_msec_t                       last;      /* taken from */
     unsigned                         draining:1;
     unsigned                         closed:1;
@@ -154,6 +157,8 @@ ngx_http_llm_redis_op_t *ngx_http_llm_redis_op_alloc(ngx_log_t *log);
 void ngx_http_llm_redis_op_free(ngx_http_llm_redis_op_t *op);
 ngx_uint_t ngx_http_llm_redis_accepts(void);
 ngx_str_t *ngx_http_llm_redis_node(void);
+void ngx_http_llm_redis_drain(void);
+ngx_uint_t ngx_http_llm_redis_generation(void);
 
 #if (NGX_SSL)
 char *ngx_http_llm_redis_tls_conf(ngx_conf_t *cf,
@@ -188,7 +193,7 @@ void ngx_http_llm_lease_granted(ngx_http_llm_lease_t *l, ngx_uint_t granted,
     int64_t left);
 ngx_int_t ngx_http_llm_lease_put(ngx_http_llm_lease_t *l, int64_t amount,
     int64_t used, ngx_uint_t turned);
-ngx_http_llm_lease_t *ngx_http_llm_lease_due(ngx_msec_t idle);
+ngx_http_llm_lease_t *ngx_http_llm_lease_due(ngx_msec_t sync);
 ngx_http_llm_lease_t *ngx_http_llm_lease_any(void);
 void ngx_http_llm_lease_closed(ngx_http_llm_lease_t *l);
 void ngx_http_llm_lease_unanswered(ngx_http_llm_lease_t *l);
@@ -215,6 +220,7 @@ char *ngx_http_llm_fleet_batch_cmd(ngx_uint_t script,
 void ngx_http_llm_fleet_exit_process(ngx_log_t *log);
 void ngx_http_llm_fleet_jobs_resend(ngx_log_t *log);
 void ngx_http_llm_fleet_exit(ngx_log_t *log);
+void ngx_http_llm_fleet_jobs_final(void);
 
 
 #endif /* _NGX_HTTP_LLM_ROUTER_REDIS_H_INCLUDED_ */

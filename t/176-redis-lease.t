@@ -37,16 +37,25 @@ sub control {
         return join '', map { (redis_cmd('HGET', $_, $field) // 0) . "\n" }
                         sort @$keys;
     }
+    if ($path =~ m{^/ctl/reload/(\d)$}) {
+        # SIGHUP: new workers, the old ones exit once their requests end
+        open my $fh, '<', "$DIR/node$1/logs/nginx.pid" or return "no pid\n";
+        my $pid = <$fh>;
+        chomp $pid;
+        return kill('HUP', $pid) ? "reloaded\n" : "not reloaded\n";
+    }
     return fleet_control($path) // "unknown\n";
 }
 
+# nodes 2 and 3 sync every 200 ms; node 4 (P+6, for TEST 5) every 60 s
 sub node_conf {
     my $n = shift;
-    my $port = $NPORT[$n - 1];
+    my $port = $n == 4 ? $P + 6 : $NPORT[$n - 1];
+    my $sync = $n == 4 ? '60s' : '200ms';
     my $params = Cwd::getcwd() . '/conf/llm_params';
     return node_conf_around($n, 1024, <<"_EOC_");
     log_format burst '\$status \$llm_total_tokens';
-    llm_redis 127.0.0.1:$RPORT password=$PASS timeout=3s sync=200ms;
+    llm_redis 127.0.0.1:$RPORT password=$PASS timeout=3s sync=$sync;
     llm_upstream a host=127.0.0.1 port=$P tls=off path=/mock/a/v1 key=sk-a;
     llm_route default a;
     server {
@@ -56,12 +65,18 @@ sub node_conf {
             include $params;
             access_log $DIR/n$n.log burst;
         }
+        location /l5/ {
+            llm_budget key=five tokens=100000000/d name=lease5;
+            include $params;
+        }
     }
 _EOC_
 }
 
 redis_setup();
 node_start($_, $NPORT[$_ - 1], node_conf($_)) for 2, 3;
+node_start(4, $P + 6, node_conf(4));
+$ENV{TEST_NGINX_NODE4_PORT} = $P + 6;
 
 fleet_burst();
 
@@ -250,7 +265,42 @@ Content-Type: application/json
 
 
 
-=== TEST 5: llm_redis lease=: a number of requests from 2 to 1024, or off
+=== TEST 5: a worker that exits (a reload) settles its lease first: nothing stays reserved, nothing is lost
+Node 4 syncs every 60 s, so its leases are not closed for being idle:
+their room is held after 5 requests (a lease per worker that served
+one: node 4 has two).  A reload makes its workers exit, and each
+settles its lease on its way out.
+--- http_config
+llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route default a;
+--- config
+location /n4/ { proxy_pass http://127.0.0.1:$TEST_NGINX_NODE4_PORT/; }
+location /mock/a/v1/ { llm_mock prompt_tokens=10 completion_tokens=20; }
+location /ctl/ { proxy_pass http://127.0.0.1:$TEST_NGINX_CTL_PORT; proxy_read_timeout 60s; }
+--- request eval
+[ ("POST /n4/l5/chat/completions\n$::B_BURST") x 5,
+  "GET /ctl/sum/llm:b:lease5:tokens:*/res",
+  "GET /ctl/reload/4",
+  "GET /ctl/until/llm:b:lease5:tokens:*/res/0",
+  "GET /ctl/until/llm:b:lease5:tokens:*/used/150",
+  "GET /ctl/nodelog/4" ]
+--- more_headers
+Content-Type: application/json
+--- timeout: 30
+--- error_code eval
+[ (200) x 10 ]
+--- response_body_like eval
+[ (qr/chat\.completion/) x 5, qr/\A(?:17200|34400)\n\z/, qr/\Areloaded\n\z/,
+  qr/\A0\n\z/, qr/\A150\n\z/,
+  qr/\A(?![\s\S]*\[(?:alert|crit|emerg)\])(?![\s\S]*are lost)[\s\S]*\z/ ]
+--- no_error_log
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 6: llm_redis lease=: a number of requests from 2 to 1024, or off
 --- http_config
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT lease=1;
 --- config
@@ -260,7 +310,7 @@ qr{\[emerg\] .*invalid parameter "lease=1" in llm_redis in \S+/nginx\.conf:25$}
 
 
 
-=== TEST 6: llm_redis lease= not a number
+=== TEST 7: llm_redis lease= not a number
 --- http_config
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT lease=many;
 --- config
@@ -270,7 +320,7 @@ qr{\[emerg\] .*invalid parameter "lease=many" in llm_redis in \S+/nginx\.conf:25
 
 
 
-=== TEST 7: llm_redis lease= too large
+=== TEST 8: llm_redis lease= too large
 --- http_config
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT lease=1025;
 --- config
