@@ -148,7 +148,6 @@ ngx_int_t
 ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_str_t *keys, int64_t *est, ngx_http_llm_fleet_done_pt handler)
 {
-    u_char                      *p;
     time_t                       now, start;
     ngx_int_t                    taken;
     long long                    left[NGX_HTTP_LLM_MAX_RESERVATIONS];
@@ -167,7 +166,8 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     now = ngx_time();
 
     fr = ngx_pcalloc(r->pool, sizeof(ngx_http_llm_fleet_req_t)
-                              + nb * 3 * (sizeof(ngx_str_t) + sizeof(int64_t)));
+                              + nb * 3 * (sizeof(ngx_str_t) + sizeof(int64_t)
+                                          + sizeof(ngx_http_llm_lease_t *)));
     if (fr == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -179,6 +179,7 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     fr->res = ctx->budget.reservations;
     fr->amounts = (int64_t *) (fr + 1);
     fr->rkeys = (ngx_str_t *) (fr->amounts + nb * 3);
+    fr->leases = (ngx_http_llm_lease_t **) (fr->rkeys + nb * 3);
 
     n = 0;
 
@@ -201,16 +202,13 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
             start = ngx_http_llm_window_start(now, b[i].limit[m].window);
 
-            p = ngx_pnalloc(r->pool, sizeof("llm:b:::") + b[i].name.len
-                                     + 16 + NGX_TIME_T_LEN + keys[i].len);
-            if (p == NULL) {
+            if (ngx_http_llm_fleet_res_key(r->pool, res, start,
+                                           &fr->rkeys[n])
+                != NGX_OK)
+            {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
-            fr->rkeys[n].data = p;
-            fr->rkeys[n].len = ngx_http_llm_fleet_key(p, &b[i].name, m,
-                                                      start, &keys[i])
-                               - p;
             n++;
         }
     }
@@ -229,11 +227,6 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     rc = lmcf->redis;
 
     if (rc->lease && ngx_http_llm_redis_accepts()) {
-        fr->leases = ngx_palloc(r->pool, n * sizeof(ngx_http_llm_lease_t *));
-        if (fr->leases == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         taken = ngx_http_llm_lease_take(fr->rkeys, fr->amounts, n,
                                         fr->leases, left);
 
@@ -819,9 +812,9 @@ void
 ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     int64_t *used)
 {
-    u_char                      *q;
     time_t                       now, start, end;
     int64_t                      actual, ttl;
+    ngx_str_t                    key;
     ngx_log_t                   *log;
     ngx_uint_t                   i, n, m, k, local;
     ngx_http_llm_fleet_req_t    *fr;
@@ -896,15 +889,10 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                                               res->budget->limit[m].window);
                 ttl = end - now + 60;
 
-                q = ngx_pnalloc(r->pool, sizeof("llm:b:::")
-                                         + res->budget->name.len + 16
-                                         + NGX_TIME_T_LEN + res->key.len);
-                if (q == NULL
-                    || ngx_http_llm_fleet_arg(&next->keys, q,
-                                       ngx_http_llm_fleet_key(q,
-                                              &res->budget->name, m, start,
-                                              &res->key)
-                                       - q, log)
+                if (ngx_http_llm_fleet_res_key(r->pool, res, start, &key)
+                    != NGX_OK
+                    || ngx_http_llm_fleet_arg(&next->keys, key.data, key.len,
+                                              log)
                        != NGX_OK)
                 {
                     goto failed;
@@ -1154,7 +1142,6 @@ static void
 ngx_http_llm_fleet_settle_leased(ngx_http_llm_fleet_req_t *fr,
     int64_t *used, ngx_pool_t *pool, ngx_log_t *log)
 {
-    u_char                      *p;
     time_t                       now, start, window;
     int64_t                      u;
     ngx_str_t                    key;
@@ -1173,20 +1160,12 @@ ngx_http_llm_fleet_settle_leased(ngx_http_llm_fleet_req_t *fr,
         start = ngx_http_llm_window_start(now, window);
         turned = (start != ngx_http_llm_window_start(fr->time, window));
 
-        if (turned && u > 0 && pool) {
-            p = ngx_pnalloc(pool, sizeof("llm:b:::") + res->budget->name.len
-                                  + 16 + NGX_TIME_T_LEN + res->key.len);
-            if (p != NULL) {
-                key.data = p;
-                key.len = ngx_http_llm_fleet_key(p, &res->budget->name,
-                                                 res->metric, start,
-                                                 &res->key)
-                          - p;
-
-                ngx_http_llm_fleet_add_used(&key, u,
-                                  ngx_http_llm_window_end(now, window)
-                                  - now + 60, log);
-            }
+        if (turned && u > 0 && pool
+            && ngx_http_llm_fleet_res_key(pool, res, start, &key) == NGX_OK)
+        {
+            ngx_http_llm_fleet_add_used(&key, u,
+                                        ngx_http_llm_window_end(now, window)
+                                        - now + 60, log);
         }
 
         if (ngx_http_llm_lease_put(l, fr->amounts[i], u, turned) == NGX_OK) {

@@ -61,6 +61,26 @@ ngx_http_llm_fleet_key(u_char *p, ngx_str_t *name, ngx_uint_t metric,
 }
 
 
+/* a reservation's key for the window that starts at "start", in a pool */
+
+ngx_int_t
+ngx_http_llm_fleet_res_key(ngx_pool_t *pool, ngx_http_llm_reservation_t *res,
+    time_t start, ngx_str_t *key)
+{
+    key->data = ngx_pnalloc(pool, sizeof("llm:b:::") + res->budget->name.len
+                                  + 16 + NGX_TIME_T_LEN + res->key.len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->len = ngx_http_llm_fleet_key(key->data, &res->budget->name,
+                                      res->metric, start, &res->key)
+               - key->data;
+
+    return NGX_OK;
+}
+
+
 /*
  * A decimal number, for the commands: no ngx_sprintf() on the way, two
  * digits per division (a request formats some twenty numbers).

@@ -203,6 +203,8 @@ ngx_uint_t ngx_http_llm_fleet_nodes(void);
 
 u_char *ngx_http_llm_fleet_key(u_char *p, ngx_str_t *name,
     ngx_uint_t metric, time_t start, ngx_str_t *key);
+ngx_int_t ngx_http_llm_fleet_res_key(ngx_pool_t *pool,
+    ngx_http_llm_reservation_t *res, time_t start, ngx_str_t *key);
 u_char *ngx_http_llm_fleet_num(u_char *p, int64_t v);
 ngx_int_t ngx_http_llm_fleet_marker(ngx_pool_t *pool, ngx_str_t *m,
     const char *kind);
