@@ -34,8 +34,22 @@
  */
 #define ngx_http_llm_json_ws(p, end)                                          \
     if (p < end && *p <= ' ') {                                               \
-        p = ngx_http_llm_json_skip(p, end);                                   \
+        if (*p == ' ' && end - p > 1 && p[1] > ' ') {                         \
+            p++;                                                              \
+                                                                              \
+        } else {                                                              \
+            p = ngx_http_llm_json_skip(p, end);                               \
+        }                                                                     \
     }
+
+/*
+ * n (4 .. 16) bytes at p are those of s: two overlapping words compared,
+ * which compilers do inline, unlike memcmp() of an odd length
+ */
+#define ngx_http_llm_json_eq(p, s, n)                                         \
+    ((n) <= 8                                                                 \
+     ? (memcmp(p, s, 4) == 0 && memcmp((p) + (n) - 4, (s) + (n) - 4, 4) == 0) \
+     : (memcmp(p, s, 8) == 0 && memcmp((p) + (n) - 8, (s) + (n) - 8, 8) == 0))
 
 
 static const unsigned char *ngx_http_llm_json_skip(const unsigned char *p,
@@ -175,6 +189,10 @@ value:
             goto next;
         }
 
+        if (depth == 3 && sig.in_msgs) {
+            goto message;
+        }
+
         goto key;
 
     case '[':
@@ -258,6 +276,113 @@ value:
         err = p;
         goto malformed;
     }
+
+message:
+
+    /*
+     * A message of the input array, p at its first member: most are
+     * {"role": "...", "content": "..."}, read here without the loop's
+     * dispatch, key lookups and depth switch.  Every step is the one the
+     * loop would take; any other byte goes on in the loop at the state
+     * reached (key, value or next), so results and error offsets are the
+     * loop's.
+     */
+
+    if (end - p < 16 || !ngx_http_llm_json_eq(p, "\"role\":", 7)) {
+        goto key;
+    }
+
+    p += 7;
+    ngx_http_llm_json_ws(p, end);
+
+    if (p == end || *p != '"') {
+        sig.want = NGX_HTTP_LLM_SIG_ROLE;
+        goto value;
+    }
+
+    escaped = 0;
+
+    q = ngx_http_llm_json_str(p + 1, end, &escaped, &err);
+    if (q == NULL) {
+        goto malformed;
+    }
+
+    sig.user = (!escaped && q - p == 5
+                && ngx_http_llm_json_eq(p, "\"user\"", 6));
+    sig.in_content = 0;
+    p = q + 1;
+    ngx_http_llm_json_ws(p, end);
+
+    if (p == end || *p != ',') {
+        goto next;
+    }
+
+    p++;
+    ngx_http_llm_json_ws(p, end);
+
+    if (end - p < 16 || !ngx_http_llm_json_eq(p, "\"content\":", 10)) {
+        goto key;
+    }
+
+    p += 10;
+    ngx_http_llm_json_ws(p, end);
+
+    if (p == end || *p != '"') {
+        sig.want = NGX_HTTP_LLM_SIG_CONTENT;
+        goto value;
+    }
+
+    q = ngx_http_llm_json_str(p + 1, end, &escaped, &err);
+    if (q == NULL) {
+        goto malformed;
+    }
+
+    sig.text.start = p;
+    sig.text.end = q + 1;
+    p = q + 1;
+    ngx_http_llm_json_ws(p, end);
+
+    if (p == end || *p != '}') {
+        goto next;
+    }
+
+    /* the end of the message, as next does it at depth 2 */
+
+    p++;
+    depth--;
+
+    if (sig.user) {
+        doc->user_text = sig.text;
+    }
+
+    sig.user = 0;
+    sig.text.start = NULL;
+    ngx_http_llm_json_ws(p, end);
+
+    if (p == end || *p != ',') {
+        goto next;
+    }
+
+    /* and the next one, as value does it */
+
+    p++;
+    ngx_http_llm_json_ws(p, end);
+
+    if (p == end || *p != '{') {
+        goto value;
+    }
+
+    stack[depth++] = '}';
+    p++;
+    ngx_http_llm_json_ws(p, end);
+
+    if (p < end && *p == '}') {
+        p++;
+        depth--;
+        goto next;
+    }
+
+    goto message;
 
 key:
 

@@ -263,10 +263,15 @@ ngx_http_llm_check_content_type(ngx_http_request_t *r)
 
     ct = &r->headers_in.content_type->value;
 
+    /* as clients send it, at once; other cases a byte at a time */
+
     if (ct->len < sizeof("application/json") - 1
-        || ngx_strncasecmp(ct->data, (u_char *) "application/json",
-                           sizeof("application/json") - 1)
-           != 0)
+        || (ngx_memcmp(ct->data, "application/json",
+                       sizeof("application/json") - 1)
+            != 0
+            && ngx_strncasecmp(ct->data, (u_char *) "application/json",
+                               sizeof("application/json") - 1)
+               != 0))
     {
         return NGX_DECLINED;
     }
