@@ -49,6 +49,15 @@
 #define ngx_http_llm_cpystr(dst, s)                                           \
     ((s)->len ? ngx_cpymem(dst, (s)->data, (s)->len) : (u_char *) (dst))
 
+/*
+ * data (len bytes) starts with the lowercase literal lit, in any case:
+ * compared at once as clients and providers send it, else byte by byte
+ */
+#define ngx_http_llm_prefix_ci(data, len, lit)                                \
+    ((len) >= sizeof(lit) - 1                                                 \
+     && (ngx_memcmp(data, lit, sizeof(lit) - 1) == 0                          \
+         || ngx_strncasecmp(data, (u_char *) lit, sizeof(lit) - 1) == 0))
+
 /* kinds of series in the zone; labels are fields separated by '\0' */
 #define NGX_HTTP_LLM_SERIES_REQUESTS    1   /* route provider model status */
 #define NGX_HTTP_LLM_SERIES_TENANT      2   /* tenant model */

@@ -125,11 +125,7 @@ ngx_http_llm_header_filter(ngx_http_request_t *r)
 
     ct = &r->headers_out.content_type;
 
-    if (ct->len >= sizeof("text/event-stream") - 1
-        && ngx_strncasecmp(ct->data, (u_char *) "text/event-stream",
-                           sizeof("text/event-stream") - 1)
-           == 0)
-    {
+    if (ngx_http_llm_prefix_ci(ct->data, ct->len, "text/event-stream")) {
         ctx->sse.active = 1;
 
         /* without framing only the final event tells a cut from an end */

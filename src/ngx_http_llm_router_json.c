@@ -282,9 +282,10 @@ message:
     /*
      * A message of the input array, p at its first member: most are
      * {"role": "...", "content": "..."}, read here without the loop's
-     * dispatch, key lookups and depth switch.  Every step is the one the
-     * loop would take; any other byte goes on in the loop at the state
-     * reached (key, value or next), so results and error offsets are the
+     * dispatch, key lookups and depth switch, one space allowed where
+     * json.dumps() writes one.  Every step is the one the loop would take;
+     * any other byte goes on in the loop at the state reached (key, value
+     * or next, whitespace skipped), so results and error offsets are the
      * loop's.
      */
 
@@ -292,15 +293,17 @@ message:
         goto key;
     }
 
-    p += 7;
-    ngx_http_llm_json_ws(p, end);
+    /* as the loop reads a key: its escapes noted from here on */
 
-    if (p == end || *p != '"') {
+    p += 7;
+    p += (*p == ' ');
+    escaped = 0;
+
+    if (*p != '"') {
+        ngx_http_llm_json_ws(p, end);
         sig.want = NGX_HTTP_LLM_SIG_ROLE;
         goto value;
     }
-
-    escaped = 0;
 
     q = ngx_http_llm_json_str(p + 1, end, &escaped, &err);
     if (q == NULL) {
@@ -311,23 +314,25 @@ message:
                 && ngx_http_llm_json_eq(p, "\"user\"", 6));
     sig.in_content = 0;
     p = q + 1;
-    ngx_http_llm_json_ws(p, end);
 
     if (p == end || *p != ',') {
         goto next;
     }
 
     p++;
-    ngx_http_llm_json_ws(p, end);
+    p += (p < end && *p == ' ');
 
     if (end - p < 16 || !ngx_http_llm_json_eq(p, "\"content\":", 10)) {
+        ngx_http_llm_json_ws(p, end);
         goto key;
     }
 
     p += 10;
-    ngx_http_llm_json_ws(p, end);
+    p += (*p == ' ');
+    escaped = 0;
 
-    if (p == end || *p != '"') {
+    if (*p != '"') {
+        ngx_http_llm_json_ws(p, end);
         sig.want = NGX_HTTP_LLM_SIG_CONTENT;
         goto value;
     }
@@ -340,7 +345,6 @@ message:
     sig.text.start = p;
     sig.text.end = q + 1;
     p = q + 1;
-    ngx_http_llm_json_ws(p, end);
 
     if (p == end || *p != '}') {
         goto next;
@@ -357,7 +361,6 @@ message:
 
     sig.user = 0;
     sig.text.start = NULL;
-    ngx_http_llm_json_ws(p, end);
 
     if (p == end || *p != ',') {
         goto next;
@@ -366,9 +369,10 @@ message:
     /* and the next one, as value does it */
 
     p++;
-    ngx_http_llm_json_ws(p, end);
+    p += (p < end && *p == ' ');
 
     if (p == end || *p != '{') {
+        ngx_http_llm_json_ws(p, end);
         goto value;
     }
 

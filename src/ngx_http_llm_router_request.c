@@ -263,16 +263,7 @@ ngx_http_llm_check_content_type(ngx_http_request_t *r)
 
     ct = &r->headers_in.content_type->value;
 
-    /* as clients send it, at once; other cases a byte at a time */
-
-    if (ct->len < sizeof("application/json") - 1
-        || (ngx_memcmp(ct->data, "application/json",
-                       sizeof("application/json") - 1)
-            != 0
-            && ngx_strncasecmp(ct->data, (u_char *) "application/json",
-                               sizeof("application/json") - 1)
-               != 0))
-    {
+    if (!ngx_http_llm_prefix_ci(ct->data, ct->len, "application/json")) {
         return NGX_DECLINED;
     }
 

@@ -99,6 +99,18 @@ case 'completions', '{"model":"m","prompt":',
 case 'embeddings', '{"model":"m","input":',
      '["你好","世界"]',
      '}', 'lang= images= tools= in=IN max=';
+# messages as json.dumps() spaces them, with more spaces, escapes, a
+# member after the content, and pretty-printed (the scanner's fast path
+# and every way out of it)
+case 'chat/completions', '{"model": "m", "messages": ',
+     '[{"role": "user", "content": "\\u041f\\u0440\\u0438\\n"}, {"role":  "user", "content": "你好"}]',
+     '}', 'lang=zh images= tools= in=IN max=';
+case 'chat/completions', '{"model":"m","messages":',
+     '[{"role":"user","content":"你好","name":"x"},{"role":"assistant","content":"Привет"},{ "role" : "system" , "content" : "hi" }]',
+     '}', 'lang=zh images= tools= in=IN max=';
+case 'chat/completions', '{"model":"m","messages":',
+     "[\n  {\n    \"role\": \"user\",\n    \"content\": \"Привет\"\n  },\n  {}\n]",
+     '}', 'lang=ru images= tools= in=IN max=';
 # keys with escapes are not recognised as signals (but stay valid JSON)
 case 'chat/completions', '{"model":"m","tool\u0073":[{"type":"function"}],"messages":',
      '[{"role":"user","content":"hi"}]',
