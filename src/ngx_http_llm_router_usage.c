@@ -618,7 +618,8 @@ ngx_http_llm_usage_copy(ngx_http_request_t *r, ngx_http_llm_json_usage_t *u,
 
 /*
  * The token counts a usage object may carry, by their quoted names; a
- * name's first occurrence followed by ':' decides its value.
+ * name's first occurrence followed by ':' decides its value.  Their
+ * lengths and first letters tell them apart (usage_scan()'s switch).
  */
 
 #define NGX_HTTP_LLM_USAGE_PROMPT      0
@@ -672,21 +673,39 @@ ngx_http_llm_usage_scan(u_char *p, u_char *last, int64_t *v)
 
         len = q - p - 1;
 
-        for (i = 0; i < NGX_HTTP_LLM_USAGE_NNAMES; i++) {
-            if (ngx_http_llm_usage_names[i].len == len
-                && v[i] == -2
-                && ngx_memcmp(p + 1, ngx_http_llm_usage_names[i].data, len)
-                   == 0)
-            {
-                break;
-            }
+        /* the one name of that length and first letter, if any */
+
+        switch (len) {
+        case 12:
+            i = NGX_HTTP_LLM_USAGE_INPUT;
+            break;
+        case 13:
+            i = (p[1] == 'p') ? NGX_HTTP_LLM_USAGE_PROMPT
+                : (p[1] == 'c') ? NGX_HTTP_LLM_USAGE_CACHED
+                : NGX_HTTP_LLM_USAGE_OUTPUT;
+            break;
+        case 17:
+            i = NGX_HTTP_LLM_USAGE_COMPLETION;
+            break;
+        case 23:
+            i = NGX_HTTP_LLM_USAGE_READ;
+            break;
+        case 27:
+            i = NGX_HTTP_LLM_USAGE_CREATION;
+            break;
+        default:
+            i = NGX_HTTP_LLM_USAGE_NNAMES;
+        }
+
+        if (i == NGX_HTTP_LLM_USAGE_NNAMES
+            || v[i] != -2
+            || ngx_memcmp(p + 1, ngx_http_llm_usage_names[i].data, len) != 0)
+        {
+            p = q;
+            continue;
         }
 
         p = q;
-
-        if (i == NGX_HTTP_LLM_USAGE_NNAMES) {
-            continue;
-        }
 
         for (q++; q < last && (*q == ' ' || *q == '\t'
                                || *q == '\r' || *q == '\n'); q++)
@@ -825,8 +844,10 @@ ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len,
             return 0;
         }
 
-        if (p[0] != '"' || p[1] != 'u' || p[2] != 's' || p[3] != 'a'
-            || p[4] != 'g' || p[5] != 'e' || p[6] != '"')
+        /* "usage" as two overlapping words, which compilers inline */
+
+        if (ngx_memcmp(p, "\"usa", 4) != 0
+            || ngx_memcmp(p + 3, "age\"", 4) != 0)
         {
             p = (u_char *) ngx_http_llm_scan_find(p, last,
                                                   (u_char *) "\"usage\"",
@@ -852,9 +873,7 @@ ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len,
              p++)
         { /* void */ }
 
-        if (last - p >= 4 && p[0] == 'n' && p[1] == 'u' && p[2] == 'l'
-            && p[3] == 'l')
-        {
+        if (last - p >= 4 && ngx_memcmp(p, "null", 4) == 0) {
             p += 4;
             continue;
         }
