@@ -284,7 +284,7 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                          *kept;
     ngx_int_t             rc;
     ngx_buf_t            *b;
-    ngx_uint_t            drop, copy, blank, last_buf;
+    ngx_uint_t            drop, copy, blank, started, last_buf;
     ngx_chain_t          *out, **last, *cl;
     const unsigned char  *pair;
 
@@ -310,6 +310,9 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         /* copy: this buf is replaced by copies of what is kept */
 
         copy = (ctx->strip_usage && ctx->sse.carry_len) ? 1 : 0;
+
+        /* a line begun in an earlier read, kept in a local meanwhile */
+        started = ctx->sse.line_started;
 
         p = b->pos;
         end = b->last;
@@ -354,9 +357,9 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
                 break;
             }
 
-            blank = !ctx->sse.line_started && q == p;
+            blank = !started && q == p;
 
-            ctx->sse.line_started = 0;
+            started = 0;
 
             if (*q == '\r') {
                 if (q + 1 == end) {
@@ -458,9 +461,7 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         /* an unfinished line */
 
-        if (p < end) {
-            ctx->sse.line_started = 1;
-        }
+        ctx->sse.line_started = (p < end) ? 1 : started;
 
         if (start < end) {
             rc = ngx_http_llm_carry(r, ctx, start, end);

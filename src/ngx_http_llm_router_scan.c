@@ -294,6 +294,8 @@ ngx_http_llm_scan_eol_pair_avx2(const unsigned char *p,
     __m256i               vr, va, vb;
     const unsigned char  *c;
 
+    *pair = NULL;
+
     vr = _mm256_set1_epi8('\r');
     va = _mm256_set1_epi8((char) a);
     vb = _mm256_set1_epi8((char) b);
@@ -336,29 +338,60 @@ ngx_http_llm_scan_eol_pair_avx2(const unsigned char *p,
 #endif
 
 
+static const unsigned char *ngx_http_llm_scan_eol_pair_vec(
+    const unsigned char *p, const unsigned char *end, unsigned char a,
+    unsigned char b, const unsigned char **pair);
+
+
+/*
+ * A jump to the AVX2 loop or to the 16-byte one, without a frame of its
+ * own (an event's line is searched once per event)
+ */
+
 const unsigned char *
 ngx_http_llm_scan_eol_pair(const unsigned char *p, const unsigned char *end,
     unsigned char a, unsigned char b, const unsigned char **pair)
 {
+#if (NGX_HTTP_LLM_SCAN_AVX2)
+
+    if (ngx_http_llm_scan_avx2 > 0 && end - p > 64) {
+        return ngx_http_llm_scan_eol_pair_avx2(p, end, a, b, pair);
+    }
+
+#endif
+
+    return ngx_http_llm_scan_eol_pair_vec(p, end, a, b, pair);
+}
+
+
+/* not inlined: its frame would be the jump's */
+
+#if (defined __GNUC__)
+__attribute__((noinline))
+#endif
+static const unsigned char *
+ngx_http_llm_scan_eol_pair_vec(const unsigned char *p,
+    const unsigned char *end, unsigned char a, unsigned char b,
+    const unsigned char **pair)
+{
     ngx_http_llm_vec_t    vr, va, vb, h0, h1;
     const unsigned char  *c;
 
-    *pair = NULL;
-
 #if (NGX_HTTP_LLM_SCAN_AVX2)
 
-    if (end - p > 64) {
-        if (ngx_http_llm_scan_avx2 < 0) {
-            __builtin_cpu_init();
-            ngx_http_llm_scan_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-        }
+    if (ngx_http_llm_scan_avx2 < 0) {
+        /* the CPU asked on the first search */
+        __builtin_cpu_init();
+        ngx_http_llm_scan_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
 
-        if (ngx_http_llm_scan_avx2) {
+        if (ngx_http_llm_scan_avx2 && end - p > 64) {
             return ngx_http_llm_scan_eol_pair_avx2(p, end, a, b, pair);
         }
     }
 
 #endif
+
+    *pair = NULL;
 
     if (end - p <= 16) {
         for ( /* void */ ; p < end; p++) {
