@@ -650,9 +650,9 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
             }
         }
 
-        if (eol - p >= 5 && p[0] == 'd' && p[1] == 'a' && p[2] == 't'
-            && p[3] == 'a' && p[4] == ':')
-        {
+        /* "data" as a word, which compilers compare at once */
+
+        if (eol - p >= 5 && ngx_memcmp(p, "data", 4) == 0 && p[4] == ':') {
             v = p + 5;
 
             if (v < eol && *v == ' ') {
