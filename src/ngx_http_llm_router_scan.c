@@ -41,8 +41,10 @@
 #define NGX_HTTP_LLM_SCAN_HIGHS  0x8080808080808080ULL
 
 
-static const unsigned char *ngx_http_llm_scan_any2(const unsigned char *p,
-    const unsigned char *end, unsigned char a, unsigned char b);
+/* inline: a and b become constant vectors in each search */
+static inline const unsigned char *ngx_http_llm_scan_any2(
+    const unsigned char *p, const unsigned char *end, unsigned char a,
+    unsigned char b);
 
 
 const unsigned char *
@@ -106,7 +108,7 @@ typedef uint8x16_t  ngx_http_llm_vec_t;
  * last vector of a longer one is loaded so that it ends at end.
  */
 
-static const unsigned char *
+static inline const unsigned char *
 ngx_http_llm_scan_any2(const unsigned char *p, const unsigned char *end,
     unsigned char a, unsigned char b)
 {
@@ -540,7 +542,7 @@ ngx_http_llm_scan_mask2(uint64_t w, uint64_t a, uint64_t b)
 }
 
 
-static const unsigned char *
+static inline const unsigned char *
 ngx_http_llm_scan_any2(const unsigned char *p, const unsigned char *end,
     unsigned char a, unsigned char b)
 {

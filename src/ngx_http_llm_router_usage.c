@@ -298,6 +298,12 @@ ngx_http_llm_cost_bound(int64_t tokens, int64_t price)
 }
 
 
+/* the key read is "usage": a word and a byte, compared inline */
+#define ngx_http_llm_usage_is_usage(u)                                       \
+    ((u)->key_len == 5 && ngx_memcmp((u)->key, "usag", 4) == 0              \
+     && (u)->key[4] == 'e')
+
+
 /* a run of a top-level key's bytes: what fits is kept, all counted */
 
 static ngx_inline void
@@ -421,8 +427,7 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
             if (in_key) {
                 in_key = 0;
-                usage_next = (u->key_len == 5
-                              && ngx_strncmp(u->key, "usage", 5) == 0);
+                usage_next = ngx_http_llm_usage_is_usage(u);
             }
 
             continue;
@@ -451,8 +456,7 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
             if (in_key) {
                 in_key = 0;
-                usage_next = (u->key_len == 5
-                              && ngx_strncmp(u->key, "usage", 5) == 0);
+                usage_next = ngx_http_llm_usage_is_usage(u);
             }
 
             break;
