@@ -50,6 +50,7 @@ redis_SRCS   := $(SRC)/ngx_http_llm_router_redis.c \
                 $(SRC)/ngx_http_llm_router_resp.c \
                 $(SRC)/ngx_http_llm_router_fleet_scripts.c \
                 $(SRC)/ngx_http_llm_router_fleet.c \
+                $(SRC)/ngx_http_llm_router_fleet_batch.c \
                 $(SRC)/ngx_http_llm_router_fleet_lease.c \
                 $(SRC)/ngx_http_llm_router_fleet_store.c \
                 $(SRC)/ngx_http_llm_router_window.c

@@ -22,120 +22,39 @@
  * Redis by the next sync once it is back, under a marker too
  * (ngx_http_llm_router_fleet_sync.c).
  *
- * Batches: the reservations a worker's requests make in one turn of its
- * event loop go to Redis as one script call (a posted event sends them
- * when the turn's events are handled), applied there in order, each
- * alone: a request gets its own answer, a budget is never overshot.
- * Settles likewise, one call per turn (not waited for; a batch sent
- * again counts each request once, by its marker).
+ * Reservations and settles go to Redis in batches, one script call per
+ * turn of the event loop (ngx_http_llm_router_fleet_batch.c); leases are
+ * asked for and settled in them too.
  *
  * Calls run one way: budget.c calls this file, which tells it the
- * outcome of a reservation through the handler it was given.
+ * outcome of a reservation through the handler it was given; this file
+ * calls fleet_batch.c, which answers each item through the answer
+ * handler it was added with.
  */
 
 
 #include "ngx_http_llm_router.h"
 #include "ngx_http_llm_router_redis.h"
 #include "ngx_http_llm_router_resp.h"
-
-
-#define NGX_HTTP_LLM_FLEET_MARKER_TTL   21600
-
-/* requests in one batch: the reply stays within the reader's limits */
-#define NGX_HTTP_LLM_FLEET_BATCH        256
-
-
-typedef struct ngx_http_llm_fleet_req_s  ngx_http_llm_fleet_req_t;
-
-
-/* a request in a batch: NULL once it is gone */
-typedef struct {
-    ngx_http_llm_fleet_req_t        *fr;
-    ngx_uint_t                       n;         /* its keys */
-} ngx_http_llm_fleet_item_t;
-
-
-/* a batch of reservations in flight, from malloc() */
-typedef struct {
-    ngx_uint_t                       n;
-    ngx_http_llm_fleet_item_t        items[1];
-} ngx_http_llm_fleet_batch_t;
-
-
-/* a request's budgets on Redis, in its pool */
-struct ngx_http_llm_fleet_req_s {
-    ngx_http_request_t              *r;
-    ngx_http_llm_ctx_t              *ctx;
-    ngx_http_llm_fleet_item_t       *item;      /* waiting in a batch */
-    ngx_http_llm_fleet_done_pt       handler;
-    ngx_http_llm_reservation_t      *refused;
-    ngx_http_llm_reservation_t      *res;       /* by reservation */
-    ngx_http_llm_lease_t           **leases;    /* taken from, by res. */
-    ngx_http_llm_lease_t            *lease;     /* asked for (r: NULL) */
-    int64_t                          floor;     /* room a lease leaves */
-    ngx_str_t                        marker;    /* its batch's */
-    ngx_uint_t                       field;     /* its place in it */
-    time_t                           time;      /* of the reservation */
-    ngx_str_t                       *rkeys;     /* by reservation */
-    int64_t                         *amounts;
-    ngx_uint_t                       n;
-    unsigned                         reserved:1;
-    unsigned                         unknown:1;  /* no reply: maybe */
-    unsigned                         leased:1;   /* from leases, here */
-};
-
-
-/* what one turn adds to the next script call: RESP, keys and the rest */
-typedef struct {
-    ngx_http_llm_redis_buf_t         keys;
-    ngx_http_llm_redis_buf_t         args;
-    ngx_uint_t                       nkeys;
-    ngx_uint_t                       nargs;
-    ngx_uint_t                       n;
-    ngx_uint_t                       elements;  /* of the reply */
-    ngx_str_t                        marker;    /* reservations' batch */
-    ngx_http_llm_fleet_item_t        items[NGX_HTTP_LLM_FLEET_BATCH];
-} ngx_http_llm_fleet_next_t;
+#include "ngx_http_llm_router_fleet.h"
 
 
 static void ngx_http_llm_fleet_cleanup(void *data);
-static ngx_int_t ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
-    ngx_http_llm_fleet_req_t *fr, ngx_pool_t *pool, ngx_log_t *log);
-static void ngx_http_llm_fleet_post(void);
-static void ngx_http_llm_fleet_flush(ngx_event_t *ev);
-static void ngx_http_llm_fleet_flush_reserves(ngx_log_t *log);
-static void ngx_http_llm_fleet_flush_settles(ngx_log_t *log);
-static void ngx_http_llm_fleet_reserved(void *data, redisReply *reply);
 static void ngx_http_llm_fleet_answer(ngx_http_llm_fleet_req_t *fr,
     int rv, size_t index, long long *left, ngx_uint_t unknown);
 static ngx_int_t ngx_http_llm_fleet_result(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_http_llm_fleet_req_t *fr, int rv,
     size_t index, long long *left, ngx_uint_t unknown);
-static void ngx_http_llm_fleet_next_undo(ngx_http_llm_fleet_next_t *next,
-    size_t *saved);
-static void ngx_http_llm_fleet_next_free(ngx_http_llm_fleet_next_t *next);
 static void ngx_http_llm_fleet_lease_ask(ngx_http_llm_fleet_req_t *fr,
     ngx_http_llm_redis_conf_t *rc, ngx_log_t *log);
 static void ngx_http_llm_fleet_lease_answer(ngx_http_llm_fleet_req_t *fr,
-    int rv, long long *left, ngx_uint_t unknown);
+    int rv, size_t index, long long *left, ngx_uint_t unknown);
 static void ngx_http_llm_fleet_lease_close(ngx_http_llm_lease_t *l);
 static void ngx_http_llm_fleet_lease_settle(ngx_http_llm_lease_t *l);
-static ngx_int_t ngx_http_llm_fleet_settle_start(ngx_http_llm_fleet_req_t *fr,
-    ngx_uint_t n, size_t *saved, ngx_log_t *log);
 static void ngx_http_llm_fleet_settle_leased(ngx_http_llm_fleet_req_t *fr,
     int64_t *used, ngx_pool_t *pool, ngx_log_t *log);
 static void ngx_http_llm_fleet_add_used(ngx_str_t *key, int64_t used,
     int64_t ttl, ngx_log_t *log);
-static char *ngx_http_llm_fleet_next_cmd(ngx_http_llm_fleet_next_t *next,
-    ngx_uint_t script, int *len);
-
-
-static ngx_http_llm_fleet_next_t  ngx_http_llm_fleet_reserves;
-static ngx_http_llm_fleet_next_t  ngx_http_llm_fleet_settles;
-static ngx_event_t                ngx_http_llm_fleet_flush_ev;
-
-/* reservation batches sent and not answered yet */
-static ngx_uint_t                 ngx_http_llm_fleet_reserving;
 
 
 /*
@@ -174,6 +93,7 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
     fr->r = r;
     fr->ctx = ctx;
+    fr->answer = ngx_http_llm_fleet_answer;
     fr->handler = handler;
     fr->time = now;
     fr->res = ctx->budget.reservations;
@@ -249,9 +169,7 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     }
 
     if (!ngx_http_llm_redis_accepts()
-        || ngx_http_llm_fleet_add(&ngx_http_llm_fleet_reserves, fr, r->pool,
-                                  r->connection->log)
-           != NGX_OK)
+        || ngx_http_llm_fleet_add(fr, r->pool, r->connection->log) != NGX_OK)
     {
         if (rc->on_error == NGX_HTTP_LLM_REDIS_REJECT) {
             return ngx_http_llm_set_error(r, ctx,
@@ -277,303 +195,6 @@ ngx_http_llm_fleet_reserve(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 }
 
 
-/*
- * A request's reservation joins the next batch: its keys and arguments.
- * Its marker is the batch's (made with the batch), its field there its
- * place in the batch.
- */
-
-static ngx_int_t
-ngx_http_llm_fleet_add(ngx_http_llm_fleet_next_t *next,
-    ngx_http_llm_fleet_req_t *fr, ngx_pool_t *pool, ngx_log_t *log)
-{
-    u_char                      *p;
-    time_t                       now, end;
-    size_t                       saved[2];
-    ngx_str_t                    m;
-    ngx_uint_t                   i, elements;
-    ngx_http_llm_reservation_t  *res;
-
-    now = ngx_time();
-    elements = ngx_max(fr->n + 2, 3);
-
-    if (next->n == NGX_HTTP_LLM_FLEET_BATCH
-        || next->elements + elements > NGX_HTTP_LLM_RESP_MAX_ELEMENTS)
-    {
-        ngx_http_llm_fleet_flush_reserves(log);
-    }
-
-    saved[0] = next->keys.len;
-    saved[1] = next->args.len;
-
-    if (next->n == 0) {
-        /* a new batch: its marker, the markers' ttl */
-
-        if (ngx_http_llm_fleet_marker(pool, &m, "r") != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (next->marker.len < m.len) {
-            p = ngx_alloc(m.len + 32, log);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_free(next->marker.data);
-            next->marker.data = p;
-        }
-
-        next->marker.len = ngx_cpymem(next->marker.data, m.data, m.len)
-                           - next->marker.data;
-
-        if (ngx_http_llm_fleet_arg(&next->keys, m.data, m.len, log)
-            != NGX_OK
-            || ngx_http_llm_fleet_arg_num(&next->args,
-                                          NGX_HTTP_LLM_FLEET_MARKER_TTL, log)
-               != NGX_OK)
-        {
-            goto failed;
-        }
-
-        fr->marker = m;
-
-    } else {
-        fr->marker.data = ngx_pnalloc(pool, next->marker.len);
-        if (fr->marker.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        fr->marker.len = next->marker.len;
-        ngx_memcpy(fr->marker.data, next->marker.data, next->marker.len);
-    }
-
-    fr->field = next->n + 1;
-
-    if (ngx_http_llm_fleet_arg_num(&next->args, fr->field, log) != NGX_OK
-        || ngx_http_llm_fleet_arg_num(&next->args, fr->n, log) != NGX_OK)
-    {
-        goto failed;
-    }
-
-    for (i = 0; i < fr->n; i++) {
-        res = &fr->res[i];
-        end = ngx_http_llm_window_end(now,
-                                      res->budget->limit[res->metric].window);
-
-        if (ngx_http_llm_fleet_arg(&next->keys, fr->rkeys[i].data,
-                                   fr->rkeys[i].len, log)
-            != NGX_OK
-            || ngx_http_llm_fleet_arg_num(&next->args,
-                                   res->budget->limit[res->metric].limit
-                                   - fr->floor, log)
-               != NGX_OK
-            || ngx_http_llm_fleet_arg_num(&next->args, res->amount, log)
-               != NGX_OK
-            || ngx_http_llm_fleet_arg_num(&next->args, end - now + 60, log)
-               != NGX_OK
-            || ngx_http_llm_fleet_arg(&next->args,
-                                   (u_char *) (res->budget->dry_run ? "1"
-                                                                    : "0"),
-                                   1, log)
-               != NGX_OK)
-        {
-            goto failed;
-        }
-    }
-
-    next->nkeys += (next->n == 0) + fr->n;
-    next->nargs += (next->n == 0) + 2 + 4 * fr->n;
-    next->elements += elements;
-
-    next->items[next->n].fr = fr;
-    next->items[next->n].n = fr->n;
-    fr->item = &next->items[next->n];
-    next->n++;
-
-    ngx_http_llm_fleet_post();
-
-    return NGX_OK;
-
-failed:
-
-    ngx_http_llm_fleet_next_undo(next, saved);
-
-    return NGX_ERROR;
-}
-
-
-/* what a failed addition appended is taken back (its buffers stay) */
-
-static void
-ngx_http_llm_fleet_next_undo(ngx_http_llm_fleet_next_t *next, size_t *saved)
-{
-    next->keys.len = saved[0];
-    next->args.len = saved[1];
-}
-
-
-static void
-ngx_http_llm_fleet_next_free(ngx_http_llm_fleet_next_t *next)
-{
-    ngx_free(next->keys.data);
-    ngx_free(next->args.data);
-    ngx_free(next->marker.data);
-    ngx_str_null(&next->marker);
-    ngx_memzero(&next->keys, sizeof(ngx_http_llm_redis_buf_t));
-    ngx_memzero(&next->args, sizeof(ngx_http_llm_redis_buf_t));
-    next->nkeys = 0;
-    next->nargs = 0;
-    next->n = 0;
-    next->elements = 0;
-}
-
-
-/*
- * The batch's command (from malloc(), NULL if out of memory), and the
- * batch emptied for the next turn; its buffers are kept.
- */
-
-static char *
-ngx_http_llm_fleet_next_cmd(ngx_http_llm_fleet_next_t *next,
-    ngx_uint_t script, int *len)
-{
-    char  *cmd;
-
-    cmd = ngx_http_llm_fleet_batch_cmd(script, &next->keys, next->nkeys,
-                                       &next->args, next->nargs, len);
-
-    next->keys.len = 0;
-    next->args.len = 0;
-    next->nkeys = 0;
-    next->nargs = 0;
-    next->n = 0;
-    next->elements = 0;
-
-    return cmd;
-}
-
-
-/* once per turn of the event loop: after the events of this one */
-
-static void
-ngx_http_llm_fleet_post(void)
-{
-    ngx_event_t  *ev;
-
-    ev = &ngx_http_llm_fleet_flush_ev;
-
-    if (ev->posted) {
-        return;
-    }
-
-    ev->handler = ngx_http_llm_fleet_flush;
-    ev->log = ngx_cycle->log;
-    ev->data = ev;
-
-    ngx_post_event(ev, &ngx_posted_events);
-}
-
-
-static void
-ngx_http_llm_fleet_flush(ngx_event_t *ev)
-{
-    /*
-     * One batch of reservations in flight at a time: what comes meanwhile
-     * waits for its reply and goes in the next call, so that under load
-     * a call carries many requests (a key is read and written once per
-     * call, and there are fewer round trips).  Settles go with them.
-     */
-    if (ngx_http_llm_fleet_reserving) {
-        return;
-    }
-
-    /* settles first: a reservation after them finds the room they free */
-    ngx_http_llm_fleet_flush_settles(ev->log);
-    ngx_http_llm_fleet_flush_reserves(ev->log);
-}
-
-
-static void
-ngx_http_llm_fleet_flush_reserves(ngx_log_t *log)
-{
-    int                          len;
-    char                        *cmd;
-    ngx_uint_t                   i, n;
-    ngx_http_llm_fleet_req_t    *fr;
-    ngx_http_llm_fleet_next_t   *next;
-    ngx_http_llm_fleet_batch_t  *batch;
-
-    next = &ngx_http_llm_fleet_reserves;
-    n = next->n;
-
-    if (n == 0) {
-        return;
-    }
-
-    batch = ngx_alloc(sizeof(ngx_http_llm_fleet_batch_t)
-                      + n * sizeof(ngx_http_llm_fleet_item_t), log);
-
-    cmd = ngx_http_llm_fleet_next_cmd(next, NGX_HTTP_LLM_SCRIPT_RESERVE, &len);
-
-    if (batch == NULL) {
-        if (cmd) {
-            redisFreeCommand(cmd);
-        }
-
-        /* never sent: each gets its answer all the same */
-
-        for (i = 0; i < n; i++) {
-            fr = next->items[i].fr;
-
-            if (fr) {
-                next->items[i].fr = NULL;
-                ngx_http_llm_fleet_answer(fr, NGX_HTTP_LLM_RESP_INVALID, 0,
-                                          NULL, 0);
-            }
-        }
-
-        return;
-    }
-
-    batch->n = n;
-    ngx_memcpy(batch->items, next->items,
-               n * sizeof(ngx_http_llm_fleet_item_t));
-
-    for (i = 0; i < n; i++) {
-        if (batch->items[i].fr) {
-            batch->items[i].fr->item = &batch->items[i];
-        }
-    }
-
-    /* counted first: a failing connection may answer it at once */
-    ngx_http_llm_fleet_reserving++;
-
-    if (cmd == NULL
-        || ngx_http_llm_redis_queue(cmd, len, NGX_HTTP_LLM_SCRIPT_RESERVE + 1,
-                                    0, ngx_http_llm_fleet_reserved, batch)
-           != NGX_OK)
-    {
-        /*
-         * never sent: Redis went down in this turn; not "unknown" (the
-         * command was taken over by ngx_http_llm_redis_queue(), freed)
-         */
-
-        for (i = 0; i < batch->n; i++) {
-            fr = batch->items[i].fr;
-
-            if (fr) {
-                batch->items[i].fr = NULL;
-                ngx_http_llm_fleet_answer(fr, NGX_HTTP_LLM_RESP_INVALID, 0,
-                                          NULL, 0);
-            }
-        }
-
-        ngx_http_llm_fleet_reserving--;
-        ngx_free(batch);
-    }
-}
-
-
 /* the request is freed while Redis has not answered: forgotten */
 
 static void
@@ -593,91 +214,7 @@ ngx_http_llm_fleet_cleanup(void *data)
 }
 
 
-/*
- * The batch's reply: each request's part, in order.  A reply that is
- * not the script's as a whole (an error, garbage, none at all) is no
- * answer for any of them: Redis may hold their reservations.
- */
-
-static void
-ngx_http_llm_fleet_reserved(void *data, redisReply *reply)
-{
-    ngx_http_llm_fleet_batch_t *batch = data;
-
-    int                         rv;
-    size_t                      pos, index;
-    long long                   left[NGX_HTTP_LLM_MAX_RESERVATIONS];
-    ngx_uint_t                  i, valid;
-    ngx_http_llm_fleet_req_t   *fr;
-    ngx_http_llm_main_conf_t   *lmcf;
-    ngx_http_llm_redis_conf_t  *rc;
-
-    pos = 0;
-    valid = 1;
-
-    ngx_http_llm_fleet_reserving--;
-
-    if (ngx_http_llm_fleet_reserves.n || ngx_http_llm_fleet_settles.n) {
-        ngx_http_llm_fleet_post();
-    }
-
-    for (i = 0; i < batch->n; i++) {
-        if (ngx_http_llm_resp_reserve_at(reply, &pos, batch->items[i].n,
-                                         &index, left)
-            == NGX_HTTP_LLM_RESP_INVALID)
-        {
-            valid = 0;
-            break;
-        }
-    }
-
-    if (valid && pos != reply->elements) {
-        valid = 0;
-    }
-
-    if (!valid && reply) {
-        lmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                                   ngx_http_llm_router_module);
-        rc = lmcf->redis;
-
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "llm router: redis %V: unexpected reply to the "
-                      "reservation (type %d%s%*s)", &rc->name,
-                      reply->type,
-                      reply->type == REDIS_REPLY_ERROR ? ": " : "",
-                      (size_t) (reply->type == REDIS_REPLY_ERROR
-                                ? ngx_min(reply->len, 200) : 0),
-                      reply->str ? reply->str : "");
-    }
-
-    pos = 0;
-
-    /* items[] is read again after each handler: it may end others */
-
-    for (i = 0; i < batch->n; i++) {
-        rv = NGX_HTTP_LLM_RESP_INVALID;
-        index = 0;
-
-        if (valid) {
-            rv = ngx_http_llm_resp_reserve_at(reply, &pos, batch->items[i].n,
-                                              &index, left);
-        }
-
-        fr = batch->items[i].fr;
-
-        if (fr == NULL) {
-            /* the request is gone; a reservation made expires with its
-             * window */
-            continue;
-        }
-
-        batch->items[i].fr = NULL;
-        ngx_http_llm_fleet_answer(fr, rv, index, left, 1);
-    }
-
-    ngx_free(batch);
-}
-
+/* a request's outcome from its batch (fr->answer): to budget.c's handler */
 
 static void
 ngx_http_llm_fleet_answer(ngx_http_llm_fleet_req_t *fr, int rv,
@@ -687,14 +224,8 @@ ngx_http_llm_fleet_answer(ngx_http_llm_fleet_req_t *fr, int rv,
     ngx_http_request_t  *r;
     ngx_http_llm_ctx_t  *ctx;
 
-    fr->item = NULL;
     r = fr->r;
     ctx = fr->ctx;
-
-    if (r == NULL) {
-        ngx_http_llm_fleet_lease_answer(fr, rv, left, unknown);
-        return;
-    }
 
     rc = ngx_http_llm_fleet_result(r, ctx, fr, rv, index, left, unknown);
 
@@ -847,9 +378,9 @@ ngx_http_llm_fleet_settle(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     n = fr->n;
     now = ngx_time();
     log = r->connection->log;
-    next = &ngx_http_llm_fleet_settles;
 
-    if (ngx_http_llm_fleet_settle_start(fr, n, saved, log) != NGX_OK) {
+    next = ngx_http_llm_fleet_settle_start(fr, n, saved, log);
+    if (next == NULL) {
         return;
     }
 
@@ -928,64 +459,6 @@ failed:
 
 
 /*
- * A settle's first arguments in the next batch: its reservations' batch
- * marker, its field there, how many reservations follow (saved: where
- * the batch's buffers ended, to take it back).
- */
-
-static ngx_int_t
-ngx_http_llm_fleet_settle_start(ngx_http_llm_fleet_req_t *fr, ngx_uint_t n,
-    size_t *saved, ngx_log_t *log)
-{
-    ngx_http_llm_fleet_next_t  *next;
-
-    next = &ngx_http_llm_fleet_settles;
-
-    if (next->n == NGX_HTTP_LLM_FLEET_BATCH) {
-        ngx_http_llm_fleet_flush_settles(log);
-    }
-
-    saved[0] = next->keys.len;
-    saved[1] = next->args.len;
-
-    if (ngx_http_llm_fleet_arg(&next->keys, fr->marker.data, fr->marker.len,
-                               log)
-        != NGX_OK
-        || ngx_http_llm_fleet_arg_num(&next->args, fr->field, log) != NGX_OK
-        || ngx_http_llm_fleet_arg_num(&next->args, n, log) != NGX_OK)
-    {
-        ngx_http_llm_fleet_next_undo(next, saved);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* this turn's settles: one job, kept until Redis answered it */
-
-static void
-ngx_http_llm_fleet_flush_settles(ngx_log_t *log)
-{
-    int                         len;
-    char                       *cmd;
-    ngx_http_llm_fleet_next_t  *next;
-
-    next = &ngx_http_llm_fleet_settles;
-
-    if (next->n == 0) {
-        return;
-    }
-
-    cmd = ngx_http_llm_fleet_next_cmd(next, NGX_HTTP_LLM_SCRIPT_SETTLE, &len);
-
-    if (cmd) {
-        ngx_http_llm_fleet_job_cmd(NGX_HTTP_LLM_SCRIPT_SETTLE, cmd, len, log);
-    }
-}
-
-
-/*
  * Leases, asked for with a request that found none with room: each is
  * an item of the same batch, after the request's own, reserving "lease"
  * times the request's amount, and only if the budget keeps room for as
@@ -1023,6 +496,7 @@ ngx_http_llm_fleet_lease_ask(ngx_http_llm_fleet_req_t *fr,
         }
 
         lfr->lease = l;
+        lfr->answer = ngx_http_llm_fleet_lease_answer;
         lfr->res = &l->res;
         lfr->rkeys = &l->key;
         lfr->amounts = &l->res.amount;
@@ -1036,19 +510,18 @@ ngx_http_llm_fleet_lease_ask(ngx_http_llm_fleet_req_t *fr,
                      : holders * l->res.amount;
         l->data = lfr;
 
-        if (ngx_http_llm_fleet_add(&ngx_http_llm_fleet_reserves, lfr,
-                                   l->pool, log)
-            != NGX_OK)
-        {
+        if (ngx_http_llm_fleet_add(lfr, l->pool, log) != NGX_OK) {
             ngx_http_llm_lease_unanswered(l);
         }
     }
 }
 
 
+/* a lease ask's outcome from its batch (fr->answer, r NULL) */
+
 static void
 ngx_http_llm_fleet_lease_answer(ngx_http_llm_fleet_req_t *fr, int rv,
-    long long *left, ngx_uint_t unknown)
+    size_t index, long long *left, ngx_uint_t unknown)
 {
     ngx_http_llm_lease_t  *l;
 
@@ -1098,9 +571,9 @@ ngx_http_llm_fleet_lease_settle(ngx_http_llm_lease_t *l)
 
     fr = l->data;
     log = ngx_cycle->log;
-    next = &ngx_http_llm_fleet_settles;
 
-    if (ngx_http_llm_fleet_settle_start(fr, 1, saved, log) != NGX_OK) {
+    next = ngx_http_llm_fleet_settle_start(fr, 1, saved, log);
+    if (next == NULL) {
         goto failed;
     }
 
@@ -1252,19 +725,13 @@ ngx_http_llm_fleet_exit_process(ngx_log_t *log)
         ngx_http_llm_fleet_lease_close(l);
     }
 
-    ngx_http_llm_fleet_flush_reserves(log);
-    ngx_http_llm_fleet_flush_settles(log);
+    ngx_http_llm_fleet_batch_flush(log);
 
     /* written while the connection is still there, then it is closed */
     ngx_http_llm_fleet_jobs_final();
     ngx_http_llm_redis_drain();
 
-    if (ngx_http_llm_fleet_flush_ev.posted) {
-        ngx_delete_posted_event(&ngx_http_llm_fleet_flush_ev);
-    }
-
-    ngx_http_llm_fleet_next_free(&ngx_http_llm_fleet_reserves);
-    ngx_http_llm_fleet_next_free(&ngx_http_llm_fleet_settles);
+    ngx_http_llm_fleet_batch_free();
 
     ngx_http_llm_fleet_exit(log);
 }
