@@ -8,6 +8,8 @@
 #define ngx_http_llm_json_strerror  ngx_http_llm_json_strerror_simd
 #define ngx_http_llm_json_string    ngx_http_llm_json_string_simd
 #define ngx_http_llm_json_unescape  ngx_http_llm_json_unescape_simd
+#define ngx_http_llm_json_number_end  ngx_http_llm_json_number_end_simd
+#define ngx_http_llm_json_int_value  ngx_http_llm_json_int_value_simd
 
 #include "../src/ngx_http_llm_router_json.c"
 #include "../src/ngx_http_llm_router_json_string.c"

@@ -9,6 +9,8 @@
 #define ngx_http_llm_json_strerror  ngx_http_llm_json_strerror_sse2
 #define ngx_http_llm_json_string    ngx_http_llm_json_string_sse2_only
 #define ngx_http_llm_json_unescape  ngx_http_llm_json_unescape_sse2
+#define ngx_http_llm_json_number_end  ngx_http_llm_json_number_end_sse2
+#define ngx_http_llm_json_int_value  ngx_http_llm_json_int_value_sse2
 
 #include "../src/ngx_http_llm_router_json.c"
 #include "../src/ngx_http_llm_router_json_string.c"

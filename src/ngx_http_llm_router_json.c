@@ -26,8 +26,6 @@
 #define NGX_HTTP_LLM_JSON_KEY_MAX  21
 
 
-#define ngx_http_llm_json_digit(c)  ((unsigned) ((c) - '0') < 10)
-
 /*
  * Whitespace between tokens.  Every token starts with a byte above ' ',
  * so one compare settles the usual case, no space at all.
@@ -56,8 +54,6 @@ static const unsigned char *ngx_http_llm_json_skip(const unsigned char *p,
     const unsigned char *end);
 static const unsigned char *ngx_http_llm_json_str(const unsigned char *p,
     const unsigned char *end, int *escaped, const unsigned char **err);
-static const unsigned char *ngx_http_llm_json_number(const unsigned char *p,
-    const unsigned char *end, const unsigned char **err);
 
 
 /* the request signals' state during a scan */
@@ -85,8 +81,6 @@ static void ngx_http_llm_json_sig_value(ngx_http_llm_json_sig_t *sig,
 static ngx_http_llm_json_span_t *ngx_http_llm_json_member(
     ngx_http_llm_json_doc_t *doc, const unsigned char *p,
     const unsigned char *last, int escaped, int depth);
-static int64_t ngx_http_llm_json_int(const unsigned char *p,
-    const unsigned char *last);
 static void ngx_http_llm_json_value_done(ngx_http_llm_json_doc_t *doc,
     ngx_http_llm_json_span_t *span);
 
@@ -265,7 +259,7 @@ value:
 
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
-        p = ngx_http_llm_json_number(p, end, &err);
+        p = ngx_http_llm_json_number_end(p, end, &err);
         if (p == NULL) {
             goto malformed;
         }
@@ -696,71 +690,6 @@ ngx_http_llm_json_str(const unsigned char *p, const unsigned char *end,
 }
 
 
-/* RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-
-static const unsigned char *
-ngx_http_llm_json_number(const unsigned char *p, const unsigned char *end,
-    const unsigned char **err)
-{
-    if (*p == '-') {
-        p++;
-    }
-
-    if (p == end) {
-        goto invalid;
-    }
-
-    if (*p == '0') {
-        p++;
-
-    } else if (*p >= '1' && *p <= '9') {
-        do {
-            p++;
-        } while (p < end && ngx_http_llm_json_digit(*p));
-
-    } else {
-        goto invalid;
-    }
-
-    if (p < end && *p == '.') {
-        p++;
-
-        if (p == end || !ngx_http_llm_json_digit(*p)) {
-            goto invalid;
-        }
-
-        do {
-            p++;
-        } while (p < end && ngx_http_llm_json_digit(*p));
-    }
-
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        p++;
-
-        if (p < end && (*p == '+' || *p == '-')) {
-            p++;
-        }
-
-        if (p == end || !ngx_http_llm_json_digit(*p)) {
-            goto invalid;
-        }
-
-        do {
-            p++;
-        } while (p < end && ngx_http_llm_json_digit(*p));
-    }
-
-    /* "01" or "1x" stop here; the caller rejects the byte that follows */
-
-    return p;
-
-invalid:
-
-    *err = p;
-    return NULL;
-}
-
-
 /*
  * Maps a key (the text between its quotes) of the top-level object
  * (depth 1) or of the stream_options object (depth 2) to the span that
@@ -858,36 +787,6 @@ ngx_http_llm_json_member(ngx_http_llm_json_doc_t *doc,
 }
 
 
-/* a plain JSON integer 0 .. INT64_MAX, otherwise -1 */
-
-static int64_t
-ngx_http_llm_json_int(const unsigned char *p, const unsigned char *last)
-{
-    int64_t   v;
-    unsigned  d;
-
-    if (p == last) {
-        return -1;
-    }
-
-    /* the value is valid JSON, so digits only means no leading zero */
-
-    v = 0;
-
-    for ( /* void */ ; p < last; p++) {
-        d = (unsigned) (*p - '0');
-
-        if (d > 9 || v > (INT64_MAX - (int64_t) d) / 10) {
-            return -1;
-        }
-
-        v = v * 10 + (int64_t) d;
-    }
-
-    return v;
-}
-
-
 static void
 ngx_http_llm_json_value_done(ngx_http_llm_json_doc_t *doc,
     ngx_http_llm_json_span_t *span)
@@ -903,22 +802,22 @@ ngx_http_llm_json_value_done(ngx_http_llm_json_doc_t *doc,
                                    && *span->start == 't');
 
     } else if (span == &doc->max_tokens) {
-        doc->max_tokens_value = ngx_http_llm_json_int(span->start,
+        doc->max_tokens_value = ngx_http_llm_json_int_value(span->start,
                                                       span->end);
 
     } else if (span == &doc->max_completion_tokens) {
         doc->max_completion_tokens_value =
-                          ngx_http_llm_json_int(span->start, span->end);
+                          ngx_http_llm_json_int_value(span->start, span->end);
 
     } else if (span == &doc->max_output_tokens) {
-        doc->max_output_tokens_value = ngx_http_llm_json_int(span->start,
+        doc->max_output_tokens_value = ngx_http_llm_json_int_value(span->start,
                                                              span->end);
 
     } else if (span == &doc->n) {
-        doc->n_value = ngx_http_llm_json_int(span->start, span->end);
+        doc->n_value = ngx_http_llm_json_int_value(span->start, span->end);
 
     } else if (span == &doc->best_of) {
-        doc->best_of_value = ngx_http_llm_json_int(span->start, span->end);
+        doc->best_of_value = ngx_http_llm_json_int_value(span->start, span->end);
     }
 }
 

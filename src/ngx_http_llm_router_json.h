@@ -160,11 +160,17 @@ int ngx_http_llm_json_scan(const unsigned char *buf, size_t len,
 /* a static string per code, e.g. "malformed JSON" */
 const char *ngx_http_llm_json_strerror(int rc);
 
-/* strings, for the scanner (json_string.c) */
+/* strings and numbers, for the scanner (json_string.c) */
 const unsigned char *ngx_http_llm_json_string(const unsigned char *p,
     const unsigned char *end, int *escaped, const unsigned char **err);
 size_t ngx_http_llm_json_unescape(unsigned char *dst, size_t size,
     const unsigned char *p, const unsigned char *last);
+/* a number's end, or NULL and *err its first bad byte */
+const unsigned char *ngx_http_llm_json_number_end(const unsigned char *p,
+    const unsigned char *end, const unsigned char **err);
+/* a plain JSON integer 0 .. INT64_MAX, otherwise -1 */
+int64_t ngx_http_llm_json_int_value(const unsigned char *p,
+    const unsigned char *last);
 
 
 #endif /* _NGX_HTTP_LLM_ROUTER_JSON_H_INCLUDED_ */

@@ -1,8 +1,8 @@
 
 /*
- * ngx_http_llm_router_module: the JSON scanner's strings (json.c scans
- * the rest): a string's end found, its escapes checked, and a key or the
- * model decoded.
+ * ngx_http_llm_router_module: the JSON scanner's strings and numbers
+ * (json.c scans the rest): a string's end found, its escapes checked, a
+ * key or the model decoded; a number's end, an integer's value.
  *
  * String contents, the bulk of a chat body, are skipped a vector at a time
  * (SSE2 on x86-64, NEON on arm64), or 8 bytes at a time elsewhere: a word
@@ -42,6 +42,8 @@
 
 #define ngx_http_llm_json_special(c)                                          \
     ((c) == '"' || (c) == '\\' || (c) < 0x20)
+
+#define ngx_http_llm_json_digit(c)  ((unsigned) ((c) - '0') < 10)
 
 
 /*
@@ -691,4 +693,99 @@ ngx_http_llm_json_unescape(unsigned char *dst, size_t size,
     }
 
     return n;
+}
+
+
+/* RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+
+const unsigned char *
+ngx_http_llm_json_number_end(const unsigned char *p, const unsigned char *end,
+    const unsigned char **err)
+{
+    if (*p == '-') {
+        p++;
+    }
+
+    if (p == end) {
+        goto invalid;
+    }
+
+    if (*p == '0') {
+        p++;
+
+    } else if (*p >= '1' && *p <= '9') {
+        do {
+            p++;
+        } while (p < end && ngx_http_llm_json_digit(*p));
+
+    } else {
+        goto invalid;
+    }
+
+    if (p < end && *p == '.') {
+        p++;
+
+        if (p == end || !ngx_http_llm_json_digit(*p)) {
+            goto invalid;
+        }
+
+        do {
+            p++;
+        } while (p < end && ngx_http_llm_json_digit(*p));
+    }
+
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+
+        if (p < end && (*p == '+' || *p == '-')) {
+            p++;
+        }
+
+        if (p == end || !ngx_http_llm_json_digit(*p)) {
+            goto invalid;
+        }
+
+        do {
+            p++;
+        } while (p < end && ngx_http_llm_json_digit(*p));
+    }
+
+    /* "01" or "1x" stop here; the caller rejects the byte that follows */
+
+    return p;
+
+invalid:
+
+    *err = p;
+    return NULL;
+}
+
+
+/* a plain JSON integer 0 .. INT64_MAX, otherwise -1 */
+
+int64_t
+ngx_http_llm_json_int_value(const unsigned char *p, const unsigned char *last)
+{
+    int64_t   v;
+    unsigned  d;
+
+    if (p == last) {
+        return -1;
+    }
+
+    /* the value is valid JSON, so digits only means no leading zero */
+
+    v = 0;
+
+    for ( /* void */ ; p < last; p++) {
+        d = (unsigned) (*p - '0');
+
+        if (d > 9 || v > (INT64_MAX - (int64_t) d) / 10) {
+            return -1;
+        }
+
+        v = v * 10 + (int64_t) d;
+    }
+
+    return v;
 }
