@@ -4,8 +4,9 @@
  * BSD-2-Clause, see LICENSE.
  *
  * libFuzzer harness of llm_redis' reply path: the worker's connection to
- * Redis (src/ngx_http_llm_router_redis.c, the real file) with its hiredis
- * reader (_resp.c), driven through its read handler by a fake server.
+ * Redis (src/ngx_http_llm_router_redis.c and _redis_queue.c, the real
+ * files) with its hiredis reader (_resp.c), driven through its read
+ * handler by a fake server.
  * nginx's event loop is stubbed: connect() succeeds at once, what the
  * module sends is kept, posted events and timers are run by the harness.
  *

@@ -46,6 +46,7 @@ state_LIBS   := -lcjson
 
 redis_SRCS   := $(SRC)/ngx_http_llm_router_redis.c \
                 $(SRC)/ngx_http_llm_router_redis_buf.c \
+                $(SRC)/ngx_http_llm_router_redis_queue.c \
                 $(SRC)/ngx_http_llm_router_redis_cmd.c \
                 $(SRC)/ngx_http_llm_router_resp.c \
                 $(SRC)/ngx_http_llm_router_fleet_scripts.c \

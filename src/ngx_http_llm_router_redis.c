@@ -15,68 +15,27 @@
  * are a FIFO and one timer, set to the deadline of the oldest, detects a
  * slow server: it then counts as down, every command in flight gets a
  * NULL reply at once, and the connection is made anew with a backoff.
+ * The commands are appended and queued by redis_queue.c, below this
+ * file; the state of the connection is in redis_conn.h, shared by both.
  */
 
 
 #include "ngx_http_llm_router.h"
 #include "ngx_http_llm_router_redis.h"
+#include "ngx_http_llm_router_redis_conn.h"
 #include "ngx_http_llm_router_resp.h"
 
-
-#define NGX_HTTP_LLM_REDIS_DOWN         0
-#define NGX_HTTP_LLM_REDIS_CONNECTING   1
-#define NGX_HTTP_LLM_REDIS_UP           2
 
 #define NGX_HTTP_LLM_REDIS_BACKOFF_MIN  100
 #define NGX_HTTP_LLM_REDIS_BACKOFF_MAX  2000
 
 
-typedef struct {
-    ngx_http_llm_redis_conf_t       *conf;       /* &copy, or NULL */
-    ngx_http_llm_redis_conf_t        copy;       /* outlives a cycle */
-    ngx_log_t                       *log;
-    ngx_log_t                        quiet;      /* connect() errors */
-    ngx_peer_connection_t            pc;
-    ngx_connection_t                *c;
-    redisReader                     *reader;
-    ngx_http_llm_redis_buf_t         out;
-    ngx_queue_t                      ops;
-    ngx_uint_t                       handshake;  /* replies before up */
-    ngx_uint_t                       state;
-    ngx_uint_t                       generation;
-    ngx_uint_t                       reported_down;
-    ngx_uint_t                       tcp;        /* connect() done */
-    ngx_uint_t                       connected;  /* commands can go */
-    ngx_msec_t                       backoff;
-    ngx_event_t                      timer;
-    ngx_event_t                      reconnect;
-    ngx_event_t                      sync;
-    ngx_connection_t                 dummy;      /* data of the timers */
-    ngx_http_llm_redis_hook_pt       on_sync;
-    ngx_http_llm_redis_hook_pt       on_exit;
-    u_char                           sha[NGX_HTTP_LLM_NSCRIPTS][40];
-#if (NGX_SSL)
-    ngx_ssl_t                        ssl;
-    ngx_log_t                        tls_log;    /* nginx's SSL errors */
-    u_char                           why[NGX_HTTP_LLM_REDIS_WHY];
-#endif
-} ngx_http_llm_redis_t;
-
-
 static void ngx_http_llm_redis_connect(void);
 static void ngx_http_llm_redis_fail(ngx_uint_t level, const char *fmt, ...);
 static void ngx_http_llm_redis_fail_errno(ngx_err_t err, const char *what);
-static ngx_int_t ngx_http_llm_redis_append(void *cmd, size_t len);
-static ngx_http_llm_redis_op_t *ngx_http_llm_redis_op(
-    ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script,
-    char *cmd, int len);
-static ngx_int_t ngx_http_llm_redis_push(char *cmd, int len,
-    ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script,
-    ngx_uint_t kept);
 static void ngx_http_llm_redis_write_handler(ngx_event_t *wev);
 static void ngx_http_llm_redis_read_handler(ngx_event_t *rev);
 static ngx_int_t ngx_http_llm_redis_replies(void);
-static void ngx_http_llm_redis_arm(void);
 static void ngx_http_llm_redis_timeout(ngx_event_t *ev);
 static void ngx_http_llm_redis_reconnect(ngx_event_t *ev);
 static void ngx_http_llm_redis_sync(ngx_event_t *ev);
@@ -84,9 +43,6 @@ static void ngx_http_llm_redis_handshake(void *data, redisReply *reply);
 #if (NGX_SSL)
 static void ngx_http_llm_redis_tls_done(ngx_connection_t *c);
 #endif
-
-
-static ngx_http_llm_redis_t  ngx_http_llm_redis;
 
 
 ngx_int_t
@@ -270,6 +226,7 @@ ngx_http_llm_redis_connect(void)
     ngx_uint_t                  i;
     ngx_connection_t           *c;
     ngx_http_llm_redis_t       *rs;
+    ngx_http_llm_redis_op_t    *op;
     ngx_http_llm_redis_conf_t  *conf;
 
     rs = &ngx_http_llm_redis;
@@ -357,13 +314,16 @@ ngx_http_llm_redis_connect(void)
 
         if (ngx_http_llm_redis_append(conf->hello[i].data, conf->hello[i].len)
                 != NGX_OK
-            || ngx_http_llm_redis_op(ngx_http_llm_redis_handshake, (void *) i,
-                                     0, NULL, 0)
+            || (op = ngx_http_llm_redis_op(ngx_http_llm_redis_handshake,
+                                           (void *) i, 0, NULL, 0))
                == NULL)
         {
             ngx_http_llm_redis_fail(NGX_LOG_ERR, "out of memory");
             return;
         }
+
+        /* not answered "no reply" when the connection fails */
+        op->handshake = 1;
 
         rs->handshake++;
     }
@@ -586,140 +546,6 @@ ngx_http_llm_redis_tls_done(ngx_connection_t *c)
 }
 
 #endif
-
-
-/* appends a formatted command to the output buffer */
-
-static ngx_int_t
-ngx_http_llm_redis_append(void *cmd, size_t len)
-{
-    ngx_http_llm_redis_t  *rs;
-
-    rs = &ngx_http_llm_redis;
-
-    if (ngx_http_llm_redis_buf_add(&rs->out, cmd, len, rs->log) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (rs->connected && rs->c && !rs->c->write->posted) {
-        ngx_post_event(rs->c->write, &ngx_posted_events);
-    }
-
-    return NGX_OK;
-}
-
-
-/* queues a formatted command; takes cmd over (frees it) unless kept */
-
-static ngx_int_t
-ngx_http_llm_redis_push(char *cmd, int len,
-    ngx_http_llm_redis_handler_pt handler, void *data, ngx_uint_t script,
-    ngx_uint_t kept)
-{
-    ngx_http_llm_redis_op_t  *op;
-
-    if (ngx_http_llm_redis_append(cmd, len) != NGX_OK
-        || (op = ngx_http_llm_redis_op(handler, data, script, cmd, len))
-           == NULL)
-    {
-        if (!kept) {
-            redisFreeCommand(cmd);
-        }
-
-        return NGX_ERROR;
-    }
-
-    op->kept = kept ? 1 : 0;
-
-    if (!script && !kept) {
-        redisFreeCommand(cmd);
-    }
-
-    return NGX_OK;
-}
-
-
-/* waits for the reply to what was appended; a script keeps its command */
-
-static ngx_http_llm_redis_op_t *
-ngx_http_llm_redis_op(ngx_http_llm_redis_handler_pt handler, void *data,
-    ngx_uint_t script, char *cmd, int len)
-{
-    ngx_http_llm_redis_t     *rs;
-    ngx_http_llm_redis_op_t  *op;
-
-    rs = &ngx_http_llm_redis;
-
-    op = ngx_http_llm_redis_op_alloc(rs->log);
-    if (op == NULL) {
-        return NULL;
-    }
-
-    op->handler = handler;
-    op->data = data;
-    op->deadline = ngx_current_msec + rs->conf->timeout;
-    op->script = script ? 1 : 0;
-    op->handshake = (handler == ngx_http_llm_redis_handshake);
-
-    if (script) {
-        op->cmd = cmd;
-        op->cmd_len = len;
-    }
-
-    ngx_queue_insert_tail(&rs->ops, &op->queue);
-
-    if (!rs->timer.timer_set) {
-        ngx_add_timer(&rs->timer, rs->conf->timeout);
-    }
-
-    return op;
-}
-
-
-/*
- * Takes a formatted command over (a script's is kept to be sent again
- * after NOSCRIPT), or only uses it if "kept" (the caller keeps it until
- * the handler is called).  NGX_OK: the handler will be called (maybe with
- * NULL); NGX_DECLINED: Redis is down now, the handler will not be called.
- */
-
-ngx_int_t
-ngx_http_llm_redis_queue(char *cmd, int len, ngx_uint_t script,
-    ngx_uint_t kept, ngx_http_llm_redis_handler_pt handler, void *data)
-{
-    if (ngx_http_llm_redis.state == NGX_HTTP_LLM_REDIS_DOWN
-        || ngx_http_llm_redis.conf == NULL)
-    {
-        if (!kept) {
-            redisFreeCommand(cmd);
-        }
-
-        return NGX_DECLINED;
-    }
-
-    if (ngx_http_llm_redis_push(cmd, len, handler, data, script, kept)
-        != NGX_OK)
-    {
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
-}
-
-
-ngx_uint_t
-ngx_http_llm_redis_accepts(void)
-{
-    return ngx_http_llm_redis.state != NGX_HTTP_LLM_REDIS_DOWN
-           && ngx_http_llm_redis.conf != NULL;
-}
-
-
-u_char *
-ngx_http_llm_redis_sha(ngx_uint_t script)
-{
-    return ngx_http_llm_redis.sha[script];
-}
 
 
 static void
@@ -953,35 +779,6 @@ ngx_http_llm_redis_replies(void)
     ngx_http_llm_redis_arm();
 
     return NGX_OK;
-}
-
-
-/* the timer follows the deadline of the oldest command in flight */
-
-static void
-ngx_http_llm_redis_arm(void)
-{
-    ngx_msec_int_t            left;
-    ngx_queue_t              *q;
-    ngx_http_llm_redis_t     *rs;
-    ngx_http_llm_redis_op_t  *op;
-
-    rs = &ngx_http_llm_redis;
-
-    if (ngx_queue_empty(&rs->ops)) {
-        if (rs->timer.timer_set) {
-            ngx_del_timer(&rs->timer);
-        }
-
-        return;
-    }
-
-    q = ngx_queue_head(&rs->ops);
-    op = ngx_queue_data(q, ngx_http_llm_redis_op_t, queue);
-
-    left = (ngx_msec_int_t) (op->deadline - ngx_current_msec);
-
-    ngx_add_timer(&rs->timer, (ngx_msec_t) ngx_max(left, 1));
 }
 
 

@@ -4,7 +4,7 @@
  * BSD-2-Clause, see LICENSE.
  *
  * llm_redis: the commands the fleet sends, formatted (resp.c) and queued
- * on the worker's connection (redis.c).
+ * on the worker's connection (redis_queue.c).
  */
 
 
