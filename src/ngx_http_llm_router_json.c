@@ -32,12 +32,7 @@
  */
 #define ngx_http_llm_json_ws(p, end)                                          \
     if (p < end && *p <= ' ') {                                               \
-        if (*p == ' ' && end - p > 1 && p[1] > ' ') {                         \
-            p++;                                                              \
-                                                                              \
-        } else {                                                              \
-            p = ngx_http_llm_json_skip(p, end);                               \
-        }                                                                     \
+        p = ngx_http_llm_json_skip(p, end);                                   \
     }
 
 /*
@@ -90,6 +85,31 @@ static const unsigned char  ngx_http_llm_json_space[256] = {
 };
 
 
+/* the members whose value is read as an integer, and where it goes */
+static const struct {
+    size_t                     span;
+    size_t                     value;
+} ngx_http_llm_json_ints[] = {
+    { offsetof(ngx_http_llm_json_doc_t, max_tokens),
+      offsetof(ngx_http_llm_json_doc_t, max_tokens_value) },
+    { offsetof(ngx_http_llm_json_doc_t, max_completion_tokens),
+      offsetof(ngx_http_llm_json_doc_t, max_completion_tokens_value) },
+    { offsetof(ngx_http_llm_json_doc_t, max_output_tokens),
+      offsetof(ngx_http_llm_json_doc_t, max_output_tokens_value) },
+    { offsetof(ngx_http_llm_json_doc_t, n),
+      offsetof(ngx_http_llm_json_doc_t, n_value) },
+    { offsetof(ngx_http_llm_json_doc_t, best_of),
+      offsetof(ngx_http_llm_json_doc_t, best_of_value) }
+};
+
+#define NGX_HTTP_LLM_JSON_NINTS                                               \
+    (sizeof(ngx_http_llm_json_ints) / sizeof(ngx_http_llm_json_ints[0]))
+
+/* a member of the doc by its offset */
+#define ngx_http_llm_json_at(doc, off, type)                                  \
+    ((type *) (void *) ((unsigned char *) (doc) + (off)))
+
+
 static const char  *ngx_http_llm_json_errors[] = {
     "ok",
     "malformed JSON",
@@ -122,11 +142,11 @@ ngx_http_llm_json_scan(const unsigned char *buf, size_t len,
     unsigned char              stack[NGX_HTTP_LLM_JSON_MAX_DEPTH];
 
     memset(doc, 0, sizeof(ngx_http_llm_json_doc_t));
-    doc->max_tokens_value = -1;
-    doc->max_completion_tokens_value = -1;
-    doc->max_output_tokens_value = -1;
-    doc->n_value = -1;
-    doc->best_of_value = -1;
+
+    for (i = 0; i < NGX_HTTP_LLM_JSON_NINTS; i++) {
+        *ngx_http_llm_json_at(doc, ngx_http_llm_json_ints[i].value,
+                              int64_t) = -1;
+    }
 
     if (len == 0) {
         /* an empty body may come with buf == NULL: no pointer arithmetic */
@@ -791,6 +811,8 @@ static void
 ngx_http_llm_json_value_done(ngx_http_llm_json_doc_t *doc,
     ngx_http_llm_json_span_t *span)
 {
+    size_t  i;
+
     /* a valid 4-byte value starting with 't' can only be true */
 
     if (span == &doc->stream) {
@@ -801,23 +823,18 @@ ngx_http_llm_json_value_done(ngx_http_llm_json_doc_t *doc,
         doc->include_usage_true = (span->end - span->start == 4
                                    && *span->start == 't');
 
-    } else if (span == &doc->max_tokens) {
-        doc->max_tokens_value = ngx_http_llm_json_int_value(span->start,
-                                                      span->end);
-
-    } else if (span == &doc->max_completion_tokens) {
-        doc->max_completion_tokens_value =
-                          ngx_http_llm_json_int_value(span->start, span->end);
-
-    } else if (span == &doc->max_output_tokens) {
-        doc->max_output_tokens_value = ngx_http_llm_json_int_value(span->start,
-                                                             span->end);
-
-    } else if (span == &doc->n) {
-        doc->n_value = ngx_http_llm_json_int_value(span->start, span->end);
-
-    } else if (span == &doc->best_of) {
-        doc->best_of_value = ngx_http_llm_json_int_value(span->start, span->end);
+    } else {
+        for (i = 0; i < NGX_HTTP_LLM_JSON_NINTS; i++) {
+            if (span == ngx_http_llm_json_at(doc,
+                                             ngx_http_llm_json_ints[i].span,
+                                             ngx_http_llm_json_span_t))
+            {
+                *ngx_http_llm_json_at(doc, ngx_http_llm_json_ints[i].value,
+                                      int64_t) =
+                    ngx_http_llm_json_int_value(span->start, span->end);
+                return;
+            }
+        }
     }
 }
 
