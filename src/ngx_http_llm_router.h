@@ -279,6 +279,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                        name;
+    ngx_str_t                        label;     /* name, as series label */
     ngx_uint_t                       api;
     ngx_http_upstream_srv_conf_t    *uscf;
 
@@ -359,6 +360,7 @@ typedef struct {
     ngx_str_t                        provider_name;
     ngx_http_llm_provider_t         *provider;
     ngx_str_t                        model;     /* empty: client's model */
+    ngx_str_t                        model_label;
     ngx_http_llm_price_t            *price;     /* for "model", if any */
     ngx_int_t                        weight;
     ngx_int_t                        current_weight;  /* per worker */
@@ -376,6 +378,7 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                        name;      /* as written */
+    ngx_str_t                        label;     /* name, as series label */
     ngx_http_regex_t                *regex;
     ngx_array_t                      targets;   /* ngx_http_llm_target_t */
     ngx_uint_t                       nprimary;
@@ -692,6 +695,8 @@ ngx_int_t ngx_http_llm_key_file_read(ngx_conf_t *cf, u_char *name,
 void ngx_http_llm_key_file_wipe(ngx_str_t *content);
 u_char *ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s,
     size_t len);
+ngx_int_t ngx_http_llm_label_make(ngx_pool_t *pool, ngx_str_t *name,
+    ngx_str_t *label);
 time_t ngx_http_llm_retry_after_parse(u_char *p, size_t len, time_t now);
 
 /* llm_upstream (presets.c: its tables) */

@@ -13,10 +13,12 @@
 #include "ngx_http_llm_router.h"
 
 
-static u_char *ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s);
-static ngx_str_t *ngx_http_llm_model_label(ngx_http_llm_ctx_t *ctx);
-static ngx_uint_t ngx_http_llm_model_listed(ngx_http_llm_routes_t *routes,
-    ngx_str_t *model);
+static u_char *ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s,
+    ngx_str_t *label);
+static ngx_str_t *ngx_http_llm_model_label(ngx_http_llm_ctx_t *ctx,
+    ngx_str_t **label);
+static ngx_http_llm_route_t *ngx_http_llm_model_listed(
+    ngx_http_llm_routes_t *routes, ngx_str_t *model);
 static void ngx_http_llm_series_account(int64_t *v, ngx_http_llm_ctx_t *ctx,
     ngx_uint_t missing);
 static void ngx_http_llm_hist_add(int64_t *buckets, ngx_msec_t ms);
@@ -25,8 +27,14 @@ static ngx_uint_t ngx_http_llm_account_usage(ngx_http_request_t *r,
     ngx_http_llm_provider_t *prov, ngx_uint_t code);
 
 
+/*
+ * A field: a configured name's label, made once, is copied if it fits
+ * whole (label_utf8() would write the same); the rest is made here.
+ */
+
 static u_char *
-ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s)
+ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s,
+    ngx_str_t *label)
 {
     /* a full label keeps its length: later fields are cut to nothing */
 
@@ -34,7 +42,13 @@ ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s)
         return end;
     }
 
-    p = ngx_http_llm_label_utf8(p, end - 1, s->data, s->len);
+    if (label && label->data && label->len < (size_t) (end - p)) {
+        p = ngx_cpymem(p, label->data, label->len);
+
+    } else {
+        p = ngx_http_llm_label_utf8(p, end - 1, s->data, s->len);
+    }
+
     *p++ = '\0';
 
     return p;
@@ -48,42 +62,55 @@ ngx_http_llm_label_add(u_char *p, u_char *end, ngx_str_t *s)
  */
 
 static ngx_str_t *
-ngx_http_llm_model_label(ngx_http_llm_ctx_t *ctx)
+ngx_http_llm_model_label(ngx_http_llm_ctx_t *ctx, ngx_str_t **label)
 {
-    ngx_http_llm_route_t  *route;
+    ngx_http_llm_route_t  *route, *listed;
 
     static ngx_str_t       none = ngx_null_string;
 
     route = ctx->route;
 
     if (route == NULL) {
+        *label = &none;
         return &none;
     }
 
     if (ctx->target && ctx->target->model.len) {
+        *label = &ctx->target->model_label;
         return &ctx->target->model;
     }
 
-    if ((route->name.len == ctx->model.len
-         && ngx_strncmp(route->name.data, ctx->model.data, ctx->model.len)
-            == 0)
-        || ngx_http_llm_model_listed(ctx->lcf->routes, &ctx->model))
+    /* the client's name is a listed one: that name's label */
+
+    if (route->name.len == ctx->model.len
+        && ngx_strncmp(route->name.data, ctx->model.data, ctx->model.len)
+           == 0)
     {
+        *label = &route->label;
         return &ctx->model;
     }
+
+    listed = ngx_http_llm_model_listed(ctx->lcf->routes, &ctx->model);
+
+    if (listed) {
+        *label = &listed->label;
+        return &ctx->model;
+    }
+
+    *label = &route->label;
 
     return &route->name;
 }
 
 
-static ngx_uint_t
+static ngx_http_llm_route_t *
 ngx_http_llm_model_listed(ngx_http_llm_routes_t *routes, ngx_str_t *model)
 {
     ngx_uint_t             i;
     ngx_http_llm_route_t  *route;
 
     if (routes == NULL) {
-        return 0;
+        return NULL;
     }
 
     route = routes->exact.elts;
@@ -92,11 +119,11 @@ ngx_http_llm_model_listed(ngx_http_llm_routes_t *routes, ngx_str_t *model)
         if (route[i].name.len == model->len
             && ngx_strncmp(route[i].name.data, model->data, model->len) == 0)
         {
-            return 1;
+            return &route[i];
         }
     }
 
-    return 0;
+    return NULL;
 }
 
 
@@ -189,7 +216,7 @@ void
 ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 {
     u_char                       *p, *end, label[1024], status[NGX_INT_T_LEN];
-    ngx_str_t                     st, none, *model;
+    ngx_str_t                     st, none, *name, *model, *model_label;
     ngx_msec_t                    ms;
     ngx_uint_t                    code, missing;
     ngx_time_t                   *tp;
@@ -232,7 +259,7 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
      * zone with series of made-up names and push budgets out
      */
 
-    model = ngx_http_llm_model_label(ctx);
+    model = ngx_http_llm_model_label(ctx, &model_label);
 
     st.data = status;
 
@@ -255,11 +282,15 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
     p = label;
     end = label + sizeof(label);
-    p = ngx_http_llm_label_add(p, end, ctx->route ? &ctx->route->name : &none);
-    p = ngx_http_llm_label_add(p, end, prov ? &prov->name
-                                       : ctx->cache_hit ? &cache : &none);
-    p = ngx_http_llm_label_add(p, end, model);
-    p = ngx_http_llm_label_add(p, end, &st);
+    name = prov ? &prov->name : ctx->cache_hit ? &cache : &none;
+
+    /* "(cache)" and the status' digits are their own labels */
+
+    p = ngx_http_llm_label_add(p, end, ctx->route ? &ctx->route->name : &none,
+                               ctx->route ? &ctx->route->label : NULL);
+    p = ngx_http_llm_label_add(p, end, name, prov ? &prov->label : name);
+    p = ngx_http_llm_label_add(p, end, model, model_label);
+    p = ngx_http_llm_label_add(p, end, &st, &st);
 
     s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_REQUESTS,
                                        label, p - label - 1,
@@ -278,8 +309,8 @@ ngx_http_llm_finalize(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx)
 
     if (ctx->tenant.len) {
         p = label;
-        p = ngx_http_llm_label_add(p, end, &ctx->tenant);
-        p = ngx_http_llm_label_add(p, end, model);
+        p = ngx_http_llm_label_add(p, end, &ctx->tenant, NULL);
+        p = ngx_http_llm_label_add(p, end, model, model_label);
 
         s = ngx_http_llm_series_get_locked(lmcf, NGX_HTTP_LLM_SERIES_TENANT,
                                            label, p - label - 1,

@@ -105,6 +105,11 @@ ngx_http_llm_route_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_memzero(route, sizeof(ngx_http_llm_route_t));
 
     route->name = name;
+
+    if (ngx_http_llm_label_make(cf->pool, &name, &route->label) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     route->file_name = cf->conf_file->file.name.data;
     route->line = cf->conf_file->line;
 
@@ -357,6 +362,19 @@ ngx_http_llm_route_resolve(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
                           "unknown llm_upstream \"%V\" in route \"%V\" "
                           "in %s:%ui", &t[i].provider_name, &route->name,
                           route->file_name, route->line);
+            return NGX_ERROR;
+        }
+
+        /* the series labels, made once; a provider's for its first use */
+
+        if ((t[i].provider->label.data == NULL
+             && ngx_http_llm_label_make(cf->pool, &t[i].provider_name,
+                                        &t[i].provider->label)
+                != NGX_OK)
+            || ngx_http_llm_label_make(cf->pool, &t[i].model,
+                                       &t[i].model_label)
+               != NGX_OK)
+        {
             return NGX_ERROR;
         }
 

@@ -334,6 +334,31 @@ ngx_http_llm_label_utf8(u_char *p, u_char *end, u_char *s, size_t len)
 
 
 /*
+ * A configured name's label, made once: the series of every request are
+ * labelled by copies of it, not by label_utf8() calls.  At most four
+ * bytes for each of the name's (an escape).
+ */
+
+ngx_int_t
+ngx_http_llm_label_make(ngx_pool_t *pool, ngx_str_t *name, ngx_str_t *label)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, 4 * name->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    label->data = p;
+    label->len = ngx_http_llm_label_utf8(p, p + 4 * name->len, name->data,
+                                         name->len)
+                 - p;
+
+    return NGX_OK;
+}
+
+
+/*
  * A provider's Retry-After in seconds or as an HTTP date, capped: a bogus
  * or huge value must not park it for long; a number too large to read is
  * the cap too.  0: none, invalid, or a date that is not in the future.

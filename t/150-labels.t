@@ -138,3 +138,24 @@ llm_budget key=$llm_model requests=1000/h name=by-model;
                '"key":"deepseek-\\\\xed\\\\xa0\\\\x81"'),
   ::ascii_with('llm_budget_used{budget="by-model",key="deepseek-\\\\xed\\\\xa0\\\\x80",metric="requests"} 1',
                'llm_budget_used{budget="by-model",key="deepseek-\\\\xed\\\\xa0\\\\x81",metric="requests"} 1') ]
+
+
+
+=== TEST 6: configured names that need escaping: their labels, made once, are label_utf8's
+--- http_config eval
+"llm_upstream pr\\\\ov host=127.0.0.1 port=\$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
+llm_route m\\\\1 pr\\\\ov:mod\xffel;
+llm_route a-long-route\\\\name pr\\\\ov;
+"
+--- request eval
+[ "POST /v1/chat/completions\n{\"model\":\"m\\\\1\",\"messages\":[]}",
+  "POST /v1/chat/completions\n{\"model\":\"a-long-route\\\\name\",\"messages\":[]}",
+  "GET /status.json", "GET /metrics" ]
+--- error_code eval
+[ 200, 200, 200, 200 ]
+--- response_body_like eval
+[ "", "",
+  ::ascii_with('"route":"m\\\\x5c1","provider":"pr\\\\x5cov","model":"mod\\\\xffel","status":200,"requests":1',
+               '"route":"a-long-route\\\\x5cname","provider":"pr\\\\x5cov","model":"a-long-route\\\\x5cname","status":200,"requests":1'),
+  ::ascii_with('llm_requests_total{route="m\\\\x5c1",provider="pr\\\\x5cov",model="mod\\\\xffel",status="200"} 1',
+               'llm_requests_total{route="a-long-route\\\\x5cname",provider="pr\\\\x5cov",model="a-long-route\\\\x5cname",status="200"} 1') ]
