@@ -4,8 +4,7 @@
  * Makefile), against byte loops: every search from each of the input's
  * first 17 bytes (every position in a vector, every length of the last
  * one) to its end, for line ends, quotes, "usage" and a needle the input
- * chooses, line ends with the first '"u' (or the needle's first two
- * bytes) before them, and brackets.  A libFuzzer harness; with -DTEST_SCAN
+ * chooses, and brackets.  A libFuzzer harness; with -DTEST_SCAN
  * a standalone test of random inputs from a fixed seed (make test).
  */
 
@@ -26,16 +25,10 @@ const unsigned char *ngx_http_llm_scan_quote_simd(const unsigned char *p,
     const unsigned char *end);
 const unsigned char *ngx_http_llm_scan_find_simd(const unsigned char *p,
     const unsigned char *end, const unsigned char *needle, size_t len);
-const unsigned char *ngx_http_llm_scan_eol_pair_simd(const unsigned char *p,
-    const unsigned char *end, unsigned char a, unsigned char b,
-    const unsigned char **pair);
 const unsigned char *ngx_http_llm_scan_nest_simd(const unsigned char *p,
     const unsigned char *end);
 const unsigned char *ngx_http_llm_scan_eol_portable(const unsigned char *p,
     const unsigned char *end);
-const unsigned char *ngx_http_llm_scan_eol_pair_portable(
-    const unsigned char *p, const unsigned char *end, unsigned char a,
-    unsigned char b, const unsigned char **pair);
 const unsigned char *ngx_http_llm_scan_nest_portable(const unsigned char *p,
     const unsigned char *end);
 const unsigned char *ngx_http_llm_scan_quote_portable(const unsigned char *p,
@@ -87,39 +80,17 @@ fail(const char *what, size_t start, const uint8_t *data, size_t size)
                      || (c) == '}')
 
 
-/* the line end from data + s, and the pair a, b before it */
-
-static void
-check_pair(const uint8_t *data, size_t size, size_t s, size_t eol,
-    const size_t *next, unsigned char a, unsigned char b)
-{
-    const unsigned char  *p, *end, *want, *simd, *port;
-
-    p = data + s;
-    end = data + size;
-    want = (next[s] < eol) ? data + next[s] : NULL;
-
-    if (ngx_http_llm_scan_eol_pair_simd(p, end, a, b, &simd) != AT(eol)
-        || ngx_http_llm_scan_eol_pair_portable(p, end, a, b, &port)
-           != AT(eol)
-        || simd != want || port != want)
-    {
-        fail("eol_pair", s, data, size);
-    }
-}
-
-
 static void
 check(const uint8_t *data, size_t size, const unsigned char *needle,
     size_t len)
 {
-    size_t                s, i, *eol, *quote, *usage, *find, *du, *dn, *nest;
+    size_t                s, i, *eol, *quote, *usage, *find, *nest;
     const unsigned char  *p, *end, *u;
 
     end = data + size;
     u = (const unsigned char *) "\"usage\"";
 
-    eol = malloc(7 * (size + 1) * sizeof(size_t));
+    eol = malloc(5 * (size + 1) * sizeof(size_t));
     if (eol == NULL) {
         abort();
     }
@@ -127,18 +98,14 @@ check(const uint8_t *data, size_t size, const unsigned char *needle,
     quote = eol + size + 1;
     usage = quote + size + 1;
     find = usage + size + 1;
-    du = find + size + 1;
-    dn = du + size + 1;
-    nest = dn + size + 1;
+    nest = find + size + 1;
 
     ref_next(data, size, NULL, 0, '\r', '\n', eol);
     ref_next(data, size, NULL, 0, '"', '\\', quote);
     ref_next(data, size, u, 7, 0, 0, usage);
-    ref_next(data, size, u, 2, 0, 0, du);
 
     if (len >= 2) {
         ref_next(data, size, needle, len, 0, 0, find);
-        ref_next(data, size, needle, 2, 0, 0, dn);
     }
 
     nest[size] = size;
@@ -176,14 +143,6 @@ check(const uint8_t *data, size_t size, const unsigned char *needle,
                    != FOUND(find[s])))
         {
             fail("find", s, data, size);
-        }
-
-        check_pair(data, size, s, eol[s], du, '"', 'u');
-
-        if (len >= 2 && needle[0] != '\r' && needle[0] != '\n'
-            && needle[1] != '\r' && needle[1] != '\n')
-        {
-            check_pair(data, size, s, eol[s], dn, needle[0], needle[1]);
         }
 
         if (ngx_http_llm_scan_nest_simd(p, end) != AT(nest[s])

@@ -457,7 +457,7 @@ fuzz_ref_usage(const u_char *p, const u_char *last, ngx_http_llm_ctx_t *ctx,
                 memcpy(out, "\"usage\":", 8);
                 n = 8 + (p + 1 - from);
                 memcpy(out + 8, from, p + 1 - from);
-                ngx_http_llm_usage_event(ctx, out, n, out);
+                ngx_http_llm_usage_event(ctx, out, n);
             }
 
             break;

@@ -838,7 +838,7 @@ ngx_http_llm_price_t *ngx_http_llm_price_find(ngx_http_llm_main_conf_t *lmcf,
 void ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     u_char *pos, u_char *last);
 ngx_uint_t ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data,
-    size_t len, u_char *from);
+    size_t len);
 int64_t ngx_http_llm_cost(ngx_http_llm_price_t *price, int64_t prompt,
     int64_t cached, int64_t completion);
 int64_t ngx_http_llm_cost_bound(int64_t tokens, int64_t price);

@@ -29,7 +29,7 @@ static ngx_int_t ngx_http_llm_sse_end(ngx_http_request_t *r,
     ngx_http_llm_ctx_t *ctx, ngx_chain_t ***last);
 static u_char *ngx_http_llm_sse_eol(u_char *p, u_char *end);
 static ngx_uint_t ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx,
-    u_char *start, u_char *end, u_char *eol1, u_char *u1);
+    u_char *start, u_char *end, u_char *eol1);
 static u_char *ngx_http_llm_sse_join(ngx_http_llm_ctx_t *ctx, size_t size);
 static ngx_uint_t ngx_http_llm_sse_member(u_char *p, u_char *last,
     const char *name, u_char c);
@@ -280,13 +280,11 @@ static ngx_int_t
 ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_chain_t *in)
 {
-    u_char               *p, *q, *end, *start, *ev, *ev_end, *eol1, *u1,
-                         *kept;
-    ngx_int_t             rc;
-    ngx_buf_t            *b;
-    ngx_uint_t            drop, copy, blank, started, last_buf;
-    ngx_chain_t          *out, **last, *cl;
-    const unsigned char  *pair;
+    u_char       *p, *q, *end, *start, *ev, *ev_end, *eol1, *kept;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_uint_t    drop, copy, blank, started, last_buf;
+    ngx_chain_t  *out, **last, *cl;
 
     out = NULL;
     last = &out;
@@ -318,7 +316,6 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
         end = b->last;
         start = p;
         eol1 = NULL;
-        u1 = NULL;
         kept = NULL;    /* a run of kept events of b, not copied yet */
 
         if (ctx->sse.cr && p < end) {
@@ -340,14 +337,9 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
 
         for ( ;; ) {
             if (p == start) {
-                /*
-                 * an event's first line: not to be looked for again, and
-                 * where "usage" may begin in it, found in the same pass
-                 */
-                q = (u_char *) ngx_http_llm_scan_eol_pair(p, end, '"', 'u',
-                                                          &pair);
+                /* an event's first line: not to be looked for again */
+                q = (u_char *) ngx_http_llm_scan_eol(p, end);
                 eol1 = q;
-                u1 = (u_char *) pair;
 
             } else {
                 q = ngx_http_llm_sse_eol(p, end);
@@ -395,7 +387,7 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             }
 
             drop = ev ? ngx_http_llm_sse_event(ctx, ev, ev_end,
-                                               ev == start ? eol1 : NULL, u1)
+                                               ev == start ? eol1 : NULL)
                       : 0;
 
             if (ctx->sse.cr && ctx->strip_usage) {
@@ -573,8 +565,7 @@ ngx_http_llm_sse_end(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     }
 
     drop = ngx_http_llm_sse_event(ctx, ctx->sse.carry,
-                                  ctx->sse.carry + ctx->sse.carry_len, NULL,
-                                  NULL);
+                                  ctx->sse.carry + ctx->sse.carry_len, NULL);
 
     if (ctx->strip_usage && !drop
         && ngx_http_llm_emit(r, last, ctx->sse.carry,
@@ -616,21 +607,20 @@ ngx_http_llm_sse_eol(u_char *p, u_char *end)
  * that the router asked for and the client did not.  Several "data:"
  * lines make one value, joined by LF (as an SSE client joins them).
  * eol1, if not NULL, is where the first line ends (the stream filter
- * found it already), and u1 the first '"u' in that line (NULL: none).
+ * found it already).
  */
 
 static ngx_uint_t
 ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
-    u_char *eol1, u_char *u1)
+    u_char *eol1)
 {
     u_char      *p, *v, *eol, *next, *data, *data_end, *name, *name_end,
-                *joined, *from;
+                *joined;
     cJSON       *root, *choices, *usage;
     ngx_uint_t   drop;
 
     data = NULL;
     data_end = NULL;
-    from = NULL;
     name = NULL;
     name_end = NULL;
     joined = NULL;
@@ -663,9 +653,6 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
                 data = v;
                 data_end = eol;
 
-                /* "usage" can begin no earlier than the first '"u' */
-                from = (eol == eol1) ? u1 : data;
-
                 /* the usual event: only its blank line is left */
 
                 if ((end - next == 1 && (*next == '\n' || *next == '\r'))
@@ -687,7 +674,6 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
 
                 data_end = ngx_cpymem(joined, data, data_end - data);
                 data = joined;
-                from = data;
             }
 
             *data_end++ = '\n';
@@ -726,7 +712,7 @@ ngx_http_llm_sse_event(ngx_http_llm_ctx_t *ctx, u_char *start, u_char *end,
         return 0;
     }
 
-    if (!ngx_http_llm_usage_event(ctx, data, data_end - data, from)) {
+    if (!ngx_http_llm_usage_event(ctx, data, data_end - data)) {
         return 0;
     }
 

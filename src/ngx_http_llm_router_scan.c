@@ -48,13 +48,6 @@ static inline const unsigned char *ngx_http_llm_scan_any2(
 
 
 const unsigned char *
-ngx_http_llm_scan_eol(const unsigned char *p, const unsigned char *end)
-{
-    return ngx_http_llm_scan_any2(p, end, '\r', '\n');
-}
-
-
-const unsigned char *
 ngx_http_llm_scan_quote(const unsigned char *p, const unsigned char *end)
 {
     return ngx_http_llm_scan_any2(p, end, '"', '\\');
@@ -207,142 +200,68 @@ ngx_http_llm_scan_find(const unsigned char *p, const unsigned char *end,
 }
 
 
-/*
- * Line ends and pairs tested in the same round: a second load one byte
- * further gives each position its next byte; 32 bytes a round, one mask
- * test for both halves.  Bytes up to '\r' (0x0d) are one unsigned
- * minimum and one compare; the few that are no line end are tested away.
- * The last bytes are a vector that ends one byte before end (the load
- * one byte further must stay within end), and the last byte.  Positions
- * tested twice had no line end and no first pair.
- */
-
-#define ngx_http_llm_scan_hits(q)                                             \
-    ngx_http_llm_vec_or(                                                      \
-        ngx_http_llm_vec_eq(                                                  \
-            ngx_http_llm_vec_min(ngx_http_llm_vec_load(q), vr),               \
-            ngx_http_llm_vec_load(q)),                                        \
-        ngx_http_llm_vec_and(                                                 \
-            ngx_http_llm_vec_eq(ngx_http_llm_vec_load(q), va),                \
-            ngx_http_llm_vec_eq(ngx_http_llm_vec_load((q) + 1), vb)))
-
-
-/* the hits of a vector at p: a line end ends the search, a pair is kept */
-
-static const unsigned char *
-ngx_http_llm_scan_eol_bits(const unsigned char *p, uint64_t m,
-    unsigned char a, unsigned char b, const unsigned char **pair)
-{
-    const unsigned char  *c;
-
-    while (m != 0) {
-        c = p + __builtin_ctzll(m) / NGX_HTTP_LLM_SCAN_BITS;
-
-        if (*c == '\r' || *c == '\n') {
-            return c;
-        }
-
-        if (*pair == NULL && *c == a && c[1] == b) {
-            /* c + 1 was loaded: within end */
-            *pair = c;
-        }
-
-        m &= m - 1;
-    }
-
-    return NULL;
-}
-
-
 #if (NGX_HTTP_LLM_SCAN_AVX2)
 
 /*
  * A CPU with AVX2 (asked once, on the first search) takes the searches
- * longer than 64 bytes 64 a round, in two 32-byte vectors tested as the
- * 16-byte ones are.  -DNGX_HTTP_LLM_SCAN_NO_AVX2: SSE2 only.
+ * longer than 64 bytes 64 a round, in two 32-byte vectors; an event's
+ * line is one such search.  -DNGX_HTTP_LLM_SCAN_NO_AVX2: SSE2 only.
  */
 
 /* -1: not known yet, 0: SSE2, 1: AVX2 */
 static int  ngx_http_llm_scan_avx2 = -1;
 
 
-#define ngx_http_llm_scan_hits_avx2(q)                                        \
-    _mm256_or_si256(                                                          \
-        _mm256_cmpeq_epi8(                                                    \
-            _mm256_min_epu8(_mm256_loadu_si256((const __m256i *)              \
-                                               (const void *) (q)), vr),      \
-            _mm256_loadu_si256((const __m256i *) (const void *) (q))),        \
-        _mm256_and_si256(                                                     \
-            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)            \
-                                                 (const void *) (q)), va),    \
-            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)            \
-                                                 (const void *) ((q) + 1)),   \
-                              vb)))
+#define ngx_http_llm_scan_eol_avx2_mask(q)                                    \
+    ((uint32_t) _mm256_movemask_epi8(_mm256_or_si256(                         \
+         _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)               \
+                                              (const void *) (q)), vr),       \
+         _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)               \
+                                              (const void *) (q)), vn))))
 
 
 /*
- * The last round is a window that ends one byte before end (its load one
- * byte further ends at end), over positions the rounds before may have
- * tested already: they had no line end and no first pair.
+ * The last round is a window that ends at end, over positions the rounds
+ * before may have tested already: they had no line end.
  */
 
 __attribute__((target("avx2")))
 static const unsigned char *
-ngx_http_llm_scan_eol_pair_avx2(const unsigned char *p,
-    const unsigned char *end, unsigned char a, unsigned char b,
-    const unsigned char **pair)
+ngx_http_llm_scan_eol_avx2(const unsigned char *p, const unsigned char *end)
 {
-    uint64_t              m;
-    __m256i               vr, va, vb;
-    const unsigned char  *c;
-
-    *pair = NULL;
+    uint64_t  m;
+    __m256i   vr, vn;
 
     vr = _mm256_set1_epi8('\r');
-    va = _mm256_set1_epi8((char) a);
-    vb = _mm256_set1_epi8((char) b);
+    vn = _mm256_set1_epi8('\n');
 
     for ( ;; ) {
         if (end - p <= 64) {
-            if (end - p == 1) {
-                break;
-            }
-
-            p = end - 65;
+            p = end - 64;
         }
 
-        m = (uint64_t) (uint32_t) _mm256_movemask_epi8(
-                                      ngx_http_llm_scan_hits_avx2(p))
-            | (uint64_t) (uint32_t) _mm256_movemask_epi8(
-                                      ngx_http_llm_scan_hits_avx2(p + 32))
-              << 32;
+        m = (uint64_t) ngx_http_llm_scan_eol_avx2_mask(p)
+            | (uint64_t) ngx_http_llm_scan_eol_avx2_mask(p + 32) << 32;
 
         if (m != 0) {
-            c = ngx_http_llm_scan_eol_bits(p, m, a, b, pair);
-
-            if (c != NULL) {
-                return c;
-            }
+            return p + __builtin_ctzll(m);
         }
 
-        if (p == end - 65) {
-            break;
+        if (p == end - 64) {
+            return end;
         }
 
         p += 64;
     }
-
-    return (end[-1] == '\r' || end[-1] == '\n') ? end - 1 : end;
 }
 
-#undef ngx_http_llm_scan_hits_avx2
+#undef ngx_http_llm_scan_eol_avx2_mask
 
 #endif
 
 
-static const unsigned char *ngx_http_llm_scan_eol_pair_vec(
-    const unsigned char *p, const unsigned char *end, unsigned char a,
-    unsigned char b, const unsigned char **pair);
+static const unsigned char *ngx_http_llm_scan_eol_vec(
+    const unsigned char *p, const unsigned char *end);
 
 
 /*
@@ -351,18 +270,17 @@ static const unsigned char *ngx_http_llm_scan_eol_pair_vec(
  */
 
 const unsigned char *
-ngx_http_llm_scan_eol_pair(const unsigned char *p, const unsigned char *end,
-    unsigned char a, unsigned char b, const unsigned char **pair)
+ngx_http_llm_scan_eol(const unsigned char *p, const unsigned char *end)
 {
 #if (NGX_HTTP_LLM_SCAN_AVX2)
 
     if (ngx_http_llm_scan_avx2 > 0 && end - p > 64) {
-        return ngx_http_llm_scan_eol_pair_avx2(p, end, a, b, pair);
+        return ngx_http_llm_scan_eol_avx2(p, end);
     }
 
 #endif
 
-    return ngx_http_llm_scan_eol_pair_vec(p, end, a, b, pair);
+    return ngx_http_llm_scan_eol_vec(p, end);
 }
 
 
@@ -372,13 +290,8 @@ ngx_http_llm_scan_eol_pair(const unsigned char *p, const unsigned char *end,
 __attribute__((noinline))
 #endif
 static const unsigned char *
-ngx_http_llm_scan_eol_pair_vec(const unsigned char *p,
-    const unsigned char *end, unsigned char a, unsigned char b,
-    const unsigned char **pair)
+ngx_http_llm_scan_eol_vec(const unsigned char *p, const unsigned char *end)
 {
-    ngx_http_llm_vec_t    vr, va, vb, h0, h1;
-    const unsigned char  *c;
-
 #if (NGX_HTTP_LLM_SCAN_AVX2)
 
     if (ngx_http_llm_scan_avx2 < 0) {
@@ -387,79 +300,13 @@ ngx_http_llm_scan_eol_pair_vec(const unsigned char *p,
         ngx_http_llm_scan_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
 
         if (ngx_http_llm_scan_avx2 && end - p > 64) {
-            return ngx_http_llm_scan_eol_pair_avx2(p, end, a, b, pair);
+            return ngx_http_llm_scan_eol_avx2(p, end);
         }
     }
 
 #endif
 
-    *pair = NULL;
-
-    if (end - p <= 16) {
-        for ( /* void */ ; p < end; p++) {
-            if (*p == '\r' || *p == '\n') {
-                return p;
-            }
-
-            if (*pair == NULL && *p == a && end - p > 1 && p[1] == b) {
-                *pair = p;
-            }
-        }
-
-        return end;
-    }
-
-    vr = ngx_http_llm_vec_set('\r');
-    va = ngx_http_llm_vec_set(a);
-    vb = ngx_http_llm_vec_set(b);
-
-    while (end - p > 32) {
-        h0 = ngx_http_llm_scan_hits(p);
-        h1 = ngx_http_llm_scan_hits(p + 16);
-
-        if (ngx_http_llm_vec_mask(ngx_http_llm_vec_or(h0, h1)) != 0) {
-            c = ngx_http_llm_scan_eol_bits(p, ngx_http_llm_vec_mask(h0),
-                                           a, b, pair);
-
-            if (c == NULL) {
-                c = ngx_http_llm_scan_eol_bits(p + 16,
-                                               ngx_http_llm_vec_mask(h1),
-                                               a, b, pair);
-            }
-
-            if (c != NULL) {
-                return c;
-            }
-        }
-
-        p += 32;
-    }
-
-    if (end - p > 16) {
-        c = ngx_http_llm_scan_eol_bits(p,
-                ngx_http_llm_vec_mask(ngx_http_llm_scan_hits(p)),
-                a, b, pair);
-
-        if (c != NULL) {
-            return c;
-        }
-
-        p += 16;
-    }
-
-    if (p == end) {
-        return end;
-    }
-
-    c = ngx_http_llm_scan_eol_bits(end - 17,
-            ngx_http_llm_vec_mask(ngx_http_llm_scan_hits(end - 17)),
-            a, b, pair);
-
-    if (c != NULL) {
-        return c;
-    }
-
-    return (end[-1] == '\r' || end[-1] == '\n') ? end - 1 : end;
+    return ngx_http_llm_scan_any2(p, end, '\r', '\n');
 }
 
 
@@ -603,29 +450,9 @@ ngx_http_llm_scan_find(const unsigned char *p, const unsigned char *end,
 
 
 const unsigned char *
-ngx_http_llm_scan_eol_pair(const unsigned char *p, const unsigned char *end,
-    unsigned char a, unsigned char b, const unsigned char **pair)
+ngx_http_llm_scan_eol(const unsigned char *p, const unsigned char *end)
 {
-    const unsigned char  *e, *c;
-
-    *pair = NULL;
-
-    e = ngx_http_llm_scan_any2(p, end, '\r', '\n');
-
-    for (c = p; c < e; c++) {
-        c = memchr(c, a, (size_t) (e - c));
-
-        if (c == NULL) {
-            break;
-        }
-
-        if (end - c > 1 && c[1] == b) {
-            *pair = c;
-            break;
-        }
-    }
-
-    return e;
+    return ngx_http_llm_scan_any2(p, end, '\r', '\n');
 }
 
 

@@ -25,15 +25,6 @@ const unsigned char *ngx_http_llm_scan_eol(const unsigned char *p,
 const unsigned char *ngx_http_llm_scan_quote(const unsigned char *p,
     const unsigned char *end);
 
-/*
- * The first '\r' or '\n' of p .. end, or end, as ngx_http_llm_scan_eol();
- * in the same pass, *pair is set to the first c before it with c[0] == a,
- * c + 1 < end and c[1] == b, or to NULL (a and b no line ends)
- */
-const unsigned char *ngx_http_llm_scan_eol_pair(const unsigned char *p,
-    const unsigned char *end, unsigned char a, unsigned char b,
-    const unsigned char **pair);
-
 /* the first '"', '[', ']', '{' or '}' of p .. end, or end */
 const unsigned char *ngx_http_llm_scan_nest(const unsigned char *p,
     const unsigned char *end);

@@ -823,42 +823,36 @@ ngx_http_llm_usage_flat(ngx_http_llm_ctx_t *ctx, u_char *p, u_char *last)
  * One SSE event's data (JSON): the usage fields are read where they are
  * (OpenAI's usage chunk, Anthropic's message_start and message_delta,
  * the Responses API's response.completed) if a "usage" member has a
- * value other than null.  OpenAI's chunks say "usage":null in every event
- * when the client asked for usage: those are passed over after one
- * search for the quoted name.  The search starts at from (the stream
- * filter knows where the first '"u' is); NULL: data has none.  Returns 1
- * if a usage value was found.
+ * value other than null.  OpenAI's chunks end with "usage":null in every
+ * event when usage was asked for (the router asks for it): the object's
+ * last member is then its usage, and the event is passed over without a
+ * search.  Returns 1 if a usage value was found.
  */
 
 ngx_uint_t
-ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len,
-    u_char *from)
+ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len)
 {
     u_char  *p, *last;
 
-    if (from == NULL) {
+    static u_char  null_last[] = ",\"usage\":null}";
+
+    last = data + len;
+
+    if (len >= sizeof(null_last)
+        && ngx_memcmp(last - (sizeof(null_last) - 1), null_last,
+                      sizeof(null_last) - 1)
+           == 0)
+    {
         return 0;
     }
 
-    last = data + len;
-    p = from;
+    p = data;
 
     for ( ;; ) {
-        if (last - p < 7) {
+        p = (u_char *) ngx_http_llm_scan_find(p, last, (u_char *) "\"usage\"",
+                                              sizeof("\"usage\"") - 1);
+        if (p == NULL) {
             return 0;
-        }
-
-        /* "usage" as two overlapping words, which compilers inline */
-
-        if (ngx_memcmp(p, "\"usa", 4) != 0
-            || ngx_memcmp(p + 3, "age\"", 4) != 0)
-        {
-            p = (u_char *) ngx_http_llm_scan_find(p, last,
-                                                  (u_char *) "\"usage\"",
-                                                  sizeof("\"usage\"") - 1);
-            if (p == NULL) {
-                return 0;
-            }
         }
 
         for (p += sizeof("\"usage\"") - 1;
