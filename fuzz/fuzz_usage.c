@@ -454,9 +454,15 @@ fuzz_ref_usage(const u_char *p, const u_char *last, ngx_http_llm_ctx_t *ctx,
             if (capture && depth == 1) {
                 capture = 0;
 
+                /*
+                 * a space after the object: an object that ends with
+                 * ,"usage":null} would be passed over as OpenAI's chunks
+                 * are, where the scanner reads it
+                 */
                 memcpy(out, "\"usage\":", 8);
                 n = 8 + (p + 1 - from);
                 memcpy(out + 8, from, p + 1 - from);
+                out[n++] = ' ';
                 ngx_http_llm_usage_event(ctx, out, n);
             }
 
@@ -534,7 +540,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!(flags & 1)) {
         /* the usage objects the reference finds read the same */
-        wrap = malloc(len + 8);
+        wrap = malloc(len + 9);
         rctx = calloc(1, sizeof(ngx_http_llm_ctx_t));
         if (wrap == NULL || rctx == NULL) {
             abort();

@@ -335,7 +335,7 @@ ngx_http_llm_sse_filter(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             }
         }
 
-        for ( ;; ) {
+        while (p < end) {
             if (p == start) {
                 /* an event's first line: not to be looked for again */
                 q = (u_char *) ngx_http_llm_scan_eol(p, end);

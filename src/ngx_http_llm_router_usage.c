@@ -834,14 +834,13 @@ ngx_http_llm_usage_event(ngx_http_llm_ctx_t *ctx, u_char *data, size_t len)
 {
     u_char  *p, *last;
 
-    static u_char  null_last[] = ",\"usage\":null}";
-
     last = data + len;
 
-    if (len >= sizeof(null_last)
-        && ngx_memcmp(last - (sizeof(null_last) - 1), null_last,
-                      sizeof(null_last) - 1)
-           == 0)
+    /* ,"usage":null} as two overlapping words, which compilers inline */
+
+    if (len > 14
+        && ngx_memcmp(last - 14, ",\"usage\"", 8) == 0
+        && ngx_memcmp(last - 8, "e\":null}", 8) == 0)
     {
         return 0;
     }
