@@ -4,7 +4,7 @@
  * Makefile), against byte loops: every search from each of the input's
  * first 17 bytes (every position in a vector, every length of the last
  * one) to its end, for line ends, quotes, "usage" and a needle the input
- * chooses, and brackets.  A libFuzzer harness; with -DTEST_SCAN
+ * chooses, and the walk below a JSON text's top level.  A libFuzzer harness; with -DTEST_SCAN
  * a standalone test of random inputs from a fixed seed (make test).
  */
 
@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../src/ngx_http_llm_router_scan.h"
 
 
 typedef const unsigned char  *(*any_pt)(const unsigned char *p,
@@ -25,12 +27,13 @@ const unsigned char *ngx_http_llm_scan_quote_simd(const unsigned char *p,
     const unsigned char *end);
 const unsigned char *ngx_http_llm_scan_find_simd(const unsigned char *p,
     const unsigned char *end, const unsigned char *needle, size_t len);
-const unsigned char *ngx_http_llm_scan_nest_simd(const unsigned char *p,
-    const unsigned char *end);
+const unsigned char *ngx_http_llm_scan_below_simd(const unsigned char *p,
+    const unsigned char *end, ngx_http_llm_scan_below_t *b);
 const unsigned char *ngx_http_llm_scan_eol_portable(const unsigned char *p,
     const unsigned char *end);
-const unsigned char *ngx_http_llm_scan_nest_portable(const unsigned char *p,
-    const unsigned char *end);
+const unsigned char *ngx_http_llm_scan_below_portable(
+    const unsigned char *p, const unsigned char *end,
+    ngx_http_llm_scan_below_t *b);
 const unsigned char *ngx_http_llm_scan_quote_portable(const unsigned char *p,
     const unsigned char *end);
 const unsigned char *ngx_http_llm_scan_find_portable(const unsigned char *p,
@@ -64,6 +67,55 @@ ref_next(const uint8_t *data, size_t size, const unsigned char *needle,
 }
 
 
+/* the walk below the top level, a byte at a time */
+
+static const unsigned char *
+ref_below(const unsigned char *p, const unsigned char *end,
+    ngx_http_llm_scan_below_t *b)
+{
+    int  str, esc;
+
+    str = 0;
+    esc = 0;
+
+    for ( /* void */ ; p < end; p++) {
+        if (str) {
+            if (esc) {
+                esc = 0;
+
+            } else if (*p == '\\') {
+                esc = 1;
+
+            } else if (*p == '"') {
+                str = 0;
+            }
+
+            continue;
+        }
+
+        if (*p == '"') {
+            str = 1;
+
+        } else if (*p == '{' || *p == '[') {
+            b->depth++;
+            b->open = *p;
+
+        } else if (*p == '}' || *p == ']') {
+            if (b->depth == 2) {
+                b->cut = 0;
+                return p;
+            }
+
+            b->depth--;
+        }
+    }
+
+    b->cut = (unsigned char) (str ? (esc ? 2 : 1) : 0);
+
+    return end;
+}
+
+
 static void
 fail(const char *what, size_t start, const uint8_t *data, size_t size)
 {
@@ -76,21 +128,20 @@ fail(const char *what, size_t start, const uint8_t *data, size_t size)
 
 #define AT(n)  ((n) == size ? end : data + (n))
 #define FOUND(n)  ((n) == size ? NULL : data + (n))
-#define IS_NEST(c)  ((c) == '"' || (c) == '[' || (c) == ']' || (c) == '{'   \
-                     || (c) == '}')
 
 
 static void
 check(const uint8_t *data, size_t size, const unsigned char *needle,
     size_t len)
 {
-    size_t                s, i, *eol, *quote, *usage, *find, *nest;
-    const unsigned char  *p, *end, *u;
+    size_t                     s, *eol, *quote, *usage, *find;
+    const unsigned char       *p, *end, *u, *want;
+    ngx_http_llm_scan_below_t  bw, bs, bp;
 
     end = data + size;
     u = (const unsigned char *) "\"usage\"";
 
-    eol = malloc(5 * (size + 1) * sizeof(size_t));
+    eol = malloc(4 * (size + 1) * sizeof(size_t));
     if (eol == NULL) {
         abort();
     }
@@ -98,7 +149,6 @@ check(const uint8_t *data, size_t size, const unsigned char *needle,
     quote = eol + size + 1;
     usage = quote + size + 1;
     find = usage + size + 1;
-    nest = find + size + 1;
 
     ref_next(data, size, NULL, 0, '\r', '\n', eol);
     ref_next(data, size, NULL, 0, '"', '\\', quote);
@@ -106,12 +156,6 @@ check(const uint8_t *data, size_t size, const unsigned char *needle,
 
     if (len >= 2) {
         ref_next(data, size, needle, len, 0, 0, find);
-    }
-
-    nest[size] = size;
-
-    for (i = size; i-- > 0; /* void */) {
-        nest[i] = IS_NEST(data[i]) ? i : nest[i + 1];
     }
 
     for (s = 0; s <= size && s <= 16; s++) {
@@ -145,10 +189,23 @@ check(const uint8_t *data, size_t size, const unsigned char *needle,
             fail("find", s, data, size);
         }
 
-        if (ngx_http_llm_scan_nest_simd(p, end) != AT(nest[s])
-            || ngx_http_llm_scan_nest_portable(p, end) != AT(nest[s]))
+        /* from depths 2 to 4, with an opening bracket or none before */
+
+        bw.depth = 2 + s % 3;
+        bw.open = (s & 1) ? '{' : 0;
+        bw.cut = 7;
+        bs = bw;
+        bp = bw;
+
+        want = ref_below(p, end, &bw);
+
+        if (ngx_http_llm_scan_below_simd(p, end, &bs) != want
+            || ngx_http_llm_scan_below_portable(p, end, &bp) != want
+            || bs.depth != bw.depth || bp.depth != bw.depth
+            || bs.open != bw.open || bp.open != bw.open
+            || bs.cut != bw.cut || bp.cut != bw.cut)
         {
-            fail("nest", s, data, size);
+            fail("below", s, data, size);
         }
     }
 

@@ -47,6 +47,69 @@ static inline const unsigned char *ngx_http_llm_scan_any2(
     unsigned char b);
 
 
+/*
+ * A bracket outside strings on the walk below the top level (or 'Y', '_',
+ * 'y', 0x7f, which the vector search also finds: passed over): 1 if it
+ * closes to depth 1.
+ */
+
+static inline int
+ngx_http_llm_scan_bracket(const unsigned char *c,
+    ngx_http_llm_scan_below_t *b)
+{
+    switch (*c) {
+
+    case '{':
+    case '[':
+        b->depth++;
+        b->open = *c;
+        return 0;
+
+    case '}':
+    case ']':
+        if (b->depth == 2) {
+            b->cut = 0;
+            return 1;
+        }
+
+        b->depth--;
+        return 0;
+
+    default:
+        return 0;
+    }
+}
+
+
+/*
+ * The walk below the top level a byte at a time (the portable search, and
+ * the last bytes of the vector one).  str: 0 outside strings, 1 inside
+ * one, 2 right after a '\\' inside one.
+ */
+
+static const unsigned char *
+ngx_http_llm_scan_below_bytes(const unsigned char *p,
+    const unsigned char *end, ngx_http_llm_scan_below_t *b, unsigned str)
+{
+    for ( /* void */ ; p < end; p++) {
+
+        if (str) {
+            str = (str == 2) ? 1 : (*p == '"') ? 0 : (*p == '\\') ? 2 : 1;
+
+        } else if (*p == '"') {
+            str = 1;
+
+        } else if (ngx_http_llm_scan_bracket(p, b)) {
+            return p;
+        }
+    }
+
+    b->cut = (unsigned char) str;
+
+    return end;
+}
+
+
 const unsigned char *
 ngx_http_llm_scan_quote(const unsigned char *p, const unsigned char *end)
 {
@@ -72,6 +135,7 @@ typedef __m128i  ngx_http_llm_vec_t;
 #define ngx_http_llm_vec_mask(v)                                              \
     ((uint64_t) (unsigned) _mm_movemask_epi8(v))
 #define NGX_HTTP_LLM_SCAN_BITS       1
+#define NGX_HTTP_LLM_SCAN_FULL       0xffffULL
 
 #else
 
@@ -92,6 +156,7 @@ typedef uint8x16_t  ngx_http_llm_vec_t;
     (vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(                           \
         vreinterpretq_u16_u8(v), 4)), 0) & 0x1111111111111111ULL)
 #define NGX_HTTP_LLM_SCAN_BITS       4
+#define NGX_HTTP_LLM_SCAN_FULL       0x1111111111111111ULL
 
 #endif
 
@@ -311,55 +376,120 @@ ngx_http_llm_scan_eol_vec(const unsigned char *p, const unsigned char *end)
 
 
 /*
- * '[', ']', '{' and '}' are the bytes that are 0x59 with bits 1, 2 and 5
- * cleared; so are 'Y', '_', 'y' and 0x7f, which are tested away.
+ * 16 bytes a round.  A vector without brackets ('[', ']', '{' and '}' are
+ * the bytes that are 0x59 with bits 1, 2 and 5 cleared; so are 'Y', '_',
+ * 'y' and 0x7f) and without '\\' changes only whether the walk is in a
+ * string: by its quotes' parity.  Otherwise, without a '\\', each quote
+ * opens or closes a string: the bytes within strings are the quotes'
+ * running parity (shifts and xors), and the brackets outside them are
+ * looked at.  With one, every quote, '\\' and bracket is looked at in
+ * turn; a '\\' in a string clears the bit of the byte after it, or, last
+ * in the vector, the next vector's first.  The last vector ends at end;
+ * the bits of its bytes walked already are cleared.
  */
 
-#define ngx_http_llm_scan_is_nest(c)                                          \
-    ((c) == '"' || ((c) | 0x20) == '{' || ((c) | 0x20) == '}')
-
 const unsigned char *
-ngx_http_llm_scan_nest(const unsigned char *p, const unsigned char *end)
+ngx_http_llm_scan_below(const unsigned char *p, const unsigned char *end,
+    ngx_http_llm_scan_below_t *b)
 {
-    uint64_t              m;
-    ngx_http_llm_vec_t    vq, vk, vs, v;
+    unsigned              str;
+    uint64_t              m, q, e, x, bit, done;
+    ngx_http_llm_vec_t    vq, vb, vk, vs, v, w;
     const unsigned char  *c;
 
     if (end - p < 16) {
-        while (p < end && !ngx_http_llm_scan_is_nest(*p)) {
-            p++;
-        }
-
-        return p;
+        return ngx_http_llm_scan_below_bytes(p, end, b, 0);
     }
 
+    str = 0;
+    done = 0;
+
     vq = ngx_http_llm_vec_set('"');
+    vb = ngx_http_llm_vec_set('\\');
     vk = ngx_http_llm_vec_set(0xd9);
     vs = ngx_http_llm_vec_set(0x59);
 
     for ( ;; ) {
-        if (end - p <= 16) {
-            /* the bytes shared with the vector before: no match there */
+        if (end - p < 16) {
+            if (p == end) {
+                b->cut = (unsigned char) str;
+                return end;
+            }
+
+            /* the bits of the bytes before p go */
+            done = ((uint64_t) 1 << (16 - (end - p))
+                                    * NGX_HTTP_LLM_SCAN_BITS) - 1;
             p = end - 16;
         }
 
         v = ngx_http_llm_vec_load(p);
-        m = ngx_http_llm_vec_mask(ngx_http_llm_vec_or(
-                ngx_http_llm_vec_eq(v, vq),
-                ngx_http_llm_vec_eq(ngx_http_llm_vec_and(v, vk), vs)));
+        w = ngx_http_llm_vec_eq(v, vb);
+        q = ngx_http_llm_vec_mask(ngx_http_llm_vec_eq(v, vq)) & ~done;
+        m = ngx_http_llm_vec_mask(ngx_http_llm_vec_or(w,
+                ngx_http_llm_vec_eq(ngx_http_llm_vec_and(v, vk), vs)))
+            & ~done;
 
-        while (m != 0) {
-            c = p + __builtin_ctzll(m) / NGX_HTTP_LLM_SCAN_BITS;
-
-            if (ngx_http_llm_scan_is_nest(*c)) {
-                return c;
-            }
-
-            m &= m - 1;
+        if (m == 0 && str != 2) {
+            str ^= (unsigned) __builtin_parityll(q);
+            p += 16;
+            continue;
         }
 
-        if (p == end - 16) {
-            return end;
+        e = ngx_http_llm_vec_mask(w) & ~done;
+
+        if (e == 0 && str != 2) {
+            x = q ^ (q << NGX_HTTP_LLM_SCAN_BITS);
+            x ^= x << 2 * NGX_HTTP_LLM_SCAN_BITS;
+            x ^= x << 4 * NGX_HTTP_LLM_SCAN_BITS;
+            x ^= x << 8 * NGX_HTTP_LLM_SCAN_BITS;
+            x = (str ? ~x : x) & NGX_HTTP_LLM_SCAN_FULL;
+
+            str = (unsigned) (x >> 15 * NGX_HTTP_LLM_SCAN_BITS);
+
+            for (m &= ~x; m != 0; m &= m - 1) {
+                c = p + __builtin_ctzll(m) / NGX_HTTP_LLM_SCAN_BITS;
+
+                if (ngx_http_llm_scan_bracket(c, b)) {
+                    return c;
+                }
+            }
+
+            p += 16;
+            continue;
+        }
+
+        m |= q;
+
+        if (str == 2) {
+            /* escaped by the vector before's last byte */
+            m &= ~(done + 1);
+            str = 1;
+        }
+
+        while (m != 0) {
+            bit = m & (0 - m);
+            m ^= bit;
+            c = p + __builtin_ctzll(bit) / NGX_HTTP_LLM_SCAN_BITS;
+
+            if (str) {
+                if (*c == '"') {
+                    str = 0;
+
+                } else if (*c == '\\') {
+                    if (c == p + 15) {
+                        str = 2;
+
+                    } else {
+                        m &= ~(bit << NGX_HTTP_LLM_SCAN_BITS);
+                    }
+                }
+
+            } else if (*c == '"') {
+                str = 1;
+
+            } else if (ngx_http_llm_scan_bracket(c, b)) {
+                return c;
+            }
         }
 
         p += 16;
@@ -456,17 +586,11 @@ ngx_http_llm_scan_eol(const unsigned char *p, const unsigned char *end)
 }
 
 
-#define ngx_http_llm_scan_is_nest(c)                                          \
-    ((c) == '"' || ((c) | 0x20) == '{' || ((c) | 0x20) == '}')
-
 const unsigned char *
-ngx_http_llm_scan_nest(const unsigned char *p, const unsigned char *end)
+ngx_http_llm_scan_below(const unsigned char *p, const unsigned char *end,
+    ngx_http_llm_scan_below_t *b)
 {
-    while (p < end && !ngx_http_llm_scan_is_nest(*p)) {
-        p++;
-    }
-
-    return p;
+    return ngx_http_llm_scan_below_bytes(p, end, b, 0);
 }
 
 #endif

@@ -372,6 +372,7 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
     ngx_uint_t                  depth, in_string, escape, want_key, in_key,
                                 usage_next, capture;
     ngx_http_llm_json_usage_t  *u;
+    ngx_http_llm_scan_below_t   below;
 
     u = ctx->usage.json;
 
@@ -532,49 +533,28 @@ ngx_http_llm_usage_body(ngx_http_request_t *r, ngx_http_llm_ctx_t *ctx,
             /*
              * below the top level only strings and brackets change the
              * state: what lies between them (indentation, ':', ',',
-             * numbers, literals) is skipped at once, a string whole; the
-             * loop ends at the bracket that closes to the top level,
+             * numbers, literals) is passed at once, strings whole; the
+             * walk ends at the bracket that closes to the top level,
              * handled above, or at last
              */
-            for (p++; /* void */ ; p = q + 1) {
-                p = (u_char *) ngx_http_llm_scan_nest(p, last);
+            below.depth = depth;
+            below.open = 0;
 
-                if (p == last) {
-                    break;
-                }
+            q = (u_char *) ngx_http_llm_scan_below(p + 1, last, &below);
 
-                c = *p;
+            depth = below.depth;
 
-                if (c == '"') {
-                    q = ngx_http_llm_usage_string(u, p + 1, last, 0,
-                                                  &escape);
-
-                    if (q == last) {
-                        in_string = 1;
-                        p = last;
-                        break;
-                    }
-
-                    continue;
-                }
-
-                if (c == '{' || c == '[') {
-                    usage_next = 0;
-                    depth++;
-                    want_key = (c == '{');
-                    q = p;
-                    continue;
-                }
-
-                if (depth == 2) {
-                    break;
-                }
-
-                depth--;
-                q = p;
+            if (below.open) {
+                usage_next = 0;
+                want_key = (below.open == '{');
             }
 
-            p--;
+            if (q == last && below.cut) {
+                in_string = 1;
+                escape = (below.cut == 2);
+            }
+
+            p = q - 1;
         }
     }
 
