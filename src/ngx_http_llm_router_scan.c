@@ -3,8 +3,9 @@
  * ngx_http_llm_router_module: byte searches of the answer path.
  *
  * The event stream filter looks for line ends in every event and for
- * "usage" in every event's data; the usage reader of a JSON answer skips
- * string contents.  Byte at a time these cost 4 to 6 instructions per
+ * "usage" in events' data; the usage reader of a JSON answer skips
+ * string contents and walks below the top level to the bracket that
+ * closes to it.  Byte at a time these cost 4 to 6 instructions per
  * byte; with SSE2 (always there on x86-64) or NEON (arm64) a 16-byte
  * vector is tested in about as many, and the last, partial vector of a
  * search is an overlapping load instead of a byte loop.  Elsewhere 8 bytes
@@ -129,7 +130,6 @@ typedef __m128i  ngx_http_llm_vec_t;
 #define ngx_http_llm_vec_eq(v, w)    _mm_cmpeq_epi8(v, w)
 #define ngx_http_llm_vec_or(v, w)    _mm_or_si128(v, w)
 #define ngx_http_llm_vec_and(v, w)   _mm_and_si128(v, w)
-#define ngx_http_llm_vec_min(v, w)   _mm_min_epu8(v, w)
 
 /* a bit per byte, the first byte in bit 0 */
 #define ngx_http_llm_vec_mask(v)                                              \
@@ -146,7 +146,6 @@ typedef uint8x16_t  ngx_http_llm_vec_t;
 #define ngx_http_llm_vec_eq(v, w)    vceqq_u8(v, w)
 #define ngx_http_llm_vec_or(v, w)    vorrq_u8(v, w)
 #define ngx_http_llm_vec_and(v, w)   vandq_u8(v, w)
-#define ngx_http_llm_vec_min(v, w)   vminq_u8(v, w)
 
 /*
  * NEON has no byte mask: "shift right and narrow" keeps 4 bits a byte,

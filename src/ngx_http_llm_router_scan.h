@@ -1,8 +1,8 @@
 
 /*
  * ngx_http_llm_router_module: byte searches of the answer path (the
- * event stream's line ends, a JSON answer's strings, "usage" in an
- * event), a vector at a time.
+ * event stream's line ends, a JSON answer's strings and its levels
+ * below the top one, "usage" in an event), a vector at a time.
  *
  * Plain C99 with the standard library only, so that the same file builds
  * inside nginx and standalone (fuzz/ compares the SIMD build with the
