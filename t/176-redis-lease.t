@@ -224,7 +224,10 @@ Windows of 3 s; the second request lasts 3.5 s, so it ends in another
 window than the one it began in (and took its lease from, unless that
 window ended right between the two requests).  Each window's key holds
 the usage of the request that ended in it, 30 tokens; nothing stays
-reserved in either.
+reserved in either.  A window in which neither ended (the slow one began
+in the last half second of its window, so it ends two windows later) may
+have a key of its own, from a lease asked for and closed in it: nothing
+used, nothing reserved.
 --- http_config
 llm_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT password=$TEST_NGINX_REDIS_PASSWORD timeout=3s sync=200ms;
 llm_upstream a host=127.0.0.1 port=$TEST_NGINX_SERVER_PORT tls=off path=/mock/a/v1 key=sk-a;
@@ -256,8 +259,8 @@ Content-Type: application/json
 --- error_code eval
 [ (200) x 6 ]
 --- response_body_like eval
-[ (qr/chat\.completion/) x 2, qr/\A60\n\z/, qr/\A0\n\z/, qr/\A30\n30\n\z/,
-  qr/\A0\n0\n\z/ ]
+[ (qr/chat\.completion/) x 2, qr/\A60\n\z/, qr/\A0\n\z/,
+  qr/\A(?:0\n)*30\n(?:0\n)*30\n(?:0\n)*\z/, qr/\A(?:0\n){2,}\z/ ]
 --- no_error_log
 [error]
 [alert]
