@@ -183,8 +183,23 @@ ngx_http_llm_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_llm_main_conf_t  *lmcf = conf;
 
+    ngx_uint_t                i;
+    ngx_http_llm_provider_t  *prov;
+
     if (ngx_http_llm_prices_resolve(cf, lmcf) != NGX_OK) {
         return NGX_CONF_ERROR;
+    }
+
+    /* every provider's series label, made once */
+
+    prov = lmcf->providers.elts;
+
+    for (i = 0; i < lmcf->providers.nelts; i++) {
+        if (ngx_http_llm_label_make(cf->pool, &prov[i].name, &prov[i].label)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
     }
 
     ngx_conf_init_msec_value(lmcf->state_interval, 10000);

@@ -365,22 +365,18 @@ ngx_http_llm_route_resolve(ngx_conf_t *cf, ngx_http_llm_main_conf_t *lmcf,
             return NGX_ERROR;
         }
 
-        /* the series labels, made once; a provider's for its first use */
-
-        if ((t[i].provider->label.data == NULL
-             && ngx_http_llm_label_make(cf->pool, &t[i].provider_name,
-                                        &t[i].provider->label)
-                != NGX_OK)
-            || ngx_http_llm_label_make(cf->pool, &t[i].model,
-                                       &t[i].model_label)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
         if (t[i].model.len) {
             t[i].price = ngx_http_llm_price_find(lmcf, t[i].provider,
                                                  &t[i].model);
+
+            /* the model's series label, made once */
+
+            if (ngx_http_llm_label_make(cf->pool, &t[i].model,
+                                        &t[i].model_label)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
         }
     }
 
